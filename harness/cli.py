@@ -1,0 +1,217 @@
+"""The `vconform` command line (DESIGN.md §CLI). Exit codes: 0 conforms/valid, 1 does not, 2 harness error."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from harness import __version__
+
+SIGNOFF_FLAGS = ("tester", "organisation")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="vconform", description="Conformance harness and mock platforms for "
+                                "vehicle-supervision networking specs")
+    p.add_argument("--version", action="version", version=f"vconform {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("specs", help="specs, interfaces and roles known")
+
+    a = sub.add_parser("actions", help="the client-role actions of a spec and their params schema")
+    a.add_argument("spec")
+    a.add_argument("--schema", action="store_true", help="print each action's params JSON Schema too")
+
+    m = sub.add_parser("mock", help="run a spec's mock platform until SIGINT/SIGTERM")
+    m.add_argument("spec")
+    m.add_argument("--host", default="127.0.0.1")
+    m.add_argument("--port", type=int, default=0, help="0 picks a free port (printed)")
+    m.add_argument("--journal", type=Path, help="SQLite journal file (default: in memory)")
+    m.add_argument("--profile", default=None)
+
+    r = sub.add_parser("run", help="run a spec's conformance suites and write a signed report")
+    r.add_argument("spec")
+    r.add_argument("--role", choices=("client", "server"), default="client")
+    r.add_argument("--sut-cmd", help="client role: the vendor's adapter command (DESIGN.md adapter protocol)")
+    r.add_argument("--target", help="server role: base URL of the platform under test")
+    r.add_argument("--only", action="append", default=[], metavar="INTERFACE", help="run one interface (repeatable)")
+    r.add_argument("--stage", action="append", default=[], metavar="STAGE",
+                   help="run one stage only: interface, flow (repeatable; gansu rollout order)")
+    r.add_argument("--out", type=Path, default=Path("reports"), help="report folder (default: reports/)")
+    r.add_argument("--seed", type=int, help="data and fuzzing seed; a run with the same seed repeats exactly")
+    r.add_argument("--profile", default="default", help="errata profile (see `vconform profiles SPEC`)")
+    r.add_argument("--journal", type=Path, help="keep the mock's SQLite journal in this file")
+    r.add_argument("--sign-key", help="Ed25519 PKCS#8 PEM to sign with (default: generated on first use)")
+    r.add_argument("--tester", default="", help="sign-off: tester's name")
+    r.add_argument("--organisation", default="", help="sign-off: testing organisation")
+    r.add_argument("--sut-name", default="", help="sign-off: SUT product name")
+    r.add_argument("--sut-version", default="", help="sign-off: SUT version")
+
+    pr = sub.add_parser("profiles", help="a spec's errata profiles and the errata register")
+    pr.add_argument("spec")
+
+    v = sub.add_parser("verify", help="check a report's signature: exit 0 valid, 1 not")
+    v.add_argument("report", type=Path, help="report folder, report.json or report.html")
+    v.add_argument("--key", help="require this signer: base64 Ed25519 public key or a PEM file")
+
+    s = sub.add_parser("schemas", help="regenerate JSON Schemas from a spec's field tables (--check: drift test)")
+    s.add_argument("spec")
+    s.add_argument("--check", action="store_true")
+
+    from harness import registry
+
+    for spec in registry.discover().values():
+        if spec.add_cli is not None:
+            spec.add_cli(sub)
+    try:
+        from harness.jt809.cli import add_parser as add_jt809
+        add_jt809(sub)
+    except ImportError:  # the codec ships with the shunde work; the CLI still runs without it
+        pass
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command not in COMMANDS and hasattr(args, "func"):
+            return args.func(args)  # a spec's own sub-command
+        return COMMANDS[args.command](args)
+    except HarnessFailure as exc:
+        print(f"vconform: error: {exc}", file=sys.stderr)
+        return 2
+
+
+class HarnessFailure(Exception):
+    """A one-line reason the harness could not run (exit 2)."""
+
+
+def cmd_specs(args) -> int:
+    from harness import registry
+
+    for name, spec in sorted(registry.discover().items()):
+        print(f"{name}\t{spec.version}\troles: {', '.join(spec.roles)}\t{spec.title_en}")
+        for iface, section in spec.interfaces.items():
+            print(f"  {iface:<22} {section}")
+    return 0
+
+
+def _spec(name: str):
+    from harness import registry
+
+    try:
+        return registry.get(name)
+    except KeyError as exc:
+        raise HarnessFailure(exc.args[0]) from None
+
+
+def cmd_actions(args) -> int:
+    spec = _spec(args.spec)
+    for action, section in spec.interfaces.items():
+        print(f"{action:<22} {section}")
+        if args.schema and spec.action_schema:
+            print(json.dumps(spec.action_schema(action), ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_profiles(args) -> int:
+    from harness import specdata
+
+    _spec(args.spec)
+    for name in specdata.profile_names(args.spec):
+        prof = specdata.profile(args.spec, name)
+        print(f"{name:<16} {prof.get('description', '')}")
+    print()
+    for eid, e in specdata.errata(args.spec).items():
+        switch = f"  [switch: {e['switch']}]" if e.get("switch") else ""
+        print(f"{eid}  {e['title']}{switch}\n        default: {e['default']}")
+    return 0
+
+
+def cmd_mock(args) -> int:
+    from harness import specdata
+    from harness.journal import Journal
+    from harness.serve import PortInUse, serve_forever, serve_mock_forever
+
+    spec = _spec(args.spec)
+    if spec.make_mock is None:
+        raise HarnessFailure(f"{spec.name} has no mock")
+    try:
+        profile = specdata.profile(spec.name, args.profile)
+    except specdata.ProfileError as exc:
+        raise HarnessFailure(str(exc)) from None
+    journal = Journal(args.journal)
+    mock = spec.make_mock(journal=journal, profile=profile)
+    try:
+        if hasattr(mock, "app"):
+            return serve_forever(mock.app(), args.host, args.port, spec.mock_scheme, on_stop=journal.close)
+        return serve_mock_forever(mock, args.host, args.port, spec.mock_scheme, on_stop=journal.close)
+    except PortInUse as exc:
+        raise HarnessFailure(str(exc)) from None
+
+
+def cmd_run(args) -> int:
+    from harness import specdata
+    from harness.adapter import AdapterNotFound
+    from harness.run import HarnessError, RunConfig
+    from harness.runner import run
+    from harness.serve import PortInUse
+
+    spec = _spec(args.spec)
+    try:
+        specdata.profile(spec.name, args.profile)
+    except specdata.ProfileError as exc:
+        raise HarnessFailure(str(exc)) from None
+    if args.sut_cmd and args.role != "client":
+        raise HarnessFailure("--sut-cmd is for the client role; use --target URL for the server role")
+    if args.target and args.role != "server":
+        raise HarnessFailure("--target is for the server role; use --sut-cmd CMD for the client role")
+    cfg = RunConfig(spec=spec.name, role=args.role, sut_cmd=args.sut_cmd, target=args.target, only=args.only, stages=args.stage,
+                    out=args.out, seed=args.seed, profile=args.profile, sign_key=args.sign_key,
+                    signoff={"tester": args.tester, "organisation": args.organisation}, journal=args.journal,
+                    sut_name=args.sut_name, sut_version=args.sut_version, extra={"tool_version": __version__})
+    if args.sut_cmd:
+        from harness.adapter import check_command
+
+        try:  # fail fast, before any suite starts, when the adapter does not exist
+            check_command(args.sut_cmd)
+        except AdapterNotFound as exc:
+            raise HarnessFailure(str(exc)) from None
+    from harness.report import SigningKeyError
+
+    try:
+        return run(cfg)
+    except (HarnessError, PortInUse, AdapterNotFound, SigningKeyError) as exc:
+        raise HarnessFailure(str(exc)) from None
+
+
+def cmd_verify(args) -> int:
+    from harness.report import SigningKeyError, verify
+
+    try:
+        ok, reason = verify(args.report, public_key=args.key)
+    except SigningKeyError as exc:
+        raise HarnessFailure(str(exc)) from None
+    print(("valid: " if ok else "INVALID: ") + reason)
+    return 0 if ok else 1
+
+
+def cmd_schemas(args) -> int:
+    from harness import schemagen
+
+    return schemagen.main([args.spec] + (["--check"] if args.check else []))
+
+
+def cmd_jt809(args) -> int:
+    from harness.jt809.cli import decode_main
+
+    return decode_main(args.jt809_argv) if hasattr(args, "jt809_argv") else args.func(args)
+
+
+COMMANDS = {"specs": cmd_specs, "actions": cmd_actions, "profiles": cmd_profiles, "mock": cmd_mock, "run": cmd_run,
+            "verify": cmd_verify, "schemas": cmd_schemas, "jt809": cmd_jt809}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

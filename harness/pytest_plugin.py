@@ -1,0 +1,59 @@
+"""The pytest plugin that runs a spec's suites inside `vconform run` and feeds their checks to the report."""
+from __future__ import annotations
+
+import pytest
+
+from harness.checks import CheckResult
+from harness.run import RunContext
+
+
+class SutFailure(AssertionError):
+    """A test ended because the SUT failed checks (as opposed to the harness failing)."""
+
+
+class VconformPlugin:
+    """Gives suites the `vrun` fixture, selects by role and --only, and tells harness errors from SUT failures."""
+
+    def __init__(self, ctx: RunContext):
+        self.ctx = ctx
+
+    @pytest.fixture(scope="session")
+    def vrun(self) -> RunContext:
+        return self.ctx
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "role(name): the role (client/server) a conformance test belongs to")
+        config.addinivalue_line("markers", "interface(name): the spec interface a test exercises (for --only)")
+        config.addinivalue_line("markers", "stage(name): interface, flow, negative, fuzz ...")
+
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        cfg = self.ctx.config
+        keep, drop = [], []
+        for item in items:
+            role = item.get_closest_marker("role")
+            iface = item.get_closest_marker("interface")
+            ok = role is None or role.args[0] == cfg.role
+            stage = item.get_closest_marker("stage")
+            if ok and cfg.stages:
+                ok = stage is not None and stage.args[0] in cfg.stages
+            if ok and cfg.only:
+                ok = iface is not None and iface.args[0] in cfg.only
+            (keep if ok else drop).append(item)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
+
+    def pytest_exception_interact(self, node, call, report) -> None:
+        exc = call.excinfo.value if call.excinfo else None
+        if isinstance(exc, AssertionError) or exc is None:
+            return
+        if isinstance(exc, pytest.skip.Exception):
+            return
+        self.ctx.harness_errors.append(f"{node.nodeid}: {type(exc).__name__}: {exc}")
+
+
+def require(ctx: RunContext, results: list[CheckResult]) -> None:
+    """End a conformance test as failed (AssertionError) when any of its checks failed."""
+    fails = [r for r in results if r.verdict == "fail"]
+    if fails:
+        raise SutFailure("; ".join(f"{r.id} [{r.spec_ref}]: {r.message[:300]}" for r in fails))

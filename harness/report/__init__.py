@@ -1,0 +1,108 @@
+"""Report package: redact the report model once, write report.html, junit.xml and report.json, sign, verify."""
+from __future__ import annotations
+
+import base64
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterable
+
+from . import sign as _sign
+from .html_writer import write_html
+from .redact import Redactor
+from .sign import SigningKeyError
+from .writers import normalise, sha256_file, write_json, write_junit
+
+JSON_NAME, HTML_NAME, JUNIT_NAME = "report.json", "report.html", "junit.xml"
+COVERED_FILES = (HTML_NAME, JUNIT_NAME)
+
+__all__ = ["write_report", "verify", "Redactor", "SigningKeyError", "JSON_NAME", "HTML_NAME", "JUNIT_NAME"]
+
+
+def write_report(
+    model: dict[str, Any],
+    out_dir: str | os.PathLike,
+    *,
+    secrets: Iterable[str] = (),
+    sign_key: str | None = None,
+) -> dict[str, Path]:
+    """Redact `model`, write report.html and junit.xml, sign the model (with their hashes) into report.json.
+
+    Returns {"json": ..., "html": ..., "junit": ...}; raises SigningKeyError when the key cannot be used.
+    """
+    # Resolve the key before writing anything: a bad --sign-key must not leave a half-written report behind.
+    key, _ = _sign.load_or_create_key(sign_key)
+    raw_pub = _sign.public_raw(key)
+    kid = _sign.key_id(raw_pub)
+
+    plain = normalise(model)
+    plain.pop("signature", None)
+    plain.pop("files", None)  # reserved for the signer; a stale value from an earlier run must not survive
+    clean = Redactor(secrets).redact(plain)
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"html": out / HTML_NAME, "junit": out / JUNIT_NAME, "json": out / JSON_NAME}
+    write_html(clean, paths["html"], key_id=kid, public_key=base64.b64encode(raw_pub).decode("ascii"))
+    write_junit(clean, paths["junit"])
+    # The other two files are covered by hash inside the signed model, so one signature protects all three.
+    clean["files"] = {name: sha256_file(out / name) for name in COVERED_FILES}
+    clean["signature"] = _sign.sign_model(clean, key)
+    write_json(clean, paths["json"])
+    return paths
+
+
+def _report_json_path(path: str | os.PathLike) -> Path:
+    p = Path(path)
+    if p.is_dir():
+        return p / JSON_NAME
+    if p.suffix.lower() == ".json":
+        return p
+    return p.with_name(JSON_NAME)  # report.html or junit.xml: use the report.json beside it
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Two "verdict" members would let a first-wins reader see a different report than the one verified.
+    seen: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in seen:
+            raise ValueError(f"duplicate key {k!r}")
+        seen[k] = v
+    return seen
+
+
+def verify(path: str | os.PathLike, *, public_key: str | None = None) -> tuple[bool, str]:
+    """Check a report (directory, report.json or report.html): signature over the model, and the files it covers.
+
+    Returns (ok, reason); raises SigningKeyError when `public_key` itself cannot be read.
+    """
+    expected = _sign.parse_public_key(public_key) if public_key is not None else None
+    json_path = _report_json_path(path)
+    if not json_path.is_file():
+        return False, f"{json_path} not found"
+    try:
+        model = json.loads(json_path.read_text(encoding="utf-8"), object_pairs_hook=_no_duplicates)
+    except (UnicodeDecodeError, ValueError) as exc:
+        return False, f"{JSON_NAME} is not valid JSON: {exc}"
+    if not isinstance(model, dict):
+        return False, f"{JSON_NAME} is not a JSON object"
+
+    ok, reason = _sign.check_signature(model, expected)
+    if not ok:
+        return False, reason
+
+    files = model.get("files")
+    if not isinstance(files, dict) or any(name not in files for name in COVERED_FILES):
+        return False, f"signed model does not record hashes of {', '.join(COVERED_FILES)}"
+    problems = []
+    for name, digest in sorted(files.items()):
+        target = json_path.parent / Path(str(name)).name  # only files beside report.json, never elsewhere
+        if not target.is_file():
+            problems.append(f"{name} is missing")
+        elif sha256_file(target) != digest:
+            problems.append(f"{name} changed since signing")
+    if problems:
+        return False, "; ".join(problems)
+
+    trust = "the expected key" if expected is not None else "the key embedded in the report; pass a public key to pin the signer"
+    return True, f"{reason} ({trust}); {JSON_NAME}, {', '.join(sorted(files))} unchanged"

@@ -1,0 +1,192 @@
+"""Secret redaction applied once to the report model, before any writer (JSON, HTML, JUnit) sees it."""
+from __future__ import annotations
+
+import copy
+import json
+import re
+from typing import Any, Iterable
+
+MASK = "***"
+KEY_MASK = "***PRIVATE KEY***"
+
+# Normalised key names (lower case, "_" and "-" removed) whose values are secrets wherever they appear.
+SECRET_KEYS = frozenset({
+    "token", "accesstoken", "refreshtoken", "apisecret", "secret", "clientsecret", "appsecret",
+    "password", "passwd", "pwd", "privatekey", "clientprivatekey", "serverprivatekey", "prikey",
+    "secretkey", "sessionkey", "cookie", "setcookie", "authorization", "proxyauthorization",
+    # Camera and NVR log-ins are credentials as a pair (yunnan §6.4): the user name goes too.
+    "camerausername", "nvrusername",
+})
+# Any key ending in one of these is a secret too: cameraPassword, nvrPassword, companySecretCode (henan's
+# authorisation codes are credentials), X-Auth-Token, CLIENT_PRIVATE_KEY.
+SECRET_SUFFIXES = ("password", "passwd", "pwd", "secret", "secretcode", "token", "privatekey", "prikey",
+                   "secretkey")
+# Values shorter than these are masked where their key names them, but not hunted as substrings elsewhere:
+# replacing "1234" in every timestamp and id would make the report unreadable without protecting much.
+MIN_REGISTERED_LEN = 4
+MIN_HARVESTED_LEN = 8
+
+_PEM = re.compile(
+    r"-----BEGIN [A-Z0-9 ]*(?:PRIVATE) KEY-----.*?(?:-----END [A-Z0-9 ]*(?:PRIVATE) KEY-----|$)", re.DOTALL
+)
+# Bare base64 DER private keys, as the yunnan Java sample exchanges them (getPrivateKeyString): RSA PKCS#8,
+# RSA PKCS#1, EC/SM2 PKCS#8, Ed25519 PKCS#8. The fixed prefixes come from the DER structure; public keys
+# (SubjectPublicKeyInfo, "MIIBIjANBgkq...") do not match.
+_DER_KEY = re.compile(
+    r"(?:MII[A-Za-z0-9+/]{3}IBA(?:DANBgkqhkiG9w0BAQEFAAS|AK)|MI[A-Za-z0-9+/]{2}AgEAMBMGByqGSM49AgEG"
+    r"|MC4CAQAwBQYDK2Vw)(?:[A-Za-z0-9+/=\r\n]|\\[rn])*"
+)
+_BEARER = re.compile(r"(\bBearer\s+)(?!\*\*\*)([A-Za-z0-9\-._~+/]+=*)", re.IGNORECASE)
+# name=value in URLs (?access_token=, henan/zongjian ";token="), form bodies and command lines.
+# The lookbehind anchors a name at the start of its word: without it a long hex ciphertext is scanned from every
+# offset, quadratic in its length.
+_KV = re.compile(r"(?<![\w.\-])(-*[A-Za-z][\w.\-]*)=([^\s&;,?#\"'<>]+)")
+# --password VALUE on a command line (the reproduce line, an adapter command).
+_CLI = re.compile(r"(--([A-Za-z][\w\-]*)\s+)([^\s\-][^\s]*)")
+# "name": "value" / "name": 123 in JSON text that did not parse (truncated bodies, logs), also escaped once.
+_JSON_FRAG = re.compile(r"(\\?\"([A-Za-z][\w.\-]*)\\?\"\s*:\s*)(\\?\"[^\"\\]+|-?\d+(?:\.\d+)?)")
+
+
+def is_secret_key(name: Any) -> bool:
+    """True when a field of this name carries a secret (case-insensitive, "_"/"-" ignored)."""
+    if not isinstance(name, str):
+        return False
+    norm = name.lower().replace("_", "").replace("-", "")
+    return norm in SECRET_KEYS or norm.endswith(SECRET_SUFFIXES)
+
+
+class Redactor:
+    """Masks secrets in a JSON-like structure: by key name, by registered value, PEM/DER keys, Bearer tokens."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets: set[str] = set()
+        for s in secrets:
+            self.add(s)
+
+    def add(self, secret: str | None) -> None:
+        """Register a secret value; every occurrence of it in any string is masked."""
+        if secret is not None and len(str(secret)) >= MIN_REGISTERED_LEN:
+            self._secrets.add(str(secret))
+
+    def redact(self, obj: Any) -> Any:
+        """Return a redacted deep copy of `obj`; the input is left untouched."""
+        # First harvest the values found under secret keys, so the same apiSecret or token quoted later in a
+        # check message or an adapter's stderr is masked as well.
+        found: set[str] = set()
+        self._harvest(obj, found)
+        pattern = self._pattern(found)
+        return self._walk(copy.deepcopy(obj), pattern)
+
+    # -- harvesting ---------------------------------------------------------------------------------------
+
+    def _harvest(self, obj: Any, found: set[str]) -> None:
+        if isinstance(obj, dict):
+            for k, v in obj.items():
+                if is_secret_key(k):
+                    self._harvest_value(k, v, found)
+                else:
+                    self._harvest(v, found)
+        elif isinstance(obj, list):
+            for v in obj:
+                self._harvest(v, found)
+        elif isinstance(obj, str):
+            parsed = _parse_json_text(obj)
+            if parsed is not None:
+                self._harvest(parsed, found)
+            for m in _BEARER.finditer(obj):
+                if len(m.group(2)) >= MIN_HARVESTED_LEN:
+                    found.add(m.group(2))
+
+    def _harvest_value(self, key: str, value: Any, found: set[str]) -> None:
+        if isinstance(value, (dict, list)):
+            # A secret given as a structure (a JWK, say): every scalar inside it is secret.
+            for leaf in _leaves(value):
+                self._harvest_value(key, leaf, found)
+            return
+        if value is None or isinstance(value, bool):
+            return
+        text = str(value)
+        if key.lower().replace("-", "") in ("authorization", "proxyauthorization") and " " in text:
+            text = text.split(None, 1)[1]  # "Bearer abc" -> the credential, not the scheme
+        if len(text) >= MIN_HARVESTED_LEN and text != MASK:
+            found.add(text)
+
+    def _pattern(self, found: set[str]) -> re.Pattern[str] | None:
+        values = sorted(self._secrets | found, key=len, reverse=True)  # longest first: no partial leftovers
+        return re.compile("|".join(re.escape(v) for v in values)) if values else None
+
+    # -- masking ------------------------------------------------------------------------------------------
+
+    def _walk(self, obj: Any, pattern: re.Pattern[str] | None) -> Any:
+        if isinstance(obj, dict):
+            out = {}
+            for k, v in obj.items():
+                # Key names stay as they are: a reader must see that a password field was sent.
+                out[k] = _mask_value(k, v) if is_secret_key(k) else self._walk(v, pattern)
+            return out
+        if isinstance(obj, list):
+            return [self._walk(v, pattern) for v in obj]
+        if isinstance(obj, tuple):
+            return [self._walk(v, pattern) for v in obj]
+        if isinstance(obj, str):
+            parsed = _parse_json_text(obj)
+            if parsed is not None:
+                cleaned = self._walk(parsed, pattern)
+                if cleaned == parsed:
+                    return obj  # keep the original text (formatting, key order) when nothing was secret
+                compact = not re.search(r"[:,]\s", obj)
+                return json.dumps(cleaned, ensure_ascii=False, separators=(",", ":") if compact else None)
+            return self._text(obj, pattern)
+        return obj
+
+    def _text(self, s: str, pattern: re.Pattern[str] | None) -> str:
+        s = _PEM.sub(KEY_MASK, s)
+        s = _DER_KEY.sub(KEY_MASK, s)
+        if pattern is not None:
+            s = pattern.sub(MASK, s)
+        s = _BEARER.sub(lambda m: m.group(1) + MASK, s)
+        s = _KV.sub(lambda m: f"{m.group(1)}={MASK}" if is_secret_key(m.group(1)) else m.group(0), s)
+        s = _CLI.sub(lambda m: m.group(1) + MASK if is_secret_key(m.group(2)) else m.group(0), s)
+        s = _JSON_FRAG.sub(_mask_fragment, s)
+        return s
+
+
+def _mask_value(key: str, value: Any) -> Any:
+    """The masked form of a value held under a secret key; empty values stay visible (they were not sent)."""
+    if value is None or value == "" or isinstance(value, bool):
+        return value
+    if key.lower().replace("-", "") in ("authorization", "proxyauthorization") and isinstance(value, str):
+        scheme = value.split(None, 1)[0] if " " in value.strip() else ""
+        return f"{scheme} {MASK}" if scheme else MASK
+    return MASK
+
+
+def _mask_fragment(m: re.Match[str]) -> str:
+    if not is_secret_key(m.group(2)):
+        return m.group(0)
+    value = m.group(3)
+    quote = value[: value.index('"') + 1] if '"' in value else ""
+    return f"{m.group(1)}{quote}{MASK}"
+
+
+def _parse_json_text(s: str) -> Any:
+    """The object or array a string holds as JSON text, else None."""
+    t = s.strip()
+    if len(t) < 2 or t[0] not in "{[" or t[-1] not in "}]":
+        return None
+    try:
+        parsed = json.loads(t)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, (dict, list)) else None
+
+
+def _leaves(obj: Any) -> Iterable[Any]:
+    if isinstance(obj, dict):
+        for v in obj.values():
+            yield from _leaves(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _leaves(v)
+    else:
+        yield obj

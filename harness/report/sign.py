@@ -1,0 +1,151 @@
+"""Ed25519 signing of the report model: key handling, canonical form, sign and check."""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+ALGORITHM = "Ed25519"
+CANONICALIZATION = "json-sorted-compact-utf8"
+KEY_FILE = "signing-key.pem"
+
+
+class SigningKeyError(ValueError):
+    """A signing or expected public key that cannot be used (missing, unreadable, encrypted, not Ed25519)."""
+
+
+def home_dir() -> Path:
+    """Where vconform keeps per-user state: $VCONFORM_HOME, else ~/.vconform."""
+    env = os.environ.get("VCONFORM_HOME")
+    return Path(env).expanduser() if env else Path.home() / ".vconform"
+
+
+def load_or_create_key(path: str | os.PathLike | None) -> tuple[Ed25519PrivateKey, Path]:
+    """The signing key: the PEM at `path` when given, else the per-user key, generated on first use."""
+    if path is not None:
+        key_path = Path(path).expanduser()
+        if not key_path.is_file():
+            # A named key that is missing is a mistake to report, not a reason to mint a new identity.
+            raise SigningKeyError(f"signing key {key_path} not found")
+        return _load_private(key_path), key_path
+    home = home_dir()
+    key_path = home / KEY_FILE
+    if key_path.is_file():
+        return _load_private(key_path), key_path
+    if not home.exists():
+        home.mkdir(parents=True, mode=0o700)
+        os.chmod(home, 0o700)  # mkdir's mode is filtered by the umask
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    # Write 0600 from the first byte, then link into place: two first runs at once must not both win.
+    tmp = home / f".{KEY_FILE}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pem)
+        try:
+            os.link(tmp, key_path)
+        except FileExistsError:
+            return _load_private(key_path), key_path
+    finally:
+        tmp.unlink(missing_ok=True)
+    return key, key_path
+
+
+def _load_private(path: Path) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise SigningKeyError(f"signing key {path} is not an unencrypted PKCS#8 PEM private key: {exc}") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise SigningKeyError(f"signing key {path} is a {type(key).__name__}, expected an Ed25519 key")
+    return key
+
+
+def public_raw(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
+    """The 32 raw bytes of the public half."""
+    pub = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
+    return pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def key_id(raw_public: bytes) -> str:
+    """A short, stable name for a public key: the first 16 hex chars of its SHA-256."""
+    return hashlib.sha256(raw_public).hexdigest()[:16]
+
+
+def canonical(model: dict[str, Any]) -> bytes:
+    """The bytes that are signed: the model without its `signature` member, sorted, compact, UTF-8."""
+    body = {k: v for k, v in model.items() if k != "signature"}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def sign_model(model: dict[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
+    """The `signature` member for `model` (which must already hold everything that is to be covered)."""
+    raw = public_raw(key)
+    return {
+        "algorithm": ALGORITHM,
+        "public_key": base64.b64encode(raw).decode("ascii"),
+        "key_id": key_id(raw),
+        "value": base64.b64encode(key.sign(canonical(model))).decode("ascii"),
+        "canonicalization": CANONICALIZATION,
+    }
+
+
+def check_signature(model: dict[str, Any], expected_public: bytes | None = None) -> tuple[bool, str]:
+    """Check the model's own signature member; with `expected_public`, also that it names that key."""
+    sig = model.get("signature")
+    if not isinstance(sig, dict):
+        return False, "report.json is not signed (no signature member)"
+    if sig.get("algorithm") != ALGORITHM:
+        return False, f"unsupported signature algorithm {sig.get('algorithm')!r}, expected {ALGORITHM}"
+    if sig.get("canonicalization") != CANONICALIZATION:
+        return False, f"unsupported canonicalization {sig.get('canonicalization')!r}, expected {CANONICALIZATION}"
+    try:
+        raw = base64.b64decode(sig.get("public_key", ""), validate=True)
+        value = base64.b64decode(sig.get("value", ""), validate=True)
+        pub = Ed25519PublicKey.from_public_bytes(raw)
+    except (binascii.Error, ValueError, TypeError):
+        return False, "signature member is malformed (public_key or value is not valid base64 Ed25519)"
+    if sig.get("key_id") != key_id(raw):
+        return False, f"signature key_id {sig.get('key_id')!r} does not match its public key ({key_id(raw)})"
+    if expected_public is not None and raw != expected_public:
+        return False, f"signed by key_id {key_id(raw)}, expected {key_id(expected_public)}"
+    try:
+        pub.verify(value, canonical(model))
+    except InvalidSignature:
+        return False, "signature does not match the content (report.json changed since signing)"
+    return True, f"signed by key_id {key_id(raw)}"
+
+
+def parse_public_key(spec: str) -> bytes:
+    """Raw public key bytes from base64 of the 32 raw bytes, or a PEM file (public, or private to derive it)."""
+    path = Path(spec).expanduser()
+    if path.is_file():
+        data = path.read_bytes()
+        try:
+            if b"PRIVATE KEY" in data:
+                key: Any = serialization.load_pem_private_key(data, password=None).public_key()
+            else:
+                key = serialization.load_pem_public_key(data)
+        except (ValueError, TypeError) as exc:
+            raise SigningKeyError(f"cannot read public key from {path}: {exc}") from None
+        if not isinstance(key, Ed25519PublicKey):
+            raise SigningKeyError(f"{path} holds a {type(key).__name__}, expected an Ed25519 key")
+        return public_raw(key)
+    try:
+        raw = base64.b64decode(spec.strip(), validate=True)
+    except binascii.Error:
+        raw = b""
+    if len(raw) != 32:
+        raise SigningKeyError(f"expected public key must be base64 of 32 raw Ed25519 bytes or a PEM file: {spec!r}")
+    return raw

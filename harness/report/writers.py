@@ -1,0 +1,178 @@
+"""Report writers fed by the one report model: report.json and junit.xml, plus helpers the HTML writer shares."""
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as _dt
+import hashlib
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any, Iterator
+
+DEFAULT_STAGE = "interface"
+# Characters XML 1.0 cannot carry at all (an adapter's stderr may hold any byte); replaced, not escaped.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _to_json(obj: Any) -> Any:
+    if hasattr(obj, "as_dict"):
+        return obj.as_dict()
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    if isinstance(obj, (bytes, bytearray)):
+        try:
+            return bytes(obj).decode("utf-8")
+        except UnicodeDecodeError:
+            return "base64:" + base64.b64encode(bytes(obj)).decode("ascii")
+    if isinstance(obj, (_dt.datetime, _dt.date, _dt.time)):
+        return obj.isoformat()
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj, key=str)
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"report model holds a {type(obj).__name__}, which has no JSON form")
+
+
+def normalise(model: dict[str, Any]) -> dict[str, Any]:
+    """A plain-JSON deep copy of the model, so what is signed is exactly what report.json reads back as."""
+    return json.loads(json.dumps(model, default=_to_json, ensure_ascii=False))
+
+
+def stage_of(check: dict[str, Any], interface: dict[str, Any]) -> str:
+    return check.get("stage") or interface.get("stage") or DEFAULT_STAGE
+
+
+def iter_checks(model: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """Every check in report order as (stage, interface, check)."""
+    for iface in model.get("interfaces") or []:
+        for chk in iface.get("checks") or []:
+            yield stage_of(chk, iface), iface, chk
+
+
+def stage_names(model: dict[str, Any]) -> list[str]:
+    """Stages in the order the model lists them, then any stage only a check names."""
+    names = [s.get("name") for s in model.get("stages") or [] if s.get("name")]
+    for stage, _, _ in iter_checks(model):
+        if stage not in names:
+            names.append(stage)
+    return names
+
+
+def count_verdicts(checks: list[dict[str, Any]]) -> dict[str, int]:
+    counts = {"pass": 0, "fail": 0, "warn": 0, "skip": 0}
+    for chk in checks:
+        v = chk.get("verdict", "")
+        counts[v] = counts.get(v, 0) + 1
+    return counts
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def evidence_line(item: Any) -> str:
+    """One line summing up an evidence item, for places with no room for the whole of it."""
+    if not isinstance(item, dict):
+        return str(item)[:200]
+    kind = item.get("kind")
+    if kind == "exchange" or ("method" in item and "path" in item):
+        line = f"#{item.get('seq', '?')} {item.get('method', '')} {item.get('path', '')} -> {item.get('status', '-')}"
+        if item.get("outcome") not in (None, "", "ok"):
+            line += f" [{item['outcome']}]"
+        if item.get("duration_ms") is not None:
+            line += f" ({item['duration_ms']} ms)"
+        return line + (f" — {item['note']}" if item.get("note") else "")
+    if kind == "adapter":
+        return f"adapter {item.get('action', '')} exit={item.get('exit_code', '-')} ({item.get('duration_ms', '-')} ms)"
+    if kind == "note" and "text" in item:
+        return str(item["text"])[:200]
+    return json.dumps(item, ensure_ascii=False, sort_keys=True)[:200]
+
+
+# -- report.json ----------------------------------------------------------------------------------------------
+
+def render_json(model: dict[str, Any]) -> str:
+    return json.dumps(model, ensure_ascii=False, indent=2) + "\n"
+
+
+def write_json(model: dict[str, Any], path: Path) -> Path:
+    Path(path).write_text(render_json(model), encoding="utf-8")
+    return Path(path)
+
+
+# -- junit.xml ------------------------------------------------------------------------------------------------
+
+def _x(value: Any) -> str:
+    return _XML_ILLEGAL.sub("\ufffd", "" if value is None else str(value))
+
+
+def render_junit(model: dict[str, Any]) -> bytes:
+    """JUnit XML: one <testsuite> per stage, one <testcase> per check; warn passes with its message in system-out."""
+    spec = (model.get("spec") or {}).get("name", "spec")
+    by_stage: dict[str, list[tuple[dict, dict]]] = {name: [] for name in stage_names(model)}
+    for stage, iface, chk in iter_checks(model):
+        by_stage[stage].append((iface, chk))
+
+    all_checks = [chk for _, _, chk in iter_checks(model)]
+    total = count_verdicts(all_checks)
+    root = ET.Element("testsuites", {
+        "name": _x(f"vconform {spec} {(model.get('spec') or {}).get('version', '')} {model.get('role', '')}".strip()),
+        "tests": str(len(all_checks)), "failures": str(total["fail"]), "errors": "0",
+        "skipped": str(total["skip"]),
+    })
+    for stage, items in by_stage.items():
+        counts = count_verdicts([chk for _, chk in items])
+        suite = ET.SubElement(root, "testsuite", {
+            "name": _x(stage), "tests": str(len(items)), "failures": str(counts["fail"]), "errors": "0",
+            "skipped": str(counts["skip"]), "timestamp": _x(model.get("started", "")),
+        })
+        props = ET.SubElement(suite, "properties")
+        for name, value in (("spec", spec), ("spec_version", (model.get("spec") or {}).get("version")),
+                            ("role", model.get("role")), ("profile", model.get("profile")),
+                            ("seed", model.get("seed")), ("sut", (model.get("sut") or {}).get("name")),
+                            ("reproduce", model.get("reproduce"))):
+            if value not in (None, ""):
+                ET.SubElement(props, "property", {"name": name, "value": _x(value)})
+        for iface, chk in items:
+            case = ET.SubElement(suite, "testcase", {
+                "classname": _x(f"{spec}.{iface.get('name', '')}"), "name": _x(chk.get("id", "")),
+                "time": _seconds(chk),
+            })
+            verdict = chk.get("verdict")
+            message = _x(chk.get("message", ""))
+            if verdict == "fail":
+                fail = ET.SubElement(case, "failure", {"message": message, "type": _x(chk.get("severity", ""))})
+                fail.text = _x(_failure_text(chk))
+            elif verdict == "skip":
+                ET.SubElement(case, "skipped", {"message": message})
+            elif verdict == "warn":
+                out = ET.SubElement(case, "system-out")
+                errata = ", ".join(chk.get("errata") or [])
+                out.text = f"WARN{' [' + _x(errata) + ']' if errata else ''}: {message}"
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def _seconds(chk: dict[str, Any]) -> str:
+    """Time spent on a check as CI shows it: the summed durations of its evidence (exchanges, adapter runs)."""
+    total = 0.0
+    for item in chk.get("evidence") or []:
+        ms = item.get("duration_ms") if isinstance(item, dict) else None
+        if isinstance(ms, (int, float)) and not isinstance(ms, bool):
+            total += ms
+    return f"{total / 1000:.3f}"
+
+
+def _failure_text(chk: dict[str, Any]) -> str:
+    lines = [str(chk.get("message", "")), f"spec: {chk.get('spec_ref', '')}  severity: {chk.get('severity', '')}"]
+    if chk.get("errata"):
+        lines.append("errata: " + ", ".join(chk["errata"]))
+    lines += ["evidence: " + evidence_line(item) for item in chk.get("evidence") or []]
+    return "\n".join(lines)
+
+
+def write_junit(model: dict[str, Any], path: Path) -> Path:
+    Path(path).write_bytes(render_junit(model))
+    return Path(path)

@@ -1,0 +1,146 @@
+"""A conformance run: its configuration, the results the suites record, and the report model built from them."""
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness import __version__, specdata
+from harness.checks import CheckResult
+from harness.registry import SpecInfo
+
+
+class HarnessError(RuntimeError):
+    """The harness itself could not run (bad arguments, adapter not found, port in use): exit 2."""
+
+
+@dataclass
+class RunConfig:
+    spec: str
+    role: str = "client"
+    sut_cmd: str | None = None
+    target: str | None = None
+    only: list[str] = field(default_factory=list)
+    stages: list[str] = field(default_factory=list)
+    out: Path = Path("reports")
+    seed: int | None = None
+    profile: str = "default"
+    sign_key: str | None = None
+    signoff: dict[str, str] = field(default_factory=dict)
+    journal: Path | None = None
+    sut_name: str = ""
+    sut_version: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.seed is None:
+            self.seed = random.SystemRandom().randrange(1, 2**31)
+
+
+@dataclass
+class StageOutcome:
+    name: str
+    interfaces: list[str] = field(default_factory=list)
+
+
+class RunContext:
+    """Collects check results from the suites; one per `vconform run`."""
+
+    def __init__(self, config: RunConfig, spec: SpecInfo):
+        self.config, self.spec = config, spec
+        self.profile = specdata.profile(spec.name, config.profile)
+        self.results: list[CheckResult] = []
+        self.secrets: set[str] = set()
+        self.harness_errors: list[str] = []
+        self.errata_hit: set[str] = set()
+        self.started = _now()
+        self.finished = ""
+        self.stages_run: list[str] = []
+        self.sut_info: dict[str, Any] = {}
+
+    def record(self, result: CheckResult) -> CheckResult:
+        self.results.append(result)
+        self.errata_hit.update(result.errata)
+        return result
+
+    def add_secret(self, value: Any) -> None:
+        if isinstance(value, str) and len(value) >= 6:
+            self.secrets.add(value)
+
+    def failures(self, interface: str | None = None, stage: str | None = None) -> list[CheckResult]:
+        return [r for r in self.results if r.verdict == "fail"
+                and (interface is None or r.interface == interface) and (stage is None or r.stage == stage)]
+
+    @property
+    def verdict(self) -> str:
+        return "fail" if any(r.verdict == "fail" for r in self.results) or not self.results else "pass"
+
+    def model(self) -> dict[str, Any]:
+        """The report model (DESIGN.md report.json) the writers consume."""
+        self.finished = self.finished or _now()
+        counts = {v: sum(1 for r in self.results if r.verdict == v) for v in ("pass", "fail", "warn", "skip")}
+        groups: dict[tuple[str, str], list[CheckResult]] = {}
+        for r in self.results:
+            groups.setdefault((r.stage, r.interface), []).append(r)
+        interfaces = []
+        for (stage, name), rs in groups.items():
+            interfaces.append({"name": name, "stage": stage, "section": self.spec.section_of(name),
+                               "verdict": _roll(rs), "checks": [r.as_dict() for r in rs]})
+        stages = []
+        for stage in dict.fromkeys([r.stage for r in self.results]):
+            stages.append({"name": stage, "verdict": _roll([r for r in self.results if r.stage == stage])})
+        errata = specdata.errata(self.spec.name)
+        cfg = self.config
+        return {
+            "tool": {"name": "vconform", "version": __version__},
+            "spec": {"name": self.spec.name, "version": self.spec.version, "title_zh": self.spec.title_zh,
+                     "title_en": self.spec.title_en},
+            "role": cfg.role,
+            "profile": self.profile["name"],
+            "sut": self.sut_info,
+            "started": self.started,
+            "finished": self.finished,
+            "seed": cfg.seed,
+            "verdict": self.verdict if not self.harness_errors else "fail",
+            "counts": counts,
+            "harness_errors": self.harness_errors,
+            "stages": stages,
+            "interfaces": interfaces,
+            "errata": [{"id": k, **v, "hit": k in self.errata_hit} for k, v in errata.items()],
+            "coverage": self.spec.coverage([r.id for r in self.results if r.verdict != "skip"]),
+            "reproduce": self.reproduce_line(),
+            "signoff": {"tester": cfg.signoff.get("tester", ""), "organisation": cfg.signoff.get("organisation", ""),
+                        "sut_name": cfg.sut_name or self.sut_info.get("name", ""),
+                        "sut_version": cfg.sut_version or self.sut_info.get("version", ""),
+                        "date": self.finished[:10]},
+        }
+
+    def reproduce_line(self) -> str:
+        cfg = self.config
+        parts = ["vconform", "run", cfg.spec, "--role", cfg.role, "--seed", str(cfg.seed)]
+        if cfg.profile != "default":
+            parts += ["--profile", cfg.profile]
+        if cfg.sut_cmd:
+            parts += ["--sut-cmd", repr(cfg.sut_cmd)]
+        if cfg.target:
+            parts += ["--target", cfg.target]
+        for o in cfg.only:
+            parts += ["--only", o]
+        for st in cfg.stages:
+            parts += ["--stage", st]
+        return " ".join(parts)
+
+
+def _roll(results: list[CheckResult]) -> str:
+    verdicts = {r.verdict for r in results}
+    if "fail" in verdicts:
+        return "fail"
+    if verdicts <= {"skip"}:
+        return "skip"
+    return "pass"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")

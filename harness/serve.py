@@ -1,0 +1,130 @@
+"""Run an aiohttp application on loopback, in a background thread (suites) or in the foreground (CLI)."""
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import threading
+from typing import Callable
+
+from aiohttp import web
+
+
+class PortInUse(OSError):
+    """The requested port is taken: a harness error (exit 2), not a SUT failure."""
+
+
+class BackgroundServer:
+    """An aiohttp app served from its own thread and event loop; `url` is set once it accepts connections."""
+
+    def __init__(self, app_factory: Callable[[], web.Application], host: str = "127.0.0.1", port: int = 0):
+        self.app_factory, self.host, self.port = app_factory, host, port
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="vconform-mock", daemon=True)
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._runner: web.AppRunner | None = None
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_until_complete(self._start())
+        except BaseException as exc:  # reported to the starting thread
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        self.loop.run_forever()
+        self.loop.run_until_complete(self._runner.cleanup())
+        self.loop.close()
+
+    async def _start(self) -> None:
+        self._runner = web.AppRunner(self.app_factory(), access_log=None, handle_signals=False)
+        await self._runner.setup()
+        sock = bind(self.host, self.port)
+        site = web.SockSite(self._runner, sock)
+        await site.start()
+        self.port = sock.getsockname()[1]
+
+    def start(self) -> "BackgroundServer":
+        self._thread.start()
+        self._ready.wait(30)
+        if self._error:
+            raise self._error
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(10)
+
+    def __enter__(self) -> "BackgroundServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Bind a listening socket, turning 'address in use' into PortInUse."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise PortInUse(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(128)
+    return sock
+
+
+def serve_forever(app: web.Application, host: str, port: int, scheme: str = "http",
+                  on_stop: Callable[[], None] | None = None) -> int:
+    """Foreground: print `listening on ...` once accepting, run until SIGINT/SIGTERM, then clean up."""
+
+    async def main() -> None:
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        sock = bind(host, port)
+        await web.SockSite(runner, sock).start()
+        real = sock.getsockname()[1]
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        print(f"listening on {scheme}://{host}:{real}", flush=True)
+        await stop.wait()
+        await runner.cleanup()
+
+    asyncio.run(main())
+    if on_stop:
+        on_stop()
+    return 0
+
+
+def serve_mock_forever(mock, host: str, port: int, scheme: str = "tcp",
+                       on_stop: Callable[[], None] | None = None) -> int:
+    """Foreground for a non-HTTP mock exposing `async start(host, port) -> port` and `async close()`."""
+
+    async def main() -> None:
+        try:
+            real = await mock.start(host, port)
+        except OSError as exc:
+            raise PortInUse(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        print(f"listening on {scheme}://{host}:{real}", flush=True)
+        await stop.wait()
+        await mock.close()
+
+    asyncio.run(main())
+    if on_stop:
+        on_stop()
+    return 0

@@ -1,0 +1,343 @@
+"""The Yunnan provincial platform mock (yunnan §4–§6) as an aiohttp application.
+
+Every request is journaled — raw envelope, decrypted plaintext, answer, timing, conclusion — before the
+answer is sent. Bad input never crashes the handler: it gets the spec's failure answer (yunnan §4.3).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from aiohttp import web
+
+from harness import crypto, specdata
+from harness.clock import Clock
+from harness.faults import Faults
+from harness.journal import Exchange, Journal
+from mocks.yunnan.state import Enterprise, PlatformState, parse_time
+
+SPEC = "yunnan"
+MAX_BODY = 16 * 1024 * 1024  # far above any legal request (a few base64 photos); larger is refused
+
+MSG = {
+    "ok_upload": "上传成功",
+    "ok_get": "获取成功",
+    "ok_notify": "通知成功",
+    "ok_heartbeat": "企业联网信息更新成功",
+    "signature": "✖ 验签失败！签名不匹配！数据可能被篡改或来源不可信。",
+    "malformed": "✖ 请求体格式错误：须为 {signature, encryptedAesKey, encryptedContent} 的 JSON 对象",
+    "base64": "✖ 请求体 Base64 编码错误",
+    "aes_key": "✖ 会话密钥解密失败：encryptedAesKey 不是用监管端公钥加密的",
+    "aes_key_size": "✖ 会话密钥长度错误：须为 AES-256",
+    "content": "✖ 业务数据解密失败",
+    "plaintext_json": "✖ 业务数据不是合法的 UTF-8 JSON 对象",
+    "client_id": "✖ X-Client-Id 缺失或未知",
+    "token": "✖ 访问令牌无效或已过期，请重新获取令牌",
+    "registered": "✖ 该企业已注册，注册接口只允许成功调用一次",
+    "bad_secret": "✖ apiKey 或 apiSecret 错误",
+    "invalid": "✖ 参数校验失败",
+    "owner": "✖ 企业编号与令牌所属企业不一致",
+    "unknown_ids": "✖ 编号不存在",
+    "too_many_ids": "✖ 编号数量超过上限",
+    "too_large": "✖ 请求体过大",
+    "not_found": "✖ 接口不存在",
+    "method": "✖ 请求方式须为 POST",
+}
+
+
+def answer(code: int, message: str, aes_key: str | None = None, data: Any = None) -> dict[str, Any]:
+    return {"code": code, "message": message, "aesKey": aes_key, "data": data}
+
+
+class Rejection(Exception):
+    """A request the platform refuses: body code, message key, reason code for the journal."""
+
+    def __init__(self, code: int, key: str, reason: str, detail: str = ""):
+        super().__init__(detail or key)
+        self.code, self.key, self.reason, self.detail = code, key, reason, detail
+
+
+class YunnanMock:
+    """Routes, state, journal and faults of one mock platform."""
+
+    def __init__(self, *, journal: Journal | None = None, profile: str | dict | None = None,
+                 clock: Clock | None = None, key_bits: int = 2048):
+        self.ep = specdata.endpoints(SPEC)
+        self.profile = profile if isinstance(profile, dict) else specdata.profile(SPEC, profile)
+        self.state = PlatformState(self.ep, clock, key_bits)
+        self.journal = journal or Journal(None)
+        self.faults = Faults()
+        self.readings = self._signature_readings()
+        self.routes = self._routes()
+
+    # ---- configuration from data -----------------------------------------------------------------
+    def _signature_readings(self) -> list[tuple[str, str]]:
+        """Accepted signed-byte readings, the profile's default first (E-YN-04, E-YN-05)."""
+        first = (self.profile["signature_range"], self.profile["signature_encoding"])
+        rest = [(r, e) for r in crypto.SIGNED_RANGES for e in crypto.SIGNED_ENCODINGS if (r, e) != first]
+        return [first] + ([] if self.profile.get("strict") else rest)
+
+    def _routes(self) -> dict[str, tuple[str, str | None]]:
+        """path -> (interface, errata id if the path is an alternative reading)."""
+        prefix = self.ep["prefix"]
+        routes: dict[str, tuple[str, str | None]] = {}
+        for name, spec in self.ep["interfaces"].items():
+            routes[f"{prefix}/{name}"] = (name, None)
+            for alias in spec.get("aliases", []):
+                path = alias["path"] if alias.get("root") else prefix + alias["path"]
+                routes[path] = (name, alias["errata"])
+        # E-YN-01: a profile can make /carDate the default path and /vehicleInfo the alternative.
+        if self.profile.get("vehicle_ledger_path") == "carDate":
+            routes[f"{prefix}/carDate"] = ("vehicleInfo", None)
+            routes[f"{prefix}/vehicleInfo"] = ("vehicleInfo", "E-YN-01")
+        return routes
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY)
+        app.router.add_route("*", "/__vconform/{op}", self.admin)
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        return app
+
+    # ---- the request pipeline --------------------------------------------------------------------
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        t0 = time.perf_counter()
+        ex = Exchange(SPEC, self.state.clock.now(), request.method, request.path, peer=request.remote or "",
+                      headers=dict(request.headers))
+        ex.notes["warnings"] = []
+        route = self.routes.get(request.path.rstrip("/") or "/")
+        ex.interface = route[0] if route else ""
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return self._send(ex, t0, answer(500, f"{MSG['too_large']}（上限 {MAX_BODY} 字节）"), "too_large", 413)
+        ex.request_body = raw.decode("utf-8", errors="replace")
+        for fault in self.faults.take(ex.interface):
+            ex.notes.setdefault("faults", []).append(fault.kind)
+            if fault.kind == "delay":
+                await asyncio.sleep(fault.value)
+            elif fault.kind == "drop":
+                ex.outcome = "fault_drop"
+                ex.duration_ms = (time.perf_counter() - t0) * 1000
+                self.journal.record(ex)
+                if request.transport is not None:
+                    request.transport.abort()
+                raise asyncio.CancelledError()
+            elif fault.kind == "http_5xx":
+                status = int(fault.value or 503)
+                return self._send(ex, t0, answer(status, "✖ 服务暂不可用（注入故障）"), "fault_5xx", status)
+            elif fault.kind == "expire_token":
+                self.state.expire_tokens()
+        if request.method != "POST":
+            return self._send(ex, t0, answer(405, MSG["method"]), "method", 405)
+        if route is None:
+            return self._send(ex, t0, answer(404, f"{MSG['not_found']}: {request.path}"), "not_found", 404)
+        interface, alias_errata = route
+        if alias_errata:
+            self._alternative(ex, alias_errata, f"path {request.path} is the alternative reading of {interface}")
+        try:
+            body = self._dispatch(ex, interface, raw, request)
+            return self._send(ex, t0, body, ex.outcome or "ok")
+        except Rejection as rej:
+            msg = MSG.get(rej.key, rej.key) + (f"：{rej.detail}" if rej.detail else "")
+            return self._send(ex, t0, answer(rej.code, msg), rej.reason)
+
+    def _send(self, ex: Exchange, t0: float, body: dict, outcome: str, status: int | None = None) -> web.Response:
+        """Journal, then answer. HTTP status 200 unless the profile mirrors body codes (E-YN-16)."""
+        if status is None:
+            status = 200 if self.profile.get("http_status") == "200" or body["code"] == 200 else _http(body["code"])
+        ex.status, ex.response_body, ex.outcome = status, body, outcome
+        ex.duration_ms = (time.perf_counter() - t0) * 1000
+        self.journal.record(ex)
+        return web.Response(status=status, body=json.dumps(body, ensure_ascii=False).encode(),
+                            content_type="application/json", charset="utf-8")
+
+    def _alternative(self, ex: Exchange, errata: str, message: str) -> None:
+        """A documented alternative reading: a warning, or a rejection under a strict profile."""
+        if self.profile.get("strict"):
+            raise Rejection(500, "invalid", "strict_" + errata, f"{message} ({errata}, strict profile)")
+        ex.notes["warnings"].append({"errata": errata, "message": message})
+
+    def _dispatch(self, ex: Exchange, interface: str, raw: bytes, request: web.Request) -> dict:
+        spec = self.ep["interfaces"][interface]
+        if spec["kind"] == "register":
+            plain = _json_object(raw)
+            ex.request_plaintext = plain
+            return self._register(ex, plain)
+        ent = self._client(ex, request, spec["kind"], raw)
+        try:
+            envelope = json.loads(raw)
+        except ValueError:
+            raise Rejection(500, "malformed", "malformed", "请求体不是 JSON") from None
+        try:
+            opened = crypto.open_request(envelope, self.state.platform_key,
+                                         crypto.load_public(ent.public_key), self.readings)
+        except crypto.EnvelopeError as err:
+            raise Rejection(500, err.reason if err.reason in MSG else "malformed", err.reason, err.message) from None
+        ex.notes["signature_reading"] = list(opened.signature_reading)
+        if opened.signature_reading != self.readings[0]:
+            self._alternative(ex, "E-YN-04" if opened.signature_reading[0] != self.readings[0][0] else "E-YN-05",
+                              f"signature verifies over range={opened.signature_reading[0]}, "
+                              f"encoding={opened.signature_reading[1]}")
+        plain = _json_object(opened.plaintext)
+        ex.request_plaintext = plain
+        interface = self._shared_path(ex, interface, plain)
+        ex.interface = interface
+        self._validate(ex, interface, plain)
+        kind = self.ep["interfaces"][interface]["kind"]
+        handler = getattr(self, f"_do_{kind}")
+        return handler(ex, interface, ent, plain)
+
+    def _shared_path(self, ex: Exchange, interface: str, plain: dict) -> str:
+        """E-YN-02: a §6.14 body posted to /exceedVehicle is the verification upload."""
+        for name, spec in self.ep["interfaces"].items():
+            shared = spec.get("shared_path")
+            if shared and shared["path"].strip("/") == interface and shared["marker"] in plain:
+                self._alternative(ex, shared["errata"], f"§6.14 body posted to {shared['path']}")
+                return name
+        return interface
+
+    def _client(self, ex: Exchange, request: web.Request, kind: str, raw: bytes) -> Enterprise:
+        """X-Client-Id and, except on /getToken, a live Bearer token (yunnan §4.2, E-YN-12, E-YN-13)."""
+        client_id = request.headers.get("X-Client-Id", "").strip()
+        ex.client_id = client_id
+        ent = self.state.by_api_key.get(client_id)
+        if ent is None and kind == "token" and not client_id:
+            ent = self._client_from_body(raw)
+            if ent is not None:
+                self._alternative(ex, "E-YN-13", "X-Client-Id missing on /getToken; enterprise found from apiKey")
+        if ent is None:
+            raise Rejection(500, "client_id", "client_id", f"X-Client-Id={client_id!r}")
+        if kind == "token":
+            return ent
+        auth = request.headers.get("Authorization", "")
+        token = auth[7:].strip() if auth.startswith("Bearer ") else ""
+        status = self.state.token_status(token, ent.api_key) if token else "missing"
+        ex.notes["token"] = status
+        if status != "ok":
+            raise Rejection(int(self.profile["token_error_code"]), "token", "token_" + status, status)
+        return ent
+
+    def _client_from_body(self, raw: bytes) -> Enterprise | None:
+        try:
+            env = json.loads(raw)
+            _, enc_key, enc_content = crypto.parse_envelope(env)
+            key = crypto.rsa_decrypt(self.state.platform_key, enc_key)
+            plain = json.loads(crypto.aes_ecb_decrypt(key, enc_content))
+            return self.state.by_api_key.get(str(plain.get("apiKey")))
+        except (ValueError, crypto.EnvelopeError, AttributeError):
+            return None
+
+    def _validate(self, ex: Exchange, interface: str, plain: dict) -> None:
+        from schemas.yunnan.validate import validate  # lazy: the tables load on first use
+
+        violations = validate(interface, "request", plain, profile=self.profile)
+        fails = [v for v in violations if v.level == "fail"]
+        ex.notes["violations"] = [v.__dict__ for v in violations]
+        for v in violations:
+            if v.level == "warn" and v.errata:
+                self._alternative(ex, v.errata, v.message)
+        if fails:
+            raise Rejection(500, "invalid", "invalid", "; ".join(v.message for v in fails[:5]))
+
+    # ---- business handlers per kind --------------------------------------------------------------
+    def _register(self, ex: Exchange, plain: dict) -> dict:
+        self._validate(ex, "init-auth", plain)
+        try:
+            crypto.load_public(str(plain["publicKey"]))
+        except (ValueError, TypeError):
+            raise Rejection(500, "invalid", "public_key", "publicKey 不是 X.509 编码的 RSA 公钥") from None
+        try:
+            ent = self.state.register(str(plain["enterpriseId"]), str(plain["enterpriseName"]), str(plain["publicKey"]))
+        except KeyError:
+            raise Rejection(500, "registered", "registered", str(plain["enterpriseId"])) from None
+        ex.client_id = ent.api_key
+        data = {"apiKey": ent.api_key, "apiSecret": ent.api_secret, "publicKey": self.state.platform_public_b64}
+        ex.response_plaintext = data
+        return answer(200, MSG["ok_get"], None, data)
+
+    def _encrypted(self, ex: Exchange, ent: Enterprise, message: str, data: dict) -> dict:
+        ex.response_plaintext = data
+        aes_key, blob = crypto.seal_response(json.dumps(data, ensure_ascii=False).encode(),
+                                             crypto.load_public(ent.public_key))
+        return answer(200, message, aes_key, blob)
+
+    def _do_token(self, ex: Exchange, interface: str, ent: Enterprise, plain: dict) -> dict:
+        if plain.get("apiKey") != ent.api_key or plain.get("apiSecret") != ent.api_secret:
+            raise Rejection(500, "bad_secret", "bad_secret")
+        tok = self.state.issue_token(ent)
+        ex.notes["token_issued"] = tok.value
+        return self._encrypted(ex, ent, MSG["ok_get"], {"token": tok.value, "expireTime": str(self.ep["token_ttl"])})
+
+    def _owner(self, interface: str, ent: Enterprise, plain: dict) -> None:
+        field = self.ep["interfaces"][interface].get("owner_field")
+        if field and field in plain and str(plain[field]) != ent.enterprise_id:
+            raise Rejection(500, "owner", "owner", f"{field}={plain[field]!r}, token of {ent.enterprise_id!r}")
+
+    def _do_upload(self, ex: Exchange, interface: str, ent: Enterprise, plain: dict) -> dict:
+        self._owner(interface, ent, plain)
+        self.state.store_upload(interface, plain, ex)
+        return answer(200, MSG["ok_upload"])
+
+    def _do_heartbeat(self, ex: Exchange, interface: str, ent: Enterprise, plain: dict) -> dict:
+        self._owner(interface, ent, plain)
+        self.state.heartbeat(ent)
+        ex.notes["heartbeat_state"] = self.state.heartbeat_state(ent.enterprise_id)
+        return answer(200, MSG["ok_heartbeat"])
+
+    def _do_pull(self, ex: Exchange, interface: str, ent: Enterprise, plain: dict) -> dict:
+        spec = self.ep["interfaces"][interface]
+        self._owner(interface, ent, plain)
+        since = parse_time(plain.get(spec["timestamp_field"]))
+        if since is None:
+            raise Rejection(500, "invalid", "invalid", f"{spec['timestamp_field']} 不是可识别的时间")
+        records, total, more = self.state.pull(ent, spec["feed"], since)
+        ex.notes["served"] = [r[spec["record_id"]] for r in records]
+        data = {"totalRecords": str(total), "isNew": "1" if more else "0", "records": records}
+        return self._encrypted(ex, ent, MSG["ok_get"], data)
+
+    def _do_confirm(self, ex: Exchange, interface: str, ent: Enterprise, plain: dict) -> dict:
+        spec = self.ep["interfaces"][interface]
+        self._owner(interface, ent, plain)
+        ids = [i.strip() for i in str(plain.get(spec["ids_field"], "")).split(",") if i.strip()]
+        limit = spec.get("max_ids")
+        if limit and len(ids) > limit:
+            raise Rejection(500, "too_many_ids", "too_many_ids", f"{len(ids)} > {limit}")
+        unknown = self.state.confirm(ent, spec["feed"], ids)
+        if unknown:
+            raise Rejection(500, "unknown_ids", "unknown_ids", ",".join(unknown[:10]))
+        ex.notes["confirmed"] = ids
+        return answer(200, MSG["ok_notify"])
+
+    # ---- admin hook for suites driving a mock out of process ---------------------------------------
+    async def admin(self, request: web.Request) -> web.Response:
+        op = request.match_info["op"]
+        try:
+            args = await request.json() if request.can_read_body else {}
+            if op == "seed":
+                self.state.seed(args["feed"], args["records"], args.get("owner"))
+            elif op == "fault":
+                self.faults.arm(args["kind"], times=int(args.get("times", 1)),
+                                interface=args.get("interface"), value=float(args.get("value", 0)))
+            elif op == "clock":
+                self.state.clock.advance(float(args["advance"]))
+            elif op != "state":
+                return web.json_response({"ok": False, "error": f"unknown admin op {op}"}, status=404)
+            return web.json_response({"ok": True, "state": self.state.snapshot()})
+        except (ValueError, KeyError, TypeError) as exc:
+            return web.json_response({"ok": False, "error": f"{type(exc).__name__}: {exc}"}, status=400)
+
+
+def _json_object(raw: bytes) -> dict:
+    try:
+        obj = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Rejection(500, "plaintext_json", "plaintext_json", str(exc)[:200]) from None
+    if not isinstance(obj, dict):
+        raise Rejection(500, "plaintext_json", "plaintext_json", f"got {type(obj).__name__}")
+    return obj
+
+
+def _http(code: int) -> int:
+    return code if 400 <= code <= 599 else 500

@@ -1,0 +1,301 @@
+"""Yunnan client-role checks: what reached the mock platform, judged clause by clause (yunnan §4–§6)."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from harness import crypto
+from harness.adapter import AdapterResult
+from harness.checks import Problem, check, fail, warn
+from harness.journal import Exchange
+
+PAYLOAD_KINDS = {
+    "required": ("必填字段齐全", "Required fields present", "major"),
+    "type": ("字段类型正确", "Field types as the tables state", "major"),
+    "length": ("字段长度合规", "Field lengths within the spec", "major"),
+    "code": ("代码取值在码表内", "Coded values in their §7 code table", "major"),
+    "format": ("日期与数值格式正确", "Date and number formats as stated", "major"),
+    "composition": ("编号组成合规", "Identifier compositions as stated", "major"),
+    "rule": ("备注规则满足", "Rules stated in the tables' notes", "major"),
+    "unknown_field": ("无表外字段", "No fields outside the table", "info"),
+    "not_object": ("业务数据为 JSON 对象", "Business data is a JSON object", "major"),
+}
+for _kind, (_zh, _en, _sev) in PAYLOAD_KINDS.items():
+    check(f"yunnan.payload.{_kind}", "yunnan §6", _sev, _zh, _en)(lambda: None)
+
+
+# ---- the action as a whole -----------------------------------------------------------------------
+
+@check("yunnan.adapter.completed", "DESIGN adapter protocol; yunnan §4.3", "major", "被测系统完成动作", "SUT completed the action")
+def adapter_completed(res: AdapterResult) -> list[Problem]:
+    if res.timed_out:
+        return [fail(f"adapter {res.action} did not finish in time")]
+    if res.exit_code != 0:
+        tail = (res.stderr.strip().splitlines() or [""])[-1][:300]
+        return [fail(f"adapter {res.action} exited {res.exit_code}: {tail}")]
+    return []
+
+
+@check("yunnan.transport.reached", "yunnan §4.1", "major", "请求到达接口", "Request reached the interface")
+def reached(exchanges: list[Exchange], interface: str) -> list[Problem]:
+    if not any(e.interface == interface for e in exchanges):
+        paths = sorted({e.path for e in exchanges}) or ["nothing"]
+        return [fail(f"no request reached {interface}; the platform received: {', '.join(paths)}")]
+    return []
+
+
+@check("yunnan.answer.accepted", "yunnan §4.3", "major", "平台接受请求", "Platform accepted the request")
+def accepted(exchanges: list[Exchange], interface: str) -> list[Problem]:
+    mine = [e for e in exchanges if e.interface == interface]
+    if mine and mine[-1].outcome != "ok":
+        last = mine[-1]
+        return [fail(f"last {interface} request answered code {last.response_body.get('code')} "
+                     f"({last.outcome}): {last.response_body.get('message')}")]
+    return []
+
+
+# ---- HTTP and headers (§4.2) ---------------------------------------------------------------------
+
+@check("yunnan.http.post_json", "yunnan §4.2", "minor", "POST + application/json + UTF-8", "POST with application/json in UTF-8")
+def post_json(exchanges: list[Exchange]) -> list[Problem]:
+    out = []
+    for e in exchanges:
+        ctype = _header(e, "Content-Type").lower()
+        if e.method != "POST":
+            out.append(fail(f"#{e.seq} {e.path}: method {e.method}, spec requires POST"))
+        if not ctype.startswith("application/json"):
+            out.append(fail(f"#{e.seq} {e.path}: Content-Type {ctype or 'missing'}, spec requires application/json"))
+        elif "charset=" in ctype and "charset=utf-8" not in ctype.replace(" ", ""):
+            out.append(fail(f"#{e.seq} {e.path}: Content-Type {ctype}, spec requires UTF-8"))
+    return out
+
+
+@check("yunnan.headers.client_id", "yunnan §4.2", "major", "携带 X-Client-Id", "X-Client-Id carries the apiKey")
+def client_id(exchanges: list[Exchange], api_key: str) -> list[Problem]:
+    out = []
+    for e in exchanges:
+        if e.interface == "init-auth":
+            continue
+        got = _header(e, "X-Client-Id")
+        if got != api_key:
+            out.append(fail(f"#{e.seq} {e.path}: X-Client-Id {got!r}, spec requires the issued apiKey"))
+    return out
+
+
+@check("yunnan.headers.bearer", "yunnan §4.2", "major", "携带 Bearer 令牌", "Authorization: Bearer token")
+def bearer(exchanges: list[Exchange]) -> list[Problem]:
+    out = []
+    for e in exchanges:
+        if e.interface in ("init-auth", "getToken"):
+            continue
+        auth = _header(e, "Authorization")
+        if not auth.startswith("Bearer ") or not auth[7:].strip():
+            out.append(fail(f"#{e.seq} {e.path}: Authorization {'missing' if not auth else 'not Bearer <token>'}"))
+    return out
+
+
+@check("yunnan.token.valid", "yunnan §6.2", "major", "令牌有效", "Tokens used are live and the client's own")
+def token_valid(exchanges: list[Exchange]) -> list[Problem]:
+    """A refused token is tolerated once if the client then renews it (E-YN-12); reusing it is not."""
+    out, refused = [], set()
+    for e in exchanges:
+        st = e.notes.get("token")
+        if st in (None, "ok"):
+            continue
+        tok = _header(e, "Authorization")[7:].strip()
+        if st in ("expired", "revoked") and tok not in refused:
+            refused.add(tok)
+            continue
+        out.append(fail(f"#{e.seq} {e.path}: token {st}" + (" (sent again after the platform refused it)" if tok in refused else "")))
+    return out
+
+
+# ---- the envelope (§4.3, §5) ---------------------------------------------------------------------
+
+ENVELOPE_CHECKS = {
+    "shape": ("yunnan.envelope.shape", "yunnan §4.3", "请求体为三段式信封", "Body is {signature, encryptedAesKey, encryptedContent}"),
+    "rsa": ("yunnan.envelope.rsa", "yunnan §5.1 step 5; §5.2", "会话密钥用平台公钥加密", "AES key RSA/PKCS1-encrypted to the platform key"),
+    "aes256": ("yunnan.envelope.aes256", "yunnan §5.1 step 3; §5.2", "会话密钥为 AES-256", "Session key is AES-256"),
+    "content": ("yunnan.envelope.content", "yunnan §5.1 step 4; §5.2", "业务数据 AES/ECB/PKCS5 加密", "Content AES/ECB/PKCS5-encrypted"),
+    "signature": ("yunnan.envelope.signature", "yunnan §5.1 step 6; §5.3", "SHA256withRSA 签名", "SHA256withRSA signature verifies"),
+    "plaintext": ("yunnan.payload.json", "yunnan §5.2 CHARSET; §6.1 note", "明文为 UTF-8 JSON", "Plaintext is a UTF-8 JSON object"),
+}
+for _aspect, (_id, _ref, _zh, _en) in ENVELOPE_CHECKS.items():
+    check(_id, _ref, "critical" if _aspect != "plaintext" else "major", _zh, _en)(lambda: None)
+
+
+def analyze_envelope(e: Exchange, platform_priv, client_pub, profile: dict) -> dict[str, list[Problem]]:
+    """Take one request envelope apart independently of the mock's order of refusal; problems per aspect."""
+    res: dict[str, list[Problem]] = {k: [] for k in ENVELOPE_CHECKS}
+    where = f"#{e.seq} {e.path}"
+    try:
+        sig, enc_key, enc_content = crypto.parse_envelope(json.loads(e.request_body))
+    except (ValueError, crypto.EnvelopeError) as exc:
+        res["shape"].append(fail(f"{where}: {getattr(exc, 'message', exc)}"))
+        return res
+    default = (profile["signature_range"], profile["signature_encoding"])
+    readings = [default] + [(r, c) for r in crypto.SIGNED_RANGES for c in crypto.SIGNED_ENCODINGS if (r, c) != default]
+    reading = crypto.find_signature_reading(client_pub, sig, enc_key, enc_content, readings)
+    if reading is None:
+        res["signature"].append(fail(f"{where}: signature verifies under no reading (range key+content or content, "
+                                     f"raw or Base64 bytes) with the enterprise public key"))
+    elif reading != default:
+        errata = "E-YN-04" if reading[0] != default[0] else "E-YN-05"
+        msg = f"{where}: signature covers range={reading[0]}, bytes={reading[1]}; default is {default[0]}/{default[1]}"
+        res["signature"].append(fail(msg + " (strict profile)") if profile.get("strict") else warn(msg, errata))
+    try:
+        key = crypto.rsa_decrypt(platform_priv, enc_key)
+        if not crypto.rsa_padding_ok(platform_priv, enc_key):
+            raise ValueError("padding")
+    except ValueError:
+        res["rsa"].append(fail(f"{where}: encryptedAesKey ({len(enc_key)} bytes) does not decrypt with the platform "
+                               f"private key under RSA/ECB/PKCS1Padding (encrypted to another key?)"))
+        return res
+    if len(key) != 32:
+        res["aes256"].append(fail(f"{where}: session key is {len(key) * 8} bits, spec requires 256"))
+    try:
+        plain = crypto.aes_ecb_decrypt(key, enc_content)
+    except ValueError as exc:
+        res["content"].append(fail(f"{where}: encryptedContent does not decrypt under AES/ECB/PKCS5Padding: {exc}"))
+        return res
+    try:
+        obj = json.loads(plain.decode("utf-8"))
+        if not isinstance(obj, dict):
+            res["plaintext"].append(fail(f"{where}: plaintext is a JSON {type(obj).__name__}, spec requires an object"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        res["plaintext"].append(fail(f"{where}: plaintext is not UTF-8 JSON: {exc}"))
+    return res
+
+
+# ---- the business data (§6) ------------------------------------------------------------------------
+
+@check("yunnan.payload.params_intact", "DESIGN adapter protocol; yunnan §6", "major",
+       "业务数据完整未被改动", "Business data arrived complete and unaltered")
+def params_intact(sent: Any, params: dict, warned_fields: dict[str, str]) -> list[Problem]:
+    """Every field the harness gave arrives with the same value; documented alternatives (errata) only warn."""
+    if not isinstance(sent, dict):
+        return [fail(f"no JSON object arrived (got {type(sent).__name__})")]
+    out = []
+    for k, v in params.items():
+        errata = warned_fields.get(k)
+        if k not in sent:
+            msg = f"{k} given as {_short(v)} but missing on the wire"
+            out.append(warn(msg, errata) if errata else fail(msg))
+        elif sent[k] != v or type(sent[k]) is not type(v):
+            msg = f"{k} given as {_short(v)} but sent as {_short(sent[k])}"
+            out.append(warn(msg, errata) if errata else fail(msg))
+    for k in sent.keys() - params.keys():
+        errata = warned_fields.get(k)
+        out.append(warn(f"{k} sent but not given" + (f" ({errata})" if errata else ""), errata))
+    return out
+
+
+# ---- registration, pulls, confirms, flow --------------------------------------------------------------
+
+@check("yunnan.register.once", "yunnan §6.1", "major", "注册接口只成功调用一次", "init-auth succeeds once and is not called again")
+def register_once(all_exchanges: list[Exchange]) -> list[Problem]:
+    calls = [e for e in all_exchanges if e.interface == "init-auth"]
+    ok = [e for e in calls if e.outcome == "ok"]
+    if not ok:
+        return [fail(f"no successful init-auth among {len(calls)} call(s)")]
+    after = [e for e in calls if e.seq > ok[0].seq]
+    if after:
+        return [fail(f"init-auth called {len(after)} more time(s) after it succeeded (#{ok[0].seq}); "
+                     f"spec allows one successful call only")]
+    return []
+
+
+@check("yunnan.register.public_key", "yunnan §5.1 step 1; §6.1", "major", "企业公钥为 X.509 编码 RSA", "publicKey is Base64 X.509 RSA-2048+")
+def register_public_key(plain: dict) -> list[Problem]:
+    try:
+        key = crypto.load_public(str(plain.get("publicKey", "")))
+    except (ValueError, TypeError) as exc:
+        return [fail(f"publicKey is not Base64 X.509 SubjectPublicKeyInfo RSA: {exc}")]
+    if key.key_size < 2048:
+        return [fail(f"publicKey is RSA-{key.key_size}; §5.1 advises 2048")]
+    return []
+
+
+@check("yunnan.pull.complete", "yunnan §6.6; §6.7; §6.9", "major", "拉取记录完整且不重复", "Every served record received exactly once")
+def pull_complete(output: Any, output_error: str, served: list[dict], id_field: str) -> list[Problem]:
+    if output_error:
+        return [fail(f"adapter output unusable: {output_error}")]
+    got = [r.get(id_field) if isinstance(r, dict) else r for r in (output or [])]
+    want = [r[id_field] for r in served]
+    out = []
+    dup = sorted({i for i in got if got.count(i) > 1})
+    missing = [i for i in want if i not in set(got)]
+    extra = [i for i in got if i not in set(want)]
+    if missing:
+        out.append(fail(f"{len(missing)} of {len(want)} served records missing from the adapter output "
+                        f"(first: {missing[:3]})"))
+    if dup:
+        out.append(fail(f"{len(dup)} records reported more than once (first: {dup[:3]})"))
+    if extra:
+        out.append(fail(f"{len(extra)} records reported that were never served (first: {extra[:3]})"))
+    by_id = {r[id_field]: r for r in served}
+    altered = [r.get(id_field) for r in (output or []) if isinstance(r, dict) and r.get(id_field) in by_id
+               and r != by_id[r.get(id_field)]]
+    if altered:
+        out.append(fail(f"{len(altered)} records differ from what was served (first: {altered[:3]})"))
+    return out
+
+
+@check("yunnan.pull.paging", "yunnan §6.6; §6.7; §6.9", "major", "按 isNew 翻页", "Keeps pulling while isNew is 1, stops at 0")
+def pull_paging(exchanges: list[Exchange], interface: str) -> list[Problem]:
+    pages = [e for e in exchanges if e.interface == interface and e.outcome == "ok"]
+    if not pages:
+        return [fail(f"no successful {interface} call")]
+    flags = [(e.response_plaintext or {}).get("isNew") for e in pages]
+    if flags[-1] != "0":
+        return [fail(f"stopped after {len(pages)} page(s) while the last answer said isNew=1")]
+    if "0" in flags[:-1]:
+        return [fail(f"kept calling after isNew=0 ({len(pages)} calls, flags {flags})")]
+    return []
+
+
+@check("yunnan.confirm.applied", "yunnan §6.8; §6.10", "major", "确认通知已送达", "Confirmations reached the platform")
+def confirm_applied(confirmed: set[str], ids: list[str]) -> list[Problem]:
+    missing = [i for i in ids if i not in confirmed]
+    if missing:
+        return [fail(f"{len(missing)} of {len(ids)} ids never confirmed (first: {missing[:3]})")]
+    return []
+
+
+@check("yunnan.token.renewal", "yunnan §6.2; E-YN-12", "major", "令牌过期后重新获取并重传",
+       "After token expiry the client renews and retries, nothing lost")
+def token_renewal(res: AdapterResult, exchanges: list[Exchange], interface: str, key: str, value: Any) -> list[Problem]:
+    out = []
+    if not res.ok:
+        out.append(fail(f"adapter {res.action} failed after the token expired (exit {res.exit_code})"))
+    if not any(e.interface == "getToken" and e.outcome == "ok" for e in exchanges):
+        out.append(fail("no new token was requested after the platform refused the expired one"))
+    stored = [e for e in exchanges if e.interface == interface and e.outcome == "ok"
+              and isinstance(e.request_plaintext, dict) and e.request_plaintext.get(key) == value]
+    if len(stored) != 1:
+        out.append(fail(f"the upload with {key}={value} was accepted {len(stored)} times, exactly once required"))
+    return out
+
+
+@check("yunnan.heartbeat.state", "yunnan §6.5", "major", "心跳使平台状态为在线", "Heartbeats keep the enterprise online")
+def heartbeat_state(states: list[tuple[str, str]]) -> list[Problem]:
+    return [fail(f"after {label}: platform state {st}, expected online") for label, st in states if st != "online"]
+
+
+@check("yunnan.flow.ledger_link", "yunnan §6.13 vehicleId", "minor", "进出记录车辆编号与台账一致",
+       "Access records name a vehicle of the ledger")
+def ledger_link(access: list[dict], ledger_ids: set[str]) -> list[Problem]:
+    return [fail(f"vehicleAccess {a.get('recordId')} names vehicleId {a.get('vehicleId')!r}, not in the uploaded ledger")
+            for a in access if a.get("vehicleId") not in ledger_ids]
+
+
+def _header(e: Exchange, name: str) -> str:
+    for k, v in e.headers.items():
+        if k.lower() == name.lower():
+            return v
+    return ""
+
+
+def _short(v: Any) -> str:
+    s = json.dumps(v, ensure_ascii=False)
+    return s if len(s) <= 60 else s[:57] + "…"

@@ -1,0 +1,25 @@
+"""Fixtures of the yunnan conformance suites: one mock + SUT session per run."""
+from __future__ import annotations
+
+import pytest
+
+from harness.run import HarnessError
+
+
+@pytest.fixture(scope="session")
+def yn(vrun):
+    """The client-role session: mock platform on loopback, the SUT adapter, seeded data."""
+    from suites.yunnan.session import YunnanSession
+
+    cfg = vrun.config
+    cmd = cfg.sut_cmd or vrun.spec.reference_cmd()
+    vrun.sut_info = {"kind": "command" if cfg.sut_cmd else "reference",
+                     "cmd": cfg.sut_cmd or "python -m suites.yunnan.reference_client",
+                     "name": cfg.sut_name or ("" if cfg.sut_cmd else "vconform reference client"),
+                     "version": cfg.sut_version or ("" if cfg.sut_cmd else vrun.config.extra.get("tool_version", ""))}
+    try:
+        session = YunnanSession(vrun, cmd)
+    except OSError as exc:
+        raise HarnessError(str(exc)) from None
+    yield session
+    session.close()

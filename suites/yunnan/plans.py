@@ -1,0 +1,60 @@
+"""What each Yunnan action is given and how a pull is judged: shared by the interface and flow stages."""
+from __future__ import annotations
+
+import datetime as dt
+
+from mocks.yunnan.state import parse_time
+from suites.yunnan import checks as C
+
+UPLOADS = ["enterprise", "cameraInfo", "heartBeat", "vehicleInfo", "nonMachinery", "vehicleAccess", "exceedVehicleConfirm"]
+PULLS = {"exceedVehicle": ("exceed", "exceed_record", "recordId", "vehicleTimestamp", None),
+         "basStrategy": ("strategy", "strategy_record", "strategyId", "strategyTimestamp", "enterpriseId"),
+         "alarmVehicle": ("alarm", "alarm_record", "alarmId", "alarmTimestamp", "enterpriseId")}
+CONFIRMS = {"strategyConfirm": ("strategy", "strategy_record", "strategyId", "strategyId"),
+            "alarmConfirm": ("alarm", "alarm_record", "alarmId", "alarmId")}
+PULL_RECORDS = 130  # more than one page of 100 (yunnan §6.6), so paging is exercised in this stage too
+
+
+def upload_params(yn, interface: str) -> dict:
+    d = yn.data
+    if interface == "enterprise":
+        return yn.enterprise
+    if interface == "cameraInfo":
+        return d.camera("A", 1)
+    if interface == "heartBeat":
+        return d.heartbeat()
+    if interface == "vehicleInfo":
+        return d.vehicle(1)
+    if interface == "nonMachinery":
+        return d.machinery(1)
+    if interface == "vehicleAccess":
+        return d.access_record(d.vehicle(1), 1, "0")
+    if interface == "exceedVehicleConfirm":
+        return d.exceed_confirm()
+    raise KeyError(interface)
+
+
+def pull_and_judge(yn, interface: str, n: int, *, offset: int, stage: str):
+    """Seed n records, trigger the SUT's pull, check it received each served record exactly once; returns (results, served)."""
+    feed, maker, id_field, ts_field, owner_field = PULLS[interface]
+    records = [getattr(yn.data, maker)(offset + i) for i in range(n)]
+    yn.mock.state.seed(feed, records, yn.enterprise_id if owner_field else None)
+    query = {ts_field: earliest_date(yn, feed, records)}
+    if owner_field:
+        query[owner_field] = yn.enterprise_id
+    res, exs = yn.act(interface, query, expect_output=True)
+    results = yn.judge(interface, res, exs, query, stage=stage)
+    pages = [e for e in exs if e.interface == interface and e.outcome == "ok"]
+    served = [r for e in pages for r in (e.response_plaintext or {}).get("records", [])]
+    ev = [res.evidence()] + [e.evidence() for e in pages[:3]]
+    results.append(yn.record("yunnan.pull.complete", C.pull_complete(res.output, res.output_error if res.ok else
+                                                                        f"adapter exit {res.exit_code}", served, id_field),
+                             interface=interface, stage=stage, evidence=ev))
+    results.append(yn.record("yunnan.pull.paging", C.pull_paging(exs, interface), interface=interface, stage=stage, evidence=ev))
+    return results, served
+
+
+def earliest_date(yn, feed: str, records: list[dict]) -> str:
+    spec = yn.mock.state._pull_spec(feed)
+    first = min(parse_time(r[spec["record_time"]]) for r in records)
+    return (first - dt.timedelta(days=1)).strftime("%Y-%m-%d")

@@ -1,0 +1,167 @@
+"""Deliberately broken Yunnan uploaders, one rule broken each: `python tests/broken/yunnan_clients.py VARIANT ACTION CTX`.
+
+Each variant is the reference client with a single override; tests/test_yunnan_catalog.py asserts the harness
+fails each one with the named check and spec clause, and passes the unbroken reference.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from harness import crypto
+from suites.yunnan.client import YunnanClient
+from suites.yunnan.reference_client import run_adapter
+
+
+class Aes128(YunnanClient):
+    """AES-128 session key where §5.2 requires AES-256."""
+
+    aes_key_bytes = 16
+
+
+class SignWrongBytes(YunnanClient):
+    """Signs the plaintext instead of the ciphertext (no reading of §5.1/§5.3 allows it)."""
+
+    def seal(self, plaintext):
+        body = super().seal(plaintext)
+        raw = self.encode_plaintext(plaintext)
+        body["signature"] = crypto.b64(crypto.sign(self.private_key(), raw))
+        return body
+
+
+class SignContentOnly(YunnanClient):
+    """The §5.3 reading (encryptedContent alone): a documented alternative, must only warn (E-YN-04)."""
+
+    signature_range = "content"
+
+
+class WrongPlatformKey(YunnanClient):
+    """Encrypts the AES key to its own public key instead of the platform's."""
+
+    def seal(self, plaintext):
+        key = os.urandom(32)
+        me = self.private_key()
+        return crypto.seal_request(self.encode_plaintext(plaintext), me.public_key(), me, aes_key=key).body
+
+
+class TokenReuse(YunnanClient):
+    """Keeps using its token after the platform says it expired, never renews."""
+
+    renew_on_token_error = False
+
+    def token_valid(self):
+        return bool(self.state.get("token"))
+
+
+class InitTwice(YunnanClient):
+    """Calls /init-auth every time it is asked to register, although §6.1 allows one successful call."""
+
+    def init_auth(self, enterprise_id, enterprise_name):
+        self.state.pop("apiKey", None)
+        return super().init_auth(enterprise_id, enterprise_name)
+
+
+class IsNewIgnored(YunnanClient):
+    """Reads one page and stops, whatever isNew says."""
+
+    def pull_all(self, interface, query):
+        data = self.open_data(self.call(interface, dict(query))) or {}
+        return data.get("records") or []
+
+
+class ConfirmsSkipped(YunnanClient):
+    """Says it confirmed but never calls the confirm interfaces."""
+
+    def call(self, interface, plaintext, path=None):
+        if interface in ("strategyConfirm", "alarmConfirm"):
+            return {"code": 200}
+        return super().call(interface, plaintext, path)
+
+
+class NoClientId(YunnanClient):
+    """Leaves out X-Client-Id."""
+
+    def headers(self, with_token=True):
+        h = super().headers(with_token)
+        h.pop("X-Client-Id", None)
+        return h
+
+
+class _Mutating(YunnanClient):
+    """Base for clients that change one field of one interface before sending."""
+
+    target = ""
+
+    def mutate(self, plaintext: dict) -> dict:
+        return plaintext
+
+    def call(self, interface, plaintext, path=None):
+        if interface == self.target:
+            plaintext = self.mutate(dict(plaintext))
+        return super().call(interface, plaintext, path)
+
+
+class FieldOverLength(_Mutating):
+    """gateId of 4 characters where §6.13 says 3 (entrance + 2 digits)."""
+
+    target = "vehicleAccess"
+
+    def mutate(self, p):
+        p["gateId"] = (p.get("gateId") or "A01") + "1"
+        return p
+
+
+class CodeOutsideTable(_Mutating):
+    """plateColor 9, not in §7.6."""
+
+    target = "vehicleInfo"
+
+    def mutate(self, p):
+        p["plateColor"] = "9"
+        return p
+
+
+class DateWrongFormat(_Mutating):
+    """registrationDate as YYYY-MM-DD where §6.11 says YYYYMMDD."""
+
+    target = "vehicleInfo"
+
+    def mutate(self, p):
+        d = p["registrationDate"]
+        p["registrationDate"] = f"{d[:4]}-{d[4:6]}-{d[6:]}"
+        return p
+
+
+class AlteredRecord(_Mutating):
+    """Changes the cargo name between what it was given and what it sends."""
+
+    target = "vehicleAccess"
+
+    def mutate(self, p):
+        p["cargoType"] = p["cargoType"] + "（改）"
+        return p
+
+
+VARIANTS = {
+    "aes128": Aes128,
+    "sign-wrong-bytes": SignWrongBytes,
+    "sign-content-only": SignContentOnly,
+    "wrong-platform-key": WrongPlatformKey,
+    "token-reuse": TokenReuse,
+    "init-twice": InitTwice,
+    "isnew-ignored": IsNewIgnored,
+    "confirms-skipped": ConfirmsSkipped,
+    "no-client-id": NoClientId,
+    "field-over-length": FieldOverLength,
+    "code-outside-table": CodeOutsideTable,
+    "date-wrong-format": DateWrongFormat,
+    "altered-record": AlteredRecord,
+    "reference": YunnanClient,
+}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in VARIANTS:
+        print(f"usage: yunnan_clients.py VARIANT ACTION CONTEXT; variants: {', '.join(VARIANTS)}", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(run_adapter(VARIANTS[sys.argv[1]], sys.argv[2:]))

@@ -1,0 +1,163 @@
+"""`vconform jt809 decode`: exit codes, JSON shape, stdin, --file, cipher options, --header, --jsonl."""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.jt809.cli import add_parser, decode_main, parse_hex
+
+ROOT = Path(__file__).resolve().parents[2]
+VECTORS = {p.stem: json.loads(p.read_text(encoding="utf-8"))
+           for p in (ROOT / "tests" / "vectors" / "jt809").glob("*.json")}
+V1 = VECTORS["n1_up_connect_req"]["hex"]
+V2 = VECTORS["n2_up_connect_req_encrypted"]["hex"]
+V4 = VECTORS["n4_up_connect_rsp"]["hex"]
+V5 = VECTORS["n5_down_connect_req_escaped_crc"]["hex"]
+H6 = VECTORS["h6_real_location_2019_header"]["hex"]
+CIPHER = ["--m1", "30000000", "--ia1", "20000000", "--ic1", "20000000"]
+KEYS = ["input_index", "hex", "ok", "header", "body", "findings"]
+
+
+def run(capsys, argv, stdin=None, monkeypatch=None):
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code = decode_main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_conforming_frames_exit_0(capsys):
+    code, out, _ = run(capsys, [V1, V4, V5])
+    records = json.loads(out)
+    assert code == 0 and len(records) == 3
+    for index, record in enumerate(records):
+        assert all(k in record for k in KEYS) and record["input_index"] == index and record["ok"] is True
+        assert record["findings"] == []
+    assert records[0]["body"]["down_link_ip"] == "127.0.0.1" and records[0]["header"]["version"] == "1.0.0"
+    assert records[2]["header"]["crc"] == "0x5D86"
+
+
+def test_protocol_violation_exits_1(capsys):
+    broken = V4[:-6] + "0000" + "5D"  # wrong CRC
+    code, out, _ = run(capsys, [V1, broken])
+    records = json.loads(out)
+    assert code == 1 and [r["ok"] for r in records] == [True, False]
+    assert records[1]["findings"][0]["code"] == "crc" and records[1]["findings"][0]["level"] == "fail"
+    assert records[1]["body"]["verify_code"] == 0x12345678  # decodes what it can
+
+
+def test_non_hex_is_a_finding_not_a_usage_error(capsys):
+    code, out, _ = run(capsys, ["hello", V1])
+    records = json.loads(out)
+    assert code == 1 and records[0]["findings"][0]["code"] == "not_hex" and records[0]["header"] is None
+    assert records[1]["ok"]
+
+
+def test_hex_with_spaces_and_0x_prefixes(capsys):
+    spaced = " ".join("0x" + V4[i:i + 2] for i in range(0, len(V4), 2))
+    code, out, _ = run(capsys, [spaced, "0x" + V5.lower()])
+    assert code == 0 and [r["hex"] for r in json.loads(out)] == [V4, V5]
+
+
+@pytest.mark.parametrize("argv", [["--m1", "1"], ["--header", "2020", V1], ["--bogus"], ["--file", "/nonexistent/x"],
+                                  ["--m1", "zz", "--ia1", "1", "--ic1", "1", V1]])
+def test_bad_usage_exits_2(capsys, argv):
+    assert run(capsys, argv)[0] == 2
+
+
+def test_no_input_at_all_is_usage(capsys, monkeypatch):
+    code, out, err = run(capsys, [], stdin="# nothing here\n\n", monkeypatch=monkeypatch)
+    assert code == 2 and out == "" and "no input" in err
+
+
+def test_stdin_without_args_and_with_dash(capsys, monkeypatch):
+    for argv in ([], ["-"]):
+        text = f"{V1}\n# comment\n\n{V4}  # trailing comment\n"
+        code, out, _ = run(capsys, argv, stdin=text, monkeypatch=monkeypatch)
+        records = json.loads(out)
+        assert code == 0 and [r["header"]["msg_sn"] for r in records] == [133, 134]
+        assert [r["line"] for r in records] == [1, 4]
+
+
+def test_file_option(capsys, tmp_path):
+    path = tmp_path / "frames.txt"
+    path.write_text(f"# captured on the main link\n{V1}\n\n{V5}\nnot hex\n", encoding="utf-8")
+    code, out, _ = run(capsys, ["--file", str(path)])
+    records = json.loads(out)
+    assert code == 1 and [r["line"] for r in records] == [2, 4, 5]
+    assert [r["ok"] for r in records] == [True, True, False]
+
+
+def test_cipher_options_decode_vector2_like_vector1(capsys):
+    _, out1, _ = run(capsys, [V1])
+    code, out2, _ = run(capsys, [*CIPHER, V2])
+    plain, secret = json.loads(out1)[0], json.loads(out2)[0]
+    assert code == 0 and secret["body"] == plain["body"] and secret["findings"] == []
+    assert secret["header"]["encrypt_flag"] == 1 and secret["body_plain_hex"] == plain["body_hex"]
+
+
+def test_encrypted_frame_without_constants_shows_body_raw(capsys):
+    code, out, _ = run(capsys, [V2])
+    (record,) = json.loads(out)
+    assert record["body"] is None and record["body_hex"].startswith("D37D9CC4")
+    assert [f["code"] for f in record["findings"]] == ["cipher_constants_missing"]
+    assert code == 0  # a warning: the frame was not shown to violate anything
+
+
+def test_header_2019(capsys):
+    code, out, _ = run(capsys, ["--header", "2019", H6])
+    (record,) = json.loads(out)
+    assert code == 0 and record["header"]["time_iso"] == "2024-05-01T08:30:00Z"
+    assert record["body"]["vehicle_no"] == "粤E7788学" and record["body"]["data"]["lon_deg"] == 113.123456
+    assert run(capsys, [H6])[0] == 1  # read with the 2011 layout it does not fit
+
+
+def test_jsonl_and_utf8(capsys):
+    code, out, _ = run(capsys, ["--jsonl", VECTORS["h1_up_exg_history_location"]["hex"], V1])
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 2 and "粤B12345" in lines[0]  # ensure_ascii=False
+    assert json.loads(lines[0])["body"]["data"]["locations"][2]["time"] == "2024-05-01T08:30:20"
+
+
+def test_several_frames_and_garbage_in_one_input(capsys):
+    code, out, _ = run(capsys, ["FFFF" + V1 + V4])
+    records = json.loads(out)
+    assert code == 1 and [r["input_index"] for r in records] == [0, 0, 0]
+    assert [r["findings"][0]["code"] if r["findings"] else None for r in records] == ["garbage", None, None]
+    assert [r["offset"] for r in records] == [0, 2, 74]
+
+
+def test_unknown_msg_id_is_a_warning(capsys):
+    from harness.jt809 import Header, encode_raw
+    raw = encode_raw(Header(msg_id=0x1300), b"\x01").hex()
+    code, out, _ = run(capsys, [raw])
+    (record,) = json.loads(out)
+    assert code == 0 and record["findings"][0]["code"] == "unknown_msg_id" and record["body_hex"] == "01"
+
+
+def test_parse_hex():
+    assert parse_hex("0x5B, 0x00 0x5d") == (b"\x5b\x00\x5d", None)
+    assert parse_hex("5B0")[0] is None and parse_hex("")[0] is None
+
+
+def test_add_parser_wires_into_a_main_cli(capsys):
+    parser = argparse.ArgumentParser(prog="vconform")
+    add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["jt809", "decode", "--jsonl", V4])
+    assert args.func(args) == 0 and json.loads(capsys.readouterr().out)["body"]["result_name"] == "ok"
+
+
+def test_module_entry_point():
+    result = subprocess.run([sys.executable, "-m", "harness.jt809.cli", "decode", V1, "zz"], cwd=ROOT,
+                            capture_output=True)
+    assert result.returncode == 1
+    records = json.loads(result.stdout.decode("utf-8"))
+    assert [r["ok"] for r in records] == [True, False]
+    usage = subprocess.run([sys.executable, "-m", "harness.jt809.cli"], cwd=ROOT, capture_output=True)
+    assert usage.returncode == 2

@@ -1,0 +1,200 @@
+"""Signing and verify: a written report verifies, and any change to any of its three files is caught and named."""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import stat
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from harness.report import SigningKeyError, verify, write_report
+from harness.report.sign import canonical, key_id, load_or_create_key, public_raw
+
+
+_KEY = {"report.json": "json", "report.html": "html", "junit.xml": "junit"}
+
+
+def _model() -> dict:
+    exchange = {"kind": "exchange", "seq": 1, "method": "POST", "path": "/access/api/dataReceive/vehicleAccess",
+                "status": 200, "request_body": '{"encryptedContent":"QUJD"}', "duration_ms": 5}
+    return {
+        "tool": {"name": "vconform", "version": "0.1.0"},
+        "spec": {"name": "yunnan", "version": "V1.1", "title_zh": "云南门禁规范", "title_en": "Yunnan gate spec"},
+        "role": "client", "profile": "default",
+        "sut": {"name": "reference", "version": "0.1.0", "kind": "reference"},
+        "started": "2025-10-01T08:00:00+08:00", "finished": "2025-10-01T08:00:05+08:00", "seed": 123,
+        "verdict": "pass", "counts": {"pass": 2, "fail": 0, "warn": 0, "skip": 0},
+        "stages": [{"name": "interface", "verdict": "pass"}],
+        "interfaces": [{"name": "vehicleAccess", "section": "yunnan §6.13", "stage": "interface", "verdict": "pass",
+                        "checks": [
+                            {"id": "yunnan.envelope.signature", "verdict": "pass", "severity": "critical",
+                             "message": "ok", "spec_ref": "yunnan §5.1", "title_zh": "签名", "title_en": "Signature",
+                             "stage": "interface", "errata": [], "evidence": [exchange]},
+                            {"id": "yunnan.vehicleAccess.schema", "verdict": "pass", "severity": "major",
+                             "message": "ok", "spec_ref": "yunnan §6.13", "stage": "interface", "evidence": []},
+                        ]}],
+        "reproduce": "vconform run yunnan --seed 123",
+        "signoff": {"tester": "张三", "organisation": "测试中心", "sut_name": "reference", "sut_version": "0.1.0",
+                    "date": "2025-10-01"},
+    }
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    h = tmp_path / "vhome"
+    monkeypatch.setenv("VCONFORM_HOME", str(h))
+    return h
+
+
+@pytest.fixture
+def report(tmp_path, home):
+    return write_report(_model(), tmp_path / "out")
+
+
+def _edit_json(path, fn):
+    data = json.loads(path.read_text(encoding="utf-8"))
+    fn(data)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def test_round_trip_from_dir_json_and_html(report):
+    for target in (report["json"].parent, report["json"], report["html"]):
+        ok, msg = verify(target)
+        assert ok, msg
+        assert msg.startswith("signed by key_id ") and msg.endswith("unchanged")
+
+
+def test_signature_shape_and_files_covered(report):
+    data = json.loads(report["json"].read_text(encoding="utf-8"))
+    sig = data["signature"]
+    assert sig["algorithm"] == "Ed25519" and sig["canonicalization"] == "json-sorted-compact-utf8"
+    raw = base64.b64decode(sig["public_key"])
+    assert len(raw) == 32 and sig["key_id"] == key_id(raw)
+    assert set(data["files"]) == {"report.html", "junit.xml"}
+    # The HTML names the signing key for a human reader.
+    assert f'key_id={sig["key_id"]}' in report["html"].read_text(encoding="utf-8")
+    # An independent check of the documented canonical form.
+    body = {k: v for k, v in data.items() if k != "signature"}
+    blob = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert blob == canonical(data)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    Ed25519PublicKey.from_public_bytes(raw).verify(base64.b64decode(sig["value"]), blob)
+
+
+@pytest.mark.parametrize("edit", [
+    lambda d: d.__setitem__("verdict", "fail"),
+    lambda d: d["interfaces"][0]["checks"][0].__setitem__("verdict", "fail"),
+    lambda d: d["interfaces"][0]["checks"][1].__setitem__("message", "ok!"),
+    lambda d: d["interfaces"][0]["checks"][0]["evidence"][0].__setitem__("request_body", '{"encryptedContent":"QUJE"}'),
+    lambda d: d["files"].__setitem__("report.html", "0" * 64),
+], ids=["verdict", "check-verdict", "message", "evidence-byte", "recorded-hash"])
+def test_tampered_json_content(report, edit):
+    _edit_json(report["json"], edit)
+    ok, msg = verify(report["json"])
+    assert not ok
+    assert msg == "signature does not match the content (report.json changed since signing)"
+
+
+def test_signature_removed(report):
+    _edit_json(report["json"], lambda d: d.pop("signature"))
+    assert verify(report["json"]) == (False, "report.json is not signed (no signature member)")
+
+
+def test_resigned_with_other_key_is_caught_by_key_id_mismatch(report):
+    other = Ed25519PrivateKey.generate()
+    _edit_json(report["json"], lambda d: d["signature"].__setitem__(
+        "public_key", base64.b64encode(public_raw(other)).decode()))
+    ok, msg = verify(report["json"])
+    assert not ok and "does not match its public key" in msg
+
+
+def test_duplicate_key_rejected(report):
+    p = report["json"]
+    p.write_text('{"verdict": "pass",' + p.read_text(encoding="utf-8")[1:], encoding="utf-8")
+    ok, msg = verify(p)
+    assert not ok and "duplicate key 'verdict'" in msg
+
+
+@pytest.mark.parametrize("name", ["report.html", "junit.xml"])
+def test_tampered_covered_file(report, name):
+    p = report[_KEY[name]]
+    text = p.read_text(encoding="utf-8")
+    i = text.index("vehicleAccess")
+    p.write_text(text[:i] + "V" + text[i + 1:], encoding="utf-8")  # one character
+    assert verify(p.parent) == (False, f"{name} changed since signing")
+
+
+def test_missing_covered_file(report):
+    report["junit"].unlink()
+    assert verify(report["html"]) == (False, "junit.xml is missing")
+
+
+def test_missing_or_broken_report_json(tmp_path, report):
+    ok, msg = verify(tmp_path / "nowhere")
+    assert not ok and "not found" in msg
+    report["json"].write_text("{not json", encoding="utf-8")
+    ok, msg = verify(report["json"])
+    assert not ok and "not valid JSON" in msg
+
+
+def test_generated_key_on_first_use_is_private_and_reused(tmp_path, home):
+    assert not home.exists()
+    a = write_report(_model(), tmp_path / "a")
+    key_file = home / "signing-key.pem"
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(home).st_mode) == 0o700
+    b = write_report(_model(), tmp_path / "b")
+    kid = lambda paths: json.loads(paths["json"].read_text(encoding="utf-8"))["signature"]["key_id"]
+    assert kid(a) == kid(b)
+    key, path = load_or_create_key(None)
+    assert path == key_file and kid(a) == key_id(public_raw(key))
+
+
+def test_given_sign_key_and_expected_public_key(tmp_path, home):
+    key = Ed25519PrivateKey.generate()
+    key_pem = tmp_path / "ci-key.pem"
+    key_pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    pub_pem = tmp_path / "ci-key.pub.pem"
+    pub_pem.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                      serialization.PublicFormat.SubjectPublicKeyInfo))
+    paths = write_report(_model(), tmp_path / "out", sign_key=str(key_pem))
+    assert not home.exists(), "a given key must not create the per-user key"
+    raw_b64 = base64.b64encode(public_raw(key)).decode()
+    assert verify(paths["json"], public_key=raw_b64)[0]
+    assert verify(paths["json"], public_key=str(pub_pem))[0]
+
+    wrong = Ed25519PrivateKey.generate()
+    ok, msg = verify(paths["json"], public_key=base64.b64encode(public_raw(wrong)).decode())
+    assert not ok
+    assert msg == f"signed by key_id {key_id(public_raw(key))}, expected {key_id(public_raw(wrong))}"
+
+
+def test_bad_sign_key_is_refused_before_writing(tmp_path, home):
+    with pytest.raises(SigningKeyError, match="not found"):
+        write_report(_model(), tmp_path / "out", sign_key=str(tmp_path / "absent.pem"))
+    rsa_pem = tmp_path / "rsa.pem"
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    rsa_pem.write_bytes(rsa.generate_private_key(public_exponent=65537, key_size=1024).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    with pytest.raises(SigningKeyError, match="expected an Ed25519 key"):
+        write_report(_model(), tmp_path / "out", sign_key=str(rsa_pem))
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_expected_public_key_is_an_error(report):
+    with pytest.raises(SigningKeyError):
+        verify(report["json"], public_key="not-a-key")
+
+
+def test_input_model_not_modified_and_resigning_drops_stale_members(tmp_path, home):
+    model = _model()
+    model["signature"] = {"stale": True}
+    model["files"] = {"report.html": "x"}
+    before = json.dumps(model, sort_keys=True)
+    paths = write_report(model, tmp_path / "out")
+    assert json.dumps(model, sort_keys=True) == before
+    assert verify(paths["json"])[0]
