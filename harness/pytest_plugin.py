@@ -47,8 +47,8 @@ class VconformPlugin:
         exc = call.excinfo.value if call.excinfo else None
         if isinstance(exc, AssertionError) or exc is None:
             return
-        if isinstance(exc, pytest.skip.Exception):
-            return
+        if isinstance(exc, (pytest.skip.Exception, pytest.fail.Exception)):
+            return  # pytest.fail() marks a SUT failure already recorded as checks (e.g. registration failed)
         self.ctx.harness_errors.append(f"{node.nodeid}: {type(exc).__name__}: {exc}")
 
 

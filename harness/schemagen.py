@@ -177,6 +177,12 @@ def interface_schema(tables: Tables, name: str, direction: str) -> dict[str, Any
         "x-section": iface["section"],
         "x-kind": iface["kind"],
     }
+    # A rule's scope is the request (default), the response, or each item of the response's records.
+    scopes = {"request": ("request",), "response": ("response", "records")}[direction]
+    rules = [f"{r['fn']}{' (each record)' if r.get('scope') == 'records' else ''}: {r['section']}"
+             for r in iface.get("rules", []) if r.get("scope", "request") in scopes]
+    if rules:  # cross-field rules JSON Schema cannot state; the spec's validator runs them
+        head["x-rules"] = rules
     if not fields:
         return head | {"type": "null", "description": head["description"] + " The spec shows data null."}
     return head | object_schema(tables, fields, tables.record_fields(name))

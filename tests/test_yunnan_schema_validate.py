@@ -5,7 +5,6 @@ import pytest
 
 from harness.checks import Problem
 from schemas.yunnan.datagen import YunnanData
-from schemas.yunnan.identifiers import with_vin_check_digit
 from schemas.yunnan.validate import KINDS, to_problems, validate
 
 DATA = YunnanData(7, "91530102MA6K0W1X5Q001P")
@@ -89,7 +88,7 @@ def test_composition_of_identifiers():
     only(validate("cameraInfo", "request", c), kind="composition", level="fail", path="$.cameraId")
     c = DATA.camera("B", 3) | {"gateId": "A03"}
     only(validate("cameraInfo", "request", c), kind="composition", path="$.gateId")
-    v = DATA.vehicle(4) | {"vehicleId": "91530102MA6K0W1X5Q001P0001"}
+    v = DATA.vehicle(4) | {"vehicleId": "91530102MA6K0W1X5Q002P00004"}
     only(validate("vehicleInfo", "request", v), kind="composition")
     m = DATA.machinery(4) | {"machineryId": "JX91530102MA6K0W1X5Q001Q00004"}
     only(validate("nonMachinery", "request", m), kind="composition")
@@ -145,8 +144,8 @@ def test_vin_length_and_alphabet_fail_but_the_check_digit_only_warns():
     wrong = vin[:8] + ("1" if vin[8] != "1" else "2") + vin[9:]
     only(validate("vehicleInfo", "request", v | {"vin": wrong}), kind="format", level="warn", errata="E-YN-26")
     only(validate("vehicleInfo", "request", v | {"vin": vin[:16]}), kind="length", level="fail", errata="E-YN-21")
-    only(validate("vehicleInfo", "request", v | {"vin": with_vin_check_digit("LFWADRJ70AI012345")}), kind="format",
-         level="fail")
+    only(validate("vehicleInfo", "request", v | {"vin": vin[:3] + "I" + vin[4:]}), kind="format", level="fail")
+    only(validate("vehicleInfo", "request", v | {"vin": vin.lower()}), kind="format", level="fail")
     e = DATA.enterprise()
     bad = e["enterpriseCode"][:17] + ("0" if e["enterpriseCode"][17] != "0" else "1")
     only(validate("enterprise", "request", e | {"enterpriseCode": bad}), kind="format", level="warn")

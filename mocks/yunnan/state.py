@@ -187,6 +187,12 @@ class PlatformState:
                 self.served_log.append((ent.enterprise_id, feed, fr.id))
             return [dict(fr.data) for fr in page], len(cands), more
 
+    def pending(self, enterprise_id: str, feed: str, since: datetime) -> list[dict[str, Any]]:
+        """What a complete paging sequence from `since` must deliver now: unconfirmed records of this owner."""
+        with self.lock:
+            return [dict(fr.data) for fr in self.feeds[feed] if fr.owner in (None, enterprise_id)
+                    and fr.time >= since and fr.id not in self.confirmed[feed]]
+
     def known_ids(self, ent: Enterprise, feed: str) -> set[str]:
         return {fr.id for fr in self.feeds[feed] if fr.owner in (None, ent.enterprise_id)}
 

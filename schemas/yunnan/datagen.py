@@ -5,7 +5,6 @@ import base64
 import random
 import struct
 from datetime import datetime, timedelta
-from functools import cached_property
 from typing import Any
 
 from harness.schemagen import load
@@ -99,6 +98,7 @@ class YunnanData:
         self.tables = load(SPEC)
         self.fake = Faker("zh_CN")
         self._eid = enterprise_id
+        self._site = self._draw_site()  # drawn now: drawing it lazily would reseed Faker mid-method
 
     def _rng(self, *key: Any) -> random.Random:
         # A fresh generator per (method, arguments): vehicle(3) is the same whatever was asked before.
@@ -110,8 +110,7 @@ class YunnanData:
         return list(self.tables.entries(table))
 
     # --- the enterprise and its identifiers ------------------------------------------------------
-    @cached_property
-    def _site(self) -> dict[str, Any]:
+    def _draw_site(self) -> dict[str, Any]:
         r = self._rng("enterprise")
         regions = self.tables.entries("region")
         city = r.choice(sorted(CITIES))

@@ -1,6 +1,7 @@
 """Cross-field rules of the yunnan §6 tables' 备注 column, each a small function registered by name."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterator
@@ -67,8 +68,6 @@ def rule(name: str, section: str):
 
 def parse_time(tables: Any, fdef: dict[str, Any], value: Any) -> datetime | None:
     """The value read in any format the field admits (its own or its errata alternative), else None."""
-    import re
-
     names = tables.format_names(fdef) + tables.format_names(fdef.get("alt", {}))
     for n in names:
         spec = tables.formats[n]
@@ -204,8 +203,6 @@ def id_list(ctx: RuleContext):
 
 @rule("real_dates", "yunnan §6")
 def real_dates(ctx: RuleContext):
-    import re
-
     for name, fdef in ctx.fields.items():
         value = ctx.obj.get(name)
         if not fdef.get("format") or not isinstance(value, str) or not value or name in ctx.bad:

@@ -77,7 +77,8 @@ def _describe(value: Any, chars: bool = False) -> str:
     if isinstance(value, list):
         return f"a list of {len(value)} items"
     shown = repr(value) if len(value) <= 40 else repr(value[:32]) + "…"
-    return f"{shown} ({len(value)} chars)" if chars or len(value) > 40 else shown
+    n = len(value)
+    return f"{shown} ({n} char{'s' if n != 1 else ''})" if chars or n > 40 else shown
 
 
 def _requires(fdef: dict, kind: str) -> str:
@@ -96,24 +97,25 @@ def _requires(fdef: dict, kind: str) -> str:
         listed = ", ".join(f"{c} {names[c]['name']}" for c in values[:8]) + (f", … ({len(values)} codes)" if len(values) > 8 else "")
         level = f" at {fdef['code_level']} level" if fdef.get("code_level") else ""
         return f"a code of {table['title']}{level} ({table['section'].removeprefix(SPEC + ' ')}): {listed}"
-    words = []
-    if fdef.get("pattern"):
-        words.append(t.patterns[fdef["pattern"]]["text"])
-    words += [t.formats[n]["text"] for n in t.format_names(fdef)]
+    shape = [t.patterns[fdef["pattern"]]["text"]] if fdef.get("pattern") else []
+    shape += [t.formats[n]["text"] for n in t.format_names(fdef)]  # a list of formats: any one of them
     if fdef["type"] == "file":
-        words.append(t.meta["file"]["text"])
-    if kind == "length" and not words:
+        shape.append(t.meta["file"]["text"])
+    words = [" or ".join(shape)] if shape else []
+    if kind == "length" and not shape:
         if "length" in fdef:
             words.append(f"exactly {fdef['length']} characters")
         elif fdef["type"] == "array":
             words.append(f"at most {fdef['max_items']} items")
         else:
             words.append(f"{fdef.get('min_length', 1)} to {fdef.get('max_length', '…')} characters")
-    if "minimum" in fdef or "maximum" in fdef:
-        words.append(f"a value from {fdef.get('minimum', '-∞')} to {fdef.get('maximum', '∞')}")
+    if "minimum" in fdef and "maximum" in fdef:
+        words.append(f"a value from {fdef['minimum']} to {fdef['maximum']}")
+    elif "minimum" in fdef:
+        words.append(f"a value of at least {fdef['minimum']}")
     if "precision" in fdef:
         words.append(f"at most {fdef['precision']} decimals")
-    return " or ".join(words) if words else "a valid value"
+    return ", ".join(words) if words else "a valid value"
 
 
 def _kind(err, fdef: dict) -> str:
@@ -226,11 +228,13 @@ class _Run:
     def schema_errors(self, errors: list, defs: dict, rec_defs: dict) -> None:
         """Map the jsonschema errors to one violation per value, unless an errata reading accepts it."""
         by_path: dict[tuple, list] = {}
+        missing: set[tuple] = set()
         for err in errors:
             parts = tuple(err.absolute_path)
-            if err.validator == "required":
+            if err.validator == "required":  # one error per missing name, each carrying the whole list
                 for name in err.validator_value:
-                    if name not in err.instance and name not in self.bad.get(parts, set()):
+                    if name not in err.instance and parts + (name,) not in missing:
+                        missing.add(parts + (name,))
                         self.required(parts + (name,), (rec_defs if parts else defs)[name])
             else:
                 by_path.setdefault(parts, []).append(err)
@@ -245,8 +249,9 @@ class _Run:
             if self.alternative(parts, fdef, scope, kind):
                 continue
             ref = fdef["section"]
-            if kind == "code":
-                ref += ", " + self.t.codes[fdef["code"]]["section"].removeprefix(SPEC + " ")
+            if kind == "code":  # cite the code table's clause too, once
+                clauses = [c for s in (ref, self.t.codes[fdef["code"]]["section"]) for c in s.removeprefix(SPEC + " ").split(", ")]
+                ref = f"{SPEC} " + ", ".join(dict.fromkeys(clauses))
             # An errata that only documents the field (E-YN-19, E-YN-21…) goes with the failure; one that
             # defines an alternative reading does not, since the value matched neither reading.
             loosens = any(k in fdef for k in ("alt", "alias", "absent"))
@@ -273,7 +278,7 @@ class _Run:
                 self.add(at + (key,), None, "unknown_field", f"field {key!r}",
                          f"only the fields of its table", "warn", tail="; the field is ignored")
         for params in self.t.interfaces[self.interface].get("rules", []):
-            if (params.get("scope") == "records") != (scope == "records"):
+            if params.get("scope", "request") != scope:  # request (default) | response | records
                 continue
             for v in run(RuleContext(obj, _path(at), params, defs, self.t, set(self.bad.get(at, set())))):
                 self.out.append(v)

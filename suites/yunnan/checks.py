@@ -217,23 +217,25 @@ def register_public_key(plain: dict) -> list[Problem]:
 
 
 @check("yunnan.pull.complete", "yunnan §6.6; §6.7; §6.9", "major", "拉取记录完整且不重复", "Every served record received exactly once")
-def pull_complete(output: Any, output_error: str, served: list[dict], id_field: str) -> list[Problem]:
+def pull_complete(output: Any, output_error: str, expected: list[dict], served: list[dict], id_field: str) -> list[Problem]:
+    """The adapter's records equal every record pending for the query, each once, as served."""
     if output_error:
         return [fail(f"adapter output unusable: {output_error}")]
     got = [r.get(id_field) if isinstance(r, dict) else r for r in (output or [])]
-    want = [r[id_field] for r in served]
+    want = [r[id_field] for r in expected]
+    by_id = {r[id_field]: r for r in served}
+    got_set, want_set = set(got), set(want)
     out = []
+    missing = [i for i in want if i not in got_set]
     dup = sorted({i for i in got if got.count(i) > 1})
-    missing = [i for i in want if i not in set(got)]
-    extra = [i for i in got if i not in set(want)]
+    extra = [i for i in got if i not in want_set and i not in by_id]
     if missing:
-        out.append(fail(f"{len(missing)} of {len(want)} served records missing from the adapter output "
-                        f"(first: {missing[:3]})"))
+        out.append(fail(f"{len(missing)} of {len(want)} pending records missing from the adapter output "
+                        f"(first: {missing[:3]}); the platform served {len(served)}"))
     if dup:
         out.append(fail(f"{len(dup)} records reported more than once (first: {dup[:3]})"))
     if extra:
         out.append(fail(f"{len(extra)} records reported that were never served (first: {extra[:3]})"))
-    by_id = {r[id_field]: r for r in served}
     altered = [r.get(id_field) for r in (output or []) if isinstance(r, dict) and r.get(id_field) in by_id
                and r != by_id[r.get(id_field)]]
     if altered:

@@ -42,13 +42,14 @@ def pull_and_judge(yn, interface: str, n: int, *, offset: int, stage: str):
     query = {ts_field: earliest_date(yn, feed, records)}
     if owner_field:
         query[owner_field] = yn.enterprise_id
+    expected = yn.mock.state.pending(yn.enterprise_id, feed, parse_time(query[ts_field]))
     res, exs = yn.act(interface, query, expect_output=True)
     results = yn.judge(interface, res, exs, query, stage=stage)
     pages = [e for e in exs if e.interface == interface and e.outcome == "ok"]
     served = [r for e in pages for r in (e.response_plaintext or {}).get("records", [])]
     ev = [res.evidence()] + [e.evidence() for e in pages[:3]]
-    results.append(yn.record("yunnan.pull.complete", C.pull_complete(res.output, res.output_error if res.ok else
-                                                                        f"adapter exit {res.exit_code}", served, id_field),
+    problem = res.output_error if res.ok else f"adapter exit {res.exit_code}"
+    results.append(yn.record("yunnan.pull.complete", C.pull_complete(res.output, problem, expected, served, id_field),
                              interface=interface, stage=stage, evidence=ev))
     results.append(yn.record("yunnan.pull.paging", C.pull_paging(exs, interface), interface=interface, stage=stage, evidence=ev))
     return results, served

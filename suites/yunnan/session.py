@@ -91,8 +91,10 @@ class YunnanSession:
         rec("yunnan.adapter.completed", C.adapter_completed(res), [res.evidence()])
         rec("yunnan.transport.reached", C.reached(exchanges, interface))
         mine = [e for e in exchanges if e.interface == interface]
-        if not mine:
+        if not exchanges:
             return out
+        # Transport, headers and envelope are judged on every request the action caused (a failing
+        # /getToken before the upload is where an AES-128 key or a bad signature shows first).
         rec("yunnan.http.post_json", C.post_json(exchanges))
         ent = self.ent
         if interface != "init-auth" and ent is not None:
@@ -109,6 +111,8 @@ class YunnanSession:
                     aspects[k].extend(probs)
             for k, (cid, *_rest) in C.ENVELOPE_CHECKS.items():
                 rec(cid, aspects[k])
+        if not mine:
+            return out
         last = mine[-1]
         sent = last.request_plaintext
         if isinstance(sent, dict):
