@@ -84,10 +84,11 @@ class RunContext:
         groups: dict[tuple[str, str], list[CheckResult]] = {}
         for r in self.results:
             groups.setdefault((r.stage, r.interface), []).append(r)
+        exchanges: dict[int, dict[str, Any]] = {}
         interfaces = []
         for (stage, name), rs in groups.items():
             interfaces.append({"name": name, "stage": stage, "section": self.spec.section_of(name),
-                               "verdict": _roll(rs), "checks": [r.as_dict() for r in rs]})
+                               "verdict": _roll(rs), "checks": [_compact(r.as_dict(), exchanges) for r in rs]})
         stages = []
         for stage in dict.fromkeys([r.stage for r in self.results]):
             stages.append({"name": stage, "verdict": _roll([r for r in self.results if r.stage == stage])})
@@ -110,6 +111,7 @@ class RunContext:
             "interfaces": interfaces,
             "errata": [{"id": k, **v, "hit": k in self.errata_hit} for k, v in errata.items()],
             "coverage": self.spec.coverage([r.id for r in self.results if r.verdict != "skip"]),
+            "exchanges": [exchanges[k] for k in sorted(exchanges)],
             "reproduce": self.reproduce_line(),
             "signoff": {"tester": cfg.signoff.get("tester", ""), "organisation": cfg.signoff.get("organisation", ""),
                         "sut_name": cfg.sut_name or self.sut_info.get("name", ""),
@@ -131,6 +133,26 @@ class RunContext:
         for st in cfg.stages:
             parts += ["--stage", st]
         return " ".join(parts)
+
+
+def _compact(check: dict[str, Any], exchanges: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """Failures and warnings keep their evidence inline; a pass points at the journal's exchanges by seq.
+
+    Every exchange is kept once in the report's `exchanges` list, so a run of a thousand passing checks
+    stays a few MB instead of repeating the same request under each check."""
+    keep_inline = check["verdict"] in ("fail", "warn")
+    evidence = []
+    for item in check.get("evidence") or []:
+        if isinstance(item, dict) and item.get("kind") == "exchange" and item.get("seq"):
+            exchanges.setdefault(item["seq"], item)
+            evidence.append(item if keep_inline else {"kind": "ref", "exchange": item["seq"],
+                                                      "path": item.get("path", ""), "outcome": item.get("outcome", "")})
+        elif isinstance(item, dict) and item.get("kind") == "adapter" and not keep_inline:
+            evidence.append({k: item.get(k) for k in ("kind", "action", "exit_code", "timed_out", "duration_ms")})
+        else:
+            evidence.append(item)
+    check["evidence"] = evidence
+    return check
 
 
 def _roll(results: list[CheckResult]) -> str:

@@ -32,10 +32,15 @@ def run(config: RunConfig, *, stream=sys.stdout) -> int:
     code = pytest.main(args, plugins=[VconformPlugin(ctx)])
     if int(code) in PYTEST_USAGE_CODES:
         ctx.harness_errors.append(f"pytest: {PYTEST_USAGE_CODES[int(code)]}")
-    from harness.report import write_report
+    from harness.report import SigningKeyError, write_report
 
     model = ctx.model()
-    paths = write_report(model, config.out, secrets=sorted(ctx.secrets), sign_key=config.sign_key)
+    try:
+        paths = write_report(model, config.out, secrets=sorted(ctx.secrets), sign_key=config.sign_key)
+    except SigningKeyError:
+        raise
+    except OSError as exc:
+        raise HarnessError(f"cannot write the report to {config.out}: {exc}") from None
     c = model["counts"]
     print(f"\nvconform {spec.name} ({config.role}): {model['verdict'].upper()} — "
           f"{c['pass']} pass, {c['fail']} fail, {c['warn']} warn, {c['skip']} skip", file=stream)

@@ -22,7 +22,7 @@ SEVERITY_ZH = {"critical": "严重", "major": "重要", "minor": "次要", "info
 STAGE_ZH = {"interface": "接口测试", "flow": "业务流程测试", "negative": "异常测试", "fuzz": "模糊测试",
             "pilot": "试点测试", "golive": "上线验收", "link": "链路测试", "auth": "认证测试"}
 ROLE_ZH = {"client": "客户端（上传方）", "server": "服务端（平台方）"}
-KIND_ZH = {"exchange": "报文交互", "adapter": "适配器调用", "note": "说明"}
+KIND_ZH = {"exchange": "报文交互", "adapter": "适配器调用", "note": "说明", "ref": "见交换记录"}
 # Exchange fields in the order a tester reads them; anything else follows.
 FIELD_ORDER = ("seq", "time", "interface", "method", "path", "status", "outcome", "duration_ms", "link", "peer",
                "client_id", "headers", "request_body", "request_plaintext", "response_headers", "response_body",
@@ -109,7 +109,7 @@ def evidence_view(item: Any) -> dict[str, Any]:
     """An evidence item laid out for the page: a one-line title and its fields in reading order."""
     if not isinstance(item, dict):
         text, block = _field_text("value", item)
-        return {"kind": "", "kind_zh": "", "title": evidence_line(item), "fields": [
+        return {"kind": "", "kind_zh": "", "title": evidence_line(item), "ref": "", "fields": [
             {"key": "value", "zh": "值", "text": text, "block": block}]}
     kind = str(item.get("kind", ""))
     keys = [k for k in FIELD_ORDER if k in item] + [k for k in item if k not in FIELD_ORDER and k != "kind"]
@@ -123,7 +123,9 @@ def evidence_view(item: Any) -> dict[str, Any]:
             stamp = _dt.datetime.fromtimestamp(item[k], _dt.timezone.utc).isoformat(timespec="milliseconds")
             text = f"{stamp} ({text})"
         fields.append({"key": k, "zh": FIELD_ZH.get(k, ""), "text": text, "block": block})
-    return {"kind": kind, "kind_zh": KIND_ZH.get(kind, ""), "title": evidence_line(item), "fields": fields}
+    # A "ref" item points into the report's exchange journal.
+    ref = item.get("exchange", "") if kind == "ref" else ""
+    return {"kind": kind, "kind_zh": KIND_ZH.get(kind, ""), "title": evidence_line(item), "fields": fields, "ref": ref}
 
 
 def _check_view(chk: dict[str, Any]) -> dict[str, Any]:
@@ -192,6 +194,8 @@ def build_view(model: dict[str, Any], *, key_id: str = "", public_key: str = "")
             ("date", "日期", "Date"))],
         "harness_errors": [str(e) for e in model.get("harness_errors") or []],
         "key_id": key_id, "public_key": public_key,
+        "exchanges": [dict(evidence_view(e), seq=e.get("seq", "")) for e in model.get("exchanges") or []
+                      if isinstance(e, dict)],
     }
 
 

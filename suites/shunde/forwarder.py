@@ -1,0 +1,255 @@
+"""The reference GPS forwarder (an operator's JT/T 809 lower platform): main link, slave-link server, positions.
+
+Asyncio, built on the harness codec. Every wire decision is a small overridable method so the broken
+catalog (tests/broken/shunde_forwarders.py) can break exactly one rule per variant.
+"""
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from harness.jt809 import PROFILES, CipherConfig, Frame, FrameDecoder, Header, encode
+from harness.jt809.messages import (DownConnectRsp, DownDisconnectRsp, DownLinktestRsp, HistoryLocation, Location,
+                                    UpConnectReq, UpDisconnectReq, UpExgMsg, UpLinktestReq)
+
+MAX_BATCH = 5  # jt809 notes §Messages: 0x1203 GNSS_CNT 1..5
+
+
+class ForwarderError(Exception):
+    """The platform refused or did not answer; the message says which."""
+
+
+@dataclass
+class ForwarderConfig:
+    """What the operator was issued (shunde Attachment 2) and agreed out of band (header, cipher, heartbeat)."""
+
+    host: str
+    port: int
+    user_id: int
+    password: str
+    access_code: int
+    down_link_ip: str = "127.0.0.1"
+    down_link_port: int = 0
+    header: str = "2011"
+    cipher: CipherConfig | None = None
+    heartbeat_interval_s: float = 60.0
+    answer_timeout_s: float = 15.0
+
+    @classmethod
+    def from_context(cls, ctx: dict[str, Any]) -> "ForwarderConfig":
+        url = str(ctx["base_url"])
+        if not url.startswith("tcp://"):
+            raise ValueError(f"base_url {url!r} is not tcp://HOST:PORT")
+        host, _, port = url[len("tcp://"):].rstrip("/").rpartition(":")
+        c = ctx.get("credentials") or {}
+        enc = c.get("encrypt")
+        cipher = CipherConfig(int(enc["m1"]), int(enc["ia1"]), int(enc["ic1"])) if enc else None
+        return cls(host.strip("[]"), int(port), int(c["user_id"]), str(c["password"]), int(c["access_code"]),
+                   str(c.get("down_link_ip") or "127.0.0.1"), int(c.get("down_link_port") or 0),
+                   str(c.get("header") or "2011"), cipher, float(c.get("heartbeat_interval_s") or 60.0))
+
+
+def location_from_params(p: dict[str, Any]) -> Location:
+    """A 0x1202 block from one `send_positions` position (field names are the standard's, lower case)."""
+    return Location(int(p.get("encrypt", 0)), datetime.fromisoformat(p["time"]), float(p["lon"]), float(p["lat"]),
+                    int(p.get("vec1", 0)), int(p.get("vec2", 0)), int(p.get("vec3", 0)), int(p.get("direction", 0)),
+                    int(p.get("altitude", 0)), int(p.get("state", 0)), int(p.get("alarm", 0)))
+
+
+class Forwarder:
+    """One operator platform: logs in on the main link, serves the slave link, forwards positions."""
+
+    send_heartbeats = True
+    serve_slave_link = True
+
+    def __init__(self, cfg: ForwarderConfig):
+        self.cfg = cfg
+        self.profile = PROFILES[cfg.header]
+        self.sn = 0
+        self.rng = random.Random()
+        self.verify_code: int | None = None
+        self.result: int | None = None
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        self.slave_server: asyncio.base_events.Server | None = None
+        self.slave_port = cfg.down_link_port
+        self.slave_frames: list[int] = []
+        self.informs: list[Any] = []
+        self.main_closed = asyncio.Event()
+        self.login_answered = asyncio.Event()
+        self._waiting: dict[int, asyncio.Future] = {}
+        self._tasks: list[asyncio.Task] = []
+        self._slave_handlers: set[asyncio.Task] = set()
+        self._slave_writers: set[asyncio.StreamWriter] = set()
+
+    # ---- framing hooks (the broken catalog overrides these) ---------------------------------------------
+    def cipher(self) -> CipherConfig | None:
+        return self.cfg.cipher
+
+    def header(self) -> Header:
+        self.sn = (self.sn + 1) & 0xFFFFFFFF
+        h = Header(msg_sn=self.sn, gnss_center_id=self.cfg.access_code, version=(1, 0, 0))
+        if self.cipher() is not None:
+            h = replace(h, encrypt_flag=1, encrypt_key=self.rng.randrange(1, 2**32))
+        if self.profile.has_time:
+            h = replace(h, time=int(datetime.now().timestamp()))
+        return h
+
+    def frame(self, msg: Any) -> bytes:
+        return encode(msg, self.header(), cipher=self.cipher(), profile=self.profile)
+
+    def location(self, position: dict[str, Any]) -> Location:
+        return location_from_params(position)
+
+    # ---- the main link ----------------------------------------------------------------------------------
+    async def connect(self) -> int:
+        """Open the slave-link server, log in; returns 0x1002 RESULT (ForwarderError when there is none)."""
+        if self.serve_slave_link:
+            self.slave_server = await asyncio.start_server(self._serve_slave, self.cfg.down_link_ip,
+                                                           self.cfg.down_link_port)
+            self.slave_port = self.slave_server.sockets[0].getsockname()[1]
+        try:
+            self.reader, self.writer = await asyncio.wait_for(
+                asyncio.open_connection(self.cfg.host, self.cfg.port), self.cfg.answer_timeout_s)
+        except (OSError, asyncio.TimeoutError) as exc:
+            raise ForwarderError(f"cannot reach the platform at {self.cfg.host}:{self.cfg.port}: {exc}") from None
+        self._tasks.append(asyncio.get_running_loop().create_task(self._read_main()))
+        rsp = await self.request(UpConnectReq(self.cfg.user_id, self.cfg.password, self.cfg.down_link_ip,
+                                              self.slave_port), 0x1002)
+        self.result, self.verify_code = rsp.result, rsp.verify_code
+        if rsp.result == 0 and self.send_heartbeats:
+            self._tasks.append(asyncio.get_running_loop().create_task(self._heartbeats()))
+        return rsp.result
+
+    async def request(self, msg: Any, answer_id: int) -> Any:
+        fut = asyncio.get_running_loop().create_future()
+        self._waiting[answer_id] = fut
+        await self.write(self.frame(msg))
+        try:
+            return await asyncio.wait_for(fut, self.cfg.answer_timeout_s)
+        except asyncio.TimeoutError:
+            raise ForwarderError(f"no answer 0x{answer_id:04X} within {self.cfg.answer_timeout_s:g} s") from None
+        finally:
+            self._waiting.pop(answer_id, None)
+
+    async def write(self, raw: bytes) -> None:
+        if self.writer is None or self.writer.is_closing():
+            raise ForwarderError("the main link is closed")
+        self.writer.write(raw)
+        await self.writer.drain()
+
+    async def _read_main(self) -> None:
+        decoder = FrameDecoder(self.profile, self.cfg.cipher)
+        try:
+            while data := await self.reader.read(65536):
+                decoder.feed(data)
+                for ev in decoder.events():
+                    if isinstance(ev, Frame):
+                        self._on_main(ev)
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            self.main_closed.set()
+            for fut in self._waiting.values():
+                if not fut.done():
+                    fut.set_exception(ForwarderError("the platform closed the main link"))
+
+    def _on_main(self, frame: Frame) -> None:
+        if frame.header.msg_id == 0x1002 and frame.body is not None:
+            # Set here, not after connect() resumes: the platform's 0x9001 may be read before that.
+            self.verify_code = frame.body.verify_code
+            self.login_answered.set()
+        fut = self._waiting.get(frame.header.msg_id)
+        if fut is not None and not fut.done():
+            fut.set_result(frame.body)
+        elif frame.header.msg_id == 0x9007:
+            self.informs.append(frame.body)
+
+    async def _heartbeats(self) -> None:
+        while not self.main_closed.is_set():
+            await asyncio.sleep(self.cfg.heartbeat_interval_s)
+            try:
+                await self.write(self.frame(UpLinktestReq()))
+            except (ForwarderError, ConnectionError, OSError):
+                return
+
+    # ---- positions ------------------------------------------------------------------------------------
+    async def send_positions(self, params: dict[str, Any]) -> int:
+        """Send every vehicle's positions: 0x1202 one by one, or 0x1203 in time-ordered batches of <= 5."""
+        frames = 0
+        for v in params.get("vehicles", []):
+            plate, color = str(v["vehicle_no"]), int(v["vehicle_color"])
+            positions = list(v.get("positions", []))
+            if v.get("mode", "real") == "history":
+                for batch in self.batches(positions):
+                    data = HistoryLocation([self.location(p) for p in batch])
+                    await self.write(self.frame(UpExgMsg(plate, color, 0x1203, data)))
+                    frames += 1
+            else:
+                for p in positions:
+                    await self.write(self.frame(UpExgMsg(plate, color, 0x1202, self.location(p))))
+                    frames += 1
+        return frames
+
+    def batches(self, positions: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+        ordered = sorted(positions, key=lambda p: p["time"])
+        return [ordered[i:i + MAX_BATCH] for i in range(0, len(ordered), MAX_BATCH)]
+
+    # ---- leaving ------------------------------------------------------------------------------------------
+    async def disconnect(self) -> None:
+        """0x1003 with USERID and PASSWORD, wait for 0x1004, then close both links."""
+        try:
+            await self.request(UpDisconnectReq(self.cfg.user_id, self.cfg.password), 0x1004)
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        if self.writer is not None:
+            self.writer.close()
+        if self.slave_server is not None:
+            self.slave_server.close()
+        for w in list(self._slave_writers):
+            w.close()
+        if self._slave_handlers:  # let the slave handlers see their end of stream and finish on their own
+            await asyncio.wait(list(self._slave_handlers), timeout=2)
+
+    # ---- the slave link (the platform connects to us) ----------------------------------------------------
+    async def _serve_slave(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        decoder = FrameDecoder(self.profile, self.cfg.cipher)
+        task = asyncio.current_task()
+        self._slave_handlers.add(task)
+        self._slave_writers.add(writer)
+        try:
+            while data := await reader.read(65536):
+                decoder.feed(data)
+                for ev in decoder.events():
+                    if isinstance(ev, Frame):
+                        if ev.header.msg_id == 0x9001:
+                            await asyncio.wait_for(self.login_answered.wait(), self.cfg.answer_timeout_s)
+                        answer = self.slave_answer(ev)
+                        if answer is not None:
+                            writer.write(self.frame(answer))
+                await writer.drain()
+        except (ConnectionError, OSError, asyncio.TimeoutError):
+            pass
+        finally:
+            writer.close()
+            self._slave_writers.discard(writer)
+            self._slave_handlers.discard(task)
+
+    def slave_answer(self, frame: Frame) -> Any:
+        msg_id = frame.header.msg_id
+        self.slave_frames.append(msg_id)
+        if msg_id == 0x9001:
+            ok = frame.body is not None and frame.body.verify_code == self.verify_code
+            return DownConnectRsp(0 if ok else 1)
+        if msg_id == 0x9005:
+            return DownLinktestRsp()
+        if msg_id == 0x9003:
+            return DownDisconnectRsp()
+        return None
