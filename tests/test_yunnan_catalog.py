@@ -19,6 +19,7 @@ CATALOG = {
     "no-client-id": (["--only", "heartBeat"], "yunnan.headers.client_id", "yunnan §4.2"),
     "token-reuse": (["--stage", "flow"], "yunnan.token.renewal", "yunnan §6.2; E-YN-12"),
     "init-twice": (["--stage", "flow"], "yunnan.register.once", "yunnan §6.1"),
+    "swallows-errors": (["--stage", "flow"], "yunnan.flow.fault_honest", "yunnan §4.3; DESIGN adapter protocol"),
     "isnew-ignored": (["--only", "basStrategy"], "yunnan.pull.complete", "yunnan §6.6; §6.7; §6.9"),
     "confirms-skipped": (["--only", "alarmConfirm"], "yunnan.confirm.applied", "yunnan §6.8; §6.10"),
     "field-over-length": (["--only", "vehicleAccess"], "yunnan.payload.length", "yunnan §6"),

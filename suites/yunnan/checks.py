@@ -82,7 +82,7 @@ def client_id(exchanges: list[Exchange], api_key: str) -> list[Problem]:
     return out
 
 
-@check("yunnan.headers.bearer", "yunnan §4.2", "major", "携带 Bearer 令牌", "Authorization: Bearer token")
+@check("yunnan.headers.bearer", "yunnan §4.2", "major", "携带 Bearer 令牌", "Authorization header carries the issued token")
 def bearer(exchanges: list[Exchange]) -> list[Problem]:
     out = []
     for e in exchanges:
@@ -276,6 +276,22 @@ def token_renewal(res: AdapterResult, exchanges: list[Exchange], interface: str,
               and isinstance(e.request_plaintext, dict) and e.request_plaintext.get(key) == value]
     if len(stored) != 1:
         out.append(fail(f"the upload with {key}={value} was accepted {len(stored)} times, exactly once required"))
+    return out
+
+
+@check("yunnan.flow.fault_honest", "yunnan §4.3; DESIGN adapter protocol", "major", "故障时如实报告且不丢数据",
+       "Under a platform fault the SUT reports failure or retries; nothing lost or doubled")
+def fault_honest(first: AdapterResult, exchanges: list[Exchange], interface: str, key: str, value: Any) -> list[Problem]:
+    """A 5xx or a dropped connection is not success: exit 0 only if the platform accepted the record, once."""
+    accepted = [e for e in exchanges if e.interface == interface and e.outcome == "ok"
+                and isinstance(e.request_plaintext, dict) and e.request_plaintext.get(key) == value]
+    out = []
+    if first.ok and not accepted:
+        out.append(fail(f"adapter reported success for {key}={value} but the platform never accepted it"))
+    if len(accepted) > 1:
+        out.append(fail(f"{key}={value} accepted {len(accepted)} times after the fault; exactly once required"))
+    if not accepted:
+        out.append(fail(f"{key}={value} never reached the platform, even when the action was triggered again"))
     return out
 
 

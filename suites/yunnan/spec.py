@@ -42,6 +42,7 @@ REQUIREMENTS = {
     "yunnan §6.6/§6.7/§6.9 paging": ["yunnan.pull.complete", "yunnan.pull.paging"],
     "yunnan §6.8/§6.10": ["yunnan.confirm.applied"],
     "yunnan §6.13 vehicleId": ["yunnan.flow.ledger_link"],
+    "platform faults (5xx, dropped connection)": ["yunnan.flow.fault_honest"],
     "yunnan §7": ["yunnan.payload.code"],
 }
 

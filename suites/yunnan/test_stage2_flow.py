@@ -100,6 +100,23 @@ def test_token_expiry_mid_flow(yn, vrun):
     require(vrun, results)
 
 
+@pytest.mark.parametrize("fault", ["http_5xx", "drop"])
+def test_transient_fault(yn, vrun, fault):
+    """The platform answers 503 or drops the connection once: the SUT must not claim success for a record the
+    platform did not take; triggered again (as a vendor's retry queue would), it arrives exactly once."""
+    _need_registration(yn)
+    params = yn.data.access_record(yn.data.vehicle(13), 31 if fault == "drop" else 32, "1")
+    yn.mock.faults.arm(fault, interface="vehicleAccess", value=503)
+    first, exs = yn.act("vehicleAccess", params)
+    if not first.ok:
+        _again, more = yn.act("vehicleAccess", params)
+        exs = exs + more
+    results = [yn.record("yunnan.flow.fault_honest",
+                         C.fault_honest(first, exs, "vehicleAccess", "recordId", params["recordId"]),
+                         interface="vehicleAccess", stage=STAGE, evidence=[first.evidence()] + [e.evidence() for e in exs])]
+    require(vrun, results)
+
+
 def test_heartbeat_cadence(yn, vrun):
     """Heartbeats at the advised 15 min keep the enterprise online (§6.5); the platform's clock is advanced."""
     _need_registration(yn)
