@@ -7,7 +7,6 @@ import shutil
 import struct
 import subprocess
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

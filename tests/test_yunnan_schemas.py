@@ -93,7 +93,7 @@ def test_every_interface_of_section_6_is_described():
 
 def test_every_referenced_errata_rule_pattern_and_code_table_exists():
     proposed = TABLES.meta.get("proposed_errata", {})
-    text = (YN / "tables" / "interfaces.toml").read_text(encoding="utf-8") + (YN / "tables" / "codes.toml").read_text(encoding="utf-8")
+    text = "".join((YN / "tables" / f).read_text(encoding="utf-8") for f in ("interfaces.toml", "codes.toml"))
     for eid in set(re.findall(r"E-YN-\d+", text)):
         assert eid in ERRATA or eid in proposed, eid
     for eid, sw in TABLES.meta["errata_switches"].items():

@@ -121,10 +121,13 @@ class YunnanData:
         eid = self._eid
         if eid is None:  # a pollutant permit number is the USCC + 3-digit site number + P (HJ 608-2017 annex A)
             eid = uscc + f"{r.randint(1, 3):03d}P" if r.random() < 0.6 else uscc
-        elif ids.is_valid_uscc(eid[:18]):
+        elif ids.is_valid_uscc(eid[:18]):  # a given id built on a USCC: keep its code and, if in Yunnan, its county
             uscc = eid[:18]
+            if regions.get(uscc[2:8], {}).get("level") == "county":
+                county, city = uscc[2:8], regions[uscc[2:8]]["parent"]
         branch = r.choice(self._codes("industryBranch"))
-        return {"eid": eid, "uscc": uscc, "city": city, "county": county, "branch": branch,
+        itype = self.tables.entries("industryBranch")[branch]["parent"]
+        return {"eid": eid, "uscc": uscc, "city": city, "county": county, "branch": branch, "type": itype,
                 "entrances": "ABCD"[: r.randint(1, 4)], "name": self.fake.company_prefix()}
 
     @property
@@ -162,12 +165,12 @@ class YunnanData:
         return {
             "enterpriseId": s["eid"], "enterpriseCode": s["uscc"],
             "enterpriseName": f"{regions[s['city']]['name'][:2]}{s['name']}"
-                              f"{self.tables.entries('industryType')[s['branch'][:2]]['name'].split('（')[0]}有限公司",
+                              f"{self.tables.entries('industryType')[s['type']]['name'].split('（')[0]}有限公司",
             "address": f"云南省{regions[s['city']]['name']}{regions[s['county']]['name']}"
                        f"{self.fake.street_name()}{r.randint(1, 999)}号",
             "areaCode": s["city"], "regionCode": s["county"],
             "legalPerson": self.fake.name(), "contactPerson": self.fake.name(), "contactPhone": self.fake.phone_number(),
-            "industryType": s["branch"][:2], "industryBranch": s["branch"],
+            "industryType": s["type"], "industryBranch": s["branch"],
             "longitude": round(lon + r.uniform(-0.3, 0.3), 6), "latitude": round(lat + r.uniform(-0.3, 0.3), 6),
             "performanceLevel": r.choice(self._codes("performanceLevel")),
             "entranceNums": n_ent, "gateNums": n_ent * r.randint(1, 2),
@@ -176,6 +179,8 @@ class YunnanData:
         }
 
     def camera(self, entrance: str = "A", seq: int = 1) -> dict[str, Any]:
+        if not (len(entrance) == 1 and "A" <= entrance <= "Z" and 1 <= seq <= 99):
+            raise ValueError("a camera is numbered by an entrance letter A-Z and a sequence 1-99 (§6.4)")
         r = self._rng("camera", entrance, seq)
         maker, model = r.choice(CAMERAS)
         plate_cam = seq <= 2
@@ -193,6 +198,8 @@ class YunnanData:
         }
 
     def vehicle(self, seq: int) -> dict[str, Any]:
+        if not 0 <= seq <= 99999:
+            raise ValueError("a vehicle id ends in a 5-digit sequence (§6.11)")
         r = self._rng("vehicle", seq)
         brand, model, wmi = r.choice(TRUCKS)
         registered = self._date(r, datetime(2016, 1, 1), self.base - timedelta(days=30))
@@ -212,6 +219,8 @@ class YunnanData:
         }
 
     def machinery(self, seq: int) -> dict[str, Any]:
+        if not 0 <= seq <= 99999:
+            raise ValueError("a machinery id ends in a 5-digit sequence (§6.12)")
         r = self._rng("machinery", seq)
         made = self._date(r, datetime(2012, 1, 1), self.base - timedelta(days=30))
         brand, model = r.choice(MACHINES)
@@ -221,7 +230,8 @@ class YunnanData:
             "machineryId": f"JX{self.enterprise_id}{seq:05d}", "enterpriseId": self.enterprise_id,
             "machineryCode": f"{self._site['county'][:4]}{made:%Y}{seq:06d}", "manufactureDate": made.strftime("%Y%m%d"),
             "emissionStandard": "D" if electric else "4" if made >= datetime(2022, 12, 1) else "3" if made.year >= 2016 else "2",
-            "fuelType": "C" if electric else "B", "machineryType": {"SY": "1", "XE": "1", "CL": "3", "SD": "2"}.get(model[:2], "4"),
+            "fuelType": "C" if electric else "B",
+            "machineryType": {"SY": "1", "XE": "1", "CL": "3", "SD": "2"}.get(model[:2], "4"),  # §7.8 by model family
             "machineryPin": self._vin(r, "LXG", made.year), "machineryBrand": f"{brand}{model}",
             "engineModel": engine, "engineMaker": maker, "engineNumber": f"{r.randint(10**9, 10**10 - 1)}",
             "machineryImg1": self._image(r, "machineryImg1"), "machineryImg2": self._image(r, "machineryImg2"),
@@ -232,11 +242,14 @@ class YunnanData:
         return out
 
     def _record_id(self, r: random.Random, when: datetime, access_type: str, seq: int) -> str:
-        stamp = when.strftime("%Y%m%d%H%M%S") + f"{r.randrange(10000):04d}"  # 18 digits (§6.13)
+        # §6.13 asks for an 18-digit timestamp without a layout (E-YN-10): yyyyMMddHHmmss + 4 sub-second digits
+        stamp = when.strftime("%Y%m%d%H%M%S") + f"{r.randrange(10000):04d}"
         return f"{stamp}{self.enterprise_id}{access_type}{seq:05d}"
 
     def access_record(self, vehicle: dict[str, Any], seq: int, access_type: int | str = 0) -> dict[str, Any]:
         acc = str(access_type)
+        if acc not in ("0", "1") or not 0 <= seq <= 99999:
+            raise ValueError("accessType is 0 (in) or 1 (out) and the sequence has 5 digits (§6.13)")
         r = self._rng("access", vehicle["vehicleId"], seq, acc)
         when = self.base - timedelta(minutes=r.randint(1, 60 * 24 * 30))
         entrance = r.choice(self._site["entrances"])
@@ -289,13 +302,14 @@ class YunnanData:
 
     def alarm_record(self, i: int) -> dict[str, Any]:
         r = self._rng("alarm", i)
-        v = self.vehicle(i + 1)
+        n = i % 99999 + 1  # the vehicle and its access record, within the 5-digit sequences
+        v = self.vehicle(n)
         t_in = self._date(r, self.base - timedelta(days=30), self.base - timedelta(hours=12))
         t_out = t_in + timedelta(minutes=r.randint(20, 600))
         kind = r.choice(self._codes("alarmType"))
         epoch_ms = int((t_in - datetime(1970, 1, 1, 8)).total_seconds() * 1000)  # times are Beijing time, UTC+8
         return {"alarmId": f"{self._site['county']}{epoch_ms}{i:02d}",
-                "recordId": self._record_id(r, t_in, "0", i + 1), "licensePlate": v["licensePlate"],
+                "recordId": self._record_id(r, t_in, "0", n), "licensePlate": v["licensePlate"],
                 "plateColor": v["plateColor"], "vin": v["vin"],
                 "inTime": t_in.strftime("%Y-%m-%d %H:%M:%S"), "outTime": t_out.strftime("%Y-%m-%d %H:%M:%S"),
                 "alarmType": kind, "alarmTime": (t_out + timedelta(minutes=r.randint(1, 30))).strftime("%Y-%m-%d %H:%M:%S"),

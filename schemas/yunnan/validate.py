@@ -94,7 +94,9 @@ def _requires(fdef: dict, kind: str) -> str:
         table = t.codes[fdef["code"]]
         values = t.code_values(fdef)
         names = t.entries(fdef["code"])
-        listed = ", ".join(f"{c} {names[c]['name']}" for c in values[:8]) + (f", … ({len(values)} codes)" if len(values) > 8 else "")
+        listed = ", ".join(f"{c} {names[c]['name']}" for c in values[:8])
+        if len(values) > 8:
+            listed += f", … ({len(values)} codes)"
         level = f" at {fdef['code_level']} level" if fdef.get("code_level") else ""
         return f"a code of {table['title']}{level} ({table['section'].removeprefix(SPEC + ' ')}): {listed}"
     shape = [t.patterns[fdef["pattern"]]["text"]] if fdef.get("pattern") else []
@@ -250,7 +252,8 @@ class _Run:
                 continue
             ref = fdef["section"]
             if kind == "code":  # cite the code table's clause too, once
-                clauses = [c for s in (ref, self.t.codes[fdef["code"]]["section"]) for c in s.removeprefix(SPEC + " ").split(", ")]
+                both = (ref, self.t.codes[fdef["code"]]["section"])
+                clauses = [c for s in both for c in s.removeprefix(SPEC + " ").split(", ")]
                 ref = f"{SPEC} " + ", ".join(dict.fromkeys(clauses))
             # An errata that only documents the field (E-YN-19, E-YN-21…) goes with the failure; one that
             # defines an alternative reading does not, since the value matched neither reading.
