@@ -83,37 +83,38 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class AppMock:
+    """Gives an aiohttp application the `start`/`close` shape every foreground mock has."""
+
+    def __init__(self, app: web.Application):
+        self.app, self.runner = app, None
+
+    async def start(self, host: str, port: int) -> int:
+        self.runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await self.runner.setup()
+        sock = bind(host, port)
+        await web.SockSite(self.runner, sock).start()
+        return sock.getsockname()[1]
+
+    async def close(self) -> None:
+        await self.runner.cleanup()
+
+
 def serve_forever(app: web.Application, host: str, port: int, scheme: str = "http",
                   on_stop: Callable[[], None] | None = None) -> int:
     """Foreground: print `listening on ...` once accepting, run until SIGINT/SIGTERM, then clean up."""
-
-    async def main() -> None:
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await runner.setup()
-        sock = bind(host, port)
-        await web.SockSite(runner, sock).start()
-        real = sock.getsockname()[1]
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        print(f"listening on {scheme}://{host}:{real}", flush=True)
-        await stop.wait()
-        await runner.cleanup()
-
-    asyncio.run(main())
-    if on_stop:
-        on_stop()
-    return 0
+    return serve_mock_forever(AppMock(app), host, port, scheme, on_stop)
 
 
 def serve_mock_forever(mock, host: str, port: int, scheme: str = "tcp",
                        on_stop: Callable[[], None] | None = None) -> int:
-    """Foreground for a non-HTTP mock exposing `async start(host, port) -> port` and `async close()`."""
+    """Foreground for a mock exposing `async start(host, port) -> port` and `async close()`."""
 
     async def main() -> None:
         try:
             real = await mock.start(host, port)
+        except PortInUse:
+            raise
         except OSError as exc:
             raise PortInUse(f"cannot listen on {host}:{port}: {exc.strerror}") from None
         stop = asyncio.Event()
