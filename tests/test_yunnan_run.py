@@ -112,3 +112,21 @@ def test_specs_and_actions_list(tmp_path):
     assert res.returncode == 0 and "yunnan" in res.stdout and "vehicleAccess" in res.stdout
     res = vconform("actions", "yunnan", "--schema", home=tmp_path)
     assert res.returncode == 0 and "exceedVehicleConfirm" in res.stdout
+
+
+def _params(report: dict) -> list:
+    return [ev.get("params") for i in report["interfaces"] for c in i["checks"] for ev in c["evidence"]
+            if ev.get("kind") == "adapter" and c["verdict"] != "pass"] + \
+           [e.get("request_plaintext") for e in report["exchanges"] if e.get("interface") == "vehicleAccess"]
+
+
+def test_same_seed_same_data(tmp_path):
+    """--seed N repeats a run: the business data sent is identical (keys and tokens are fresh each time)."""
+    reports = []
+    for n in (1, 2):
+        out = tmp_path / f"r{n}"
+        res = vconform("run", "yunnan", "--only", "vehicleAccess", "--seed", "99", "--out", str(out), home=tmp_path / "h")
+        assert res.returncode == 0, res.stdout + res.stderr
+        reports.append(json.loads((out / "report.json").read_text("utf-8")))
+    assert _params(reports[0]) == _params(reports[1]) and _params(reports[0])
+    assert reports[0]["reproduce"] == reports[1]["reproduce"]
