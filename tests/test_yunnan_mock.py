@@ -97,7 +97,8 @@ def test_bad_envelopes_get_the_spec_failure_answer(platform, tmp_path, mangle, r
         assert ans["message"].startswith(MSG["signature"])  # the wording of yunnan §4.3
 
 
-@pytest.mark.parametrize("body", [b"", b"{", b"\xff\xfe", b"null", b"[]", json.dumps({"signature": 1}).encode()])
+@pytest.mark.parametrize("body", [b"", b"{", b"\xff\xfe", b"null", b"[]", json.dumps({"signature": 1}).encode(),
+                                  b"[" * 200_000 + b"]" * 200_000, b'{"enterpriseId": {"a": [1, 2]}}'])
 def test_garbage_never_crashes(platform, tmp_path, body):
     mock, base, _ = platform
     c, _data = make_client(base, tmp_path)

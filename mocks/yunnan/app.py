@@ -142,6 +142,10 @@ class YunnanMock:
         except Rejection as rej:
             msg = MSG.get(rej.key, rej.key) + (f"：{rej.detail}" if rej.detail else "")
             return self._send(ex, t0, answer(rej.code, msg), rej.reason)
+        except (RecursionError, MemoryError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            # Input the pipeline did not foresee (e.g. JSON nested 100 000 deep): still a §4.3 answer, journaled.
+            ex.notes["internal_error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+            return self._send(ex, t0, answer(500, "✖ 请求无法处理"), "internal_error")
 
     def _send(self, ex: Exchange, t0: float, body: dict, outcome: str, status: int | None = None) -> web.Response:
         """Journal, then answer. HTTP status 200 unless the profile mirrors body codes (E-YN-16)."""
