@@ -180,25 +180,36 @@ async def daemon_main(cls: type[Forwarder], ctx_path: str) -> int:
         await fw.close()
         return 1
 
+    inflight: set[asyncio.Task] = set()
+
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        inflight.add(asyncio.current_task())
+        req: dict[str, Any] = {}
         try:
             req = json.loads(await reader.readline())
             answer = await _command(fw, req)
         except Exception as exc:  # one bad command must not take the links down
             answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-        writer.write(json.dumps(answer, ensure_ascii=False).encode() + b"\n")
-        await writer.drain()
-        writer.close()
-        if req.get("cmd") == "disconnect":
-            stop.set()
+        try:
+            writer.write(json.dumps(answer, ensure_ascii=False).encode() + b"\n")
+            await writer.drain()
+            writer.close()
+        finally:
+            inflight.discard(asyncio.current_task())
+            if req.get("cmd") == "disconnect":
+                stop.set()
 
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
     write_state(state_dir, status="logged_in", result=0, control_port=server.sockets[0].getsockname()[1],
                 slave_port=fw.slave_port)
-    try:
-        await asyncio.wait_for(stop.wait(), MAX_LIFETIME_S)
-    except asyncio.TimeoutError:
-        pass
+    # Ends on `disconnect`, a signal, or the platform closing the main link: if the harness dies, its
+    # in-process platform goes with it and so does this daemon.
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(fw.main_closed.wait())]
+    await asyncio.wait(waits, timeout=MAX_LIFETIME_S, return_when=asyncio.FIRST_COMPLETED)
+    for w in waits:
+        w.cancel()
+    if inflight:  # a command (the disconnect itself) is still answering its caller
+        await asyncio.wait(list(inflight), timeout=CONTROL_WAIT_S)
     server.close()
     await fw.close()
     write_state(state_dir, status="stopped")

@@ -18,7 +18,6 @@ VEHICLE_USES = ["重型货车和汽车列车", "散装物料车", "公交车", "
 # JT/T 415 colour by use: large passenger and goods vehicles carry yellow plates, small ones blue.
 USE_COLOR = {"出租车": 1, "环运局执法车": 1, "教练车": 2}
 COLOR_ZH = {1: "蓝色", 2: "黄色", 3: "黑色", 4: "白色", 9: "其他"}
-ENTERPRISE_KINDS = ["运输企业", "GPS营运商", "个体户", "其他"]
 # Plate letters exclude I and O (GA 36), the last character may be a digit or a letter.
 _PLATE_CHARS = "".join(c for c in string.ascii_uppercase if c not in "IO")
 
@@ -82,7 +81,8 @@ class ShundeData:
         """n positions inside the Shunde box ending at `end`, one every interval_s, moving plausibly."""
         b, r = self.box, self.rng
         interval = int(interval_s or b["report_interval_s"])
-        lon, lat = r.uniform(b["lon_min"] + 0.05, b["lon_max"] - 0.05), r.uniform(b["lat_min"] + 0.05, b["lat_max"] - 0.05)
+        lon = r.uniform(b["lon_min"] + 0.05, b["lon_max"] - 0.05)
+        lat = r.uniform(b["lat_min"] + 0.05, b["lat_max"] - 0.05)
         heading, mileage = r.uniform(0, 360), r.randrange(1_000, 300_000)
         out = []
         for i in range(n):

@@ -36,7 +36,7 @@ class ForwarderConfig:
     header: str = "2011"
     cipher: CipherConfig | None = None
     heartbeat_interval_s: float = 60.0
-    answer_timeout_s: float = 15.0
+    answer_timeout_s: float = 10.0
 
     @classmethod
     def from_context(cls, ctx: dict[str, Any]) -> "ForwarderConfig":

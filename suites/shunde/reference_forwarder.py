@@ -1,4 +1,4 @@
-"""The reference GPS forwarder as a DESIGN.md adapter: `python -m suites.shunde.reference_forwarder ACTION CONTEXT_FILE`."""
+"""The reference GPS forwarder as an adapter: `python -m suites.shunde.reference_forwarder ACTION CONTEXT_FILE`."""
 from __future__ import annotations
 
 import sys

@@ -1,0 +1,392 @@
+"""The Shunde district platform mock: a JT/T 809-2011 receiving platform over asyncio TCP (`vconform mock shunde`).
+
+Main link: 0x1001 login answered 0x1002 (every RESULT reachable), 0x1005 -> 0x1006, 0x1003 -> 0x1004, 0x1200
+positions stored per vehicle. After a login it opens the slave link to the operator's DOWN_LINK_IP:PORT and
+sends 0x9001 with the VERIFY_CODE (unless main-link-only). Every frame in either direction is journaled —
+raw hex, decoded header and body, findings — before any answer goes out. Malformed input is journaled with
+its reason and never ends a link; nothing a peer sends crashes the mock.
+"""
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import deque
+from dataclasses import replace
+from typing import Any
+
+from harness import specdata
+from harness.clock import Clock
+from harness.journal import Exchange
+from harness.jt809 import PROFILES, CipherConfig, Frame, FrameDecoder, FrameError, Header, encode, lint, unescape
+from harness.jt809.jsonview import body_to_json, header_to_json
+from harness.jt809.messages import (EXG_DATA_TYPES, MESSAGES, DownConnectReq, DownDisconnectInform, DownLinktestReq,
+                                    UpConnectReq, UpConnectRsp, UpDisconnectReq, UpDisconnectRsp, UpExgMsg,
+                                    UpLinktestRsp)
+from mocks.shunde.accounts import Account, AccountSheet
+from mocks.shunde.journal import BatchJournal
+from mocks.shunde.links import Link
+from mocks.shunde.store import position_records
+
+SPEC = "shunde"
+MAX_LINKS_KEPT = 1000
+EXG_HEAD_SIZE = 28  # 0x1200: VEHICLE_NO 21, VEHICLE_COLOR 1, DATA_TYPE 2, DATA_LENGTH 4
+RESULT = {"ok": 0, "ip_wrong": 1, "access_code_wrong": 2, "user_not_registered": 3, "password_wrong": 4,
+          "busy": 5, "other": 6}
+
+
+def settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The [link] settings of schemas/shunde/platform.toml with overrides applied."""
+    out = dict(specdata.load(SPEC, "platform")["link"])
+    out.update(overrides or {})
+    return out
+
+
+def cipher_of(profile: dict[str, Any]) -> CipherConfig | None:
+    return CipherConfig(profile["m1"], profile["ia1"], profile["ic1"]) if profile.get("encrypt") else None
+
+
+def msg_label(msg_id: int | None, body: Any = None) -> str:
+    """Journal interface name: the message name, the 0x1200 sub-type name when known, else the hex id."""
+    if msg_id is None:
+        return "malformed"
+    if msg_id == 0x1200 and isinstance(body, UpExgMsg) and body.data_type in EXG_DATA_TYPES:
+        return EXG_DATA_TYPES[body.data_type].name
+    mtype = MESSAGES.get(msg_id)
+    return mtype.name if mtype else f"0x{msg_id:04X}"
+
+
+class Session:
+    """A logged-in operator: its account, main link, slave link and verify code."""
+
+    def __init__(self, account: Account, main: Link, verify_code: int, down_link: tuple[str, int]):
+        self.account, self.main, self.verify_code, self.down_link = account, main, verify_code, down_link
+        self.slave: Link | None = None
+        self.slave_state = "none"  # none | connecting | up | failed | refused | closed
+
+
+class DistrictPlatform:
+    """The mock district platform; in-process accessors: accounts, positions, sessions, links."""
+
+    def __init__(self, *, journal: Any = None, profile: str | dict | None = None, clock: Clock | None = None,
+                 accounts: AccountSheet | None = None, overrides: dict[str, Any] | None = None,
+                 seed: int | None = None):
+        self.profile = profile if isinstance(profile, dict) else specdata.profile(SPEC, profile)
+        self.settings = settings(overrides)
+        self.clock = clock or Clock()
+        self._own_journal = not isinstance(journal, BatchJournal)
+        self.journal = BatchJournal.beside(journal)
+        self.accounts = accounts if accounts is not None else AccountSheet.default()
+        self.cipher = cipher_of(self.profile)
+        self.header_profile = PROFILES[str(self.profile.get("header", "2011"))]
+        self.rng = random.Random(seed) if seed is not None else random.SystemRandom()
+        self._positions: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        self._unindexed: deque[Exchange] = deque()  # 0x1200 exchanges not yet turned into position records
+        self.sessions: dict[int, Session] = {}
+        self.links: list[Link] = []
+        self.errors: list[str] = []  # internal errors caught so a peer cannot crash the mock
+        self._server: asyncio.base_events.Server | None = None
+        self._ticker: asyncio.Task | None = None
+        self._tasks: set[asyncio.Task] = set()
+
+    # ---- lifecycle ---------------------------------------------------------------------------------
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: Link(self, "main"), host, port)
+        self._ticker = loop.create_task(self._tick_forever())
+        return self._server.sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        if self._ticker:
+            self._ticker.cancel()
+        if self._server:
+            self._server.close()
+        for link in list(self.links):
+            link.close("platform_stopped")
+        for t in list(self._tasks):
+            t.cancel()
+        await asyncio.sleep(0)  # let the closed links report (connection_lost) before the last flush
+        if self._server:
+            await self._server.wait_closed()
+        self.journal.flush()
+        if self._own_journal:
+            self.journal.close()
+
+    def spawn(self, coro) -> asyncio.Task:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(float(self.settings["tick_s"]))
+            try:
+                self.tick()
+            except Exception as exc:  # the ticker must outlive any one link's trouble
+                self.internal_error("tick", exc)
+
+    def tick(self) -> None:
+        """Close idle links and send slave-link heartbeats that are due (runs on the loop)."""
+        now = self.clock.now()
+        idle, beat = float(self.settings["idle_timeout_s"]), float(self.settings["heartbeat_interval_s"])
+        for link in list(self.links):
+            if link.closed:
+                continue
+            if now - link.last_rx > idle:
+                link.close("idle")
+            elif link.kind == "slave" and link.session is not None and link.session.slave_state == "up" \
+                    and now - link.last_tx >= beat:
+                self.send(link, DownLinktestReq())
+        if len(self.links) > MAX_LINKS_KEPT:  # a long-running mock keeps the open links and the latest closed ones
+            closed = [k for k in self.links if k.closed]
+            drop = set(map(id, closed[:len(self.links) - MAX_LINKS_KEPT]))
+            self.links = [k for k in self.links if id(k) not in drop]
+
+    # ---- journal -------------------------------------------------------------------------------------
+    def exchange(self, link: Link, method: str, interface: str, **kw: Any) -> Exchange:
+        acct = link.account
+        return Exchange(spec=SPEC, time=self.clock.now(), method=method, interface=interface, link=link.kind,
+                        peer=link.peer, client_id=str(acct.user_id) if acct else "", **kw)
+
+    def link_event(self, link: Link, what: str, **notes: Any) -> None:
+        self.journal.record(self.exchange(link, "event", "LINK", outcome=what, notes=notes))
+        self.journal.flush()
+
+    # ---- sending ------------------------------------------------------------------------------------
+    def frame_bytes(self, link: Link, msg: Any, center: int) -> tuple[bytes, Header]:
+        link.sn = (link.sn + 1) & 0xFFFFFFFF
+        header = Header(msg_sn=link.sn, msg_id=_msg_id(msg), gnss_center_id=center, version=(1, 0, 0))
+        if self.cipher is not None:
+            header = replace(header, encrypt_flag=1, encrypt_key=self.rng.randrange(1, 2**32))
+        if self.header_profile.has_time:
+            header = replace(header, time=int(self.clock.now()))
+        raw = encode(msg, header, cipher=self.cipher, profile=self.header_profile)
+        return raw, replace(header, msg_length=len(unescape(raw[1:-1])[0]) + 2)
+
+    def send(self, link: Link, msg: Any, ex: Exchange | None = None, *, center: int | None = None) -> bytes:
+        """Encode, journal (as the answer of `ex`, or as a frame of its own), flush, then write."""
+        if center is None:
+            center = link.account.access_code if link.account else 0
+        raw, header = self.frame_bytes(link, msg, center)
+        head, body = header_to_json(header, self.header_profile), body_to_json(msg, header.msg_id)
+        if ex is not None:
+            ex.response_body, ex.response_plaintext = raw.hex().upper(), {"header": head, "body": body}
+            self.journal.record(ex)
+        else:
+            self.journal.record(self.exchange(link, "send", msg_label(header.msg_id, msg),
+                                              path=f"0x{header.msg_id:04X}", headers=head,
+                                              request_body=raw.hex().upper(), request_plaintext=body,
+                                              outcome="sent"))
+        self.journal.flush()
+        link.write(raw)
+        return raw
+
+    # ---- receiving ----------------------------------------------------------------------------------
+    def on_event(self, link: Link, event: Frame | FrameError) -> None:
+        """One decoded frame or framing error from a link; journal it, then act on it."""
+        frame = event if isinstance(event, Frame) else event.partial
+        header = frame.header if frame is not None else None
+        msg_id = header.msg_id if header is not None else None
+        body = frame.body if frame is not None else None
+        if isinstance(body, UpExgMsg) and body.data_length is None and frame.body_plain is not None:
+            # The true DATA_LENGTH, known from the body: saves jsonview re-encoding the block to count it.
+            body.data_length = len(frame.body_plain) - EXG_HEAD_SIZE
+        findings = [_finding(f) for f in lint(frame)] if frame is not None else []
+        notes: dict[str, Any] = {"findings": findings}
+        if isinstance(event, FrameError):
+            notes["reason"], notes["message"] = event.reason, event.message
+            if event.others:
+                notes["others"] = [{"reason": r, "message": m} for r, m in event.others]
+        ex = self.exchange(
+            link, "recv", msg_label(msg_id, body), path=f"0x{msg_id:04X}" if msg_id is not None else "",
+            headers=header_to_json(header, frame.profile, frame.crc) if header is not None else {},
+            request_body=event.raw.hex().upper(), request_plaintext=body_to_json(body, msg_id) if msg_id else None,
+            outcome="ok" if isinstance(event, Frame) else event.reason, notes=notes)
+        link.last_rx = ex.time  # any frame, malformed or not, is traffic: the link is not idle
+        if link.kind == "main":
+            self._on_main(link, event, frame, msg_id, body, ex)
+        else:
+            self._on_slave(link, event, msg_id, body, ex)
+
+    def _on_main(self, link: Link, event: Any, frame: Frame | None, msg_id: int | None, body: Any,
+                 ex: Exchange) -> None:
+        if msg_id == 0x1001 and isinstance(event, FrameError) and event.reason == "body" and link.account is None:
+            ex.notes["login"] = "other"
+            return self._refuse(link, ex, RESULT["other"], frame.header.gnss_center_id)
+        if isinstance(event, FrameError):
+            return self.on_malformed(link, ex)
+        if msg_id == 0x1001:
+            return self._login(link, event, body, ex)
+        if link.account is None:
+            ex.outcome = "not_logged_in"
+            self.journal.record(ex)
+            return
+        if msg_id == 0x1005:
+            return self.answer_linktest(link, ex)
+        if msg_id == 0x1003:
+            return self._disconnect(link, body, ex)
+        if msg_id == 0x1200:
+            self.journal.record(ex)
+            self._store(ex)
+            return
+        ex.outcome = "unexpected"
+        self.journal.record(ex)
+
+    def login_result(self, link: Link, frame: Frame, body: UpConnectReq) -> str:
+        """The 0x1002 RESULT name for a well-formed 0x1001, checked in the order of E-SD-09."""
+        acct = self.accounts.get(body.user_id)
+        current = self.sessions.get(body.user_id)
+        if acct is None:
+            return "user_not_registered"
+        if body.password != acct.password:
+            return "password_wrong"
+        if frame.header.gnss_center_id != acct.access_code:
+            return "access_code_wrong"
+        if not acct.ip_allowed(link.peer.rsplit(":", 1)[0].strip("[]")):
+            return "ip_wrong"
+        if link.account is not None or (current is not None and not current.main.closed):
+            return "busy"
+        return "ok"
+
+    def _login(self, link: Link, frame: Frame, body: UpConnectReq, ex: Exchange) -> None:
+        center = frame.header.gnss_center_id
+        why = self.login_result(link, frame, body)
+        ex.notes["login"] = why
+        if why != "ok":
+            return self._refuse(link, ex, RESULT[why], center)
+        acct = self.accounts.get(body.user_id)
+        verify = self.rng.randrange(1, 2**32)
+        down = (body.down_link_ip, body.down_link_port)
+        if acct.down_link_ip and acct.down_link_port and (acct.down_link_ip, acct.down_link_port) != down:
+            ex.notes["down_link_sheet"] = f"{acct.down_link_ip}:{acct.down_link_port}"
+        session = Session(acct, link, verify, down)
+        link.account, link.session = acct, session
+        self.sessions[acct.user_id] = session
+        ex.status = 0
+        ex.notes["verify_code"] = verify
+        self.send(link, UpConnectRsp(0, verify), ex)
+        if not self.profile.get("main_link_only"):
+            session.slave_state = "connecting"
+            self.spawn(self.open_slave(session))
+
+    def on_malformed(self, link: Link, ex: Exchange) -> None:
+        """Journal a malformed frame with its reason; no answer, and the link stays up for later frames."""
+        self.journal.record(ex)
+
+    def answer_linktest(self, link: Link, ex: Exchange) -> None:
+        self.send(link, UpLinktestRsp(), ex)
+
+    def _refuse(self, link: Link, ex: Exchange, result: int, center: int) -> None:
+        ex.status = result
+        ex.outcome = [k for k, v in RESULT.items() if v == result][0]
+        self.send(link, UpConnectRsp(result, 0), ex, center=center)
+        if self.settings["close_on_login_failure"] and link.account is None:
+            link.close("login_refused")
+
+    def _disconnect(self, link: Link, body: UpDisconnectReq, ex: Exchange) -> None:
+        acct = link.account
+        if body.user_id != acct.user_id or body.password != acct.password:
+            ex.notes["mismatch"] = "USERID/PASSWORD differ from the login's"
+        self.send(link, UpDisconnectRsp(), ex)
+        session = link.session
+        link.close("disconnect")
+        if session and session.slave and not session.slave.closed:
+            session.slave.close("disconnect")
+
+    def _store(self, ex: Exchange) -> None:
+        # Records are built when a suite asks for them: the receive path stays as short as the journal allows.
+        self._unindexed.append(ex)
+
+    @property
+    def positions(self) -> dict[tuple[str, int], list[dict[str, Any]]]:
+        """Per (plate, colour code): every position received from a logged-in operator, in arrival order."""
+        # popleft/append on a deque are atomic: the loop thread may append while a suite thread reads.
+        while self._unindexed:
+            ex = self._unindexed.popleft()
+            valid = ex.outcome == "ok" and not any(f["level"] == "fail" for f in ex.notes["findings"])
+            for rec in position_records(ex.request_plaintext, received=ex.time, seq=ex.seq, valid=valid,
+                                        user_id=ex.client_id):
+                self._positions.setdefault((rec["vehicle_no"], rec["vehicle_color"]), []).append(rec)
+        return self._positions
+
+    # ---- the slave link -------------------------------------------------------------------------------
+    async def open_slave(self, session: Session) -> None:
+        ip, port = session.down_link
+        loop = asyncio.get_running_loop()
+        try:
+            _t, link = await asyncio.wait_for(
+                loop.create_connection(lambda: Link(self, "slave"), ip or "127.0.0.1", port),
+                float(self.settings["slave_connect_timeout_s"]))
+        except (OSError, asyncio.TimeoutError, ValueError) as exc:
+            session.slave_state = "refused"
+            self.link_event(session.main, "slave_connect_failed", target=f"{ip}:{port}", error=str(exc) or "timeout")
+            if not session.main.closed:
+                self.send(session.main, DownDisconnectInform(0))  # 0: cannot reach the operator's IP/port
+            return
+        link.account, link.session = session.account, session
+        session.slave = link
+        self.send(link, DownConnectReq(session.verify_code))
+        try:
+            rsp = await link.expect(0x9002, float(self.settings["answer_timeout_s"]))
+        except asyncio.TimeoutError:
+            session.slave_state = "failed"
+            self.link_event(link, "slave_no_answer", waited_s=self.settings["answer_timeout_s"])
+            return
+        session.slave_state = "up" if getattr(rsp, "result", None) == 0 else "failed"
+
+    def _on_slave(self, link: Link, event: Any, msg_id: int | None, body: Any, ex: Exchange) -> None:
+        if isinstance(event, FrameError):
+            self.journal.record(ex)
+            return
+        self.journal.record(ex)
+        if msg_id is not None:
+            link.answer(msg_id, body)
+
+    async def slave_linktest(self, user_id: int, timeout: float | None = None) -> bool:
+        """Send 0x9005 on the user's slave link now; True when 0x9006 came back."""
+        session = self.sessions.get(user_id)
+        link = session.slave if session else None
+        if link is None or link.closed:
+            return False
+        self.send(link, DownLinktestReq())
+        try:
+            await link.expect(0x9006, timeout or float(self.settings["answer_timeout_s"]))
+        except asyncio.TimeoutError:
+            return False
+        return True
+
+    # ---- accessors for suites -------------------------------------------------------------------------
+    def link_states(self) -> list[dict[str, Any]]:
+        return [link.state() for link in self.links]
+
+    def session_of(self, user_id: int) -> Session | None:
+        return self.sessions.get(user_id)
+
+    def internal_error(self, where: str, exc: BaseException) -> None:
+        self.errors.append(f"{where}: {type(exc).__name__}: {exc}")
+        self.journal.record(Exchange(spec=SPEC, time=self.clock.now(), method="event", interface="INTERNAL",
+                                     outcome="internal_error", notes={"where": where, "error": repr(exc)}))
+
+
+def _finding(f: Any) -> dict[str, Any]:
+    """A codec finding for the journal, keeping its errata tag (Finding.as_dict leaves it out)."""
+    d = f.as_dict()
+    if f.errata:
+        d["errata"] = f.errata
+    return d
+
+
+def _msg_id(msg: Any) -> int:
+    from harness.jt809.messages import message_type
+
+    return message_type(msg).msg_id
+
+
+def new_decoder(platform: DistrictPlatform) -> FrameDecoder:
+    return FrameDecoder(platform.header_profile, platform.cipher, int(platform.settings["max_frame"]))
+
+
+def make_mock(journal: Any = None, profile: str | dict | None = None, clock: Clock | None = None,
+              **kw: Any) -> DistrictPlatform:
+    """The engine's factory (SpecInfo.make_mock): default account sheet unless `accounts=` is given."""
+    return DistrictPlatform(journal=journal, profile=profile, clock=clock, **kw)

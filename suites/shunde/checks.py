@@ -1,0 +1,392 @@
+"""Shunde client-role checks: what a GPS forwarder put on the wire, judged clause by clause (jt809 notes, shunde)."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from harness.adapter import AdapterResult
+from harness.checks import Problem, check, fail, warn
+from harness.journal import Exchange
+from harness.jt809 import crc16
+from harness.jt809.messages import CHINA_BOX
+from suites.shunde import gpsrules
+
+# The codec tags the 8-byte TERMINAL_MODEL_TYPE finding with its own id; the register knows it as E-SD-02.
+CODEC_ERRATA = {"jt809-1201-model-size": "E-SD-02"}
+POSITION_IFACES = ("UP_EXG_MSG_REAL_LOCATION", "UP_EXG_MSG_HISTORY_LOCATION")
+POSITION_FIELDS = ("lon_deg", "lat_deg", "vec1", "vec2", "vec3", "direction", "altitude", "state", "alarm")
+
+
+def from_sut(exchanges: Iterable[Exchange], link: str | None = None) -> list[Exchange]:
+    """The frames the SUT sent (the mock journals its own frames as method "send", link events as "event")."""
+    return [e for e in exchanges if e.method == "recv" and (link is None or e.link == link)]
+
+
+def where(e: Exchange) -> str:
+    return f"#{e.seq} {e.link} {e.interface}"
+
+
+# ---- the adapter --------------------------------------------------------------------------------------
+
+@check("shunde.adapter.completed", "DESIGN adapter protocol", "major", "被测系统完成动作", "SUT completed the action")
+def adapter_completed(res: AdapterResult) -> list[Problem]:
+    if res.timed_out:
+        return [fail(f"adapter {res.action} did not finish in time")]
+    if res.exit_code != 0:
+        tail = (res.stderr.strip().splitlines() or [""])[-1][:300]
+        return [fail(f"adapter {res.action} exited {res.exit_code}: {tail}")]
+    return []
+
+
+# ---- framing (jt809 notes §Frame) ---------------------------------------------------------------------
+
+FRAME_CHECKS = {
+    "crc": ("shunde.frame.crc", "critical", "CRC-16/CCITT-FALSE 正确", "CRC-16/CCITT-FALSE over header and body"),
+    "escape": ("shunde.frame.escape", "critical", "转义正确", "0x5B/0x5A/0x5D/0x5E escaped between the flags"),
+    "length": ("shunde.frame.length", "critical", "MSG_LENGTH 为整帧长度", "MSG_LENGTH is the whole unescaped frame"),
+    "boundary": ("shunde.frame.boundary", "major", "帧边界完整", "Every byte inside a 0x5B..0x5D frame"),
+    "body": ("shunde.frame.body", "major", "消息体符合消息定义", "Body fits its message"),
+}
+for _k, (_id, _sev, _zh, _en) in FRAME_CHECKS.items():
+    check(_id, "jt809 notes §Frame", _sev, _zh, _en)(lambda: None)
+REASON_ASPECT = {"crc": "crc", "escape": "escape", "length": "length", "garbage": "boundary",
+                 "truncated": "boundary", "oversize": "boundary", "body": "body", "unknown_msg_id": "body",
+                 "unknown_data_type": "body"}
+WARN_REASONS = {"unknown_msg_id", "unknown_data_type"}  # E-SD-01: the enhanced document may add messages
+
+
+def frame_problems(exchanges: Iterable[Exchange]) -> dict[str, list[Problem]]:
+    """Problems per framing aspect over every frame the SUT sent (each reason of a FrameError counts)."""
+    out: dict[str, list[Problem]] = {k: [] for k in FRAME_CHECKS}
+    for e in from_sut(exchanges):
+        notes = e.notes or {}
+        if "reason" not in notes:
+            continue
+        reasons = [(notes["reason"], notes.get("message", ""))]
+        reasons += [(o["reason"], o["message"]) for o in notes.get("others", [])]
+        for reason, message in reasons:
+            aspect = REASON_ASPECT.get(reason)
+            if aspect is None:
+                continue
+            text = f"{where(e)}: {message} (hex {e.request_body[:80]}{'…' if len(e.request_body) > 80 else ''})"
+            out[aspect].append(warn(text, "E-SD-01") if reason in WARN_REASONS else fail(text))
+    out["escape"] += [fail(m) for m in unescaped_frames(exchanges)]
+    return out
+
+
+def unescaped_frames(exchanges: Iterable[Exchange]) -> list[str]:
+    """Runs of malformed pieces that join into one valid frame read without unescaping: a sender that never escapes.
+
+    A raw 0x5D inside such a frame ends it early (length/CRC errors) and leaves the rest as garbage, so the
+    decoder's reasons name the symptoms; putting the pieces back together names the cause.
+    """
+    out = []
+    for link in ("main", "slave"):
+        seq = [e for e in from_sut(exchanges, link)]
+        i = 0
+        while i < len(seq):
+            found = 0
+            for n in range(1, 5):
+                run = seq[i:i + n]
+                if len(run) < n or any("reason" not in (e.notes or {}) for e in run):
+                    break
+                joined = b"".join(bytes.fromhex(e.request_body) for e in run)
+                if _whole_unescaped(joined):
+                    found = n
+                    break
+            if found:
+                specials = sorted({f"0x{b:02X}" for b in joined[1:-1] if b in (0x5A, 0x5B, 0x5D, 0x5E)})
+                out.append(f"#{seq[i].seq}{f'..#{seq[i + found - 1].seq}' if found > 1 else ''} {link}: one frame "
+                           f"sent without escaping ({', '.join(specials)} raw between the flags)")
+                i += found
+            else:
+                i += 1
+    return out[:10]
+
+
+def _whole_unescaped(raw: bytes) -> bool:
+    if len(raw) < 28 or raw[0] != 0x5B or raw[-1] != 0x5D:
+        return False
+    content = raw[1:-1]
+    if not any(b in (0x5A, 0x5B, 0x5D, 0x5E) for b in content):
+        return False
+    return int.from_bytes(content[:4], "big") == len(raw) and crc16(content[:-2]) == int.from_bytes(content[-2:], "big")
+
+
+@check("shunde.frame.values", "jt809 notes §Messages; E-SD-02", "major", "字段取值有效",
+       "Decoded fields make sense (GBK text, code tables); documented alternatives warn")
+def frame_values(exchanges: Iterable[Exchange], profile: dict[str, Any]) -> list[Problem]:
+    """Value findings of every frame but positions (those are shunde.location.valid's)."""
+    out = []
+    for e in from_sut(exchanges):
+        if e.interface in POSITION_IFACES:
+            continue
+        for f in (e.notes or {}).get("findings", []):
+            errata = CODEC_ERRATA.get(f.get("errata") or "", f.get("errata"))
+            text = f"{where(e)}: [{f['code']}] {f['message']}"
+            if f["level"] == "fail" or (profile.get("strict") and errata):
+                out.append(fail(text + (" (strict profile)" if f["level"] != "fail" else "")))
+            else:
+                out.append(warn(text, errata))
+    return out[:30]
+
+
+@check("shunde.header.access_code", "shunde Attachment 2; jt809 notes §Frame", "major",
+       "MSG_GNSSCENTERID 为分配的接入码", "MSG_GNSSCENTERID is the issued access code")
+def access_code(exchanges: Iterable[Exchange], code: int) -> list[Problem]:
+    out = []
+    for e in from_sut(exchanges):
+        got = (e.headers or {}).get("gnss_center_id")
+        if got is not None and got != code:
+            out.append(fail(f"{where(e)}: MSG_GNSSCENTERID {got}, the platform issued {code}"))
+    return out[:20]
+
+
+@check("shunde.cipher.body", "jt809 notes §Frame (body cipher); E-SD-13", "critical",
+       "消息体按约定加密", "Bodies encrypted as agreed, with the issued M1/IA1/IC1")
+def cipher_body(exchanges: Iterable[Exchange], profile: dict[str, Any], user_id: int) -> list[Problem]:
+    out = []
+    for e in from_sut(exchanges):
+        h = e.headers or {}
+        if not h:
+            continue
+        has_body = int(h.get("msg_length") or 0) > (30 if "time" in h else 22) + 4
+        flag = h.get("encrypt_flag")
+        if not profile.get("encrypt"):
+            if flag == 1:
+                out.append(fail(f"{where(e)}: ENCRYPT_FLAG 1, but this platform issued no cipher constants (E-SD-13)"))
+            continue
+        if flag != 1 and has_body:
+            out.append(fail(f"{where(e)}: ENCRYPT_FLAG {flag}, the platform's profile encrypts every body"))
+            continue
+        gbk = [f for f in (e.notes or {}).get("findings", []) if f.get("code") == "text_gbk"]
+        if e.outcome in ("body", "unknown_data_type") or gbk:
+            out.append(fail(f"{where(e)}: the body does not decode after decryption with the issued M1/IA1/IC1 "
+                            f"({(e.notes or {}).get('message') or gbk[0]['message']}): wrong cipher constants?"))
+        elif e.interface == "UP_CONNECT_REQ" and (e.request_plaintext or {}).get("user_id") != user_id:
+            out.append(fail(f"{where(e)}: decrypted USERID {(e.request_plaintext or {}).get('user_id')}, the account "
+                            f"is {user_id}: wrong cipher constants?"))
+    return out[:20]
+
+
+# ---- the link (jt809 notes §Messages) ---------------------------------------------------------------------
+
+@check("shunde.login.fields", "jt809 notes §Messages (0x1001); shunde Attachment 2", "critical",
+       "登录报文字段正确", "0x1001 carries the issued USERID, PASSWORD, access code and the down-link IP/port")
+def login_fields(exchanges: Iterable[Exchange], creds: dict[str, Any]) -> list[Problem]:
+    logins = [e for e in from_sut(exchanges, "main") if e.interface == "UP_CONNECT_REQ"]
+    if not logins:
+        return [fail("no 0x1001 UP_CONNECT_REQ reached the platform")]
+    out = []
+    for e in logins:
+        b, h = e.request_plaintext or {}, e.headers or {}
+        if e.outcome != "ok" and (e.notes or {}).get("reason") and not b:
+            out.append(fail(f"{where(e)}: 0x1001 malformed ({e.notes['reason']}), its fields cannot be read"))
+            continue
+        if b.get("user_id") != creds["user_id"]:
+            out.append(fail(f"{where(e)}: USERID {b.get('user_id')}, the account is {creds['user_id']}"))
+        if b.get("password") != creds["password"]:
+            out.append(fail(f"{where(e)}: PASSWORD differs from the issued one"))
+        if h.get("gnss_center_id") != creds["access_code"]:
+            out.append(fail(f"{where(e)}: header MSG_GNSSCENTERID {h.get('gnss_center_id')}, the access code "
+                            f"issued is {creds['access_code']}"))
+        ip, port = b.get("down_link_ip") or "", b.get("down_link_port") or 0
+        if not ip or not port:
+            out.append(fail(f"{where(e)}: DOWN_LINK_IP {ip!r} / DOWN_LINK_PORT {port}: both are required for the "
+                            "slave link"))
+        elif creds.get("down_link_port") and (ip, port) != (creds["down_link_ip"], creds["down_link_port"]):
+            out.append(warn(f"{where(e)}: down link {ip}:{port}, the access sheet says "
+                            f"{creds['down_link_ip']}:{creds['down_link_port']}"))
+    return out
+
+
+@check("shunde.login.accepted", "jt809 notes §Messages (0x1002)", "critical", "登录成功", "Login answered RESULT 0")
+def login_accepted(exchanges: Iterable[Exchange]) -> list[Problem]:
+    logins = [e for e in from_sut(exchanges, "main") if e.interface == "UP_CONNECT_REQ"]
+    if not logins:
+        return [fail("no 0x1001 reached the platform")]
+    last = logins[-1]
+    if last.response_body is None:
+        why = (last.notes or {}).get("reason", last.outcome)
+        return [fail(f"{where(last)}: no 0x1002 answer: the platform drops a malformed frame ({why})")]
+    if last.status != 0 or last.outcome != "ok":
+        return [fail(f"{where(last)}: 0x1002 RESULT {last.status} ({last.notes.get('login', last.outcome)})")]
+    return []
+
+
+@check("shunde.slave.answered", "jt809 notes §Messages (0x9001/0x9002); E-SD-06", "major",
+       "从链路连接应答成功", "Slave link accepted, 0x9001 answered 0x9002 RESULT 0")
+def slave_answered(exchanges: Iterable[Exchange], state: str) -> list[Problem]:
+    rsps = [e for e in from_sut(exchanges, "slave") if e.interface == "DOWN_CONNECT_RSP"]
+    failed = [e for e in exchanges if e.method == "event" and e.outcome == "slave_connect_failed"]
+    if failed:
+        n = failed[-1].notes
+        return [fail(f"the platform could not open the slave link to {n.get('target')}: {n.get('error')}")]
+    if not rsps:
+        return [fail(f"no 0x9002 DOWN_CONNECT_RSP came back on the slave link (state {state})")]
+    result = (rsps[-1].request_plaintext or {}).get("result")
+    if result != 0:
+        return [fail(f"{where(rsps[-1])}: 0x9002 RESULT {result}, 0 expected for the VERIFY_CODE of 0x1002")]
+    return []
+
+
+@check("shunde.heartbeat.main", "jt809 notes §Messages (0x1005/0x1006); E-SD-03", "major",
+       "主链路心跳", "0x1005 heartbeats on the main link, no gap beyond the idle timeout")
+def heartbeat_main(beats: list[Exchange], required: int, waited: float, interval: float,
+                   idle: float) -> list[Problem]:
+    out = []
+    if len(beats) < required:
+        out.append(fail(f"{len(beats)} 0x1005 UP_LINKTEST_REQ in {waited:.0f} s with an agreed interval of "
+                        f"{interval:g} s; at least {required} expected"))
+    for a, b in zip(beats, beats[1:]):
+        if b.time - a.time > idle:
+            out.append(fail(f"#{a.seq} → #{b.seq}: {b.time - a.time:.0f} s between heartbeats, the idle timeout is "
+                            f"{idle:g} s"))
+    return out
+
+
+@check("shunde.heartbeat.slave", "jt809 notes §Messages (0x9005/0x9006)", "major",
+       "从链路心跳应答", "0x9005 on the slave link answered 0x9006")
+def heartbeat_slave(answered: bool) -> list[Problem]:
+    return [] if answered else [fail("0x9005 DOWN_LINKTEST_REQ on the slave link got no 0x9006")]
+
+
+@check("shunde.disconnect.orderly", "jt809 notes §Messages (0x1003/0x1004)", "major",
+       "主链路有序断开", "0x1003 with USERID/PASSWORD before the main link closes")
+def disconnect_orderly(exchanges: list[Exchange], creds: dict[str, Any]) -> list[Problem]:
+    reqs = [e for e in from_sut(exchanges, "main") if e.interface == "UP_DISCONNECT_REQ"]
+    closed = [e for e in exchanges if e.method == "event" and e.link == "main" and e.outcome == "closed"]
+    if not reqs:
+        how = f"closed ({closed[0].notes.get('reason')})" if closed else "still open"
+        return [fail(f"no 0x1003 UP_DISCONNECT_REQ; the main link is {how}")]
+    out = []
+    b = reqs[0].request_plaintext or {}
+    if b.get("user_id") != creds["user_id"] or b.get("password") != creds["password"]:
+        out.append(fail(f"{where(reqs[0])}: USERID/PASSWORD differ from the account's"))
+    if closed and closed[0].seq < reqs[0].seq:
+        out.append(fail(f"the main link closed (#{closed[0].seq}) before 0x1003 (#{reqs[0].seq})"))
+    return out
+
+
+# ---- positions (0x1200) -------------------------------------------------------------------------------
+
+@check("shunde.location.valid", "jt809 notes §Messages (0x1202/0x1203)", "major",
+       "位置数据取值有效", "Position bodies decode to real dates, coordinates and codes")
+def location_valid(frames: list[Exchange]) -> list[Problem]:
+    out = []
+    for e in frames:
+        for f in (e.notes or {}).get("findings", []):
+            if f.get("code") in ("outside_china",):
+                continue  # judged by shunde.location.plausible
+            errata = CODEC_ERRATA.get(f.get("errata") or "", f.get("errata"))
+            text = f"{where(e)}: [{f['code']}] {f['message']}"
+            out.append(fail(text) if f["level"] == "fail" else warn(text, errata))
+    return out[:30]
+
+
+def expected_positions(params: dict[str, Any]) -> dict[tuple[str, int], list[dict[str, Any]]]:
+    """Per vehicle, the positions the adapter was asked to send, in the order they must arrive."""
+    out = {}
+    for v in params.get("vehicles", []):
+        ps = [dict(p, kind=v.get("mode", "real")) for p in v.get("positions", [])]
+        if v.get("mode") == "history":
+            ps.sort(key=lambda p: p["time"])
+        out[(v["vehicle_no"], int(v["vehicle_color"]))] = ps
+    return out
+
+
+@check("shunde.location.complete", "DESIGN adapter protocol; jt809 notes §Messages (0x1202/0x1203)", "major",
+       "位置数据完整送达", "Every position given arrived once, as 0x1202 or 0x1203 as asked")
+def location_complete(params: dict[str, Any], received: dict[tuple[str, int], list[dict]]) -> list[Problem]:
+    out = []
+    want = expected_positions(params)
+    for key, ps in want.items():
+        got = received.get(key, [])
+        if len(got) != len(ps):
+            out.append(fail(f"{key[0]} (colour {key[1]}): {len(ps)} positions given, {len(got)} arrived"))
+        kinds = {p["kind"] for p in ps}
+        wrong = [g for g in got if g["kind"] not in kinds]
+        if wrong:
+            out.append(fail(f"{key[0]}: {len(wrong)} positions sent as {wrong[0]['kind']}, asked for "
+                            f"{'/'.join(sorted(kinds))} (0x1202 real / 0x1203 history)"))
+    for key in received.keys() - want.keys():
+        out.append(fail(f"{key[0]} (colour {key[1]}): {len(received[key])} positions for a vehicle never given"))
+    return out
+
+
+@check("shunde.location.intact", "DESIGN adapter protocol; jt809 notes §Messages (0x1202)", "major",
+       "位置数据与给定一致", "Plate, colour, time, coordinates, speeds, state arrive unaltered")
+def location_intact(params: dict[str, Any], received: dict[tuple[str, int], list[dict]]) -> list[Problem]:
+    out = []
+    for key, ps in expected_positions(params).items():
+        for i, (p, g) in enumerate(zip(ps, received.get(key, [])), 1):
+            diffs = []
+            if g["time"] != p["time"]:
+                diffs.append(f"time {p['time']} → {g['time']}")
+            for name in POSITION_FIELDS:
+                given = p.get(name.replace("_deg", ""), 0)
+                got = g.get(name)
+                if name.endswith("_deg"):  # a partly decoded body may lack the field: that is a difference too
+                    same = isinstance(got, (int, float)) and abs(float(got) - float(given)) < 1.5e-6
+                else:
+                    same = got == given
+                if not same:
+                    diffs.append(f"{name.replace('_deg', '').upper()} {given} → {got}")
+            if diffs:
+                out.append(fail(f"{key[0]} position {i}: " + ", ".join(diffs)))
+    return out[:30]
+
+
+@check("shunde.location.plausible", "E-SD-05; jt809 notes §Messages (0x1202 LON/LAT)", "major",
+       "位置在中国境内", "Positions lie inside China")
+def location_plausible(positions: list[dict[str, Any]]) -> list[Problem]:
+    lo_min, lo_max, la_min, la_max = CHINA_BOX
+    located = [p for p in positions if all(isinstance(p.get(k), (int, float)) for k in ("lon_deg", "lat_deg"))]
+    bad = [p for p in located if not (lo_min <= p["lon_deg"] <= lo_max and la_min <= p["lat_deg"] <= la_max)]
+    return [fail(f"{p['vehicle_no']} {p['time']}: {p['lon_deg']:.6f}E {p['lat_deg']:.6f}N is outside China "
+                 f"({lo_min}–{lo_max}E, {la_min}–{la_max}N)") for p in bad[:10]]
+
+
+@check("shunde.location.timely", "E-SD-05; E-SD-08", "major", "定位时间合理",
+       "Position times neither in the future nor stale (Beijing time)")
+def location_timely(positions: list[dict[str, Any]], rules: dict[str, Any]) -> list[Problem]:
+    out = []
+    for p in positions:
+        for f in gpsrules.position_findings(p, rules):
+            if f["rule"] in ("future", "stale"):
+                out.append(fail(f"{p['vehicle_no']}: {f['message']}"))
+    return out[:10]
+
+
+@check("shunde.history.batch", "jt809 notes §Messages (0x1203)", "major",
+       "补报数据每包不超过5条且按时间顺序", "0x1203 batches of 1..5 blocks, in time order")
+def history_batch(frames: list[Exchange], max_batch: int) -> list[Problem]:
+    out, last = [], {}
+    for e in frames:
+        body = e.request_plaintext or {}
+        data = body.get("data") or {}
+        locs = data.get("locations") or []
+        if not 1 <= len(locs) <= max_batch:
+            out.append(fail(f"{where(e)}: GNSS_CNT {len(locs)}, 1..{max_batch} allowed"))
+        times = [x.get("time") or "" for x in locs]
+        if times != sorted(times):
+            out.append(fail(f"{where(e)}: blocks out of time order ({', '.join(times)})"))
+        key = (body.get("vehicle_no"), body.get("vehicle_color"))
+        if times and key in last and times[0] < last[key]:
+            out.append(fail(f"{where(e)}: batch starts at {times[0]}, before the previous batch's end {last[key]}"))
+        if times:
+            last[key] = times[-1]
+    return out
+
+
+# ---- the paper workflow -------------------------------------------------------------------------------
+
+@check("shunde.flow.access_sheet", "shunde Attachment 1; shunde Attachment 3; E-SD-11", "major",
+       "车辆接入情况反馈表：全部接入完成", "Access result sheet: every applied vehicle connected with normal GPS")
+def access_sheet(sheet: Any) -> list[Problem]:
+    out = []
+    for row in sheet.rows:
+        if not row.connected:
+            out.append(fail(f"{row.plate} ({row.color_zh}): 是否接入 否 — {row.note or '窗口内无有效位置'}"))
+        elif not row.gps_normal:
+            out.append(fail(f"{row.plate} ({row.color_zh}): GPS是否正常 否 — {row.note}"))
+    return out

@@ -1,0 +1,49 @@
+"""Fixtures of the shunde conformance suites: one mock + forwarder session (client) or platform target (server)."""
+from __future__ import annotations
+
+import pytest
+
+from harness.run import HarnessError
+
+STAGE_ORDER = {"interface": 0, "flow": 1}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run stage `interface` before `flow` (gansu rollout order), whatever the file names sort to."""
+    def rank(item):
+        stage = item.get_closest_marker("stage")
+        return STAGE_ORDER.get(stage.args[0] if stage else "", 2)
+
+    items.sort(key=rank)
+
+
+@pytest.fixture(scope="session")
+def sd(vrun):
+    """The client-role session: district platform mock on loopback, the forwarder adapter, seeded data."""
+    from suites.shunde.session import ShundeClientSession
+
+    cfg = vrun.config
+    cmd = cfg.sut_cmd or vrun.spec.reference_cmd()
+    vrun.sut_info = {"kind": "command" if cfg.sut_cmd else "reference",
+                     "cmd": cfg.sut_cmd or "python -m suites.shunde.reference_forwarder",
+                     "name": cfg.sut_name or ("" if cfg.sut_cmd else "vconform reference forwarder"),
+                     "version": cfg.sut_version or ("" if cfg.sut_cmd else cfg.extra.get("tool_version", ""))}
+    try:
+        session = ShundeClientSession(vrun, cmd)
+    except OSError as exc:
+        raise HarnessError(str(exc)) from None
+    yield session
+    session.close()
+
+
+@pytest.fixture(scope="session")
+def op(vrun):
+    """The server-role session: the harness plays a GPS operator against the target platform."""
+    from suites.shunde.operator import OperatorSession
+
+    try:
+        session = OperatorSession(vrun)
+    except OSError as exc:
+        raise HarnessError(str(exc)) from None
+    yield session
+    session.close()

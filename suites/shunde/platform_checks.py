@@ -1,0 +1,119 @@
+"""Shunde server-role checks: how a district platform answers an operator (jt809 notes §Frame, §Messages)."""
+from __future__ import annotations
+
+from typing import Any
+
+from harness.checks import Problem, check, fail, warn
+from harness.jt809 import Frame
+from harness.jt809.messages import UP_CONNECT_RESULTS
+
+# One check per refused-login case: (case, expected RESULT, what the harness changed, title zh, title en).
+REFUSALS = {
+    "password": (4, "a wrong PASSWORD", "密码错误应答 4", "Wrong password answered RESULT 4"),
+    "user": (3, "a USERID the platform never issued", "用户未注册应答 3", "Unknown user answered RESULT 3"),
+    "access_code": (2, "a wrong MSG_GNSSCENTERID", "接入码错误应答 2", "Wrong access code answered RESULT 2"),
+    "ip": (1, "a source IP not on the access sheet", "IP 地址不正确应答 1", "Wrong source IP answered RESULT 1"),
+    "busy": (5, "the account already logged in on another link", "重复登录应答 5", "Second login answered RESULT 5"),
+}
+for _case, (_code, _what, _zh, _en) in REFUSALS.items():
+    check(f"shunde.platform.login_{_case}", "jt809 notes §Messages (0x1002); E-SD-09", "major", _zh, _en)(lambda: None)
+
+
+def _result(rsp: Frame | None) -> int | None:
+    return getattr(rsp.body, "result", None) if rsp is not None else None
+
+
+@check("shunde.platform.login_ok", "jt809 notes §Messages (0x1001/0x1002); shunde Attachment 2", "critical",
+       "正确账号登录成功", "A valid login is answered RESULT 0 with a VERIFY_CODE")
+def login_ok(rsp: Frame | None, wait: float) -> list[Problem]:
+    if rsp is None:
+        return [fail(f"no 0x1002 UP_CONNECT_RSP within {wait:g} s of a valid 0x1001")]
+    if rsp.body is None:
+        return [fail("0x1002 body does not decode")]
+    if rsp.body.result != 0:
+        return [fail(f"0x1002 RESULT {rsp.body.result} ({UP_CONNECT_RESULTS.get(rsp.body.result, '?')}) to the "
+                     "account's own USERID, PASSWORD and access code")]
+    return []
+
+
+def login_refusal(case: str, rsp: Frame | None, wait: float) -> list[Problem]:
+    """The problems with the answer to a login that changed exactly one thing."""
+    expected, what = REFUSALS[case][0], REFUSALS[case][1]
+    got = _result(rsp)
+    if rsp is None:
+        return [fail(f"no 0x1002 within {wait:g} s to a login with {what}; RESULT {expected} expected")]
+    if got == 0:
+        return [fail(f"the platform ACCEPTED a login with {what} (RESULT 0); RESULT {expected} expected")]
+    if got != expected:
+        return [fail(f"0x1002 RESULT {got} ({UP_CONNECT_RESULTS.get(got, '?')}) to a login with {what}; "
+                     f"RESULT {expected} ({UP_CONNECT_RESULTS[expected]}) expected")]
+    return []
+
+
+@check("shunde.platform.login_other", "jt809 notes §Messages (0x1002)", "minor", "畸形登录报文应答 6",
+       "A malformed 0x1001 body is refused (RESULT 6)")
+def login_other(rsp: Frame | None) -> list[Problem]:
+    got = _result(rsp)
+    if got == 0:
+        return [fail("the platform ACCEPTED a 0x1001 whose body is 40 bytes instead of 46")]
+    if got != 6:
+        shown = "no answer" if rsp is None else f"RESULT {got}"
+        return [warn(f"{shown} to a malformed 0x1001 body; RESULT 6 (other) is the code for it")]
+    return []
+
+
+@check("shunde.platform.slave_link", "jt809 notes §Messages (0x9001/0x9002); E-SD-06", "major",
+       "平台建立从链路", "After a login the platform opens the slave link with the VERIFY_CODE")
+def slave_link(codes: list[int], verify: int | None, target: str, wait: float) -> list[Problem]:
+    if not codes:
+        return [fail(f"no 0x9001 DOWN_CONNECT_REQ reached DOWN_LINK {target} within {wait:g} s of the login")]
+    if verify not in codes:
+        return [fail(f"0x9001 VERIFY_CODE {codes} differs from the 0x1002 VERIFY_CODE {verify}")]
+    return []
+
+
+@check("shunde.platform.heartbeat", "jt809 notes §Messages (0x1005/0x1006); E-SD-03", "major",
+       "主链路心跳应答", "0x1005 answered 0x1006")
+def heartbeat(rsp: Frame | None, wait: float) -> list[Problem]:
+    return [] if rsp is not None else [fail(f"no 0x1006 UP_LINKTEST_RSP within {wait:g} s of 0x1005")]
+
+
+@check("shunde.platform.malformed", "jt809 notes §Frame", "critical", "畸形帧不影响链路",
+       "Malformed frames do not end the link; later valid frames are served")
+def malformed(sent: list[str], rsp: Frame | None, open_after: bool, wait: float) -> list[Problem]:
+    if not open_after and rsp is None:
+        return [fail(f"the platform closed the main link after: {', '.join(sent)}")]
+    if rsp is None:
+        return [fail(f"after {', '.join(sent)}, a valid 0x1005 got no 0x1006 within {wait:g} s")]
+    return []
+
+
+@check("shunde.platform.positions", "jt809 notes §Messages (0x1200/0x1202/0x1203)", "major",
+       "平台接收位置数据", "Positions accepted: the link stays up (and the mock stored them)")
+def positions(rsp: Frame | None, stored: int | None, sent: int, wait: float) -> list[Problem]:
+    out = []
+    if rsp is None:
+        out.append(fail(f"after {sent} positions the link no longer answers 0x1005 within {wait:g} s"))
+    if stored is not None and stored != sent:
+        out.append(fail(f"{sent} positions sent, the platform stored {stored}"))
+    return out
+
+
+@check("shunde.platform.disconnect", "jt809 notes §Messages (0x1003/0x1004)", "major",
+       "主链路注销应答", "0x1003 answered 0x1004")
+def disconnect(rsp: Frame | None, wait: float) -> list[Problem]:
+    return [] if rsp is not None else [fail(f"no 0x1004 UP_DISCONNECT_RSP within {wait:g} s of 0x1003")]
+
+
+@check("shunde.platform.frames", "jt809 notes §Frame; jt809 notes §Messages", "major",
+       "平台发出的帧合规", "Every frame the platform sent is well-formed, codes in their tables")
+def frames(items: list[dict[str, Any]]) -> list[Problem]:
+    out = []
+    for it in items:
+        if it.get("dir") != "received":
+            continue
+        for f in it.get("findings", []):
+            if f["level"] == "fail":
+                out.append(fail(f"{it['link']} {((it.get('header') or {}).get('msg_name')) or '?'}: [{f['code']}] "
+                                f"{f['message']}"))
+    return out[:20]

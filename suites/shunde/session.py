@@ -1,0 +1,228 @@
+"""One client-role session: the district platform mock on loopback, the forwarder adapter, seeded data, judging."""
+from __future__ import annotations
+
+import socket
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from harness import specdata
+from harness.adapter import Adapter, AdapterResult
+from harness.checks import CheckResult, evaluate, skipped
+from harness.journal import Exchange
+from harness.run import RunContext
+from harness.tcpmock import BackgroundMock
+from mocks.shunde.accounts import AccountSheet
+from mocks.shunde.journal import BatchJournal
+from mocks.shunde.platform import DistrictPlatform
+from mocks.shunde.store import by_vehicle, position_records
+from suites.shunde import checks as C
+from suites.shunde import gpsrules
+from suites.shunde.daemon import stop_daemon
+from suites.shunde.datagen import ShundeData, beijing_now
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on right now (the forwarder's slave-link server is told to use it)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+class ShundeClientSession:
+    """Owns the mock, the adapter and the data for one run; records checks into the RunContext."""
+
+    def __init__(self, vrun: RunContext, adapter_cmd: list[str] | str):
+        self.vrun = vrun
+        cfg = vrun.config
+        self.suite = dict(specdata.load("shunde", "platform")["suite"])
+        self.rules = gpsrules.load_rules()
+        self.max_batch = int(specdata.load("shunde", "platform")["history"]["max_batch"])
+        self.journal = BatchJournal(cfg.journal)
+        self.data = ShundeData(int(cfg.seed))
+        self.account = self.data.account(down_link_port=free_port())
+        self.operator = self.account.enterprise
+        self.mock = DistrictPlatform(journal=self.journal, profile=vrun.profile, accounts=AccountSheet([self.account]),
+                                     # Slave-link heartbeats well inside the idle timeout keep a slow run's link up.
+                                     overrides={"idle_timeout_s": self.suite["idle_timeout_s"],
+                                                "heartbeat_interval_s": self.suite["idle_timeout_s"] / 3},
+                                     seed=int(cfg.seed))
+        self.bg = BackgroundMock(self.mock).start()
+        prof = vrun.profile
+        self.credentials: dict[str, Any] = {
+            **self.account.credentials(), "header": str(prof["header"]),
+            "heartbeat_interval_s": self.suite["heartbeat_interval_s"],
+            "main_link_only": bool(prof.get("main_link_only")),
+            "encrypt": {"m1": prof["m1"], "ia1": prof["ia1"], "ic1": prof["ic1"]} if prof.get("encrypt") else None}
+        vrun.add_secret(self.account.password)
+        vrun.add_secret(self.account.password.encode("gbk").hex().upper())  # as it appears in the raw frame hex
+        self._tmp = tempfile.TemporaryDirectory(prefix="vconform-shunde-")
+        self.state_dir = Path(self._tmp.name) / "state"
+        self.adapter = Adapter(adapter_cmd, "shunde", self.bg.url, self.credentials, self.state_dir,
+                               timeout=float(self.suite["adapter_timeout_s"]))
+        self.connected = False
+        self.connect_failed = False  # once connect failed, later tests do not wait for it again
+        self.connect_seq = 0
+
+    def close(self) -> None:
+        try:
+            if self.connected:  # leave the platform in order if a test stopped half way
+                self.adapter.timeout = 20.0
+                self.adapter.run("disconnect", {})
+        finally:
+            stop_daemon(self.state_dir)  # no daemon outlives the run, whatever the adapter did
+            self.bg.stop()
+            self.journal.close()
+            self._tmp.cleanup()
+
+    # ---- driving the SUT --------------------------------------------------------------------------------
+    def act(self, action: str, params: Any) -> tuple[AdapterResult, list[Exchange]]:
+        seq0 = self.journal.last_seq
+        res = self.adapter.run(action, params)
+        return res, self.journal.since(seq0)
+
+    def since(self, seq: int) -> list[Exchange]:
+        return self.journal.since(seq)
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float | None = None) -> bool:
+        """Poll until `predicate()` holds or `timeout` passes; never an assertion about time itself."""
+        deadline = time.monotonic() + (timeout if timeout is not None else float(self.suite["frame_wait_s"]))
+        while True:
+            if predicate():
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+
+    @property
+    def main_link_only(self) -> bool:
+        return bool(self.vrun.profile.get("main_link_only"))
+
+    def platform_session(self):
+        return self.mock.session_of(self.account.user_id)
+
+    def now_local(self):
+        return beijing_now(self.mock.clock.now(), self.rules["utc_offset_h"])
+
+    def record(self, check_id: str, problems, *, interface: str, stage: str, evidence=()) -> CheckResult:
+        return self.vrun.record(evaluate(check_id, problems, interface=interface, stage=stage, evidence=list(evidence)))
+
+    def skip(self, check_id: str, reason: str, *, interface: str, stage: str) -> CheckResult:
+        return self.vrun.record(skipped(check_id, reason, interface=interface, stage=stage))
+
+    # ---- judging ------------------------------------------------------------------------------------------
+    def judge_frames(self, exchanges: list[Exchange], interface: str, stage: str) -> list[CheckResult]:
+        """Framing, header and cipher checks over every frame the SUT sent during one action."""
+        mine = C.from_sut(exchanges)
+        ev = [e.evidence() for e in mine[:8]]
+        out = []
+        for aspect, probs in C.frame_problems(exchanges).items():
+            bad = [e.evidence() for e in mine if "reason" in (e.notes or {})][:5]
+            out.append(self.record(C.FRAME_CHECKS[aspect][0], probs, interface=interface, stage=stage,
+                                   evidence=bad or ev[:3]))
+        out.append(self.record("shunde.frame.values", C.frame_values(exchanges, self.vrun.profile),
+                               interface=interface, stage=stage, evidence=ev[:3]))
+        out.append(self.record("shunde.header.access_code", C.access_code(exchanges, self.account.access_code),
+                               interface=interface, stage=stage, evidence=ev[:3]))
+        out.append(self.record("shunde.cipher.body", C.cipher_body(exchanges, self.vrun.profile, self.account.user_id),
+                               interface=interface, stage=stage, evidence=ev[:3]))
+        return out
+
+    def connect(self, stage: str, *, judged: bool = True) -> list[CheckResult]:
+        """Run `connect`; judge the login, the slave-link handshake and the frames it caused."""
+        iface = "connect"
+        res, exs = self.act("connect", {})
+        self.connect_seq = exs[0].seq if exs else self.journal.last_seq
+        out = [self.record("shunde.adapter.completed", C.adapter_completed(res), interface=iface, stage=stage,
+                           evidence=[res.evidence()])]
+        self.connected = res.ok
+        self.connect_failed = not res.ok
+        if not self.main_link_only:
+            # The slave link is the platform's doing; wait for its outcome, not for a time.
+            self.wait_for(lambda: (s := self.platform_session()) is None or s.slave_state != "connecting")
+        exs = self.since(self.connect_seq - 1)
+        logins = [e for e in C.from_sut(exs, "main") if e.interface == "UP_CONNECT_REQ"]
+        ev = [res.evidence()] + [e.evidence() for e in exs[:12]]
+        if not judged:
+            return out
+        out.append(self.record("shunde.login.fields", C.login_fields(exs, self.credentials), interface=iface,
+                               stage=stage, evidence=[e.evidence() for e in logins] or ev))
+        out.append(self.record("shunde.login.accepted", C.login_accepted(exs), interface=iface, stage=stage,
+                               evidence=[e.evidence() for e in logins] or ev))
+        if self.main_link_only:
+            out.append(self.skip("shunde.slave.answered", "profile main-link-only: the platform opens no slave link "
+                                 "(E-SD-06)", interface=iface, stage=stage))
+        elif logins and logins[-1].status == 0:
+            s = self.platform_session()
+            slave_ev = [e.evidence() for e in exs if e.link == "slave" or e.method == "event"][:8]
+            out.append(self.record("shunde.slave.answered", C.slave_answered(exs, s.slave_state if s else "none"),
+                                   interface=iface, stage=stage, evidence=slave_ev))
+        out += self.judge_frames(exs, iface, stage)
+        return out
+
+    def ensure_connected(self, stage: str) -> bool:
+        if not self.connected and not self.connect_failed:
+            results = self.connect(stage, judged=False)
+            if not self.connected:
+                self.record("shunde.adapter.completed", [C.fail("connect failed; later actions cannot run")],
+                            interface="connect", stage=stage, evidence=results[0].evidence if results else [])
+        return self.connected
+
+    def send_positions(self, params: dict[str, Any], stage: str, *, interface: str = "send_positions"
+                       ) -> tuple[list[CheckResult], list[dict[str, Any]]]:
+        """Run `send_positions`, wait until the positions reached the mock, judge them; (results, records)."""
+        expected = sum(len(v.get("positions", [])) for v in params.get("vehicles", []))
+        seq0 = self.journal.last_seq
+        res = self.adapter.run("send_positions", params)
+
+        def arrived() -> list[dict[str, Any]]:
+            recs = []
+            for e in self.since(seq0):
+                if e.method == "recv" and e.interface in C.POSITION_IFACES:
+                    recs += position_records(e.request_plaintext, received=e.time, seq=e.seq,
+                                             valid=e.outcome == "ok", user_id=e.client_id)
+            return recs
+
+        if res.ok:
+            self.wait_for(lambda: len(arrived()) >= expected)
+        exs = self.since(seq0)
+        recs = arrived()
+        frames = [e for e in C.from_sut(exs, "main") if e.interface in C.POSITION_IFACES]
+        ev = [res.evidence()] + [e.evidence() for e in frames[:6]]
+        out = [self.record("shunde.adapter.completed", C.adapter_completed(res), interface=interface, stage=stage,
+                           evidence=[res.evidence()])]
+        received = by_vehicle(recs)
+        out.append(self.record("shunde.location.complete", C.location_complete(params, received), interface=interface,
+                               stage=stage, evidence=ev))
+        out.append(self.record("shunde.location.intact", C.location_intact(params, received), interface=interface,
+                               stage=stage, evidence=ev))
+        out.append(self.record("shunde.location.valid", C.location_valid(frames), interface=interface, stage=stage,
+                               evidence=ev))
+        out.append(self.record("shunde.location.plausible", C.location_plausible(recs), interface=interface,
+                               stage=stage, evidence=ev))
+        out.append(self.record("shunde.location.timely", C.location_timely(recs, self.rules), interface=interface,
+                               stage=stage, evidence=ev))
+        history = [e for e in frames if e.interface == "UP_EXG_MSG_HISTORY_LOCATION"]
+        if any(v.get("mode") == "history" for v in params.get("vehicles", [])):
+            out.append(self.record("shunde.history.batch", C.history_batch(history, self.max_batch),
+                                   interface=interface, stage=stage, evidence=[e.evidence() for e in history[:6]]))
+        out += self.judge_frames(exs, interface, stage)
+        return out, recs
+
+    def disconnect(self, stage: str) -> list[CheckResult]:
+        iface = "disconnect"
+        res, _ = self.act("disconnect", {})
+        seq0 = self.connect_seq
+        self.connected = False
+        # The link closes after 0x1004; wait for the mock to see it close.
+        self.wait_for(lambda: any(e.method == "event" and e.link == "main" and e.outcome == "closed"
+                                  for e in self.since(seq0)))
+        exs = [e for e in self.since(seq0) if e.link == "main"]
+        tail = [e for e in exs if e.interface in ("UP_DISCONNECT_REQ", "LINK")]
+        out = [self.record("shunde.adapter.completed", C.adapter_completed(res), interface=iface, stage=stage,
+                           evidence=[res.evidence()]),
+               self.record("shunde.disconnect.orderly", C.disconnect_orderly(exs, self.credentials), interface=iface,
+                           stage=stage, evidence=[res.evidence()] + [e.evidence() for e in tail[-4:]])]
+        out += self.judge_frames([e for e in exs if e.interface == "UP_DISCONNECT_REQ"], iface, stage)
+        return out

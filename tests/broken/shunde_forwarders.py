@@ -1,0 +1,123 @@
+"""Broken GPS forwarders, one rule broken each: `python tests/broken/shunde_forwarders.py VARIANT ACTION CTX`.
+
+Each variant is the reference forwarder with a single override; tests/test_shunde_catalog.py asserts the
+harness fails each one with the named check and clause, and passes the unbroken reference.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import replace
+from datetime import timedelta
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+from harness.jt809 import CipherConfig, encode_raw, unescape  # noqa: E402
+from harness.jt809.messages import encode_body  # noqa: E402
+from suites.shunde.daemon import run_adapter  # noqa: E402
+from suites.shunde.forwarder import Forwarder  # noqa: E402
+
+
+class WrongCrc(Forwarder):
+    """CRC of every frame off by one bit pattern (0xFFFF XOR)."""
+
+    def frame(self, msg):
+        h = self.header()
+        msg_id, body = encode_body(msg)
+        h = replace(h, msg_id=msg_id)
+        good = encode_raw(h, body, cipher=self.cipher(), profile=self.profile)
+        sent = int.from_bytes(unescape(good[1:-1])[0][-2:], "big")
+        return encode_raw(h, body, cipher=self.cipher(), profile=self.profile, crc=sent ^ 0xFFFF)
+
+
+class NoEscaping(Forwarder):
+    """Puts header, body and CRC between the flags as they are, never escaping 0x5A/0x5B/0x5D/0x5E."""
+
+    def frame(self, msg):
+        raw = super().frame(msg)
+        return b"\x5b" + unescape(raw[1:-1])[0] + b"\x5d"
+
+
+class LengthExcludingFlags(Forwarder):
+    """MSG_LENGTH counts everything but the two flags (a common miscount)."""
+
+    def frame(self, msg):
+        h = self.header()
+        msg_id, body = encode_body(msg)
+        h = replace(h, msg_id=msg_id)
+        whole = len(unescape(encode_raw(h, body, cipher=self.cipher(), profile=self.profile)[1:-1])[0]) + 2
+        return encode_raw(replace(h, msg_length=whole - 2), body, cipher=self.cipher(), profile=self.profile)
+
+
+class WrongCipherConstants(Forwarder):
+    """Encrypts with IA1 off by one: every body is garbage to the platform (run with --profile encrypted)."""
+
+    def cipher(self):
+        c = self.cfg.cipher
+        return CipherConfig(c.m1, c.ia1 + 1, c.ic1) if c else None
+
+
+class NoHeartbeat(Forwarder):
+    """Never sends 0x1005."""
+
+    send_heartbeats = False
+
+
+class SlaveRefused(Forwarder):
+    """Announces a down-link port but listens on nothing: the platform cannot open the slave link."""
+
+    serve_slave_link = False
+
+
+class OutsideChina(Forwarder):
+    """Swaps LON and LAT (22.8E 113.2N): a position no Chinese vehicle can have."""
+
+    def location(self, position):
+        loc = super().location(position)
+        loc.lon_deg, loc.lat_deg = loc.lat_deg, loc.lon_deg
+        return loc
+
+
+class FutureTimestamps(Forwarder):
+    """Adds eight hours to Beijing time as if it were UTC: every position lies in the future."""
+
+    def location(self, position):
+        loc = super().location(position)
+        loc.time = loc.time + timedelta(hours=8)
+        return loc
+
+
+class HistoryUnsorted(Forwarder):
+    """Sends history in the order given, ten blocks a batch."""
+
+    def batches(self, positions):
+        return [positions[i:i + 10] for i in range(0, len(positions), 10)]
+
+
+class NoDisconnect(Forwarder):
+    """Closes the main link without 0x1003."""
+
+    async def disconnect(self):
+        await self.close()
+
+
+VARIANTS = {
+    "wrong-crc": WrongCrc,
+    "no-escaping": NoEscaping,
+    "length-excluding-flags": LengthExcludingFlags,
+    "wrong-cipher-constants": WrongCipherConstants,
+    "no-heartbeat": NoHeartbeat,
+    "slave-refused": SlaveRefused,
+    "outside-china": OutsideChina,
+    "future-timestamps": FutureTimestamps,
+    "history-unsorted": HistoryUnsorted,
+    "no-disconnect": NoDisconnect,
+    "reference": Forwarder,
+}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in VARIANTS:
+        print(f"usage: shunde_forwarders.py VARIANT ACTION CONTEXT; variants: {', '.join(VARIANTS)}", file=sys.stderr)
+        sys.exit(2)
+    variant = sys.argv[1]
+    sys.exit(run_adapter(VARIANTS[variant], sys.argv[2:], [sys.executable, os.path.abspath(__file__), variant]))
