@@ -73,7 +73,7 @@ class DistrictPlatform:
         self.profile = profile if isinstance(profile, dict) else specdata.profile(SPEC, profile)
         self.settings = settings(overrides)
         self.clock = clock or Clock()
-        self._own_journal = not isinstance(journal, BatchJournal)
+        self._own_journal = journal is None  # a journal handed over is closed by whoever opened it
         self.journal = BatchJournal.beside(journal)
         self.accounts = accounts if accounts is not None else AccountSheet.default()
         self.cipher = cipher_of(self.profile)
