@@ -40,6 +40,18 @@ class AdapterResult:
                 "params": self.context.get("params"), "stdout": self.stdout[-4000:], "stderr": self.stderr[-4000:]}
 
 
+def completion_problems(res: AdapterResult) -> list:
+    """DESIGN.md: an adapter that times out or exits non-zero is the SUT failing that action."""
+    from harness.checks import fail
+
+    if res.timed_out:
+        return [fail(f"adapter {res.action} did not finish in time")]
+    if res.exit_code != 0:
+        tail = (res.stderr.strip().splitlines() or [""])[-1][:300]
+        return [fail(f"adapter {res.action} exited {res.exit_code}: {tail}")]
+    return []
+
+
 class Adapter:
     """Runs one vendor adapter command for every stimulus, with a fresh context file each time."""
 

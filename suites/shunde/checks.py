@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from harness.adapter import AdapterResult
+from harness.adapter import AdapterResult, completion_problems
 from harness.checks import Problem, check, fail, warn
 from harness.journal import Exchange
 from harness.jt809 import crc16
@@ -29,12 +29,7 @@ def where(e: Exchange) -> str:
 
 @check("shunde.adapter.completed", "DESIGN adapter protocol", "major", "被测系统完成动作", "SUT completed the action")
 def adapter_completed(res: AdapterResult) -> list[Problem]:
-    if res.timed_out:
-        return [fail(f"adapter {res.action} did not finish in time")]
-    if res.exit_code != 0:
-        tail = (res.stderr.strip().splitlines() or [""])[-1][:300]
-        return [fail(f"adapter {res.action} exited {res.exit_code}: {tail}")]
-    return []
+    return completion_problems(res)
 
 
 # ---- framing (jt809 notes §Frame) ---------------------------------------------------------------------

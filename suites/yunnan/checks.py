@@ -5,7 +5,7 @@ import json
 from typing import Any
 
 from harness import crypto
-from harness.adapter import AdapterResult
+from harness.adapter import AdapterResult, completion_problems
 from harness.checks import Problem, check, fail, warn
 from harness.journal import Exchange
 
@@ -28,12 +28,7 @@ for _kind, (_zh, _en, _sev) in PAYLOAD_KINDS.items():
 
 @check("yunnan.adapter.completed", "DESIGN adapter protocol; yunnan §4.3", "major", "被测系统完成动作", "SUT completed the action")
 def adapter_completed(res: AdapterResult) -> list[Problem]:
-    if res.timed_out:
-        return [fail(f"adapter {res.action} did not finish in time")]
-    if res.exit_code != 0:
-        tail = (res.stderr.strip().splitlines() or [""])[-1][:300]
-        return [fail(f"adapter {res.action} exited {res.exit_code}: {tail}")]
-    return []
+    return completion_problems(res)
 
 
 @check("yunnan.transport.reached", "yunnan §4.1", "major", "请求到达接口", "Request reached the interface")
