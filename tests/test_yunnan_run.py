@@ -35,7 +35,7 @@ def test_reference_client_passes_clean(full_run):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads((out / "report.json").read_text("utf-8"))
     assert report["verdict"] == "pass" and report["counts"]["fail"] == 0
-    assert {s["name"] for s in report["stages"]} == {"interface", "flow"}
+    assert {s["name"] for s in report["stages"]} == {"interface", "flow", "fuzz"}
     tested = {i["name"] for i in report["interfaces"]}
     assert tested >= {"init-auth", "getToken", "enterprise", "cameraInfo", "heartBeat", "exceedVehicle", "basStrategy",
                       "strategyConfirm", "alarmVehicle", "alarmConfirm", "vehicleInfo", "nonMachinery",

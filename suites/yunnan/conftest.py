@@ -23,3 +23,17 @@ def yn(vrun):
         raise HarnessError(str(exc)) from None
     yield session
     session.close()
+
+
+@pytest.fixture(scope="session")
+def yns(vrun):
+    """The server-role session: the harness as uploader against --target (default: the project's own mock)."""
+    from suites.yunnan.server_session import ServerSession
+
+    cfg = vrun.config
+    session = ServerSession(vrun)
+    vrun.sut_info = {**session.describe_target(), "name": cfg.sut_name or ("" if cfg.target else "vconform mock platform"),
+                     "version": cfg.sut_version or ("" if cfg.target else cfg.extra.get("tool_version", ""))}
+    session.start()
+    yield session
+    session.close()

@@ -1,0 +1,184 @@
+"""Test the server-role tests: each deliberately broken platform fails with the named check; the mock passes clean."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.serve import BackgroundServer
+
+ROOT = Path(__file__).resolve().parent.parent
+PREFIX = "/access/api/dataReceive"
+SEED = "4242"
+
+
+def _platforms():
+    spec = importlib.util.spec_from_file_location("yunnan_platforms", ROOT / "tests" / "broken" / "yunnan_platforms.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+PLATFORMS = _platforms()
+
+# variant -> (run arguments that reach the broken behaviour, expected failing check, its spec clause)
+CATALOG = {
+    "accepts-bad-signature": (["--stage", "negative", "--only", "vehicleAccess"], "yunnan.server.reject.signature_other_key",
+                              "yunnan §5.1 step 8; §5.3"),
+    "never-expires-tokens": (["--stage", "negative", "--only", "getToken"], "yunnan.server.reject.token_expired",
+                             "yunnan §6.2"),
+    "init-auth-twice": (["--only", "init-auth"], "yunnan.server.reject.init_auth_twice", "yunnan §6.1"),
+    "isnew-wrong-at-100": (["--stage", "flow", "--only", "basStrategy"], "yunnan.server.pull.isnew",
+                           "yunnan §6.6; §6.7; §6.9"),
+    "serves-confirmed-again": (["--stage", "flow", "--only", "alarmVehicle"], "yunnan.server.confirm.applied",
+                               "yunnan §6.8; §6.10"),
+    "accepts-code-outside-table": (["--stage", "negative", "--only", "vehicleInfo"], "yunnan.server.reject.code_outside",
+                                   "yunnan §6; §7"),
+    "yunnan-plates-only": (["--stage", "interface", "--only", "vehicleInfo"], "yunnan.server.accept",
+                           "yunnan §4.3; §6.3–§6.14"),
+    "crash-500-on-malformed-json": (["--stage", "negative", "--only", "vehicleAccess"],
+                                    "yunnan.server.reject.malformed_json", "yunnan §4.3"),
+    "reset-on-malformed-json": (["--stage", "negative", "--only", "vehicleAccess"], "yunnan.server.reject.malformed_json",
+                                "yunnan §4.3"),
+}
+
+
+def vconform(tmp: Path, *args: str) -> tuple[int, dict, str]:
+    out = tmp / "report"
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", "yunnan", "--role", "server", "--seed", SEED,
+                           "--out", str(out), *args], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "VCONFORM_HOME": str(tmp / "home")})
+    report = json.loads((out / "report.json").read_text("utf-8")) if (out / "report.json").exists() else {}
+    return proc.returncode, report, proc.stdout + proc.stderr
+
+
+def checks(report: dict, verdict: str) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for iface in report.get("interfaces", []):
+        for c in iface["checks"]:
+            if c["verdict"] == verdict:
+                out.setdefault(c["id"], []).append(c)
+    return out
+
+
+def serve(variant: str) -> BackgroundServer:
+    return BackgroundServer(PLATFORMS.make(variant).app).start()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", sorted(CATALOG))
+def test_broken_platform_fails_with_named_check(tmp_path, variant):
+    extra, check_id, clause = CATALOG[variant]
+    srv = serve(variant)
+    try:
+        code, report, output = vconform(tmp_path, "--target", srv.url + PREFIX, *extra)
+    finally:
+        srv.stop()
+    assert code == 1, output
+    fails = checks(report, "fail")
+    assert check_id in fails, f"{check_id} not among failures {sorted(fails)}\n{output}"
+    assert clause in {c["spec_ref"] for c in fails[check_id]}
+    assert f"--seed {SEED}" in report["reproduce"] and "--target" in report["reproduce"]
+
+
+@pytest.mark.slow
+def test_hypothesis_failure_names_seed_and_falsifying_example(tmp_path):
+    """A failure found by Hypothesis carries the shrunk example, the seed and a one-line replay command."""
+    srv = serve("yunnan-plates-only")
+    try:
+        code, report, output = vconform(tmp_path, "--target", srv.url + PREFIX, "--stage", "interface",
+                                        "--only", "vehicleInfo")
+    finally:
+        srv.stop()
+    assert code == 1, output
+    (accept,) = checks(report, "fail")["yunnan.server.accept"]
+    assert f"seed {SEED}" in accept["message"] and "replay: vconform run yunnan --role server" in accept["message"]
+    assert "Falsifying example" in accept["message"]
+    notes = [e for e in accept["evidence"] if e.get("kind") == "note"]
+    assert notes and notes[0]["seed"] == int(SEED) and "licensePlate" in notes[0]["falsifying"]
+
+
+STATEFUL = {"never-expires-tokens": ("yunnan.server.stateful.token", "past its expireTime"),
+            "serves-confirmed-again": ("yunnan.server.stateful.confirmed", "served again"),
+            "loses-uploads": ("yunnan.server.stateful.lost", "vehicleInfo 0 stored of")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", sorted(STATEFUL))
+def test_stateful_fuzzing_finds_the_broken_invariant(tmp_path, variant):
+    check_id, words = STATEFUL[variant]
+    srv = serve(variant)
+    try:
+        code, report, output = vconform(tmp_path, "--target", srv.url + PREFIX, "--stage", "fuzz")
+    finally:
+        srv.stop()
+    assert code == 1, output
+    (found,) = checks(report, "fail")[check_id]
+    assert words in found["message"] and "state = PlatformMachine()" in found["message"], found["message"]
+    assert f"seed {SEED}" in found["message"]
+
+
+@pytest.mark.slow
+def test_embedded_mock_passes_clean(tmp_path):
+    code, report, output = vconform(tmp_path)
+    assert code == 0, output
+    assert report["role"] == "server" and report["verdict"] == "pass"
+    assert not checks(report, "skip"), "the embedded mock offers the admin hook: nothing may be skipped"
+    assert {s["name"] for s in report["stages"]} == {"interface", "negative", "flow", "fuzz"}
+    tested = {i["name"] for i in report["interfaces"]}
+    assert tested >= {"init-auth", "getToken", "enterprise", "cameraInfo", "heartBeat", "exceedVehicle", "basStrategy",
+                      "strategyConfirm", "alarmVehicle", "alarmConfirm", "vehicleInfo", "nonMachinery",
+                      "vehicleAccess", "exceedVehicleConfirm"}
+
+
+@pytest.mark.slow
+def test_mock_as_foreign_target_passes(tmp_path):
+    srv = serve("mock")
+    try:
+        code, report, output = vconform(tmp_path, "--target", srv.url + PREFIX)
+    finally:
+        srv.stop()
+    assert code == 0, output
+    assert report["sut"]["kind"] == "target" and report["sut"]["admin_hook"] is True
+
+
+@pytest.mark.slow
+def test_platform_without_admin_hook_passes_with_stated_skips(tmp_path):
+    """Without the admin hook what needs it is skipped with the reason; pre-loaded exceed records are still paged."""
+    from schemas.yunnan.datagen import YunnanData
+
+    mock = PLATFORMS.make("no-admin-hook")
+    mock.state.seed("exceed", [YunnanData(1).exceed_record(i) for i in range(250)])  # the tester's setup step
+    srv = BackgroundServer(mock.app).start()
+    try:
+        code, report, output = vconform(tmp_path, "--target", srv.url)  # a bare origin gets the spec's prefix
+    finally:
+        srv.stop()
+    assert code == 0, output
+    skipped = checks(report, "skip")
+    assert {"yunnan.server.reject.token_expired", "yunnan.server.heartbeat.state",
+            "yunnan.server.confirm.applied", "yunnan.server.stateful.lost"} <= set(skipped)
+    assert all("admin hook" in c["message"] for cs in skipped.values() for c in cs)
+    paged = [c for i in report["interfaces"] if i["name"] == "exceedVehicle" and i["stage"] == "flow" for c in i["checks"]]
+    assert {c["id"] for c in paged} == {"yunnan.server.pull.complete", "yunnan.server.pull.isnew"}
+    assert all(c["verdict"] == "pass" for c in paged)
+
+
+def test_unreachable_target_is_a_harness_error(tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code, _report, output = vconform(tmp_path, "--target", f"http://127.0.0.1:{port}{PREFIX}", "--only", "init-auth")
+    assert code == 2 and "cannot reach the target" in output
+
+
+def test_target_must_be_an_http_url(tmp_path):
+    code, _report, output = vconform(tmp_path, "--target", "ftp://example.invalid/x", "--only", "init-auth")
+    assert code == 2 and "http(s) URL" in output
