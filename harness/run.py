@@ -60,6 +60,15 @@ class RunContext:
         self.stages_run: list[str] = []
         self.sut_info: dict[str, Any] = {}
 
+    def client_sut(self, reference_label: str, reference_name: str) -> str | list[str]:
+        """The client-role SUT command (--sut-cmd, else the spec's reference), noting it for the report."""
+        cfg = self.config
+        self.sut_info = {"kind": "command" if cfg.sut_cmd else "reference",
+                         "cmd": cfg.sut_cmd or reference_label,
+                         "name": cfg.sut_name or ("" if cfg.sut_cmd else reference_name),
+                         "version": cfg.sut_version or ("" if cfg.sut_cmd else __version__)}
+        return cfg.sut_cmd or self.spec.reference_cmd()
+
     def record(self, result: CheckResult) -> CheckResult:
         self.results.append(result)
         self.errata_hit.update(result.errata)

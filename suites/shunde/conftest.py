@@ -22,12 +22,7 @@ def sd(vrun):
     """The client-role session: district platform mock on loopback, the forwarder adapter, seeded data."""
     from suites.shunde.session import ShundeClientSession
 
-    cfg = vrun.config
-    cmd = cfg.sut_cmd or vrun.spec.reference_cmd()
-    vrun.sut_info = {"kind": "command" if cfg.sut_cmd else "reference",
-                     "cmd": cfg.sut_cmd or "python -m suites.shunde.reference_forwarder",
-                     "name": cfg.sut_name or ("" if cfg.sut_cmd else "vconform reference forwarder"),
-                     "version": cfg.sut_version or ("" if cfg.sut_cmd else cfg.extra.get("tool_version", ""))}
+    cmd = vrun.client_sut("python -m suites.shunde.reference_forwarder", "vconform reference forwarder")
     try:
         session = ShundeClientSession(vrun, cmd)
     except OSError as exc:

@@ -11,12 +11,7 @@ def yn(vrun):
     """The client-role session: mock platform on loopback, the SUT adapter, seeded data."""
     from suites.yunnan.session import YunnanSession
 
-    cfg = vrun.config
-    cmd = cfg.sut_cmd or vrun.spec.reference_cmd()
-    vrun.sut_info = {"kind": "command" if cfg.sut_cmd else "reference",
-                     "cmd": cfg.sut_cmd or "python -m suites.yunnan.reference_client",
-                     "name": cfg.sut_name or ("" if cfg.sut_cmd else "vconform reference client"),
-                     "version": cfg.sut_version or ("" if cfg.sut_cmd else vrun.config.extra.get("tool_version", ""))}
+    cmd = vrun.client_sut("python -m suites.yunnan.reference_client", "vconform reference client")
     try:
         session = YunnanSession(vrun, cmd)
     except OSError as exc:
