@@ -11,17 +11,26 @@ class SutFailure(AssertionError):
     """A test ended because the SUT failed checks (as opposed to the harness failing)."""
 
 
+CTX_KEY = pytest.StashKey[RunContext]()
+
+
+@pytest.fixture(scope="session")
+def vrun(request: pytest.FixtureRequest) -> RunContext:
+    """The run's context: config, profile, and where the suites record their check results."""
+    return request.config.stash[CTX_KEY]
+
+
 class VconformPlugin:
-    """Gives suites the `vrun` fixture, selects by role and --only, and tells harness errors from SUT failures."""
+    """Selects by role, stage and --only, and tells harness errors from SUT failures.
+
+    The runner registers this module too, so its module-level `vrun` fixture reaches the suites
+    (fixtures defined as methods of a plugin instance are deprecated in pytest 9.2)."""
 
     def __init__(self, ctx: RunContext):
         self.ctx = ctx
 
-    @pytest.fixture(scope="session")
-    def vrun(self) -> RunContext:
-        return self.ctx
-
     def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[CTX_KEY] = self.ctx
         config.addinivalue_line("markers", "role(name): the role (client/server) a conformance test belongs to")
         config.addinivalue_line("markers", "interface(name): the spec interface a test exercises (for --only)")
         config.addinivalue_line("markers", "stage(name): interface, flow, negative, fuzz ...")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness import registry
+from harness import pytest_plugin
 from harness.pytest_plugin import VconformPlugin
 from harness.run import HarnessError, RunConfig, RunContext
 
@@ -29,7 +30,7 @@ def run(config: RunConfig, *, stream=sys.stdout) -> int:
     suite_dir = Path(spec.suite_dir)
     args = [str(suite_dir), "-c", str(suite_dir / "pytest.ini"), "--rootdir", str(suite_dir),
             "-p", "no:cacheprovider", "-q", "--tb=line", "--no-header", f"--hypothesis-seed={config.seed}"]
-    code = pytest.main(args, plugins=[VconformPlugin(ctx)])
+    code = pytest.main(args, plugins=[VconformPlugin(ctx), pytest_plugin])
     if int(code) in PYTEST_USAGE_CODES:
         ctx.harness_errors.append(f"pytest: {PYTEST_USAGE_CODES[int(code)]}")
     from harness.report import SigningKeyError, write_report
