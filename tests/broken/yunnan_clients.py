@@ -153,6 +153,105 @@ class AlteredRecord(_Mutating):
         return p
 
 
+class WrongContentType(YunnanClient):
+    """Posts JSON labelled text/plain where §4.2 says application/json."""
+
+    def post(self, path, body, headers=None):
+        return super().post(path, body, {**(headers or {}), "Content-Type": "text/plain"})
+
+
+class NoBearer(YunnanClient):
+    """Leaves out the Authorization header on business calls."""
+
+    def headers(self, with_token=True):
+        return super().headers(with_token=False)
+
+
+class EnvelopeWithoutSignature(YunnanClient):
+    """Sends the envelope without its signature member."""
+
+    def seal(self, plaintext):
+        body = super().seal(plaintext)
+        body.pop("signature")
+        return body
+
+
+class ContentNotJson(YunnanClient):
+    """Encrypts a key=value text instead of the JSON plaintext of §6."""
+
+    def encode_plaintext(self, plaintext):
+        return "&".join(f"{k}={v}" for k, v in plaintext.items()).encode("utf-8")
+
+
+class WeakKey(YunnanClient):
+    """Registers an RSA-1024 public key where §5.1 asks for 2048."""
+
+    def private_key(self):
+        if "privateKey" not in self.state:
+            self.state["privateKey"] = crypto.private_b64(crypto.generate_rsa(1024))
+        return crypto.load_private(self.state["privateKey"])
+
+
+class MissingRequired(_Mutating):
+    """Leaves out enterpriseName (required, §6.3)."""
+
+    target = "enterprise"
+
+    def mutate(self, p):
+        p.pop("enterpriseName", None)
+        return p
+
+
+class WrongType(_Mutating):
+    """Sends entranceNums (数字, §6.3) as a string."""
+
+    target = "enterprise"
+
+    def mutate(self, p):
+        p["entranceNums"] = str(p["entranceNums"])
+        return p
+
+
+class BrokenComposition(_Mutating):
+    """Builds cameraId from another enterprise's id (§6.4: enterpriseId + entranceId + 2 digits)."""
+
+    target = "cameraInfo"
+
+    def mutate(self, p):
+        p["cameraId"] = "91530100MA6K000000" + p["cameraId"][-3:]
+        return p
+
+
+class BranchOfOtherIndustry(_Mutating):
+    """Pairs industryType 06 with branch 0701, which belongs to 07 (§7.9)."""
+
+    target = "enterprise"
+
+    def mutate(self, p):
+        p["industryType"], p["industryBranch"] = "06", "0701"
+        return p
+
+
+class UnlinkedAccess(_Mutating):
+    """Access records name a vehicle that was never put in the ledger (§6.13 vehicleId)."""
+
+    target = "vehicleAccess"
+
+    def mutate(self, p):
+        p["vehicleId"] = p["enterpriseId"] + "99999"
+        return p
+
+
+class HeartbeatOtherEnterprise(_Mutating):
+    """Sends its heartbeats under another enterprise's id, so its own stays offline (§6.5)."""
+
+    target = "heartBeat"
+
+    def mutate(self, p):
+        p["enterpriseId"] = "91530100MA6K0000001"
+        return p
+
+
 VARIANTS = {
     "aes128": Aes128,
     "sign-wrong-bytes": SignWrongBytes,
@@ -168,6 +267,17 @@ VARIANTS = {
     "code-outside-table": CodeOutsideTable,
     "date-wrong-format": DateWrongFormat,
     "altered-record": AlteredRecord,
+    "wrong-content-type": WrongContentType,
+    "no-bearer": NoBearer,
+    "envelope-without-signature": EnvelopeWithoutSignature,
+    "content-not-json": ContentNotJson,
+    "weak-key": WeakKey,
+    "missing-required": MissingRequired,
+    "wrong-type": WrongType,
+    "broken-composition": BrokenComposition,
+    "branch-of-other-industry": BranchOfOtherIndustry,
+    "unlinked-access": UnlinkedAccess,
+    "heartbeat-other-enterprise": HeartbeatOtherEnterprise,
     "reference": YunnanClient,
 }
 
