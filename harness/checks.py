@@ -73,6 +73,15 @@ def check(id: str, spec_ref: str, severity: str, title_zh: str, title_en: str):
     return deco
 
 
+def declare(id: str, spec_ref: str, severity: str, title_zh: str, title_en: str) -> CheckDef:
+    """Register a check whose problems are computed elsewhere and judged with `evaluate()`.
+
+    It has no function on purpose: `run_check` refuses it instead of calling a stand-in that always passes."""
+    if severity not in SEVERITIES:
+        raise ValueError(f"unknown severity {severity!r}")
+    return register(CheckDef(id, spec_ref, severity, title_zh, title_en, None))
+
+
 def register(defn: CheckDef) -> CheckDef:
     old = _REGISTRY.get(defn.id)
     if old is not None and (old.spec_ref, old.severity) != (defn.spec_ref, defn.severity):

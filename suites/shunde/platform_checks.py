@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.checks import Problem, check, fail, warn
+from harness.checks import check, declare, fail, Problem, warn
 from harness.jt809 import Frame
 from harness.jt809.messages import UP_CONNECT_RESULTS
 
@@ -16,7 +16,7 @@ REFUSALS = {
     "busy": (5, "the account already logged in on another link", "重复登录应答 5", "Second login answered RESULT 5"),
 }
 for _case, (_code, _what, _zh, _en) in REFUSALS.items():
-    check(f"shunde.platform.login_{_case}", "jt809 notes §Messages (0x1002); E-SD-09", "major", _zh, _en)(lambda: None)
+    declare(f"shunde.platform.login_{_case}", "jt809 notes §Messages (0x1002); E-SD-09", "major", _zh, _en)
 
 
 def _result(rsp: Frame | None) -> int | None:

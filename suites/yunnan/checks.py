@@ -6,7 +6,7 @@ from typing import Any
 
 from harness import crypto
 from harness.adapter import AdapterResult, completion_problems
-from harness.checks import Problem, check, fail, warn
+from harness.checks import check, declare, fail, Problem, warn
 from harness.journal import Exchange
 
 PAYLOAD_KINDS = {
@@ -21,7 +21,7 @@ PAYLOAD_KINDS = {
     "not_object": ("业务数据为 JSON 对象", "Business data is a JSON object", "major"),
 }
 for _kind, (_zh, _en, _sev) in PAYLOAD_KINDS.items():
-    check(f"yunnan.payload.{_kind}", "yunnan §6", _sev, _zh, _en)(lambda: None)
+    declare(f"yunnan.payload.{_kind}", "yunnan §6", _sev, _zh, _en)
 
 
 # ---- the action as a whole -----------------------------------------------------------------------
@@ -116,7 +116,7 @@ ENVELOPE_CHECKS = {
     "plaintext": ("yunnan.payload.json", "yunnan §5.2 CHARSET; §6.1 note", "明文为 UTF-8 JSON", "Plaintext is a UTF-8 JSON object"),
 }
 for _aspect, (_id, _ref, _zh, _en) in ENVELOPE_CHECKS.items():
-    check(_id, _ref, "critical" if _aspect != "plaintext" else "major", _zh, _en)(lambda: None)
+    declare(_id, _ref, "critical" if _aspect != "plaintext" else "major", _zh, _en)
 
 
 def analyze_envelope(e: Exchange, platform_priv, client_pub, profile: dict) -> dict[str, list[Problem]]:
