@@ -1,7 +1,7 @@
 """The reference GPS forwarder (an operator's JT/T 809 lower platform): main link, slave-link server, positions.
 
 Asyncio, built on the harness codec. Every wire decision is a small overridable method so the broken
-catalog (tests/broken/shunde_forwarders.py) can break exactly one rule per variant.
+catalog (tests/specs/shunde/broken_forwarders.py) can break exactly one rule per variant.
 """
 from __future__ import annotations
 

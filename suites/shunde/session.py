@@ -20,7 +20,7 @@ from mocks.shunde.store import by_vehicle, position_records
 from suites.shunde import checks as C
 from suites.shunde import gpsrules
 from suites.shunde.daemon import stop_daemon
-from suites.shunde.datagen import ShundeData, beijing_now
+from schemas.shunde.datagen import ShundeData, beijing_now
 
 
 def free_port(host: str = "127.0.0.1") -> int:

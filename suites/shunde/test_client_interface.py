@@ -9,7 +9,7 @@ import pytest
 
 from harness.pytest_plugin import require
 from suites.shunde import checks as C
-from suites.shunde.datagen import with_escape_bytes
+from schemas.shunde.datagen import with_escape_bytes
 
 pytestmark = [pytest.mark.role("client"), pytest.mark.stage("interface")]
 STAGE = "interface"

@@ -1,6 +1,6 @@
-"""Deliberately broken Yunnan uploaders, one rule broken each: `python tests/broken/yunnan_clients.py VARIANT ACTION CTX`.
+"""Deliberately broken Yunnan uploaders, one rule broken each: `python tests/specs/yunnan/broken_clients.py VARIANT ACTION CTX`.
 
-Each variant is the reference client with a single override; tests/test_yunnan_catalog.py asserts the harness
+Each variant is the reference client with a single override; tests/specs/yunnan/test_yunnan_catalog.py asserts the harness
 fails each one with the named check and spec clause, and passes the unbroken reference.
 """
 from __future__ import annotations

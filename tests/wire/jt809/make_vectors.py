@@ -1,4 +1,4 @@
-"""Regenerate the home-made JT/T 809 vectors in tests/vectors/jt809/ from the encoder (run by hand, not a test)."""
+"""Regenerate the home-made JT/T 809 vectors in tests/wire/vectors/jt809/ from the encoder (run by hand, not a test)."""
 from __future__ import annotations
 
 import json
@@ -6,7 +6,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
 from harness.jt809 import HEADER_2011, HEADER_2019, Header, encode, lint  # noqa: E402
@@ -15,9 +15,9 @@ from harness.jt809.jsonview import body_to_json, header_to_json  # noqa: E402
 from harness.jt809.messages import (DownDisconnectInform, HistoryLocation, Location, Register,  # noqa: E402
                                     UpExgMsg, UpLinktestReq, UpLinktestRsp)
 
-OUT = ROOT / "tests" / "vectors" / "jt809"
-SOURCE = ("home-made: harness.jt809 encoder (tests/jt809/make_vectors.py), cross-checked by the independent "
-          "bit-wise verifier in tests/jt809/test_jt809_vectors.py")
+OUT = ROOT / "tests" / "wire" / "vectors" / "jt809"
+SOURCE = ("home-made: harness.jt809 encoder (tests/wire/jt809/make_vectors.py), cross-checked by the independent "
+          "bit-wise verifier in tests/wire/jt809/test_jt809_vectors.py")
 CENTER = 20180920
 
 

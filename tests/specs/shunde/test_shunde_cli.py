@@ -21,8 +21,8 @@ from mocks.shunde.journal import BatchJournal
 from mocks.shunde.links import Link
 from mocks.shunde.platform import DistrictPlatform
 
-ROOT = Path(__file__).resolve().parent.parent
-VECTORS = ROOT / "tests" / "vectors" / "shunde"
+ROOT = Path(__file__).resolve().parents[3]
+VECTORS = ROOT / "tests" / "specs" / "shunde" / "vectors"
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 ACCT = Account(user_id=20180920, password="20180920", access_code=20180920)
 

@@ -12,7 +12,7 @@ from harness.run import RunConfig, RunContext
 from suites.shunde.daemon import alive
 from suites.shunde.session import ShundeClientSession
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _session(tmp_path) -> ShundeClientSession:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-FORWARDERS = ROOT / "tests" / "broken" / "shunde_forwarders.py"
-PLATFORMS = ROOT / "tests" / "broken" / "shunde_platforms.py"
+ROOT = Path(__file__).resolve().parents[3]
+FORWARDERS = ROOT / "tests" / "specs" / "shunde" / "broken_forwarders.py"
+PLATFORMS = ROOT / "tests" / "specs" / "shunde" / "broken_platforms.py"
 
 # variant -> (run arguments that reach the broken behaviour, expected failing check, its spec clause)
 CLIENT = {

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from harness.journal import Journal
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def start_mock(*args: str) -> tuple[subprocess.Popen, str]:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-BROKEN = ROOT / "tests" / "broken" / "yunnan_clients.py"
+ROOT = Path(__file__).resolve().parents[3]
+BROKEN = ROOT / "tests" / "specs" / "yunnan" / "broken_clients.py"
 
 # variant -> (vconform run arguments that reach the broken behaviour, expected failing check, its spec clause)
 CATALOG = {

@@ -12,9 +12,9 @@ import pytest
 
 from harness.jt809.cli import add_parser, decode_main, parse_hex
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 VECTORS = {p.stem: json.loads(p.read_text(encoding="utf-8"))
-           for p in (ROOT / "tests" / "vectors" / "jt809").glob("*.json")}
+           for p in (ROOT / "tests" / "wire" / "vectors" / "jt809").glob("*.json")}
 V1 = VECTORS["n1_up_connect_req"]["hex"]
 V2 = VECTORS["n2_up_connect_req_encrypted"]["hex"]
 V4 = VECTORS["n4_up_connect_rsp"]["hex"]

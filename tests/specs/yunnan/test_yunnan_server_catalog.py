@@ -12,13 +12,13 @@ import pytest
 
 from harness.serve import BackgroundServer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 PREFIX = "/access/api/dataReceive"
 SEED = "4242"
 
 
 def _platforms():
-    spec = importlib.util.spec_from_file_location("yunnan_platforms", ROOT / "tests" / "broken" / "yunnan_platforms.py")
+    spec = importlib.util.spec_from_file_location("yunnan_platforms", ROOT / "tests" / "specs" / "yunnan" / "broken_platforms.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod

@@ -168,8 +168,8 @@ def test_edge_feeds_catch_a_client_that_reads_one_page(tmp_path):
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
-    broken = root / "tests" / "broken" / "yunnan_clients.py"
+    root = Path(__file__).resolve().parents[3]
+    broken = root / "tests" / "specs" / "yunnan" / "broken_clients.py"
     out = tmp_path / "report"
     proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", "yunnan", "--stage", "fuzz", "--only", "basStrategy",
                            "--seed", "31", "--out", str(out), "--sut-cmd", f"{sys.executable} {broken} isnew-ignored"],

@@ -1,14 +1,14 @@
-"""Broken district platforms, one rule broken each: `python tests/broken/shunde_platforms.py VARIANT [PORT]`.
+"""Broken district platforms, one rule broken each: `python tests/specs/shunde/broken_platforms.py VARIANT [PORT]`.
 
 Each prints `listening on tcp://HOST:PORT` like `vconform mock shunde` and serves the default account sheet;
-tests/test_shunde_catalog.py runs `vconform run shunde --role server --target ...` against each one.
+tests/specs/shunde/test_shunde_catalog.py runs `vconform run shunde --role server --target ...` against each one.
 """
 from __future__ import annotations
 
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 
 from harness.serve import serve_mock_forever  # noqa: E402
 from mocks.shunde.platform import DistrictPlatform  # noqa: E402

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def vconform(*args: str, home: Path, timeout: int = 300) -> subprocess.CompletedProcess:

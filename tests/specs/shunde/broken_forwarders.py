@@ -1,6 +1,6 @@
-"""Broken GPS forwarders, one rule broken each: `python tests/broken/shunde_forwarders.py VARIANT ACTION CTX`.
+"""Broken GPS forwarders, one rule broken each: `python tests/specs/shunde/broken_forwarders.py VARIANT ACTION CTX`.
 
-Each variant is the reference forwarder with a single override; tests/test_shunde_catalog.py asserts the
+Each variant is the reference forwarder with a single override; tests/specs/shunde/test_shunde_catalog.py asserts the
 harness fails each one with the named check and clause, and passes the unbroken reference.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sys
 from dataclasses import replace
 from datetime import timedelta
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 
 from harness.jt809 import CipherConfig, encode_raw, unescape  # noqa: E402
 from harness.jt809.messages import encode_body  # noqa: E402

@@ -11,7 +11,7 @@ import pytest
 
 from harness.journal import Journal
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def vconform(*args: str, home: Path, timeout: int = 600) -> subprocess.CompletedProcess:

@@ -19,7 +19,7 @@ from schemas.yunnan.validate import validate
 from suites.yunnan import server_checks as C
 from suites.yunnan.server_session import Reply, normalise_target
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 PREFIX = "/access/api/dataReceive"
 DEFAULT = specdata.profile("yunnan")
 

@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 from harness import schemagen
 from schemas.yunnan.rules import RULES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 YN = ROOT / "schemas" / "yunnan"
 TABLES = schemagen.load("yunnan")
 ERRATA = tomllib.loads((YN / "errata.toml").read_text(encoding="utf-8"))

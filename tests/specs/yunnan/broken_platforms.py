@@ -1,5 +1,5 @@
-"""Deliberately broken Yunnan platforms, the mock with one rule broken each (`python tests/broken/yunnan_platforms.py V`)."""
-# tests/test_yunnan_server_catalog.py serves each on a background port and asserts that
+"""Deliberately broken Yunnan platforms, the mock with one rule broken each (`python tests/specs/yunnan/broken_platforms.py V`)."""
+# tests/specs/yunnan/test_yunnan_server_catalog.py serves each on a background port and asserts that
 # `vconform run yunnan --role server --target URL` fails it with the named check.
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script from anywhere
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # run as a script from anywhere
 
 from harness import crypto  # noqa: E402
 from mocks.yunnan.app import Rejection, YunnanMock, _json_object  # noqa: E402
