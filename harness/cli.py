@@ -51,9 +51,22 @@ def build_parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("profiles", help="a spec's errata profiles and the errata register")
     pr.add_argument("spec")
 
-    v = sub.add_parser("verify", help="check a report's signature: exit 0 valid, 1 not")
+    v = sub.add_parser("verify", help="check a report: exit 0 intact and signed by a trusted key, 1 changed or "
+                       "unsigned, 3 intact but the signer is not trusted")
     v.add_argument("report", type=Path, help="report folder, report.json or report.html")
-    v.add_argument("--key", help="require this signer: base64 Ed25519 public key or a PEM file")
+    v.add_argument("--key", help="trust exactly this signer: base64 Ed25519 public key or a PEM file")
+    v.add_argument("--trust", action="append", default=[], metavar="FILE",
+                   help="trust the keys in this trust list (repeatable; default: $VCONFORM_HOME/trusted/ and "
+                        "this machine's own key)")
+    v.add_argument("--journal", type=Path, help="also check this exchange journal against the hash the report signed")
+
+    k = sub.add_parser("key", help="this machine's report-signing key, and the keys it trusts")
+    ksub = k.add_subparsers(dest="key_command", required=True)
+    ks = ksub.add_parser("show", help="print the signing key's fingerprint and public key (to give to verifiers)")
+    ks.add_argument("--sign-key", help="an Ed25519 PKCS#8 PEM instead of the per-user key")
+    kt = ksub.add_parser("trust", help="trust a signer's public key for `vconform verify`")
+    kt.add_argument("public_key", help="base64 of the 32 raw Ed25519 bytes, or a PEM file")
+    kt.add_argument("--name", default="", help="a label: who this key belongs to")
 
     s = sub.add_parser("schemas", help="regenerate JSON Schemas from a spec's field tables (--check: drift test)")
     s.add_argument("spec")
@@ -190,14 +203,29 @@ def cmd_run(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from harness.report import SigningKeyError, verify
+    from harness.report import SigningKeyError
+    from harness.report.trust import verify_trusted
 
     try:
-        ok, reason = verify(args.report, public_key=args.key)
+        verdict = verify_trusted(args.report, key=args.key, trust_files=args.trust, journal=args.journal)
     except SigningKeyError as exc:
         raise HarnessFailure(str(exc)) from None
-    print(("valid: " if ok else "INVALID: ") + reason)
-    return 0 if ok else 1
+    print(verdict.line())
+    return verdict.exit_code
+
+
+def cmd_key(args) -> int:
+    from harness.report import SigningKeyError
+    from harness.report.trust import add_trusted, own_key_lines
+
+    try:
+        if args.key_command == "show":
+            print("\n".join(own_key_lines(args.sign_key)))
+        else:
+            print(f"trusted: {add_trusted(args.public_key, args.name)}")
+    except SigningKeyError as exc:
+        raise HarnessFailure(str(exc)) from None
+    return 0
 
 
 def cmd_schemas(args) -> int:
@@ -213,7 +241,7 @@ def cmd_jt809(args) -> int:
 
 
 COMMANDS = {"specs": cmd_specs, "actions": cmd_actions, "profiles": cmd_profiles, "mock": cmd_mock, "run": cmd_run,
-            "verify": cmd_verify, "schemas": cmd_schemas, "jt809": cmd_jt809}
+            "verify": cmd_verify, "key": cmd_key, "schemas": cmd_schemas, "jt809": cmd_jt809}
 
 
 if __name__ == "__main__":

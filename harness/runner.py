@@ -37,7 +37,8 @@ def run(config: RunConfig, *, stream=sys.stdout) -> int:
 
     model = ctx.model()
     try:
-        paths = write_report(model, config.out, secrets=sorted(ctx.secrets), sign_key=config.sign_key)
+        paths = write_report(model, config.out, secrets=sorted(ctx.secrets), sign_key=config.sign_key,
+                             journal=config.journal)
     except SigningKeyError:
         raise
     except OSError as exc:

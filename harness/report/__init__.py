@@ -25,8 +25,13 @@ def write_report(
     *,
     secrets: Iterable[str] = (),
     sign_key: str | None = None,
+    journal: str | os.PathLike | None = None,
 ) -> dict[str, Path]:
     """Redact `model`, write report.html and junit.xml, sign the model (with their hashes) into report.json.
+
+    `journal`, the run's SQLite exchange journal when one was kept, is covered by its hash (`journal` member):
+    the evidence can be re-derived from it and `verify` checks it when it is at hand. The journal itself is
+    never copied into the report folder: it holds the run's secrets in clear.
 
     Returns {"json": ..., "html": ..., "junit": ...}; raises SigningKeyError when the key cannot be used.
     """
@@ -38,7 +43,10 @@ def write_report(
     plain = normalise(model)
     plain.pop("signature", None)
     plain.pop("files", None)  # reserved for the signer; a stale value from an earlier run must not survive
-    clean = Redactor(secrets).redact(plain)
+    clean = _sign.jcs_safe(Redactor(secrets).redact(plain))
+    if journal is not None and Path(journal).is_file():
+        jp = Path(journal)
+        clean["journal"] = {"name": jp.name, "sha256": sha256_file(jp), "bytes": jp.stat().st_size}
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -71,8 +79,11 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return seen
 
 
-def verify(path: str | os.PathLike, *, public_key: str | None = None) -> tuple[bool, str]:
-    """Check a report (directory, report.json or report.html): signature over the model, and the files it covers.
+def verify(path: str | os.PathLike, *, public_key: str | None = None,
+           journal: str | os.PathLike | None = None) -> tuple[bool, str]:
+    """Check a report's INTEGRITY (directory, report.json or report.html): the signature over the model, the
+    files it covers and, when at hand, the journal it names. Who signed is a separate question: see
+    `harness.report.trust.verify_trusted`, which the CLI uses.
 
     Returns (ok, reason); raises SigningKeyError when `public_key` itself cannot be read.
     """
@@ -101,8 +112,23 @@ def verify(path: str | os.PathLike, *, public_key: str | None = None) -> tuple[b
             problems.append(f"{name} is missing")
         elif sha256_file(target) != digest:
             problems.append(f"{name} changed since signing")
+    journal_note = ""
+    if isinstance(model.get("journal"), dict):
+        rec = model["journal"]
+        jpath = Path(journal) if journal is not None else json_path.parent / Path(str(rec.get("name", ""))).name
+        if jpath.is_file():
+            if sha256_file(jpath) != rec.get("sha256"):
+                problems.append(f"journal {jpath.name} changed since signing")
+            else:
+                journal_note = f"; journal {jpath.name} unchanged"
+        elif journal is not None:
+            problems.append(f"journal {jpath} not found")
+        else:
+            journal_note = f"; journal {rec.get('name')} not at hand, not checked (give --journal FILE)"
+    elif journal is not None:
+        problems.append("the report names no journal, but one was given to check")
     if problems:
         return False, "; ".join(problems)
 
     trust = "the expected key" if expected is not None else "the key embedded in the report; pass a public key to pin the signer"
-    return True, f"{reason} ({trust}); {JSON_NAME}, {', '.join(sorted(files))} unchanged"
+    return True, f"{reason} ({trust}); {JSON_NAME}, {', '.join(sorted(files))} unchanged{journal_note}"

@@ -14,7 +14,7 @@ SECRET_KEYS = frozenset({
     "token", "accesstoken", "refreshtoken", "apisecret", "secret", "clientsecret", "appsecret",
     "password", "passwd", "pwd", "privatekey", "clientprivatekey", "serverprivatekey", "prikey",
     "secretkey", "sessionkey", "cookie", "setcookie", "authorization", "proxyauthorization",
-    # Camera and NVR log-ins are credentials as a pair (yunnan §6.4): the user name goes too.
+    # Camera and NVR log-ins are credentials as a pair: the user name goes too.
     "camerausername", "nvrusername",
 })
 # Any key ending in one of these is a secret too: cameraPassword, nvrPassword, companySecretCode (henan's
@@ -29,13 +29,20 @@ MIN_HARVESTED_LEN = 8
 _PEM = re.compile(
     r"-----BEGIN [A-Z0-9 ]*(?:PRIVATE) KEY-----.*?(?:-----END [A-Z0-9 ]*(?:PRIVATE) KEY-----|$)", re.DOTALL
 )
-# Bare base64 DER private keys, as the yunnan Java sample exchanges them (getPrivateKeyString): RSA PKCS#8,
-# RSA PKCS#1, EC/SM2 PKCS#8, Ed25519 PKCS#8. The fixed prefixes come from the DER structure; public keys
-# (SubjectPublicKeyInfo, "MIIBIjANBgkq...") do not match.
+# Bare base64 (or base64url) DER private keys, as Java samples exchange them (getPrivateKeyString): RSA PKCS#8,
+# RSA PKCS#1, EC/SM2 PKCS#8, SEC1 EC, Ed25519 PKCS#8. The fixed prefixes come from the DER structure; public
+# keys (SubjectPublicKeyInfo, "MIIBIjANBgkq...") do not match.
 _DER_KEY = re.compile(
-    r"(?:MII[A-Za-z0-9+/]{3}IBA(?:DANBgkqhkiG9w0BAQEFAAS|AK)|MI[A-Za-z0-9+/]{2}AgEAMBMGByqGSM49AgEG"
-    r"|MC4CAQAwBQYDK2Vw)(?:[A-Za-z0-9+/=\r\n]|\\[rn])*"
+    r"(?:MII[A-Za-z0-9+/_-]{3}IBA(?:DANBgkqhkiG9w0BAQEFAAS|AK)|MI[A-Za-z0-9+/_-]{2}AgEAMBMGByqGSM49AgEG"
+    r"|MC4CAQAwBQYDK2Vw|MHcCAQEEI|MIGkAgEBBD|MIHcAgEBBE)(?:[A-Za-z0-9+/=_\r\n-]|\\[rn])*"
 )
+# The same DER private keys written in hex: SEQUENCE, then INTEGER version 0 (PKCS#1, PKCS#8) or 1 (SEC1).
+_HEX_KEY = re.compile(r"(?<![0-9A-Fa-f])30(?:82[0-9A-Fa-f]{4}|81[0-9A-Fa-f]{2}|[0-7][0-9A-Fa-f])02010[01]"
+                      r"[0-9A-Fa-f]{40,}")
+# The private members of a JSON Web Key (RFC 7518 §6.2.2, §6.3.2, §6.4.1, RFC 8037 §2) in text that did not
+# parse as JSON; a parsed JWK is masked member by member.
+JWK_PRIVATE = frozenset({"d", "p", "q", "dp", "dq", "qi", "k", "oth"})
+_JWK_FRAG = re.compile(r'(\\?"(?:d|p|q|dp|dq|qi|k)\\?"\s*:\s*\\?")([A-Za-z0-9_-]{8,})')
 _BEARER = re.compile(r"(\bBearer\s+)(?!\*\*\*)([A-Za-z0-9\-._~+/]+=*)", re.IGNORECASE)
 # name=value in URLs (?access_token=, henan/zongjian ";token="), form bodies and command lines.
 # The lookbehind anchors a name at the start of its word: without it a long hex ciphertext is scanned from every
@@ -81,8 +88,9 @@ class Redactor:
 
     def _harvest(self, obj: Any, found: set[str]) -> None:
         if isinstance(obj, dict):
+            jwk = _is_jwk(obj)
             for k, v in obj.items():
-                if is_secret_key(k):
+                if is_secret_key(k) or (jwk and k in JWK_PRIVATE):
                     self._harvest_value(k, v, found)
                 else:
                     self._harvest(v, found)
@@ -112,7 +120,8 @@ class Redactor:
             found.add(text)
 
     def _pattern(self, found: set[str]) -> re.Pattern[str] | None:
-        values = sorted(self._secrets | found, key=len, reverse=True)  # longest first: no partial leftovers
+        variants = {e for v in self._secrets | found for e in encodings(v)}
+        values = sorted(variants, key=len, reverse=True)  # longest first: no partial leftovers
         return re.compile("|".join(re.escape(v) for v in values)) if values else None
 
     # -- masking ------------------------------------------------------------------------------------------
@@ -120,9 +129,11 @@ class Redactor:
     def _walk(self, obj: Any, pattern: re.Pattern[str] | None) -> Any:
         if isinstance(obj, dict):
             out = {}
+            jwk = _is_jwk(obj)
             for k, v in obj.items():
                 # Key names stay as they are: a reader must see that a password field was sent.
-                out[k] = _mask_value(k, v) if is_secret_key(k) else self._walk(v, pattern)
+                secret = is_secret_key(k) or (jwk and k in JWK_PRIVATE)
+                out[k] = _mask_value(k, v) if secret else self._walk(v, pattern)
             return out
         if isinstance(obj, list):
             return [self._walk(v, pattern) for v in obj]
@@ -142,6 +153,9 @@ class Redactor:
     def _text(self, s: str, pattern: re.Pattern[str] | None) -> str:
         s = _PEM.sub(KEY_MASK, s)
         s = _DER_KEY.sub(KEY_MASK, s)
+        s = _HEX_KEY.sub(KEY_MASK, s)
+        if '"kty' in s or '\\"kty' in s:
+            s = _JWK_FRAG.sub(lambda m: m.group(1) + MASK, s)
         if pattern is not None:
             s = pattern.sub(MASK, s)
         s = _BEARER.sub(lambda m: m.group(1) + MASK, s)
@@ -149,6 +163,39 @@ class Redactor:
         s = _CLI.sub(lambda m: m.group(1) + MASK if is_secret_key(m.group(2)) else m.group(0), s)
         s = _JSON_FRAG.sub(_mask_fragment, s)
         return s
+
+
+def _is_jwk(obj: dict) -> bool:
+    return isinstance(obj.get("kty"), str)
+
+
+def encodings(secret: str) -> set[str]:
+    """The forms one secret can take in text the harness quotes: as is, JSON-escaped, percent-encoded, base64
+    (standard and URL alphabets, with and without padding) and hex of its UTF-8 bytes; when the secret is itself
+    base64 or hex of binary (a DER key, an AES key), also the other encodings of those bytes and base64 wrapped
+    at 64 and 76 columns. Forms shorter than MIN_REGISTERED_LEN are left out (they would mask ordinary text)."""
+    import base64
+    import binascii
+    from urllib.parse import quote
+
+    out = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], quote(secret, safe="")}
+    raw_forms = [secret.encode("utf-8")]
+    compact = re.sub(r"\s+|\\[rn]", "", secret)
+    if len(compact) >= 16 and re.fullmatch(r"[A-Za-z0-9+/_-]+={0,2}", compact):
+        try:
+            raw_forms.append(base64.b64decode(compact.replace("-", "+").replace("_", "/") + "=" * (-len(compact) % 4)))
+        except (binascii.Error, ValueError):
+            pass
+    if len(compact) >= 16 and len(compact) % 2 == 0 and re.fullmatch(r"[0-9A-Fa-f]+", compact):
+        raw_forms.append(bytes.fromhex(compact))
+    for raw in raw_forms:
+        std = base64.b64encode(raw).decode("ascii")
+        url = base64.urlsafe_b64encode(raw).decode("ascii")
+        out |= {std, std.rstrip("="), url, url.rstrip("="), raw.hex(), raw.hex().upper()}
+        if len(std) > 64:
+            out |= {sep.join(std[i:i + width] for i in range(0, len(std), width))
+                    for width in (64, 76) for sep in ("\n", "\r\n", "\\n", "\\r\\n")}
+    return {v for v in out if len(v) >= MIN_REGISTERED_LEN}
 
 
 def _mask_value(key: str, value: Any) -> Any:

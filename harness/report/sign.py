@@ -14,8 +14,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 ALGORITHM = "Ed25519"
-CANONICALIZATION = "json-sorted-compact-utf8"
+# RFC 8785 JSON Canonicalization Scheme: anyone can check a report without vconform (any JCS library plus
+# any Ed25519 verifier). Reports of vconform 0.1 used sorted compact UTF-8 JSON; they still verify.
+CANONICALIZATION = "RFC8785"
+LEGACY_CANONICALIZATION = "json-sorted-compact-utf8"
 KEY_FILE = "signing-key.pem"
+SAFE_INTEGER = 2**53 - 1  # RFC 8785 §3.2.2.3: integers beyond IEEE 754 double precision are not canonical
 
 
 class SigningKeyError(ValueError):
@@ -83,10 +87,35 @@ def key_id(raw_public: bytes) -> str:
     return hashlib.sha256(raw_public).hexdigest()[:16]
 
 
-def canonical(model: dict[str, Any]) -> bytes:
-    """The bytes that are signed: the model without its `signature` member, sorted, compact, UTF-8."""
+def fingerprint(raw_public: bytes) -> str:
+    """The full fingerprint a person compares out of band: SHA-256 of the 32 raw public-key bytes."""
+    digest = hashlib.sha256(raw_public).hexdigest()
+    return "SHA256:" + ":".join(digest[i:i + 4] for i in range(0, 64, 4))
+
+
+def jcs_safe(obj: Any) -> Any:
+    """The model with integers outside the IEEE 754 safe range written as strings (RFC 8785 cannot carry them).
+
+    Such numbers only reach a report as evidence quoted from a system under test; the text keeps every digit."""
+    if isinstance(obj, bool) or obj is None:
+        return obj
+    if isinstance(obj, int):
+        return obj if -SAFE_INTEGER <= obj <= SAFE_INTEGER else str(obj)
+    if isinstance(obj, dict):
+        return {k: jcs_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jcs_safe(v) for v in obj]
+    return obj
+
+
+def canonical(model: dict[str, Any], method: str = CANONICALIZATION) -> bytes:
+    """The bytes that are signed: the model without its `signature` member, canonicalized by `method`."""
     body = {k: v for k, v in model.items() if k != "signature"}
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    if method == LEGACY_CANONICALIZATION:
+        return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    import rfc8785
+
+    return rfc8785.dumps(body)
 
 
 def sign_model(model: dict[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
@@ -96,6 +125,7 @@ def sign_model(model: dict[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
         "algorithm": ALGORITHM,
         "public_key": base64.b64encode(raw).decode("ascii"),
         "key_id": key_id(raw),
+        "fingerprint": fingerprint(raw),
         "value": base64.b64encode(key.sign(canonical(model))).decode("ascii"),
         "canonicalization": CANONICALIZATION,
     }
@@ -108,8 +138,9 @@ def check_signature(model: dict[str, Any], expected_public: bytes | None = None)
         return False, "report.json is not signed (no signature member)"
     if sig.get("algorithm") != ALGORITHM:
         return False, f"unsupported signature algorithm {sig.get('algorithm')!r}, expected {ALGORITHM}"
-    if sig.get("canonicalization") != CANONICALIZATION:
-        return False, f"unsupported canonicalization {sig.get('canonicalization')!r}, expected {CANONICALIZATION}"
+    method = sig.get("canonicalization")
+    if method not in (CANONICALIZATION, LEGACY_CANONICALIZATION):
+        return False, f"unsupported canonicalization {method!r}, expected {CANONICALIZATION}"
     try:
         raw = base64.b64decode(sig.get("public_key", ""), validate=True)
         value = base64.b64decode(sig.get("value", ""), validate=True)
@@ -121,9 +152,11 @@ def check_signature(model: dict[str, Any], expected_public: bytes | None = None)
     if expected_public is not None and raw != expected_public:
         return False, f"signed by key_id {key_id(raw)}, expected {key_id(expected_public)}"
     try:
-        pub.verify(value, canonical(model))
+        pub.verify(value, canonical(model, method))
     except InvalidSignature:
         return False, "signature does not match the content (report.json changed since signing)"
+    except Exception as exc:  # content RFC 8785 cannot canonicalize (a float NaN, a huge integer) was edited in
+        return False, f"report.json cannot be canonicalized ({type(exc).__name__}): it was not written by vconform"
     return True, f"signed by key_id {key_id(raw)}"
 
 

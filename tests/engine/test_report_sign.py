@@ -4,7 +4,10 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 import stat
+import subprocess
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -70,13 +73,15 @@ def test_round_trip_from_dir_json_and_html(report):
 def test_signature_shape_and_files_covered(report):
     data = json.loads(report["json"].read_text(encoding="utf-8"))
     sig = data["signature"]
-    assert sig["algorithm"] == "Ed25519" and sig["canonicalization"] == "json-sorted-compact-utf8"
+    assert sig["algorithm"] == "Ed25519" and sig["canonicalization"] == "RFC8785"
     raw = base64.b64decode(sig["public_key"])
     assert len(raw) == 32 and sig["key_id"] == key_id(raw)
     assert set(data["files"]) == {"report.html", "junit.xml"}
     # The HTML names the signing key for a human reader.
     assert f'key_id={sig["key_id"]}' in report["html"].read_text(encoding="utf-8")
-    # An independent check of the documented canonical form.
+    assert sig["fingerprint"].startswith("SHA256:") and sig["fingerprint"].replace(":", "")[6:].startswith(sig["key_id"])
+    # An independent check of the documented canonical form: for a model of strings, integers and BMP text,
+    # RFC 8785 is sorted compact UTF-8 JSON.
     body = {k: v for k, v in data.items() if k != "signature"}
     blob = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     assert blob == canonical(data)
@@ -198,3 +203,29 @@ def test_input_model_not_modified_and_resigning_drops_stale_members(tmp_path, ho
     paths = write_report(model, tmp_path / "out")
     assert json.dumps(model, sort_keys=True) == before
     assert verify(paths["json"])[0]
+
+
+NODE_VERIFIER = Path(__file__).parent / "node" / "verify_report.mjs"
+
+
+def test_a_regulator_can_check_a_report_without_vconform(tmp_path, home):
+    """RFC 8785 + Ed25519 + SHA-256, checked by Node's built-ins alone; floats and non-BMP text included."""
+    node = shutil.which("node")
+    if not node:
+        pytest.skip("no Node.js on this machine: the independent verifier cannot run here")
+    model = _model()
+    model["interfaces"][0]["checks"][0]["duration_ms"] = 12.5
+    model["interfaces"][0]["checks"][0]["message"] = "粤B·12345 😀 1e21 \u2028"
+    model["exchanges"] = [{"seq": 1, "big": 2**60, "tiny": 1e-7, "neg": -0.0}]
+    paths = write_report(model, tmp_path / "out")
+    proc = subprocess.run([node, str(NODE_VERIFIER), str(paths["json"].parent)], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0 and proc.stdout.startswith("ok "), proc.stdout + proc.stderr
+    data = json.loads(paths["json"].read_text(encoding="utf-8"))
+    assert data["exchanges"][0]["big"] == str(2**60), "integers past 2^53 keep every digit, as text"
+    # ... and Node sees an edit the same way vconform does.
+    data["verdict"] = "pass" if data["verdict"] != "pass" else "fail"
+    paths["json"].write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    proc = subprocess.run([node, str(NODE_VERIFIER), str(paths["json"].parent)], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 1 and not verify(paths["json"])[0]
