@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import registry
+from harness import registry, stages
 from harness import pytest_plugin
 from harness.pytest_plugin import VconformPlugin
 from harness.run import HarnessError, RunConfig, RunContext
@@ -26,6 +26,10 @@ def run(config: RunConfig, *, stream=sys.stdout) -> int:
     if unknown:
         raise HarnessError(f"--only {', '.join(unknown)}: not an interface of {spec.name}; "
                            f"known: {', '.join(spec.interfaces)}")
+    try:  # the command line checks this already; callers of run() get the same refusal
+        stages.require_known(config.stages)
+    except stages.UnknownStage as exc:
+        raise HarnessError(f"--stage: {exc}") from None
     ctx = RunContext(config, spec)
     suite_dir = Path(spec.suite_dir)
     args = [str(suite_dir), "-c", str(suite_dir / "pytest.ini"), "--rootdir", str(suite_dir),
