@@ -66,11 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
                 spec.add_cli(sub)
             except ImportError as exc:  # one spec's broken extra commands must not take the whole CLI down
                 print(f"vconform: warning: {spec.name} sub-commands unavailable: {exc}", file=sys.stderr)
-    try:
-        from harness.jt809.cli import add_parser as add_jt809
-        add_jt809(sub)
-    except ImportError:  # the codec ships with the shunde work; the CLI still runs without it
-        pass
+    from harness.jt809.cli import add_parser as add_jt809
+
+    add_jt809(sub)
     return p
 
 

@@ -4,7 +4,7 @@ A spec *document* may define several platforms, its *levels* (e.g. a city platfo
 provincial platform for city platforms). Each level registers its own SpecInfo, named `<document>-<level>`;
 all levels of a document share its data folder (schemas/<folder>/: errata register, code tables, profiles,
 generated schemas). A single-platform document registers one SpecInfo without a level, named after the
-document. The command line takes either form: `henan-city`, or `henan --level city`.
+document. The command line takes either form: `DOC-city`, or `DOC --level city`.
 """
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ def documents() -> dict[str, list[SpecInfo]]:
 
 
 def get(name: str, level: str | None = None) -> SpecInfo:
-    """A registered spec by name (`henan-city`), or by document and level (`henan`, level `city`).
+    """A registered spec by name (`DOC-city`), or by document and level (`DOC`, level `city`).
 
     Raises KeyError with a one-line reason: unknown name, unknown level, or a document with levels named
     without one."""

@@ -14,11 +14,11 @@ SECRET_KEYS = frozenset({
     "token", "accesstoken", "refreshtoken", "apisecret", "secret", "clientsecret", "appsecret",
     "password", "passwd", "pwd", "privatekey", "clientprivatekey", "serverprivatekey", "prikey",
     "secretkey", "sessionkey", "cookie", "setcookie", "authorization", "proxyauthorization",
-    # Camera and NVR log-ins are credentials as a pair (yunnan §6.4): the user name goes too.
+    # Camera and NVR log-ins are credentials as a pair (a gate spec's camera records): the user name goes too.
     "camerausername", "nvrusername",
 })
-# Any key ending in one of these is a secret too: cameraPassword, nvrPassword, companySecretCode (henan's
-# authorisation codes are credentials), X-Auth-Token, CLIENT_PRIVATE_KEY.
+# Any key ending in one of these is a secret too: cameraPassword, nvrPassword, companySecretCode (a provincial
+# spec's authorisation codes are credentials), X-Auth-Token, CLIENT_PRIVATE_KEY.
 SECRET_SUFFIXES = ("password", "passwd", "pwd", "secret", "secretcode", "token", "privatekey", "prikey",
                    "secretkey")
 # Values shorter than these are masked where their key names them, but not hunted as substrings elsewhere:
@@ -29,7 +29,7 @@ MIN_HARVESTED_LEN = 8
 _PEM = re.compile(
     r"-----BEGIN [A-Z0-9 ]*(?:PRIVATE) KEY-----.*?(?:-----END [A-Z0-9 ]*(?:PRIVATE) KEY-----|$)", re.DOTALL
 )
-# Bare base64 DER private keys, as the yunnan Java sample exchanges them (getPrivateKeyString): RSA PKCS#8,
+# Bare base64 DER private keys, as a spec's Java sample exchanges them (getPrivateKeyString): RSA PKCS#8,
 # RSA PKCS#1, EC/SM2 PKCS#8, Ed25519 PKCS#8. The fixed prefixes come from the DER structure; public keys
 # (SubjectPublicKeyInfo, "MIIBIjANBgkq...") do not match.
 _DER_KEY = re.compile(
@@ -37,7 +37,7 @@ _DER_KEY = re.compile(
     r"|MC4CAQAwBQYDK2Vw)(?:[A-Za-z0-9+/=\r\n]|\\[rn])*"
 )
 _BEARER = re.compile(r"(\bBearer\s+)(?!\*\*\*)([A-Za-z0-9\-._~+/]+=*)", re.IGNORECASE)
-# name=value in URLs (?access_token=, henan/zongjian ";token="), form bodies and command lines.
+# name=value in URLs (?access_token=, a platform's ";token=" path parameter), form bodies and command lines.
 # The lookbehind anchors a name at the start of its word: without it a long hex ciphertext is scanned from every
 # offset, quadratic in its length.
 _KV = re.compile(r"(?<![\w.\-])(-*[A-Za-z][\w.\-]*)=([^\s&;,?#\"'<>]+)")
