@@ -14,8 +14,10 @@ from harness.run import HarnessError, RunConfig, RunContext
 PYTEST_USAGE_CODES = {2: "interrupted", 3: "internal error", 4: "usage error", 5: "no tests selected"}
 
 
-def run(config: RunConfig, *, stream=sys.stdout) -> int:
-    """Run; return 0 (SUT conforms), 1 (it does not) or 2 (the harness could not run)."""
+def run(config: RunConfig, *, stream=None) -> int:
+    """Run; return 0 (SUT conforms), 1 (it does not) or 2 (the harness could not run). The summary goes to
+    `stream`, by default the sys.stdout of the moment (not of import time: a capturing caller swaps it)."""
+    stream = stream or sys.stdout
     try:
         spec = registry.get(config.spec)
     except KeyError as exc:
