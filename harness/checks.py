@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 SEVERITIES = ("critical", "major", "minor", "info")
-VERDICTS = ("pass", "fail", "warn", "skip")
 
 
 @dataclass(frozen=True)

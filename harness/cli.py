@@ -6,9 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from harness import __version__
-
-SIGNOFF_FLAGS = ("tester", "organisation")
+from harness import __version__, stages
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,27 +15,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"vconform {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("specs", help="specs, interfaces and roles known")
+    sub.add_parser("specs", help="spec documents, their platforms (levels), roles and interfaces")
 
     a = sub.add_parser("actions", help="the client-role actions of a spec and their params schema")
-    a.add_argument("spec")
+    _spec_args(a)
     a.add_argument("--schema", action="store_true", help="print each action's params JSON Schema too")
 
     m = sub.add_parser("mock", help="run a spec's mock platform until SIGINT/SIGTERM")
-    m.add_argument("spec")
+    _spec_args(m)
     m.add_argument("--host", default="127.0.0.1")
     m.add_argument("--port", type=int, default=0, help="0 picks a free port (printed)")
     m.add_argument("--journal", type=Path, help="SQLite journal file (default: in memory)")
     m.add_argument("--profile", default=None)
 
     r = sub.add_parser("run", help="run a spec's conformance suites and write a signed report")
-    r.add_argument("spec")
+    _spec_args(r)
     r.add_argument("--role", choices=("client", "server"), default="client")
     r.add_argument("--sut-cmd", help="client role: the vendor's adapter command (DESIGN.md adapter protocol)")
     r.add_argument("--target", help="server role: base URL of the platform under test")
     r.add_argument("--only", action="append", default=[], metavar="INTERFACE", help="run one interface (repeatable)")
     r.add_argument("--stage", action="append", default=[], metavar="STAGE",
-                   help="run one stage only: interface, flow (repeatable; gansu rollout order)")
+                   help="run one stage only (repeatable): " + ", ".join(stages.names()) + " (see harness/stages.py)")
     r.add_argument("--out", type=Path, default=Path("reports"), help="report folder (default: reports/)")
     r.add_argument("--seed", type=int, help="data and fuzzing seed; a run with the same seed repeats exactly")
     r.add_argument("--profile", default="default", help="errata profile (see `vconform profiles SPEC`)")
@@ -48,8 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--sut-name", default="", help="sign-off: SUT product name")
     r.add_argument("--sut-version", default="", help="sign-off: SUT version")
 
-    pr = sub.add_parser("profiles", help="a spec's errata profiles and the errata register")
-    pr.add_argument("spec")
+    pr = sub.add_parser("profiles", help="a spec document's errata profiles and the errata register")
+    pr.add_argument("spec", help="a spec document, or one of its platforms (they share the profiles)")
 
     v = sub.add_parser("verify", help="check a report: exit 0 intact and signed by a trusted key, 1 changed or "
                        "unsigned, 3 intact but the signer is not trusted")
@@ -68,8 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     kt.add_argument("public_key", help="base64 of the 32 raw Ed25519 bytes, or a PEM file")
     kt.add_argument("--name", default="", help="a label: who this key belongs to")
 
-    s = sub.add_parser("schemas", help="regenerate JSON Schemas from a spec's field tables (--check: drift test)")
-    s.add_argument("spec")
+    s = sub.add_parser("schemas", help="regenerate JSON Schemas from a spec document's field tables "
+                       "(--check: drift test)")
+    s.add_argument("spec", help="a spec document, or one of its platforms (they share the schemas folder)")
     s.add_argument("--check", action="store_true")
 
     from harness import registry
@@ -80,12 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
                 spec.add_cli(sub)
             except ImportError as exc:  # one spec's broken extra commands must not take the whole CLI down
                 print(f"vconform: warning: {spec.name} sub-commands unavailable: {exc}", file=sys.stderr)
-    try:
-        from harness.jt809.cli import add_parser as add_jt809
-        add_jt809(sub)
-    except ImportError:  # the codec ships with the shunde work; the CLI still runs without it
-        pass
+    from harness.jt809.cli import add_parser as add_jt809
+
+    add_jt809(sub)
     return p
+
+
+def _spec_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("spec", help="a spec (`vconform specs`): a single-platform spec, or DOCUMENT-LEVEL")
+    p.add_argument("--level", help="the platform of a spec document with several (same as DOCUMENT-LEVEL)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,26 +106,47 @@ class HarnessFailure(Exception):
 
 
 def cmd_specs(args) -> int:
+    """Each document; a document with several platforms lists each level under it, by its registered name."""
     from harness import registry
 
-    for name, spec in sorted(registry.discover().items()):
-        print(f"{name}\t{spec.version}\troles: {', '.join(spec.roles)}\t{spec.title_en}")
-        for iface, section in spec.interfaces.items():
-            print(f"  {iface:<22} {section}")
+    for document, specs in registry.documents().items():
+        if len(specs) == 1 and not specs[0].level:
+            spec = specs[0]
+            print(f"{document}\t{spec.version}\troles: {', '.join(spec.roles)}\t{spec.title_en}")
+            _print_interfaces(spec, "  ")
+            continue
+        print(f"{document}\t{specs[0].version}\tlevels: {', '.join(s.level for s in specs)}")
+        for spec in specs:
+            print(f"  level {spec.level}: {spec.name}\troles: {', '.join(spec.roles)}\t{spec.title_en}")
+            _print_interfaces(spec, "    ")
     return 0
 
 
-def _spec(name: str):
+def _print_interfaces(spec, indent: str) -> None:
+    for iface, section in spec.interfaces.items():
+        print(f"{indent}{iface:<22} {section}")
+
+
+def _spec(name: str, level: str | None = None):
     from harness import registry
 
     try:
-        return registry.get(name)
+        return registry.get(name, level)
+    except KeyError as exc:
+        raise HarnessFailure(exc.args[0]) from None
+
+
+def _folder(name: str) -> str:
+    from harness import registry
+
+    try:
+        return registry.folder_of(name)
     except KeyError as exc:
         raise HarnessFailure(exc.args[0]) from None
 
 
 def cmd_actions(args) -> int:
-    spec = _spec(args.spec)
+    spec = _spec(args.spec, args.level)
     for action, section in spec.interfaces.items():
         print(f"{action:<22} {section}")
         if args.schema and spec.action_schema:
@@ -134,12 +157,12 @@ def cmd_actions(args) -> int:
 def cmd_profiles(args) -> int:
     from harness import specdata
 
-    _spec(args.spec)
-    for name in specdata.profile_names(args.spec):
-        prof = specdata.profile(args.spec, name)
+    folder = _folder(args.spec)
+    for name in specdata.profile_names(folder):
+        prof = specdata.profile(folder, name)
         print(f"{name:<16} {prof.get('description', '')}")
     print()
-    for eid, e in specdata.errata(args.spec).items():
+    for eid, e in specdata.errata(folder).items():
         switch = f"  [switch: {e['switch']}]" if e.get("switch") else ""
         print(f"{eid}  {e['title']}{switch}\n        default: {e['default']}")
     return 0
@@ -150,11 +173,11 @@ def cmd_mock(args) -> int:
     from harness.journal import Journal
     from harness.serve import PortInUse, serve_forever, serve_mock_forever
 
-    spec = _spec(args.spec)
+    spec = _spec(args.spec, args.level)
     if spec.make_mock is None:
         raise HarnessFailure(f"{spec.name} has no mock")
     try:
-        profile = specdata.profile(spec.name, args.profile)
+        profile = specdata.profile(spec.folder, args.profile)
     except specdata.ProfileError as exc:
         raise HarnessFailure(str(exc)) from None
     journal = Journal(args.journal)
@@ -167,26 +190,39 @@ def cmd_mock(args) -> int:
         raise HarnessFailure(str(exc)) from None
 
 
-def cmd_run(args) -> int:
+def run_config(args):
+    """The RunConfig of `vconform run` arguments; a HarnessFailure for a bad spec, level, profile, role option
+    or stage, before anything runs."""
     from harness import specdata
-    from harness.adapter import AdapterNotFound
-    from harness.run import HarnessError, RunConfig
-    from harness.runner import run
-    from harness.serve import PortInUse
+    from harness.run import RunConfig
 
-    spec = _spec(args.spec)
+    spec = _spec(args.spec, args.level)
     try:
-        specdata.profile(spec.name, args.profile)
+        stages.require_known(args.stage)
+    except stages.UnknownStage as exc:
+        raise HarnessFailure(f"--stage: {exc}") from None
+    try:
+        specdata.profile(spec.folder, args.profile)
     except specdata.ProfileError as exc:
         raise HarnessFailure(str(exc)) from None
     if args.sut_cmd and args.role != "client":
         raise HarnessFailure("--sut-cmd is for the client role; use --target URL for the server role")
     if args.target and args.role != "server":
         raise HarnessFailure("--target is for the server role; use --sut-cmd CMD for the client role")
-    cfg = RunConfig(spec=spec.name, role=args.role, sut_cmd=args.sut_cmd, target=args.target, only=args.only, stages=args.stage,
-                    out=args.out, seed=args.seed, profile=args.profile, sign_key=args.sign_key,
+    cfg = RunConfig(spec=spec.name, role=args.role, sut_cmd=args.sut_cmd, target=args.target, only=args.only,
+                    stages=args.stage, out=args.out, seed=args.seed, profile=args.profile, sign_key=args.sign_key,
                     signoff={"tester": args.tester, "organisation": args.organisation}, journal=args.journal,
                     sut_name=args.sut_name, sut_version=args.sut_version, extra={"tool_version": __version__})
+    return cfg
+
+
+def cmd_run(args) -> int:
+    from harness.adapter import AdapterNotFound
+    from harness.run import HarnessError
+    from harness.runner import run
+    from harness.serve import PortInUse
+
+    cfg = run_config(args)
     if args.sut_cmd:
         from harness.adapter import check_command
 
@@ -231,7 +267,7 @@ def cmd_key(args) -> int:
 def cmd_schemas(args) -> int:
     from harness import schemagen
 
-    return schemagen.main([args.spec] + (["--check"] if args.check else []))
+    return schemagen.main([_folder(args.spec)] + (["--check"] if args.check else []))
 
 
 def cmd_jt809(args) -> int:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from harness import stages
 from harness.checks import CheckResult
 from harness.run import RunContext
 
@@ -33,24 +34,39 @@ class VconformPlugin:
         config.stash[CTX_KEY] = self.ctx
         config.addinivalue_line("markers", "role(name): the role (client/server) a conformance test belongs to")
         config.addinivalue_line("markers", "interface(name): the spec interface a test exercises (for --only)")
-        config.addinivalue_line("markers", "stage(name): interface, flow, negative, fuzz ...")
+        config.addinivalue_line("markers", f"stage(name): the stage a test belongs to: {', '.join(stages.names())}")
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        """Refuse a test without a known stage; keep the selected role, stages and interfaces, in stage order."""
+        bad = []
+        for item in items:
+            stage = _stage(item)
+            if stage is None:
+                bad.append(f"{item.nodeid}: no stage marker; known stages: {', '.join(stages.names())}")
+            elif stage not in stages.names():
+                bad.append(f"{item.nodeid}: unknown stage {stage!r}; known: {', '.join(stages.names())}")
+        if bad:
+            self.ctx.harness_errors.extend(bad)
+            raise pytest.UsageError(f"{len(bad)} conformance test(s) without a known stage; first: {bad[0]}")
         cfg = self.ctx.config
         keep, drop = [], []
         for item in items:
             role = item.get_closest_marker("role")
             iface = item.get_closest_marker("interface")
             ok = role is None or role.args[0] == cfg.role
-            stage = item.get_closest_marker("stage")
             if ok and cfg.stages:
-                ok = stage is not None and stage.args[0] in cfg.stages
+                ok = _stage(item) in cfg.stages
             if ok and cfg.only:
                 ok = iface is not None and iface.args[0] in cfg.only
             (keep if ok else drop).append(item)
+        keep.sort(key=lambda item: stages.rank(_stage(item)))  # stable: file order within a stage
         if drop:
             config.hook.pytest_deselected(items=drop)
-            items[:] = keep
+        items[:] = keep
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self.ctx.current_stage = _stage(item) or ""
 
     def pytest_exception_interact(self, node, call, report) -> None:
         exc = call.excinfo.value if call.excinfo else None
@@ -59,6 +75,11 @@ class VconformPlugin:
         if isinstance(exc, (pytest.skip.Exception, pytest.fail.Exception)):
             return  # pytest.fail() marks a SUT failure already recorded as checks (e.g. registration failed)
         self.ctx.harness_errors.append(f"{node.nodeid}: {type(exc).__name__}: {exc}")
+
+
+def _stage(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("stage")
+    return marker.args[0] if marker and marker.args else None
 
 
 def require(ctx: RunContext, results: list[CheckResult]) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import __version__, specdata
+from harness import __version__, specdata, stages
 from harness.checks import CheckResult
 from harness.registry import SpecInfo
 
@@ -39,26 +39,20 @@ class RunConfig:
             self.seed = random.SystemRandom().randrange(1, 2**31)
 
 
-@dataclass
-class StageOutcome:
-    name: str
-    interfaces: list[str] = field(default_factory=list)
-
-
 class RunContext:
     """Collects check results from the suites; one per `vconform run`."""
 
     def __init__(self, config: RunConfig, spec: SpecInfo):
         self.config, self.spec = config, spec
-        self.profile = specdata.profile(spec.name, config.profile)
+        self.profile = specdata.profile(spec.folder, config.profile)
         self.results: list[CheckResult] = []
         self.secrets: set[str] = set()
         self.harness_errors: list[str] = []
         self.errata_hit: set[str] = set()
         self.started = _now()
         self.finished = ""
-        self.stages_run: list[str] = []
         self.sut_info: dict[str, Any] = {}
+        self.current_stage = ""  # the running test's `stage` marker, set by the plugin
 
     def client_sut(self, reference_label: str, reference_name: str) -> str | list[str]:
         """The client-role SUT command (--sut-cmd, else the spec's reference), noting it for the report."""
@@ -70,6 +64,12 @@ class RunContext:
         return cfg.sut_cmd or self.spec.reference_cmd()
 
     def record(self, result: CheckResult) -> CheckResult:
+        """Keep a check result; one that names no stage belongs to the running test's stage."""
+        result.stage = result.stage or self.current_stage or stages.DEFAULT
+        try:
+            stages.get(result.stage)
+        except stages.UnknownStage as exc:
+            self.harness_errors.append(f"{result.id}: {exc}")
         self.results.append(result)
         self.errata_hit.update(result.errata)
         return result
@@ -84,7 +84,8 @@ class RunContext:
 
     @property
     def verdict(self) -> str:
-        return "fail" if any(r.verdict == "fail" for r in self.results) or not self.results else "pass"
+        """The run's verdict: a run that recorded nothing fails; one whose checks were all skipped passes."""
+        return "fail" if not self.results or stages.roll_up(r.verdict for r in self.results) == "fail" else "pass"
 
     def model(self) -> dict[str, Any]:
         """The report model (DESIGN.md report.json) the writers consume."""
@@ -97,11 +98,10 @@ class RunContext:
         interfaces = []
         for (stage, name), rs in groups.items():
             interfaces.append({"name": name, "stage": stage, "section": self.spec.section_of(name),
-                               "verdict": _roll(rs), "checks": [_compact(r.as_dict(), exchanges) for r in rs]})
-        stages = []
-        for stage in dict.fromkeys([r.stage for r in self.results]):
-            stages.append({"name": stage, "verdict": _roll([r for r in self.results if r.stage == stage])})
-        errata = specdata.errata(self.spec.name)
+                               "verdict": stages.roll_up(r.verdict for r in rs), "checks": [_compact(r.as_dict(), exchanges) for r in rs]})
+        stage_list = [{"name": st, "verdict": stages.roll_up(r.verdict for r in self.results if r.stage == st)}
+                      for st in stages.ordered(r.stage for r in self.results)]
+        errata = specdata.errata(self.spec.folder)
         cfg = self.config
         return {
             "tool": {"name": "vconform", "version": __version__},
@@ -116,7 +116,7 @@ class RunContext:
             "verdict": self.verdict if not self.harness_errors else "fail",
             "counts": counts,
             "harness_errors": self.harness_errors,
-            "stages": stages,
+            "stages": stage_list,
             "interfaces": interfaces,
             "errata": [{"id": k, **v, "hit": k in self.errata_hit} for k, v in errata.items()],
             "coverage": self.spec.coverage([r.id for r in self.results if r.verdict != "skip"]),
@@ -162,15 +162,6 @@ def _compact(check: dict[str, Any], exchanges: dict[int, dict[str, Any]]) -> dic
             evidence.append(item)
     check["evidence"] = evidence
     return check
-
-
-def _roll(results: list[CheckResult]) -> str:
-    verdicts = {r.verdict for r in results}
-    if "fail" in verdicts:
-        return "fail"
-    if verdicts <= {"skip"}:
-        return "skip"
-    return "pass"
 
 
 def _now() -> str:

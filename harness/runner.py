@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import registry
+from harness import registry, stages
 from harness import pytest_plugin
 from harness.pytest_plugin import VconformPlugin
 from harness.run import HarnessError, RunConfig, RunContext
@@ -14,8 +14,10 @@ from harness.run import HarnessError, RunConfig, RunContext
 PYTEST_USAGE_CODES = {2: "interrupted", 3: "internal error", 4: "usage error", 5: "no tests selected"}
 
 
-def run(config: RunConfig, *, stream=sys.stdout) -> int:
-    """Run; return 0 (SUT conforms), 1 (it does not) or 2 (the harness could not run)."""
+def run(config: RunConfig, *, stream=None) -> int:
+    """Run; return 0 (SUT conforms), 1 (it does not) or 2 (the harness could not run). The summary goes to
+    `stream`, by default the sys.stdout of the moment (not of import time: a capturing caller swaps it)."""
+    stream = stream or sys.stdout
     try:
         spec = registry.get(config.spec)
     except KeyError as exc:
@@ -26,6 +28,10 @@ def run(config: RunConfig, *, stream=sys.stdout) -> int:
     if unknown:
         raise HarnessError(f"--only {', '.join(unknown)}: not an interface of {spec.name}; "
                            f"known: {', '.join(spec.interfaces)}")
+    try:  # the command line checks this already; callers of run() get the same refusal
+        stages.require_known(config.stages)
+    except stages.UnknownStage as exc:
+        raise HarnessError(f"--stage: {exc}") from None
     ctx = RunContext(config, spec)
     suite_dir = Path(spec.suite_dir)
     args = [str(suite_dir), "-c", str(suite_dir / "pytest.ini"), "--rootdir", str(suite_dir),

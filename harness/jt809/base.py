@@ -5,8 +5,6 @@ import struct
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable
 
-from harness.checks import Problem
-
 SPEC = "JT/T 809-2011"
 
 
@@ -18,9 +16,6 @@ class Finding:
     level: str
     message: str
     errata: str | None = None
-
-    def as_problem(self) -> Problem:
-        return Problem(f"[{self.code}] {self.message}", self.level, self.errata)
 
     def as_dict(self) -> dict[str, str]:
         return {"code": self.code, "level": self.level, "message": self.message}

@@ -11,7 +11,9 @@ from typing import Any
 import jinja2
 import markupsafe
 
-from .writers import count_verdicts, evidence_line, iter_checks, stage_names
+from harness import stages as engine_stages
+
+from .writers import count_verdicts, evidence_line, iter_checks, stage_names, stage_verdicts
 
 LONG = 512  # strings longer than this are shortened in the page (never in report.json)
 HEAD = 120
@@ -19,8 +21,6 @@ TEXT_LIMIT = 20_000  # free text (logs) is kept readable up to this size, then c
 
 VERDICT_ZH = {"pass": "通过", "fail": "不通过", "warn": "警告", "skip": "跳过"}
 SEVERITY_ZH = {"critical": "严重", "major": "重要", "minor": "次要", "info": "提示"}
-STAGE_ZH = {"interface": "接口测试", "flow": "业务流程测试", "negative": "异常测试", "fuzz": "模糊测试",
-            "pilot": "试点测试", "golive": "上线验收", "link": "链路测试", "auth": "认证测试"}
 ROLE_ZH = {"client": "客户端（上传方）", "server": "服务端（平台方）"}
 KIND_ZH = {"exchange": "报文交互", "adapter": "适配器调用", "note": "说明", "ref": "见交换记录"}
 # Exchange fields in the order a tester reads them; anything else follows.
@@ -143,7 +143,7 @@ def _check_view(chk: dict[str, Any]) -> dict[str, Any]:
 
 def build_view(model: dict[str, Any], *, key_id: str = "", public_key: str = "") -> dict[str, Any]:
     """Everything the template shows, with every key present so the template needs no guards."""
-    stage_verdicts = {s.get("name"): s.get("verdict", "") for s in model.get("stages") or []}
+    verdicts = stage_verdicts(model)
     stages = []
     for name in stage_names(model):
         interfaces, stage_checks = [], []
@@ -152,13 +152,13 @@ def build_view(model: dict[str, Any], *, key_id: str = "", public_key: str = "")
             if not checks:
                 continue
             stage_checks += checks
-            v = iface.get("verdict", "")
+            v = iface.get("verdict") or engine_stages.roll_up(c.get("verdict", "") for c in checks)
             interfaces.append({"name": iface.get("name", ""), "section": iface.get("section", ""),
                                "verdict": v, "verdict_zh": VERDICT_ZH.get(v, v),
                                "checks": [_check_view(c) for c in checks]})
         counts = count_verdicts(stage_checks)
-        v = stage_verdicts.get(name) or ("fail" if counts["fail"] else "pass" if stage_checks else "skip")
-        stages.append({"name": name, "zh": STAGE_ZH.get(name, ""), "verdict": v, "verdict_zh": VERDICT_ZH.get(v, v),
+        v = verdicts[name]
+        stages.append({"name": name, "zh": engine_stages.title_zh(name), "verdict": v, "verdict_zh": VERDICT_ZH.get(v, v),
                        "counts": counts, "interfaces": interfaces})
 
     cited: dict[str, list[str]] = {}

@@ -17,8 +17,8 @@ SECRET_KEYS = frozenset({
     # Camera and NVR log-ins are credentials as a pair: the user name goes too.
     "camerausername", "nvrusername",
 })
-# Any key ending in one of these is a secret too: cameraPassword, nvrPassword, companySecretCode (henan's
-# authorisation codes are credentials), X-Auth-Token, CLIENT_PRIVATE_KEY.
+# Any key ending in one of these is a secret too: cameraPassword, nvrPassword, companySecretCode (a provincial
+# spec's authorisation codes are credentials), X-Auth-Token, CLIENT_PRIVATE_KEY.
 SECRET_SUFFIXES = ("password", "passwd", "pwd", "secret", "secretcode", "token", "privatekey", "prikey",
                    "secretkey")
 # Values shorter than these are masked where their key names them, but not hunted as substrings elsewhere:
@@ -44,7 +44,7 @@ _HEX_KEY = re.compile(r"(?<![0-9A-Fa-f])30(?:82[0-9A-Fa-f]{4}|81[0-9A-Fa-f]{2}|[
 JWK_PRIVATE = frozenset({"d", "p", "q", "dp", "dq", "qi", "k", "oth"})
 _JWK_FRAG = re.compile(r'(\\?"(?:d|p|q|dp|dq|qi|k)\\?"\s*:\s*\\?")([A-Za-z0-9_-]{8,})')
 _BEARER = re.compile(r"(\bBearer\s+)(?!\*\*\*)([A-Za-z0-9\-._~+/]+=*)", re.IGNORECASE)
-# name=value in URLs (?access_token=, henan/zongjian ";token="), form bodies and command lines.
+# name=value in URLs (?access_token=, a platform's ";token=" path parameter), form bodies and command lines.
 # The lookbehind anchors a name at the start of its word: without it a long hex ciphertext is scanned from every
 # offset, quadratic in its length.
 _KV = re.compile(r"(?<![\w.\-])(-*[A-Za-z][\w.\-]*)=([^\s&;,?#\"'<>]+)")

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Iterator
 
-DEFAULT_STAGE = "interface"
+from harness import stages
 # Characters XML 1.0 cannot carry at all (an adapter's stderr may hold any byte); replaced, not escaped.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -41,7 +41,7 @@ def normalise(model: dict[str, Any]) -> dict[str, Any]:
 
 
 def stage_of(check: dict[str, Any], interface: dict[str, Any]) -> str:
-    return check.get("stage") or interface.get("stage") or DEFAULT_STAGE
+    return check.get("stage") or interface.get("stage") or stages.DEFAULT
 
 
 def iter_checks(model: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
@@ -52,12 +52,17 @@ def iter_checks(model: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], di
 
 
 def stage_names(model: dict[str, Any]) -> list[str]:
-    """Stages in the order the model lists them, then any stage only a check names."""
-    names = [s.get("name") for s in model.get("stages") or [] if s.get("name")]
-    for stage, _, _ in iter_checks(model):
-        if stage not in names:
-            names.append(stage)
-    return names
+    """The stages the model lists or a check names, in the engine's stage order."""
+    listed = [s.get("name") for s in model.get("stages") or [] if s.get("name")]
+    return stages.ordered(listed + [stage for stage, _, _ in iter_checks(model)])
+
+
+def stage_verdicts(model: dict[str, Any]) -> dict[str, str]:
+    """Each stage's verdict: as the model states it, else rolled up from its checks (engine roll-up)."""
+    stated = {s.get("name"): s.get("verdict", "") for s in model.get("stages") or []}
+    return {name: stated.get(name) or stages.roll_up(chk.get("verdict", "") for st, _, chk in iter_checks(model)
+                                                     if st == name)
+            for name in stage_names(model)}
 
 
 def count_verdicts(checks: list[dict[str, Any]]) -> dict[str, int]:

@@ -2,20 +2,16 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from mocks.shunde.platform import DistrictPlatform
+from typing import Any
 
 
 class Link(asyncio.Protocol):
     """Feeds bytes to a FrameDecoder and hands each event to the platform; keeps timing and answer waiters."""
 
-    def __init__(self, platform: "DistrictPlatform", kind: str):
-        from mocks.shunde.platform import new_decoder
-
+    def __init__(self, platform: Any, kind: str):
+        """`platform` is the DistrictPlatform that owns this link (not imported here: it imports this module)."""
         self.platform, self.kind = platform, kind
-        self.decoder = new_decoder(platform)
+        self.decoder = platform.new_decoder()
         self.transport: asyncio.Transport | None = None
         self.peer = ""
         self.account: Any = None
@@ -42,10 +38,8 @@ class Link(asyncio.Protocol):
             for event in self.decoder.events():
                 self.platform.on_event(self, event)
         except Exception as exc:  # a peer must never crash the mock: note it, start the stream afresh
-            from mocks.shunde.platform import new_decoder
-
             self.platform.internal_error(f"{self.kind} link {self.peer}", exc)
-            self.decoder = new_decoder(self.platform)
+            self.decoder = self.platform.new_decoder()
         finally:
             self.platform.journal.flush()  # one transaction per read for the frames nobody answers
 

@@ -111,6 +111,10 @@ class DistrictPlatform:
         if self._own_journal:
             self.journal.close()
 
+    def new_decoder(self) -> FrameDecoder:
+        """A fresh stream decoder for one link (its own buffer), with this platform's header, cipher and size limit."""
+        return FrameDecoder(self.header_profile, self.cipher, int(self.settings["max_frame"]))
+
     def spawn(self, coro) -> asyncio.Task:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
@@ -380,10 +384,6 @@ def _msg_id(msg: Any) -> int:
     from harness.jt809.messages import message_type
 
     return message_type(msg).msg_id
-
-
-def new_decoder(platform: DistrictPlatform) -> FrameDecoder:
-    return FrameDecoder(platform.header_profile, platform.cipher, int(platform.settings["max_frame"]))
 
 
 def make_mock(journal: Any = None, profile: str | dict | None = None, clock: Clock | None = None,

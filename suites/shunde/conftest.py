@@ -5,17 +5,6 @@ import pytest
 
 from harness.run import HarnessError
 
-STAGE_ORDER = {"interface": 0, "flow": 1}
-
-
-def pytest_collection_modifyitems(config, items):
-    """Run stage `interface` before `flow` (gansu rollout order), whatever the file names sort to."""
-    def rank(item):
-        stage = item.get_closest_marker("stage")
-        return STAGE_ORDER.get(stage.args[0] if stage else "", 2)
-
-    items.sort(key=rank)
-
 
 @pytest.fixture(scope="session")
 def sd(vrun):

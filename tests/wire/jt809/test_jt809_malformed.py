@@ -214,4 +214,3 @@ def test_register_with_the_8_byte_model_is_a_warning_with_errata():
     assert isinstance(frame, Frame) and frame.body.data == reg
     (finding,) = lint(frame)
     assert (finding.code, finding.level) == ("register_model_8", "warn") and finding.errata
-    assert finding.as_problem().level == "warn"
