@@ -64,13 +64,6 @@ def with_vin_check_digit(vin: str) -> str:
 # of registration, 9-17 the GB 11714 organisation code (with its own check character), 18 the check.
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-# GB 32100-2015 Table 1: registration authority -> kinds of entity it registers.
-USCC_AUTHORITIES = {
-    "1": ("机构编制", "123"),  # 1 机关, 2 事业单位, 3 中央编办直接管理机构编制的群众团体
-    "5": ("民政", "1239"),  # 1 社会团体, 2 民办非企业单位, 3 基金会, 9 其他
-    "9": ("工商", "123"),  # 1 企业, 2 个体工商户, 3 农民专业合作社
-    "Y": ("其他", "1"),
-}
 _USCC_RE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}")
 
 
@@ -88,9 +81,14 @@ def is_valid_uscc(code: str) -> bool:
     return isinstance(code, str) and _USCC_RE.fullmatch(code) is not None and code[17] == uscc_check_char(code)
 
 
-def uscc_authority(code: str) -> tuple[str, str] | None:
-    """(registration authority, kinds it registers) of a code's first character per GB 32100 Table 1, else None."""
-    return USCC_AUTHORITIES.get(code[:1]) if isinstance(code, str) else None
+def uscc_kind(code: str) -> tuple[str, str] | None:
+    """(registration authority, kind of entity) that positions 1-2 name per GB 32100 Table 1, else None."""
+    if not isinstance(code, str) or len(code) < 2:
+        return None
+    authority = data()["uscc_authorities"].get(code[0])
+    if authority is None or code[1] not in authority["kinds"]:
+        return None
+    return authority["name"], authority["kinds"][code[1]]
 
 
 # --- Organisation code (positions 9-17 of a USCC): GB 11714-1997, 8 characters + a check character

@@ -61,7 +61,9 @@ def test_uscc_published_codes():
     # 91130200699229617X: HJ 608-2017 annex A (河钢股份有限公司唐山分公司). By hand: the weighted sum of
     # 9113020069922961 7 is 1304; 1304 mod 31 = 2; 31 - 2 = 29, the character worth 29 is X.
     assert ids.is_valid_uscc("91130200699229617X")
-    assert ids.uscc_authority("91130200699229617X") == ("工商", "123")
+    assert ids.uscc_kind("91130200699229617X") == ("工商", "企业")
+    assert ids.uscc_kind("31") == ("司法行政", "律师执业机构")
+    assert ids.uscc_kind("9X") is None and ids.uscc_kind("Z1") is None
 
 
 @pytest.mark.parametrize("code", ["91350100M000100Y44", "91350100M000100Y4", "91350100M000100I43",
@@ -89,8 +91,7 @@ def test_organisation_code_examples():
 def test_uscc_strategy_and_single_substitutions(code, pos, char):
     # 31 is prime and no weight is 0 mod 31: any changed character of the first 17 changes the check.
     assert ids.is_valid_uscc(code) and ids.is_valid_org_code(code[8:17])
-    authority = ids.uscc_authority(code)
-    assert authority is not None and code[1] in authority[1]
+    assert ids.uscc_kind(code) is not None
     assert ids.region_level(code[2:8]) == "county"
     changed = code[:pos] + char + code[pos + 1:]
     if char != code[pos] and ids._USCC_RE.fullmatch(changed):
