@@ -7,9 +7,8 @@ import struct
 from datetime import datetime, timedelta
 from typing import Any
 
+from harness import identifiers as ids
 from harness.schemagen import load
-
-from . import identifiers as ids
 
 SPEC = "yunnan"
 BASE_TIME = datetime(2025, 10, 15, 9, 0, 0)  # V1.1 of the spec; fixed so output never depends on the clock

@@ -18,20 +18,16 @@ from hypothesis.errors import Flaky
 from hypothesis.reporting import with_reporter
 from hypothesis_jsonschema import from_schema
 
+from harness.identifiers import strategies as idst
+from harness.identifiers.strategies import vins
 from harness.schemagen import load
-from schemas.yunnan import identifiers as ids
 from schemas.yunnan.datagen import tiny_jpeg
 
 GENERATED = Path(__file__).resolve().parents[2] / "schemas" / "yunnan" / "generated"
-PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # GA 36: I and O are never used on plates
-PLATE_CHARS = "0123456789" + PLATE_LETTERS
-PLATE_SUFFIX = {"1": "挂学", "2": "警", "3": "港澳领使"}  # trailer/coach (yellow), police (white), HK/Macau/consular (black)
-PLATE_COLOURS = "0123456"
-PLATE_RE = (rf"^[{PROVINCES}][{PLATE_LETTERS}]([{PLATE_CHARS}]{{5}}|[{PLATE_CHARS}]{{4}}[挂学警港澳领使]"
-            r"|[DF][0-9]{5}|[0-9]{5}[DF])$")
-WMIS = ["LFW", "LZZ", "LZG", "LGA", "LRD", "LVS", "LSV", "LGB", "LFV", "LB1"]
-YEAR_CODES = "ABCDEFGHJKLMNPRSTVWXY123456789"  # GB 16735 position 10: never 0, I, O, Q, U, Z
+# yunnan §7.6 plate colour codes -> the colour keys of harness/identifiers/identifiers.toml [colours]
+PLATE_COLOUR_KEYS = {"0": "blue", "1": "yellow", "2": "white", "3": "black", "4": "green", "5": "other",
+                     "6": "yellow-green"}
+PLATE_COLOURS = "".join(PLATE_COLOUR_KEYS)
 YUNNAN_LON, YUNNAN_LAT = (97_520_000, 106_190_000), (21_140_000, 29_220_000)  # micro-degrees
 EARLIEST, LATEST = date(2000, 1, 1), date(2025, 10, 15)  # V1.1 of the spec: nothing uploaded is dated later
 BOUNDARY_DAYS = [date(2000, 1, 1), date(2000, 2, 29), date(2016, 2, 29), date(2019, 12, 31), date(2020, 1, 1),
@@ -91,61 +87,33 @@ def images() -> st.SearchStrategy[str]:
 
 # ---- identifiers ------------------------------------------------------------------------------------
 
-@st.composite
-def plate_and_colour(draw, colours: str = PLATE_COLOURS) -> tuple[str, str]:
-    """A plate consistent with its §7.6 colour: new-energy plates (4, 6) have six characters after the letter."""
-    colour = draw(st.sampled_from(colours))
-    head = draw(st.sampled_from(PROVINCES)) + draw(st.sampled_from(PLATE_LETTERS))
-    if colour in "46":
-        digits = "".join(draw(st.lists(st.sampled_from("0123456789"), min_size=5, max_size=5)))
-        energy = draw(st.sampled_from("DF"))
-        return head + (energy + digits if colour == "4" else digits + energy), colour
-    body = "".join(draw(st.lists(st.sampled_from(PLATE_CHARS), min_size=5, max_size=5)))
-    if colour in PLATE_SUFFIX and draw(st.booleans()):
-        body = body[:4] + draw(st.sampled_from(PLATE_SUFFIX[colour]))
-    return head + body, colour
+def plate_and_colour() -> st.SearchStrategy[tuple[str, str]]:
+    """A plate consistent with its §7.6 colour code (new-energy plates 4, 6 have six characters after the letter)."""
+    return idst.plate_and_colour(PLATE_COLOUR_KEYS)
 
 
 def plates() -> st.SearchStrategy[str]:
     return plate_and_colour().map(lambda pc: pc[0])
 
 
-@st.composite
-def vins(draw) -> str:
-    """17 characters of the GB 16735 alphabet with a valid check digit at position 9."""
-    alpha = ids.VIN_ALPHABET
-    wmi = draw(st.sampled_from(WMIS) | st.text(st.sampled_from(alpha), min_size=3, max_size=3))
-    vds = draw(st.text(st.sampled_from(alpha), min_size=5, max_size=5))
-    tail = draw(st.sampled_from(YEAR_CODES)) + draw(st.sampled_from(alpha))
-    serial = draw(st.text(st.sampled_from("0123456789"), min_size=6, max_size=6))
-    return ids.with_vin_check_digit(f"{wmi}{vds}0{tail}{serial}")
-
-
-@st.composite
-def usccs(draw, county: str | None = None) -> str:
-    """A GB 32100 unified social credit code: authority + kind, a county code, an organisation code, check char."""
-    head = draw(st.sampled_from(["91", "92", "93", "11", "12", "51", "52", "53", "Y1"]))
-    region = county or draw(region_pairs())[1]
-    org8 = draw(st.text(st.sampled_from(ids.USCC_ALPHABET), min_size=8, max_size=8))
-    code17 = head + region + org8 + ids.org_code_check_char(org8)
-    return code17 + ids.uscc_check_char(code17)
+def usccs(county: str | None = None) -> st.SearchStrategy[str]:
+    """A GB 32100 code registered in a §7.2 county (or the given one)."""
+    return idst.usccs(st.just(county) if county else region_pairs().map(lambda p: p[1]))
 
 
 @functools.lru_cache(maxsize=None)
-def _pairs(table: str, level: str | None) -> list[tuple[str, str]]:
-    entries = load("yunnan").entries(table)
-    return sorted((e["parent"], c) for c, e in entries.items()
-                  if "parent" in e and (level is None or e.get("level") == level))
+def _entries(table: str) -> dict:
+    return load("yunnan").entries(table)
 
 
 def region_pairs() -> st.SearchStrategy[tuple[str, str]]:
     """(areaCode, regionCode): a §7.2 city and one of its counties."""
-    return st.sampled_from(_pairs("region", "county"))
+    return idst.region_pairs(_entries("region"), "county")
 
 
 def industry_pairs() -> st.SearchStrategy[tuple[str, str]]:
     """(industryType, industryBranch) of the same §7.9 row."""
-    return st.sampled_from(_pairs("industryBranch", None))
+    return st.sampled_from(idst.child_pairs(_entries("industryBranch")))
 
 
 # ---- dates ------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import subprocess
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from schemas.yunnan import identifiers as ids
+from harness import identifiers as ids
 from schemas.yunnan.datagen import YunnanData, tiny_jpeg
 from schemas.yunnan.validate import validate
 

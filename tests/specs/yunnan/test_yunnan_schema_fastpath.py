@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schemas.yunnan.datagen import YunnanData
-from schemas.yunnan.validate import _fast_validator, _validator
+from schemas.yunnan.validate import VALIDATOR
 
 GENERATED = Path(__file__).resolve().parents[3] / "schemas" / "yunnan" / "generated"
 INTERFACES = sorted(p.name.split(".")[0] for p in GENERATED.glob("*.request.schema.json"))
@@ -22,7 +22,7 @@ ODD_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**12), st
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10**6), data=st.data())
 def test_fast_and_detailed_validators_agree(interface, seed, data):
-    fast = _fast_validator(interface, "request")
+    fast = VALIDATOR.fast_validator(interface, "request")
     if fast is None:
         pytest.skip("jsonschema-rs not installed: only the detailed validator runs")
     obj = YunnanData(seed).sample(interface, "request")
@@ -32,5 +32,5 @@ def test_fast_and_detailed_validators_agree(interface, seed, data):
             obj[key] = data.draw(ODD_VALUES)
         else:
             del obj[key]
-    detailed = not any(True for _ in _validator(interface, "request").iter_errors(obj))
+    detailed = not any(True for _ in VALIDATOR.validator(interface, "request").iter_errors(obj))
     assert fast.is_valid(obj) == detailed, json.dumps(obj, ensure_ascii=False)[:500]

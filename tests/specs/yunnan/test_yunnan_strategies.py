@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from harness import specdata
 from harness.schemagen import load
-from schemas.yunnan import identifiers as ids
+from harness import identifiers as ids
 from schemas.yunnan.validate import validate
 from suites.yunnan import strategies as S
 
@@ -28,7 +28,7 @@ FAST = settings(max_examples=40, database=None, deadline=None, suppress_health_c
 @given(S.vins())
 def test_vins_have_a_valid_check_digit(vin):
     assert ids.is_valid_vin(vin), vin
-    assert vin[9] in S.YEAR_CODES
+    assert vin[9] in ids.VIN_YEAR_CODES
 
 
 @FAST
@@ -42,10 +42,21 @@ def test_usccs_have_a_valid_check_character_and_a_yunnan_county(code):
 @given(S.plate_and_colour())
 def test_plates_are_well_formed_for_their_colour(pc):
     plate, colour = pc
-    assert re.fullmatch(S.PLATE_RE, plate), plate
     assert colour in S.PLATE_COLOURS
+    assert ids.is_valid_plate(plate, S.PLATE_COLOUR_KEYS[colour]), (plate, colour)
     assert (len(plate) == 8) == (colour in "46"), f"new-energy plates (colour 4, 6) have 8 characters: {plate} {colour}"
-    assert plate[0] in S.PROVINCES and "I" not in plate[1:] and "O" not in plate[1:]
+
+
+def test_plate_colour_codes_are_the_7_6_table():
+    assert sorted(S.PLATE_COLOUR_KEYS) == sorted(load("yunnan").entries("plateColor"))
+
+
+def test_region_table_has_the_gb_t_2260_structure():
+    """Every §7.2 code is a Yunnan GB/T 2260 code whose parent is the one its digits say."""
+    for code, e in load("yunnan").entries("region").items():
+        assert code[:2] == "53" and ids.region_level(code) == e["level"], (code, e)
+        if "parent" in e:
+            assert ids.region_parent(code) == e["parent"], (code, e)
 
 
 @FAST

@@ -1,0 +1,544 @@
+"""Table-driven validation of plaintext requests and answers: generated JSON Schemas, errata readings and rules.
+
+A spec supplies its tables (`harness.schemagen.Tables`), the folder of JSON Schemas generated from them, and a
+`Rules` registry of its cross-field rule functions; `Validator` does the rest. Per field, the tables say what
+JSON Schema cannot: `alt` / `alias` / `absent` (the alternative reading an errata allows, selected by a profile
+switch of `[errata_switches]`), `precision` (decimals), `checksum` (a check character of `[checksums]`, judged
+by `harness.identifiers.CHECKS`). An interface's `rules` name functions of the spec's registry with their
+parameters; `scope` is request (default), response, or the items of the record array.
+
+The valid path stays cheap: jsonschema-rs decides first, the detailed jsonschema pass (which gives the error
+list) runs only on invalid objects.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from harness.checks import Problem
+
+__all__ = ["KINDS", "DIRECTIONS", "Violation", "RuleContext", "Rule", "Rules", "COMMON_RULES", "Validator",
+           "parse_time", "to_problems"]
+
+KINDS = ("required", "type", "length", "code", "format", "composition", "rule", "unknown_field", "not_object")
+DIRECTIONS = ("request", "response")
+# When one value breaks several keywords, report the one that says most about it.
+PRIORITY = {"type": 0, "required": 1, "length": 2, "code": 3, "format": 4}
+
+
+@dataclass
+class Violation:
+    """One finding of the validator: where, which kind, a data-first message, and its level."""
+
+    path: str
+    field: str
+    kind: str
+    message: str
+    level: str = "fail"  # "fail" | "warn"
+    errata: str | None = None
+    spec_ref: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown violation kind {self.kind!r}")
+
+
+def to_problems(violations: Iterable[Violation]) -> list[Problem]:
+    """The violations as harness.checks.Problem, for a check function to return."""
+    return [Problem(v.message, v.level, v.errata) for v in violations]
+
+
+# ---- the rule framework ---------------------------------------------------------------------------
+
+@dataclass
+class RuleContext:
+    """What a rule sees: one object (a request, or one item of records) and its field definitions."""
+
+    obj: dict[str, Any]
+    at: str  # JSON path of obj: "$" or "$.records[3]"
+    params: dict[str, Any]  # the rule's entry in the interface table (fn, section, errata, parameters)
+    fields: dict[str, dict[str, Any]]
+    tables: Any  # harness.schemagen.Tables
+    bad: set[str] = field(default_factory=set)  # fields that already failed: rules do not pile on
+
+    def ok(self, *names: str) -> bool:
+        """All named fields are present as non-empty strings that passed their own checks."""
+        return all(isinstance(self.obj.get(n), str) and self.obj[n] and n not in self.bad for n in names)
+
+    def violation(self, name: str, kind: str, message: str, level: str = "fail", errata: str | None = None) -> Violation:
+        section = self.params["section"]
+        return Violation(f"{self.at}.{name}", name, kind, f"{message} ({section})", level, errata, section)
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    fn: Callable[[RuleContext], Iterator[Violation]]
+    doc: str = ""
+
+
+class Rules(dict):
+    """A registry of rule functions by the name interface tables use (`rules = [{fn = NAME, ...}]`)."""
+
+    def __init__(self, *bases: "Rules"):
+        super().__init__()
+        for b in bases:
+            self.update(b)
+
+    def rule(self, name: str):
+        """Register a rule function under `name`; the section it cites comes from each table entry."""
+
+        def deco(fn):
+            if name in self:
+                raise ValueError(f"rule {name!r} registered twice")
+            self[name] = Rule(name, fn, (fn.__doc__ or "").strip())
+            return fn
+
+        return deco
+
+    def run(self, ctx: RuleContext) -> list[Violation]:
+        """Run the rule a table entry names, on one object."""
+        try:
+            r = self[ctx.params["fn"]]
+        except KeyError:
+            raise KeyError(f"the tables name unknown rule {ctx.params['fn']!r}; known: {sorted(self)}") from None
+        return list(r.fn(ctx))
+
+
+def parse_time(tables: Any, fdef: dict[str, Any], value: Any) -> datetime | None:
+    """The value read in any format the field admits (its own or its errata alternative), else None."""
+    names = tables.format_names(fdef) + tables.format_names(fdef.get("alt", {}))
+    for n in names:
+        spec = tables.formats[n]
+        if isinstance(value, str) and re.match(spec["regex"], value):
+            try:
+                return datetime.strptime(value, spec["strptime"])
+            except ValueError:
+                return None
+    return None
+
+
+COMMON_RULES = Rules()  # rules any spec's tables may name; a spec's registry starts from these
+
+
+@COMMON_RULES.rule("real_dates")
+def real_dates(ctx: RuleContext):
+    """Every field with a date/time format holds a real calendar date (no 2023-02-30)."""
+    for name, fdef in ctx.fields.items():
+        value = ctx.obj.get(name)
+        if not fdef.get("format") or not isinstance(value, str) or not value or name in ctx.bad:
+            continue
+        names = ctx.tables.format_names(fdef) + ctx.tables.format_names(fdef.get("alt", {}))
+        shaped = [n for n in names if re.match(ctx.tables.formats[n]["regex"], value)]
+        if shaped and parse_time(ctx.tables, fdef, value) is None:
+            yield ctx.violation(name, "format", f"received {value!r} at {ctx.at}.{name}, "
+                                                f"spec requires a real calendar date ({shaped[0]})")
+
+
+@COMMON_RULES.rule("ordered")
+def ordered(ctx: RuleContext):
+    """Parameters first, then: the time in `then` is not earlier than the one in `first`."""
+    first, then = ctx.params["first"], ctx.params["then"]
+    if not ctx.ok(first, then):
+        return
+    a = parse_time(ctx.tables, ctx.fields[first], ctx.obj[first])
+    b = parse_time(ctx.tables, ctx.fields[then], ctx.obj[then])
+    if a and b and b < a:
+        yield ctx.violation(then, "rule", f"received {then} {ctx.obj[then]!r} before {first} {ctx.obj[first]!r} "
+                                          f"at {ctx.at}, spec requires {then} not earlier than {first}")
+
+
+@COMMON_RULES.rule("id_list")
+def id_list(ctx: RuleContext):
+    """Parameters field, max: comma-separated ids, none empty, none twice, at most `max` of them."""
+    name, most = ctx.params["field"], ctx.params.get("max")
+    if not ctx.ok(name):
+        return
+    # Blanks around ids are not an error (a spec's example may put a space after each comma).
+    ids = [i.strip() for i in ctx.obj[name].split(",")]
+    where = f"at {ctx.at}.{name}"
+    if "" in ids:
+        yield ctx.violation(name, "rule", f"received {ctx.obj[name]!r} {where} with an empty id, "
+                                          "spec requires ids separated by single commas")
+    dups = sorted({i for i in ids if i and ids.count(i) > 1})
+    if dups:
+        yield ctx.violation(name, "rule", f"received duplicate ids {dups} {where}, spec requires each id once")
+    if most is not None and len(ids) > most:
+        yield ctx.violation(name, "rule", f"received {len(ids)} ids {where}, spec allows at most {most} per call")
+
+
+# ---- the validator ----------------------------------------------------------------------------------
+
+def _path(parts) -> str:
+    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
+
+
+def _describe(value: Any, chars: bool = False) -> str:
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)):
+        return f"{value!r} (a number)"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return f"a list of {len(value)} items"
+    shown = repr(value) if len(value) <= 40 else repr(value[:32]) + "…"
+    n = len(value)
+    return f"{shown} ({n} char{'s' if n != 1 else ''})" if chars or n > 40 else shown
+
+
+def _kind(err, fdef: dict) -> str:
+    v, value = err.validator, err.instance
+    if v == "type":
+        return "not_object" if err.schema.get("type") == "object" else "type"
+    if v in ("minLength", "maxLength", "maxItems"):
+        return "required" if value == "" and fdef.get("required") else "length"
+    if v == "enum":
+        return "code"
+    if v == "pattern" and isinstance(value, str):
+        # A fixed or bounded length the value misses says more than "does not match".
+        lo = fdef.get("length", fdef.get("min_length", 0))
+        hi = fdef.get("length", fdef.get("max_length", 10**9))
+        if value and not lo <= len(value) <= hi:
+            return "length"
+    return "format"
+
+
+def _coerce(value: Any, to: str) -> Any:
+    """The value in the table's type, when it came in the example's type (an `alt = {type}` reading); else None."""
+    if to == "number" and isinstance(value, str) and re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", value):
+        return float(value) if "." in value else int(value)
+    if to == "string" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(int(value)) if float(value).is_integer() else repr(value)
+    return None
+
+
+class Validator:
+    """Validates one spec's plaintext objects against its tables, generated schemas and rules.
+
+    `tables` is a `Tables` or a function returning one (called on first use, so that binding a spec stays
+    cheap at import); `generated` the folder of `<interface>.<direction>.schema.json`; `rules` the spec's
+    registry; `checksums` maps a field's `checksum` key to a predicate (default: harness.identifiers.CHECKS).
+    """
+
+    def __init__(self, tables: Any, generated: Path, rules: Rules | None = None,
+                 checksums: dict[str, Callable[[str], bool]] | None = None):
+        self._tables_src = tables
+        self._tables = None if callable(tables) else tables
+        self.generated = Path(generated)
+        self.rules = rules if rules is not None else COMMON_RULES
+        self._checksums = checksums
+        self._validators: dict[tuple, Any] = {}
+        self._fast: dict[tuple, Any] = {}
+        self._field_validators: dict[tuple, Any] = {}
+        self._defs: dict[tuple, dict] = {}
+        self._arrays: dict[tuple, tuple] = {}
+        self._default_profile: dict | None = None
+
+    @property
+    def tables(self):
+        if self._tables is None:
+            self._tables = self._tables_src()
+        return self._tables
+
+    @property
+    def checksums(self) -> dict[str, Callable[[str], bool]]:
+        if self._checksums is None:
+            from harness.identifiers import CHECKS  # imported on first use
+            self._checksums = CHECKS
+        return self._checksums
+
+    # -- schema validators, built once each ----------------------------------------------------------
+    def _schema(self, interface: str, direction: str) -> dict:
+        return json.loads((self.generated / f"{interface}.{direction}.schema.json").read_text(encoding="utf-8"))
+
+    def validator(self, interface: str, direction: str):
+        """The detailed (pure-Python jsonschema) validator of one generated schema: it lists every error."""
+        key = (interface, direction)
+        if key not in self._validators:
+            from jsonschema import Draft202012Validator  # imported on first use: binding a spec stays cheap
+
+            self._validators[key] = Draft202012Validator(self._schema(interface, direction))
+        return self._validators[key]
+
+    def fast_validator(self, interface: str, direction: str):
+        """jsonschema-rs over the same schema (~50x faster), used only to skip the detailed pass on valid data.
+
+        A valid object needs no error list, so the Python validator runs only when this one says the object
+        is invalid. `format` is not asserted, exactly as Draft202012Validator does without a FormatChecker.
+        None when jsonschema-rs is not installed: the detailed validator alone is correct, only slower."""
+        key = (interface, direction)
+        if key not in self._fast:
+            try:
+                import jsonschema_rs
+            except ImportError:
+                self._fast[key] = None
+            else:
+                self._fast[key] = jsonschema_rs.validator_for(self._schema(interface, direction), validate_formats=False)
+        return self._fast[key]
+
+    def field_validator(self, interface: str, scope: str, name: str, alt: bool):
+        """A validator for one field alone, as the table says it (alt=False) or as its errata allows (alt=True)."""
+        key = (interface, scope, name, alt)
+        if key not in self._field_validators:
+            from jsonschema import Draft202012Validator
+
+            from harness.schemagen import field_schema
+
+            fdef = self.field_defs(interface, scope)[name]
+            if alt:
+                fdef = {**fdef, **fdef["alt"]}
+                fdef = {k: v for k, v in fdef.items() if v != ""}  # alt code = "" drops the code table
+            self._field_validators[key] = Draft202012Validator(field_schema(self.tables, fdef))
+        return self._field_validators[key]
+
+    def field_defs(self, interface: str, scope: str) -> dict[str, dict]:
+        """Field definitions by name; scope "records" gives the items of the record array."""
+        key = (interface, scope)
+        if key not in self._defs:
+            t = self.tables
+            fields = t.record_fields(interface) if scope == "records" else t.fields(interface, scope)
+            self._defs[key] = {f["name"]: f for f in fields}
+        return self._defs[key]
+
+    def array_fields(self, interface: str, direction: str) -> tuple[str, ...]:
+        """Names of the fields whose items are records (type = "array" in the table)."""
+        key = (interface, direction)
+        if key not in self._arrays:
+            self._arrays[key] = tuple(n for n, f in self.field_defs(interface, direction).items()
+                                      if f["type"] == "array")
+        return self._arrays[key]
+
+    def default_profile(self) -> dict[str, Any]:
+        """The errata switches at their default readings, plus strict = False."""
+        if self._default_profile is None:
+            switches = self.tables.meta.get("errata_switches", {})
+            self._default_profile = {e["switch"]: e["default"] for e in switches.values()} | {"strict": False}
+        return dict(self._default_profile)
+
+    # -- the whole validation ---------------------------------------------------------------------
+    def validate(self, interface: str, direction: str, obj: Any, *, profile: dict | None = None) -> list[Violation]:
+        """All violations of one plaintext request or decrypted answer `data`, fail- and warn-level."""
+        t = self.tables
+        if interface not in t.interfaces:
+            raise KeyError(f"unknown {t.spec} interface {interface!r}; known: {list(t.interfaces)}")
+        if direction not in DIRECTIONS:
+            raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+        defs, rec_defs = self.field_defs(interface, direction), self.field_defs(interface, "records")
+        r = _Run(self, interface, direction, obj, profile)
+        if not defs:  # an answer whose data the spec shows as null
+            if obj is not None:
+                r.add((), None, "type", _describe(obj), "null (the answer carries no data)")
+            return r.out
+        if not isinstance(obj, dict):
+            r.add((), None, "not_object", _describe(obj), "a JSON object")
+            return r.out
+        r.obj = r.prepare(obj, defs, ())
+        arrays = [a for a in self.array_fields(interface, direction) if isinstance(r.obj.get(a), list)]
+        for a in arrays:
+            r.obj[a] = [r.prepare(x, rec_defs, (a, i)) if isinstance(x, dict) else x for i, x in enumerate(r.obj[a])]
+        fast = self.fast_validator(interface, direction)
+        if fast is None or not fast.is_valid(r.obj):
+            r.schema_errors(list(self.validator(interface, direction).iter_errors(r.obj)), defs, rec_defs)
+        r.field_checks(r.obj, defs, (), direction)
+        for a in arrays:
+            for i, item in enumerate(r.obj[a]):
+                if isinstance(item, dict):
+                    r.field_checks(item, rec_defs, (a, i), "records")
+        if r.profile.get("strict"):  # a strict profile takes no alternative reading
+            for v in r.out:
+                if v.level == "warn" and v.errata:
+                    v.level = "fail"
+        return r.out
+
+
+class _Run:
+    """One validation: the profile, the violations so far, and which fields already failed."""
+
+    def __init__(self, v: Validator, interface: str, direction: str, obj: Any, profile: dict | None):
+        self.v, self.t = v, v.tables
+        self.interface, self.direction, self.obj = interface, direction, obj
+        self.profile = v.default_profile() | (profile or {})
+        self.out: list[Violation] = []
+        self.bad: dict[tuple, set[str]] = {}  # object path -> names of its fields that failed
+        self.renamed: dict[tuple, str] = {}  # path under the table name -> the name the sender used
+
+    def switch(self, errata: str) -> dict:
+        return self.t.meta["errata_switches"][errata]
+
+    def add(self, parts: tuple, fdef: dict | None, kind: str, received: str, requires: str,
+            level: str = "fail", errata: str | None = None, ref: str | None = None, tail: str = "") -> None:
+        """Record "received X at PATH, spec requires Y[tail] (ref)"; a failed field is not checked again."""
+        if parts in self.renamed:
+            parts = parts[:-1] + (self.renamed[parts],)
+        name = str(parts[-1]) if parts else ""
+        ref = ref or (fdef["section"] if fdef else self.t.interfaces[self.interface]["section"])
+        message = f"received {received} at {_path(parts)}, spec requires {requires}{tail} ({ref})"
+        self.out.append(Violation(_path(parts), name, kind, message, level, errata, ref))
+        if level == "fail" and parts:
+            self.bad.setdefault(parts[:-1], set()).add(name)
+
+    def value(self, parts: tuple) -> Any:
+        v = self.obj
+        for p in parts:
+            v = v[p]
+        return v
+
+    def requires(self, fdef: dict, kind: str) -> str:
+        """What the spec asks of a field, in words, for the given kind of violation."""
+        t = self.t
+        if kind == "required":
+            return f"{fdef.get('zh', '')} ({fdef['name']}), a required field"
+        if kind == "type":
+            what = {"string": "a string", "number": "an integer" if fdef.get("integer") else "a number",
+                    "file": "an image data URL string", "array": "a list"}[fdef["type"]]
+            return f"{what} ({fdef.get('zh_type', fdef['type'])})"
+        if kind == "code":
+            table = t.codes[fdef["code"]]
+            values = t.code_values(fdef)
+            names = t.entries(fdef["code"])
+            listed = ", ".join(f"{c} {names[c]['name']}" for c in values[:8])
+            if len(values) > 8:
+                listed += f", … ({len(values)} codes)"
+            level = f" at {fdef['code_level']} level" if fdef.get("code_level") else ""
+            return f"a code of {table['title']}{level} ({table['section'].removeprefix(t.spec + ' ')}): {listed}"
+        shape = [t.patterns[fdef["pattern"]]["text"]] if fdef.get("pattern") else []
+        shape += [t.formats[n]["text"] for n in t.format_names(fdef)]  # a list of formats: any one of them
+        if fdef["type"] == "file":
+            shape.append(t.meta["file"]["text"])
+        words = [" or ".join(shape)] if shape else []
+        if kind == "length" and not shape:
+            if "length" in fdef:
+                words.append(f"exactly {fdef['length']} characters")
+            elif fdef["type"] == "array":
+                words.append(f"at most {fdef['max_items']} items")
+            else:
+                words.append(f"{fdef.get('min_length', 1)} to {fdef.get('max_length', '…')} characters")
+        if "minimum" in fdef and "maximum" in fdef:
+            words.append(f"a value from {fdef['minimum']} to {fdef['maximum']}")
+        elif "minimum" in fdef:
+            words.append(f"a value of at least {fdef['minimum']}")
+        if "precision" in fdef:
+            words.append(f"at most {fdef['precision']} decimals")
+        return ", ".join(words) if words else "a valid value"
+
+    def accepted(self, errata: str) -> bool:
+        """True if the profile selects the errata's alternative reading, so it is not even a warning."""
+        sw = self.t.meta.get("errata_switches", {}).get(errata)
+        return bool(sw and "accept" in sw and self.profile.get(sw["switch"]) == sw["accept"])
+
+    def alternative(self, parts: tuple, fdef: dict, scope: str, kind: str) -> bool:
+        """True if a failing value is the field's documented alternative reading (then warned or accepted)."""
+        alt, value = fdef.get("alt"), self.value(parts)
+        if not alt:
+            return False
+        if "type" in alt:
+            coerced = _coerce(value, "number" if fdef["type"] == "number" else "string")
+            if coerced is None or not self.v.field_validator(self.interface, scope, fdef["name"], False).is_valid(coerced):
+                return False
+        elif not self.v.field_validator(self.interface, scope, fdef["name"], True).is_valid(value):
+            return False
+        if not self.accepted(fdef["errata"]):
+            said = ", ".join(f"{k} {v}" for k, v in alt.items() if v)
+            self.add(parts, fdef, kind, _describe(value), self.requires(fdef, kind), "warn", fdef["errata"],
+                     tail=f"; accepted as the alternative reading ({said}) of {fdef['errata']}")
+        return True
+
+    def prepare(self, obj: dict, defs: dict[str, dict], at: tuple) -> dict:
+        """A copy of obj with an aliased field under its table name; the spelling the profile did not select warns."""
+        obj = dict(obj)
+        for fdef in defs.values():
+            alias = fdef.get("alias")
+            if not alias:
+                continue
+            chosen = self.profile.get(self.switch(fdef["errata"])["switch"], fdef["name"])
+            other = alias if chosen == fdef["name"] else fdef["name"]
+            if other in obj:
+                self.add(at + (other,), fdef, "unknown_field", f"field {other!r}", f"the field name {chosen!r}", "warn",
+                         fdef["errata"], tail=f"; accepted as the other spelling of {fdef['errata']}")
+            if alias in obj and fdef["name"] not in obj:
+                obj[fdef["name"]] = obj.pop(alias)
+                self.renamed[at + (fdef["name"],)] = alias
+            else:
+                obj.pop(alias, None)
+        return obj
+
+    def required(self, parts: tuple, fdef: dict) -> None:
+        if fdef.get("alias"):
+            chosen = self.profile.get(self.switch(fdef["errata"])["switch"], fdef["name"])
+            self.renamed[parts] = chosen  # report a missing field under the selected spelling
+            fdef = {**fdef, "name": chosen}
+        if not fdef.get("absent"):
+            self.add(parts, fdef, "required", "nothing", self.requires(fdef, "required"))
+        elif not self.accepted(fdef["errata"]):
+            self.add(parts, fdef, "required", "nothing", self.requires(fdef, "required"), "warn", fdef["errata"],
+                     tail=f"; accepted as the alternative reading of {fdef['errata']}")
+
+    def schema_errors(self, errors: list, defs: dict, rec_defs: dict) -> None:
+        """Map the jsonschema errors to one violation per value, unless an errata reading accepts it."""
+        by_path: dict[tuple, list] = {}
+        missing: set[tuple] = set()
+        for err in errors:
+            parts = tuple(err.absolute_path)
+            if err.validator == "required":  # one error per missing name, each carrying the whole list
+                for name in err.validator_value:
+                    if name not in err.instance and parts + (name,) not in missing:
+                        missing.add(parts + (name,))
+                        self.required(parts + (name,), (rec_defs if parts else defs)[name])
+            else:
+                by_path.setdefault(parts, []).append(err)
+        spec = self.t.spec
+        for parts, errs in by_path.items():
+            scope, fdefs = ("records", rec_defs) if len(parts) > 1 else (self.direction, defs)
+            fdef = fdefs.get(parts[-1]) if parts and isinstance(parts[-1], str) else None
+            value = self.value(parts)
+            if fdef is None:  # an item of records that is not an object
+                self.add(parts, None, "not_object", _describe(value), "a JSON object")
+                continue
+            kind = min((_kind(e, fdef) for e in errs), key=lambda k: PRIORITY.get(k, 9))
+            if self.alternative(parts, fdef, scope, kind):
+                continue
+            ref = fdef["section"]
+            if kind == "code":  # cite the code table's clause too, once
+                both = (ref, self.t.codes[fdef["code"]]["section"])
+                clauses = [c for s in both for c in s.removeprefix(spec + " ").split(", ")]
+                ref = f"{spec} " + ", ".join(dict.fromkeys(clauses))
+            # An errata that only documents the field goes with the failure; one that defines an
+            # alternative reading does not, since the value matched neither reading.
+            loosens = any(k in fdef for k in ("alt", "alias", "absent"))
+            self.add(parts, fdef, kind, _describe(value, kind in ("length", "format")), self.requires(fdef, kind),
+                     errata=None if loosens else fdef.get("errata"), ref=ref)
+
+    def field_checks(self, obj: dict, defs: dict[str, dict], at: tuple, scope: str) -> None:
+        """Checks JSON Schema cannot state: decimals, check characters, unknown fields; then the rules."""
+        for name, fdef in defs.items():
+            value, parts = obj.get(name), at + (name,)
+            if name in self.bad.get(at, set()) or value is None:
+                continue
+            if "precision" in fdef and isinstance(value, (int, float)) and not isinstance(value, bool):
+                decimals = max(0, -Decimal(repr(value)).as_tuple().exponent)
+                if decimals > fdef["precision"]:
+                    self.add(parts, fdef, "format", f"{value!r} ({decimals} decimals)", self.requires(fdef, "format"))
+            if fdef.get("checksum") and isinstance(value, str) and not self.v.checksums[fdef["checksum"]](value):
+                cs = self.t.meta["checksums"][fdef["checksum"]]
+                self.add(parts, fdef, "format", f"{value!r} with a wrong check character", cs["text"],
+                         cs.get("level", "warn"), cs.get("errata"))
+        known = set(defs) | {f["alias"] for f in defs.values() if f.get("alias")}
+        for key in obj:
+            if key not in known:
+                self.add(at + (key,), None, "unknown_field", f"field {key!r}",
+                         "only the fields of its table", "warn", tail="; the field is ignored")
+        for params in self.t.interfaces[self.interface].get("rules", []):
+            if params.get("scope", "request") != scope:  # request (default) | response | records
+                continue
+            for v in self.v.rules.run(RuleContext(obj, _path(at), params, defs, self.t, set(self.bad.get(at, set())))):
+                self.out.append(v)
+                if v.level == "fail":
+                    self.bad.setdefault(at, set()).add(v.field)
