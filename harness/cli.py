@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -19,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("specs", help="specs, interfaces and roles known")
 
-    a = sub.add_parser("actions", help="the client-role actions of a spec and their params schema")
+    a = sub.add_parser("actions", help="what the software must do for each client-role action of a spec")
     a.add_argument("spec")
     a.add_argument("--schema", action="store_true", help="print each action's params JSON Schema too")
 
@@ -110,12 +109,9 @@ def _spec(name: str):
 
 
 def cmd_actions(args) -> int:
-    spec = _spec(args.spec)
-    for action, section in spec.interfaces.items():
-        print(f"{action:<22} {section}")
-        if args.schema and spec.action_schema:
-            print(json.dumps(spec.action_schema(action), ensure_ascii=False, indent=2))
-    return 0
+    from harness import actions
+
+    return actions.show(_spec(args.spec), schema=args.schema)
 
 
 def cmd_profiles(args) -> int:
