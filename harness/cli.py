@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -17,7 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("specs", help="spec documents, their platforms (levels), roles and interfaces")
 
-    a = sub.add_parser("actions", help="the client-role actions of a spec and their params schema")
+    a = sub.add_parser("actions", help="what the software must do for each client-role action of a spec")
     _spec_args(a)
     a.add_argument("--schema", action="store_true", help="print each action's params JSON Schema too")
 
@@ -146,12 +145,9 @@ def _folder(name: str) -> str:
 
 
 def cmd_actions(args) -> int:
-    spec = _spec(args.spec, args.level)
-    for action, section in spec.interfaces.items():
-        print(f"{action:<22} {section}")
-        if args.schema and spec.action_schema:
-            print(json.dumps(spec.action_schema(action), ensure_ascii=False, indent=2))
-    return 0
+    from harness import actions
+
+    return actions.show(_spec(args.spec, args.level), schema=args.schema)
 
 
 def cmd_profiles(args) -> int:

@@ -195,8 +195,9 @@ def register_once(all_exchanges: list[Exchange]) -> list[Problem]:
         return [fail(f"no successful init-auth among {len(calls)} call(s)")]
     after = [e for e in calls if e.seq > ok[0].seq]
     if after:
-        return [fail(f"init-auth called {len(after)} more time(s) after it succeeded (#{ok[0].seq}); "
-                     f"spec allows one successful call only")]
+        return [fail(f"init-auth called {len(after)} more time(s) after it succeeded (#{ok[0].seq}); §6.1 allows one "
+                     f"successful call only, so a registration already kept in state_dir means no new call (the "
+                     f"harness triggers init-auth again as an installer that restarts would; see `vconform actions yunnan`)")]
     return []
 
 
@@ -301,6 +302,88 @@ def ledger_link(access: list[dict], ledger_ids: set[str]) -> list[Problem]:
     return [fail(f"vehicleAccess {a.get('recordId')} names vehicleId {a.get('vehicleId')!r}, not in the uploaded ledger")
             for a in access if a.get("vehicleId") not in ledger_ids]
 
+
+
+# ---- the software's own confirm policy after a pull (§6.8, §6.10), judged on the wire ------------------
+
+def confirm_ids(e: Exchange, ids_field: str) -> list[str]:
+    """The ids one confirm request carried (comma-separated, §6.8/§6.10); [] when it carried none readable."""
+    plain = e.request_plaintext if isinstance(e.request_plaintext, dict) else {}
+    return [i.strip() for i in str(plain.get(ids_field, "")).split(",") if i.strip()]
+
+
+def served_ids(e: Exchange, id_field: str) -> list[str]:
+    """The record ids one accepted pull answer served."""
+    if e.outcome != "ok" or not isinstance(e.response_plaintext, dict):
+        return []
+    return [str(r.get(id_field)) for r in e.response_plaintext.get("records") or [] if isinstance(r, dict)]
+
+
+@check("yunnan.confirm.all_received", "yunnan §6.8; §6.10", "major", "收到的记录均由软件自行确认",
+       "Every received id confirmed by the software itself")
+def confirm_all_received(exchanges: list[Exchange], pull: str, id_field: str, confirm: str, ids_field: str) -> list[Problem]:
+    """Within the pull action, every id served is confirmed in a call the platform accepted."""
+    served = list(dict.fromkeys(i for e in exchanges if e.interface == pull for i in served_ids(e, id_field)))
+    calls = [e for e in exchanges if e.interface == confirm]
+    done = {i for e in calls if e.outcome == "ok" for i in confirm_ids(e, ids_field)}
+    missing = [i for i in served if i not in done]
+    if not missing:
+        return []
+    if not calls:
+        return [fail(f"received {len(served)} records through {pull} but never called {confirm}; the software "
+                     f"must notify the platform of what it received before the action ends")]
+    return [fail(f"{len(missing)} of {len(served)} received ids never confirmed in an accepted {confirm} call "
+                 f"(first: {missing[:3]})")]
+
+
+@check("yunnan.confirm.once", "yunnan §6.8; §6.10", "minor", "每个编号只确认一次", "Each received id confirmed exactly once")
+def confirm_once(exchanges: list[Exchange], confirm: str, ids_field: str) -> list[Problem]:
+    """No id in two accepted confirm calls, nor twice in one (a refused call may be retried)."""
+    seen: dict[str, list[int]] = {}
+    for e in exchanges:
+        if e.interface == confirm and e.outcome == "ok":
+            for i in confirm_ids(e, ids_field):
+                seen.setdefault(i, []).append(e.seq)
+    dup = {i: seqs for i, seqs in seen.items() if len(seqs) > 1}
+    if not dup:
+        return []
+    first = next(iter(dup))
+    return [fail(f"{len(dup)} ids confirmed more than once in accepted {confirm} calls (first: {first} in "
+                 f"{', '.join(f'#{s}' for s in dup[first])})")]
+
+
+@check("yunnan.confirm.batch_size", "yunnan §6.10", "major", "每次确认不超过 100 个编号", "At most 100 ids per confirm call")
+def confirm_batch_size(exchanges: list[Exchange], confirm: str, ids_field: str, limit: int, stated: bool,
+                       strict: bool = False) -> list[Problem]:
+    """§6.10 caps alarmConfirm at 100 ids; §6.8 states no cap for strategyConfirm (E-YN-20): there it warns."""
+    out = []
+    for e in exchanges:
+        n = len(confirm_ids(e, ids_field)) if e.interface == confirm else 0
+        if n > limit:
+            msg = f"#{e.seq} {confirm} carried {n} ids in one call; at most {limit}"
+            if stated or strict:
+                out.append(fail(msg + ("" if stated else " (strict profile)")))
+            else:
+                out.append(warn(msg + " (§6.8 states no limit; §6.10 says 100)", "E-YN-20"))
+    return out
+
+
+@check("yunnan.confirm.after_receipt", "yunnan §6.8; §6.10", "major", "只确认已收到的记录",
+       "Only ids already received are confirmed")
+def confirm_after_receipt(all_exchanges: list[Exchange], action_seqs: set[int], pull: str, id_field: str,
+                          confirm: str, ids_field: str) -> list[Problem]:
+    """Each id in a confirm call of the action was served to this client by an earlier pull answer."""
+    served: set[str] = set()
+    early: list[str] = []
+    for e in sorted(all_exchanges, key=lambda x: x.seq):
+        if e.interface == confirm and e.seq in action_seqs:
+            early += [f"{i} (#{e.seq})" for i in confirm_ids(e, ids_field) if i not in served]
+        elif e.interface == pull:
+            served.update(served_ids(e, id_field))
+    if early:
+        return [fail(f"{len(early)} ids confirmed that no earlier {pull} answer had served as {id_field} "
+                     f"(first: {early[:3]})")]
+    return []
 
 def _header(e: Exchange, name: str) -> str:
     for k, v in e.headers.items():

@@ -18,6 +18,10 @@ from harness import crypto
 PULL_TIME_FIELD = {"exceedVehicle": ("vehicleTimestamp", "sendTime"),
                    "basStrategy": ("strategyTimestamp", "startdate"),
                    "alarmVehicle": ("alarmTimestamp", "alarmTime")}
+# After a pull the software tells the platform what it received (yunnan §6.8, §6.10): pull -> (confirm interface,
+# its ids parameter, the record field that carries the id). §6.6 exceedVehicle has no such notification.
+CONFIRM_AFTER_PULL = {"basStrategy": ("strategyConfirm", "strategyId", "strategyId"),
+                      "alarmVehicle": ("alarmConfirm", "alarmId", "alarmId")}
 MAX_PAGES = 1000
 
 
@@ -33,6 +37,8 @@ class YunnanClient:
     signature_encoding = "raw"         # E-YN-05 default
     paging = "repeat"                  # E-YN-11: repeat the query while isNew is 1 ("advance" is the other reading)
     renew_on_token_error = True
+    confirm_batch = 100                # §6.10: at most 100 ids a call; §6.8 states no limit (E-YN-20), same cap kept
+    confirms = CONFIRM_AFTER_PULL
     timeout = 30.0
 
     def __init__(self, base_url: str, state_dir: str | os.PathLike, enterprise_id: str = ""):
@@ -150,6 +156,12 @@ class YunnanClient:
         msg = str(ans.get("message", ""))
         return ans.get("code") == 401 or (ans.get("code") == 500 and ("令牌" in msg or "token" in msg.lower()))
 
+    def pull(self, interface: str, query: dict) -> list[dict]:
+        """The pull action: fetch every new record, then confirm what was received (yunnan §6.7–§6.10)."""
+        records = self.pull_all(interface, query)
+        self.confirm_received(interface, records)
+        return records
+
     def pull_all(self, interface: str, query: dict) -> list[dict]:
         """Pull every page while isNew is 1 (yunnan §6.6/§6.7/§6.9), under this client's paging reading."""
         ts_field, rec_field = PULL_TIME_FIELD[interface]
@@ -163,3 +175,15 @@ class YunnanClient:
             if self.paging == "advance":
                 query[ts_field] = page[-1][rec_field]
         raise ClientError(f"{interface}: still isNew=1 after {MAX_PAGES} pages")
+
+    def confirm_received(self, interface: str, records: list[dict]) -> None:
+        """Notify the platform of every received id once, in calls of at most `confirm_batch` ids (§6.8, §6.10)."""
+        if interface not in self.confirms:
+            return
+        confirm, param, rec_field = self.confirms[interface]
+        ids = list(dict.fromkeys(str(r[rec_field]) for r in records if isinstance(r, dict) and r.get(rec_field)))
+        for start in range(0, len(ids), self.confirm_batch):
+            body = {param: ",".join(ids[start:start + self.confirm_batch])}
+            if confirm == "strategyConfirm":  # §6.8 names the enterprise too
+                body["enterpriseId"] = self.state["enterpriseId"]
+            self.call(confirm, body)

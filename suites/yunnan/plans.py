@@ -35,7 +35,8 @@ def upload_params(yn, interface: str) -> dict:
 
 
 def pull_and_judge(yn, interface: str, n: int, *, offset: int, stage: str):
-    """Seed n records, trigger the SUT's pull, check it received each served record exactly once; returns (results, served)."""
+    """Seed n records, trigger the SUT's pull, check it received each served record exactly once; returns (results,
+    the exchanges the action caused)."""
     feed, maker, id_field, ts_field, owner_field = PULLS[interface]
     records = [getattr(yn.data, maker)(offset + i) for i in range(n)]
     yn.mock.state.seed(feed, records, yn.enterprise_id if owner_field else None)
@@ -52,7 +53,39 @@ def pull_and_judge(yn, interface: str, n: int, *, offset: int, stage: str):
     results.append(yn.record("yunnan.pull.complete", C.pull_complete(res.output, problem, expected, served, id_field),
                              interface=interface, stage=stage, evidence=ev))
     results.append(yn.record("yunnan.pull.paging", C.pull_paging(exs, interface), interface=interface, stage=stage, evidence=ev))
-    return results, served
+    return results, exs
+
+
+def confirm_of(yn, pull: str) -> str | None:
+    """The notification interface that confirms what `pull` served (same feed in the endpoint map), if any."""
+    interfaces = yn.mock.ep["interfaces"]
+    feed = interfaces[pull]["feed"]
+    return next((name for name, spec in interfaces.items() if spec["kind"] == "confirm" and spec["feed"] == feed), None)
+
+
+def judge_own_confirms(yn, pull: str, exs: list, *, stage: str) -> list:
+    """The software's own confirm policy during one pull action, judged on the wire (yunnan §6.8, §6.10)."""
+    confirm = confirm_of(yn, pull)
+    if confirm is None:
+        return []
+    ep = yn.mock.ep
+    id_field, ids_field = ep["interfaces"][pull]["record_id"], ep["interfaces"][confirm]["ids_field"]
+    stated = ep["interfaces"][confirm].get("max_ids")
+    calls = [e for e in exs if e.interface == confirm]
+    ev = [e.evidence() for e in calls[:4]] or [e.evidence() for e in exs if e.interface == pull][:1]
+    seqs = {e.seq for e in exs}
+    found = {
+        "yunnan.confirm.all_received": C.confirm_all_received(exs, pull, id_field, confirm, ids_field),
+        "yunnan.confirm.once": C.confirm_once(exs, confirm, ids_field),
+        "yunnan.confirm.batch_size": C.confirm_batch_size(exs, confirm, ids_field, int(stated or ep["max_confirm_ids"]),
+                                                          bool(stated), bool(yn.vrun.profile.get("strict"))),
+        "yunnan.confirm.after_receipt": C.confirm_after_receipt(yn.journal.entries, seqs, pull, id_field, confirm, ids_field),
+    }
+    out = [yn.record(cid, probs, interface=confirm, stage=stage, evidence=ev) for cid, probs in found.items()]
+    sent = [e for e in calls if isinstance(e.request_plaintext, dict)]
+    if sent:  # the software's own notification against the §6.8/§6.10 field table
+        out += yn.judge_payload(confirm, sent[-1].request_plaintext, stage, [sent[-1].evidence()], None)
+    return out
 
 
 def earliest_date(yn, feed: str, records: list[dict]) -> str:

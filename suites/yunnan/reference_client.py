@@ -12,7 +12,10 @@ PULLS = ("exceedVehicle", "basStrategy", "alarmVehicle")
 
 
 def perform(client: YunnanClient, action: str, ctx: dict) -> object:
-    """Carry out one action; returns what to print (pull records) or None."""
+    """Carry out one action; returns what to print (pull records) or None.
+
+    init-auth keeps a registration found in state_dir (no second call, §6.1); a pull also confirms what it
+    received (§6.8, §6.10); the explicit confirm actions send exactly the ids given."""
     params = ctx.get("params") or {}
     creds = ctx.get("credentials") or {}
     if action == "init-auth":
@@ -23,7 +26,7 @@ def perform(client: YunnanClient, action: str, ctx: dict) -> object:
     elif action in UPLOADS:
         client.call(action, params)
     elif action in PULLS:
-        return client.pull_all(action, params)
+        return client.pull(action, params)
     else:
         raise ClientError(f"unknown action {action!r}")
     return None

@@ -45,7 +45,7 @@ def test_upload(yn, vrun, interface):
 def test_pull(yn, vrun, interface):
     if not yn.ensure_registered(STAGE):
         pytest.fail("registration failed; see init-auth")
-    results, _served = pull_and_judge(yn, interface, PULL_RECORDS, offset=0, stage=STAGE)
+    results, _exs = pull_and_judge(yn, interface, PULL_RECORDS, offset=0, stage=STAGE)
     require(vrun, results)
 
 

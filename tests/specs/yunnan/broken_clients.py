@@ -79,6 +79,33 @@ class ConfirmsSkipped(YunnanClient):
         return super().call(interface, plaintext, path)
 
 
+class NeverConfirms(YunnanClient):
+    """Pulls every page and prints the records, but never tells the platform it received them (§6.8, §6.10)."""
+
+    def confirm_received(self, interface, records):
+        return None
+
+
+class ConfirmsAllAtOnce(YunnanClient):
+    """Confirms everything one pull received in a single call (250 ids) where §6.10 allows at most 100."""
+
+    confirm_batch = 1000
+
+
+class ConfirmsTwice(YunnanClient):
+    """Sends every confirmation twice (a retry loop that ignores the platform's success answer)."""
+
+    def confirm_received(self, interface, records):
+        super().confirm_received(interface, records)
+        super().confirm_received(interface, records)
+
+
+class ConfirmsRecordIds(YunnanClient):
+    """Confirms alarms by the enterprise's access recordId instead of the alarmId it received (§6.9, §6.10)."""
+
+    confirms = {**YunnanClient.confirms, "alarmVehicle": ("alarmConfirm", "alarmId", "recordId")}
+
+
 class SwallowsErrors(YunnanClient):
     """Reports success whatever the platform answered (a 503, a dropped connection)."""
 
@@ -261,6 +288,10 @@ VARIANTS = {
     "init-twice": InitTwice,
     "isnew-ignored": IsNewIgnored,
     "confirms-skipped": ConfirmsSkipped,
+    "never-confirms": NeverConfirms,
+    "confirms-all-at-once": ConfirmsAllAtOnce,
+    "confirms-twice": ConfirmsTwice,
+    "confirms-record-ids": ConfirmsRecordIds,
     "no-client-id": NoClientId,
     "swallows-errors": SwallowsErrors,
     "field-over-length": FieldOverLength,

@@ -1,0 +1,87 @@
+"""What each client-role action asks of the software under test: a spec's `actions.toml`, checked and rendered.
+
+The file holds, per interface, a one-line summary (Chinese and English), what the software is expected to do,
+what the adapter prints, and the check ids that judge it; `[all]` holds what applies to every action.
+`vconform actions SPEC` prints it (`--schema` adds each action's params JSON Schema).
+"""
+from __future__ import annotations
+
+import json
+import textwrap
+from typing import Any, Iterable
+
+from harness import specdata
+
+FILE = "actions"
+ENTRY_KEYS = {"summary_zh": str, "summary_en": str, "expects": str, "output": str, "judged_by": list}
+WIDTH = 100
+
+
+def load(spec: str) -> dict[str, Any]:
+    """The spec's action documentation: {"all": {...}, "actions": {name: entry}}."""
+    return specdata.load(spec, FILE)
+
+
+def problems(spec: str, interfaces: Iterable[str], known_checks: set[str] | None = None) -> list[str]:
+    """What is wrong with a spec's action documentation: entries missing or unknown, keys missing or mistyped,
+    check ids not registered (when `known_checks` is given). Each problem names the file and key."""
+    where = f"schemas/{spec}/{FILE}.toml"
+    doc = load(spec)
+    entries = doc.get("actions", {})
+    names = list(interfaces)
+    out = [f"{where}: no [actions.{n}] for interface {n}" for n in names if n not in entries]
+    out += [f"{where}: [actions.{n}] names no interface of the spec" for n in entries if n not in names]
+    common = doc.get("all", {})
+    for key, typ in (("expects", str), ("judged_by", list)):
+        if not isinstance(common.get(key), typ):
+            out.append(f"{where}: [all].{key} missing or not a {typ.__name__}")
+    for name, entry in entries.items():
+        for key, typ in ENTRY_KEYS.items():
+            if not isinstance(entry.get(key), typ) or (typ is str and not entry[key].strip()):
+                out.append(f"{where}: [actions.{name}].{key} missing, empty or not a {typ.__name__}")
+        for key in entry.keys() - ENTRY_KEYS.keys():
+            out.append(f"{where}: [actions.{name}].{key} is not a known key ({', '.join(ENTRY_KEYS)})")
+    if known_checks is not None:
+        for label, ids in [("[all]", common.get("judged_by", []))] + [
+                (f"[actions.{n}]", e.get("judged_by", [])) for n, e in entries.items()]:
+            out += [f"{where}: {label}.judged_by names {cid}, not a registered check" for cid in ids
+                    if cid not in known_checks]
+    return out
+
+
+def render(spec, schema: bool = False) -> str:
+    """The documentation of every interface of `spec` (a registry SpecInfo), in the spec's interface order."""
+    doc = load(spec.folder)
+    entries = doc.get("actions", {})
+    common = doc.get("all", {})
+    lines = [f"{spec.name}: what your software is expected to do for each action", ""]
+    lines += _wrap(common.get("expects", ""), "  ")
+    if common.get("judged_by"):
+        lines += _wrap("Every action is judged by (where they apply): " + ", ".join(common["judged_by"]), "  ")
+    for name, section in spec.interfaces.items():
+        e = entries.get(name)
+        lines += ["", f"{name}  ({section})"]
+        if e is None:
+            lines.append("  (not documented)")
+            continue
+        lines += [f"  {e['summary_zh']}", f"  {e['summary_en']}"]
+        lines += _wrap(e["expects"], "    ")
+        lines.append(f"    output: {e['output']}")
+        if e["judged_by"]:
+            lines += _wrap("judged by: " + ", ".join(e["judged_by"]), "    ")
+        if schema and spec.action_schema:
+            body = json.dumps(spec.action_schema(name), ensure_ascii=False, indent=2)
+            lines += ["    params schema:"] + ["      " + ln for ln in body.splitlines()]
+    return "\n".join(lines)
+
+
+def show(spec, schema: bool = False) -> int:
+    """`vconform actions SPEC`: print the documentation; exit 0."""
+    print(render(spec, schema))
+    return 0
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    text = " ".join(text.split())
+    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent,
+                         break_on_hyphens=False, break_long_words=False) if text else []
