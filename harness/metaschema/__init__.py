@@ -50,17 +50,13 @@ def _key(parts: Iterable[Any]) -> str:
     return out or "(top level)"
 
 
-def _declared(schema: dict, instance: dict) -> set[str]:
-    return set(schema.get("properties", {}))
-
-
 def schema_problems(kind: str, data: Any, file: str) -> list[str]:
     """Problems of one file against its meta-schema, as `file: key: what`."""
     out = []
     for err in sorted(validator(kind).iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message)):
         at = list(err.absolute_path)
         if err.validator == "additionalProperties" and err.validator_value is False:
-            for extra in sorted(set(err.instance) - _declared(err.schema, err.instance)):
+            for extra in sorted(set(err.instance) - set(err.schema.get("properties", {}))):
                 out.append(f"{file}: {_key(at + [extra])}: unknown key")
         elif err.validator == "required":
             for missing in err.validator_value:
