@@ -10,8 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness import metaschema
+
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 DIRECTIONS = ("request", "response")
+SCALAR_ITEMS = ("string", "number", "integer", "boolean")  # array items that name a JSON type, not an object
 SCHEMAS_ROOT = Path(__file__).resolve().parent.parent / "schemas"
 
 
@@ -27,6 +30,16 @@ class Tables:
     @property
     def formats(self) -> dict[str, dict[str, str]]:
         return self.meta.get("formats", {})
+
+    @property
+    def objects(self) -> dict[str, list[dict[str, Any]]]:
+        """Named field lists: the fields of an object field, or of the items of an array field."""
+        return self.meta.get("objects", {})
+
+    @property
+    def generate(self) -> dict[str, Any]:
+        """What to generate: directions, interface kinds (all when absent), schema of an empty field list."""
+        return {"directions": list(DIRECTIONS), "kinds": None, "empty": "null", "optional_null": True} | self.meta.get("generate", {})
 
     @property
     def patterns(self) -> dict[str, dict[str, str]]:
@@ -57,29 +70,66 @@ def spec_dir(spec: str) -> Path:
     return SCHEMAS_ROOT / spec
 
 
-@functools.lru_cache(maxsize=16)
-def load(spec: str, tables_dir: Path | None = None) -> Tables:
-    """Read every TOML file of schemas/<spec>/tables: the one with `interfaces`, the rest code tables."""
-    folder = Path(tables_dir) if tables_dir is not None else spec_dir(spec) / "tables"
+def _read(path: Path) -> dict[str, Any]:
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def read_tables(folder: Path, errata: dict | None = None) -> tuple[dict, dict | None, list[str]]:
+    """(code tables, the interface file's data, problems) of a tables folder, checked against the meta-schemas.
+
+    `errata` is the spec's errata register, to check the errata ids the tables cite (None: not checked)."""
     codes: dict[str, dict[str, Any]] = {}
     meta: dict[str, Any] | None = None
-    for path in sorted(folder.glob("*.toml")):
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
+    problems: list[str] = []
+    code_files: list[tuple[str, dict]] = []
+    iface_file = ""
+    for path in sorted(Path(folder).glob("*.toml")):
+        shown = metaschema.shown(path)
+        try:
+            data = _read(path)
+        except tomllib.TOMLDecodeError as exc:
+            problems.append(f"{shown}: not TOML: {exc}")
+            continue
         if "interfaces" in data:
             if meta is not None:
-                raise ValueError(f"{folder}: more than one file defines interfaces")
-            meta = data
+                problems.append(f"{shown}: interfaces: a second file defines interfaces ({iface_file} does)")
+                continue
+            meta, iface_file = data, shown
+            problems += metaschema.schema_problems("interfaces", data, shown)
             continue
+        problems += metaschema.schema_problems("codes", data, shown)
+        code_files.append((shown, data))
         for name, table in data.items():
-            if not isinstance(table, dict) or "codes" not in table:
-                raise ValueError(f"{path.name}: [{name}] has no codes")
             if name in codes:
-                raise ValueError(f"{path.name}: code table {name} defined twice")
+                problems.append(f"{shown}: {name}: code table defined twice")
             codes[name] = table
+    for shown, data in code_files:
+        problems += metaschema.code_problems(data, shown, codes)
     if meta is None:
-        raise ValueError(f"{folder}: no file defines interfaces")
+        problems.append(f"{metaschema.shown(folder)}: no file defines interfaces")
+    elif not problems:
+        problems += metaschema.table_problems(meta, codes, errata, iface_file)
+    return codes, meta, problems
+
+
+@functools.lru_cache(maxsize=16)
+def load(spec: str, tables_dir: Path | None = None) -> Tables:
+    """Read every TOML file of schemas/<spec>/tables: the one with `interfaces`, the rest code tables.
+
+    The files are checked against harness/metaschema/ first: a typo is an error here, naming file and key.
+    `errata_switches` (errata id -> switch, default, accept) is derived from the spec's errata.toml."""
+    folder = Path(tables_dir) if tables_dir is not None else spec_dir(spec) / "tables"
+    errata_path = folder.parent / "errata.toml"
+    errata = _read(errata_path) if errata_path.is_file() else None
+    codes, meta, problems = read_tables(folder, errata)
+    if problems:
+        raise metaschema.SpecDataError(problems)
+    meta = dict(meta)
     interfaces = meta.pop("interfaces")
+    meta["errata_switches"] = {
+        e["id"]: {"switch": sw, "default": e["switch_default"]} | ({"accept": e["switch_accept"]} if "switch_accept" in e else {})
+        for sw, e in metaschema.switches(errata or {}).items()}
     return Tables(spec, codes, interfaces, meta)
 
 
@@ -108,38 +158,56 @@ def field_schema(tables: Tables, field: dict[str, Any], record_fields: list | No
     """The JSON Schema of one field; optional fields also take null and (strings) the empty string."""
     kind = field["type"]
     optional = not field.get("required", False)
-    s: dict[str, Any] = {"description": field.get("zh", ""), "x-section": field["section"]}
+    nullable = optional and tables.generate["optional_null"]  # else an absent field is left out, not sent as null
+    s: dict[str, Any] = {"description": field.get("zh", field.get("description", "")), "x-section": field["section"]}
     if field.get("zh_type"):
         s["x-zh-type"] = field["zh_type"]
     for key in ("errata", "alt", "alias", "note", "checksum", "precision"):
         if key in field:
             s[f"x-{key}"] = field[key]
     if kind == "array":
+        # Items: a named object of [objects], a scalar type, or (by default) the interface's records.
+        items = field.get("items")
         s["type"] = "array"
-        s["items"] = object_schema(tables, record_fields or [])
+        if items is None:
+            s["items"] = object_schema(tables, record_fields or [])
+        elif items in SCALAR_ITEMS:
+            s["items"] = {"type": items}
+        else:
+            s["items"] = object_schema(tables, tables.objects[items], record_fields)
+        if "min_items" in field:
+            s["minItems"] = field["min_items"]
         if "max_items" in field:
             s["maxItems"] = field["max_items"]
+        return s
+    if kind == "object":
+        return s | object_schema(tables, tables.objects[field["fields"]], record_fields)
+    for key in ("enum", "default"):
+        if key in field:
+            s[key] = field[key]
+    if kind == "boolean":
+        s["type"] = ["boolean", "null"] if nullable else "boolean"
         return s
     if kind == "number":
         s["type"] = "integer" if field.get("integer") else "number"
         for key in ("minimum", "maximum"):
             if key in field:
                 s[key] = field[key]
-        if optional:
+        if nullable:
             s["type"] = [s["type"], "null"]
         return s
     if kind not in ("string", "file"):
         raise ValueError(f"field {field['name']}: unknown type {kind!r}")
-    s["type"] = ["string", "null"] if optional else "string"
+    s["type"] = ["string", "null"] if nullable else "string"
     if kind == "file":
         s["x-file"] = True
     regex = field_regex(tables, field)
     if regex is not None:
         # An optional field may be sent empty (§6.4 gateId 可为空), so the pattern admits "".
-        s["pattern"] = f"^(?:{_unanchor(regex)})?$" if optional else regex
+        s["pattern"] = f"^(?:{_unanchor(regex)})?$" if nullable else regex
     if field.get("code"):
         values = tables.code_values(field)
-        s["enum"] = values + (["", None] if optional else [])
+        s["enum"] = values + (["", None] if nullable else [])
         s["x-code-table"] = field["code"]
         s["x-code-section"] = tables.codes[field["code"]]["section"]
     if "length" in field:
@@ -169,11 +237,16 @@ def interface_schema(tables: Tables, name: str, direction: str) -> dict[str, Any
     iface = tables.interfaces[name]
     fields = tables.fields(name, direction)
     what = "plaintext 接口参数" if direction == "request" else "decrypted data of the answer"
+    origin = "Generated by harness/schemagen.py from tables/*.toml."
+    if "path" in iface:
+        described = f"{iface['section']} {iface['path']}: {what}. {origin}"
+    else:  # an adapter action without a path of its own: its description says what the software does
+        described = f"{iface.get('description', what)} ({iface['section']}) {origin}"
     head = {
         "$schema": DRAFT,
         "$id": f"urn:vconform:schemas:{tables.spec}:{name}.{direction}",
-        "title": f"{tables.spec} {name} {direction} — {iface.get('zh', '')}",
-        "description": f"{iface['section']} {iface['path']}: {what}. Generated by harness/schemagen.py from tables/*.toml.",
+        "title": f"{tables.spec} {name} {direction}" + (f" — {iface['zh']}" if "zh" in iface else ""),
+        "description": described,
         "x-section": iface["section"],
         "x-kind": iface["kind"],
     }
@@ -183,6 +256,8 @@ def interface_schema(tables: Tables, name: str, direction: str) -> dict[str, Any
              for r in iface.get("rules", []) if r.get("scope", "request") in scopes]
     if rules:  # cross-field rules JSON Schema cannot state; the spec's validator runs them
         head["x-rules"] = rules
+    if not fields and tables.generate["empty"] == "object":
+        return head | object_schema(tables, [])
     if not fields:
         return head | {"type": "null", "description": head["description"] + " The spec shows data null."}
     return head | object_schema(tables, fields, tables.record_fields(name))
@@ -195,7 +270,9 @@ def file_name(interface: str, direction: str) -> str:
 def build(spec: str, tables_dir: Path | None = None) -> dict[str, dict]:
     """Every schema of a spec, keyed by its file name under schemas/<spec>/generated/."""
     tables = load(spec, Path(tables_dir) if tables_dir is not None else None)
-    return {file_name(n, d): interface_schema(tables, n, d) for n in tables.interfaces for d in DIRECTIONS}
+    gen = tables.generate
+    return {file_name(n, d): interface_schema(tables, n, d) for n, iface in tables.interfaces.items()
+            if gen["kinds"] is None or iface["kind"] in gen["kinds"] for d in gen["directions"]}
 
 
 def render(schema: dict) -> str:
@@ -232,7 +309,7 @@ def write(spec: str, tables_dir: Path | None = None, out_dir: Path | None = None
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m harness.schemagen", description=__doc__)
-    ap.add_argument("spec", help="spec short name, a folder under schemas/ (e.g. yunnan)")
+    ap.add_argument("spec", help="spec short name, a folder under schemas/")
     ap.add_argument("--check", action="store_true", help="write nothing; exit 1 and list the files that drift")
     args = ap.parse_args(argv)
     if not (spec_dir(args.spec) / "tables").is_dir():

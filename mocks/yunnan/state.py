@@ -76,8 +76,9 @@ class PlatformState:
         self.enterprises: dict[str, Enterprise] = {}
         self.by_api_key: dict[str, Enterprise] = {}
         self.tokens: dict[str, Token] = {}
-        self.feeds: dict[str, list[FeedRecord]] = {"exceed": [], "strategy": [], "alarm": []}
-        self.confirmed: dict[str, set[str]] = {"strategy": set(), "alarm": set(), "exceed": set()}
+        feeds = [spec["feed"] for spec in endpoints["interfaces"].values() if spec["kind"] == "pull"]
+        self.feeds: dict[str, list[FeedRecord]] = {feed: [] for feed in feeds}
+        self.confirmed: dict[str, set[str]] = {feed: set() for feed in feeds}
         self.cursors: dict[tuple[str, str], Cursor] = {}
         self.uploads: dict[str, list[dict[str, Any]]] = {}
         self.served_log: list[tuple[str, str, str]] = []  # (enterprise, feed, record id), in serving order

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from harness import identifiers as ids
+from harness import specdata
 from harness.schemagen import load
 
 SPEC = "yunnan"
@@ -347,16 +348,17 @@ class YunnanData:
                     "getToken": self.token, "exceedVehicle": lambda: self.page("exceedVehicle"),
                     "basStrategy": lambda: self.page("basStrategy"),
                     "alarmVehicle": lambda: self.page("alarmVehicle")}.get(interface, lambda: None)()
-        eid = self.enterprise_id
+        spec = specdata.endpoints("yunnan")["interfaces"][interface]
+        owner = {spec["owner_field"]: self.enterprise_id} if spec.get("owner_field") else {}
+        if spec["kind"] == "pull":  # the query: the since-time, and the enterprise where the pull names one
+            return owner | {spec["timestamp_field"]: day}
+        if spec["kind"] == "confirm":  # the ids of a page of the same feed, comma-separated
+            feed = specdata.feeds("yunnan")[spec["feed"]]
+            ids = ",".join(x[feed["record_id"]] for x in self.page(feed["pull"])["records"])
+            return {spec["ids_field"]: ids} | owner
         return {
             "init-auth": self.init_auth, "getToken": self.credentials, "enterprise": self.enterprise,
             "cameraInfo": self.camera, "heartBeat": self.heartbeat,
-            "exceedVehicle": lambda: {"vehicleTimestamp": day},
-            "basStrategy": lambda: {"enterpriseId": eid, "strategyTimestamp": day},
-            "strategyConfirm": lambda: {"strategyId": ",".join(x["strategyId"] for x in self.page("basStrategy")["records"]),
-                                        "enterpriseId": eid},
-            "alarmVehicle": lambda: {"enterpriseId": eid, "alarmTimestamp": day},
-            "alarmConfirm": lambda: {"alarmId": ",".join(x["alarmId"] for x in self.page("alarmVehicle")["records"])},
             "vehicleInfo": lambda: self.vehicle(1), "nonMachinery": lambda: self.machinery(1),
             "vehicleAccess": lambda: self.access_record(self.vehicle(1), 1, 0),
             "exceedVehicleConfirm": self.exceed_confirm,

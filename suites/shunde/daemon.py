@@ -16,9 +16,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from harness import specdata
 from suites.shunde.forwarder import Forwarder, ForwarderConfig, ForwarderError
 
-ACTIONS = ("connect", "send_positions", "disconnect")
+ACTIONS = tuple(specdata.interfaces_of_kind("shunde", "action"))
 STATE, PID, LOG = "forwarder.json", "daemon.pid", "forwarder.log"
 START_WAIT_S = 45.0       # connect: how long to wait for the daemon to log in (ends as soon as it has)
 CONTROL_WAIT_S = 120.0    # one control command (sending many positions, a disconnect)

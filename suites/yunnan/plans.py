@@ -3,15 +3,18 @@ from __future__ import annotations
 
 import datetime as dt
 
+from harness import specdata
 from mocks.yunnan.state import parse_time
 from suites.yunnan import checks as C
 
-UPLOADS = ["enterprise", "cameraInfo", "heartBeat", "vehicleInfo", "nonMachinery", "vehicleAccess", "exceedVehicleConfirm"]
-PULLS = {"exceedVehicle": ("exceed", "exceed_record", "recordId", "vehicleTimestamp", None),
-         "basStrategy": ("strategy", "strategy_record", "strategyId", "strategyTimestamp", "enterpriseId"),
-         "alarmVehicle": ("alarm", "alarm_record", "alarmId", "alarmTimestamp", "enterpriseId")}
-CONFIRMS = {"strategyConfirm": ("strategy", "strategy_record", "strategyId", "strategyId"),
-            "alarmConfirm": ("alarm", "alarm_record", "alarmId", "alarmId")}
+# From the interface table; a feed's records are made by the data generator's `<feed>_record`.
+UPLOADS = specdata.interfaces_of_kind("yunnan", "upload", "heartbeat")
+_FEEDS = specdata.feeds("yunnan")
+PULLS = {f["pull"]: (feed, f"{feed}_record", f["record_id"], f["timestamp_field"], f["owner_field"])
+         for feed, f in _FEEDS.items()}
+CONFIRMS = {f["confirm"]: (feed, f"{feed}_record", f["record_id"],
+                           specdata.endpoints("yunnan")["interfaces"][f["confirm"]]["ids_field"])
+            for feed, f in _FEEDS.items() if f["confirm"]}
 PULL_RECORDS = 130  # more than one page of 100 (yunnan §6.6), so paging is exercised in this stage too
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 import json
 import sys
 
+from harness import specdata
 from suites.yunnan.client import ClientError, YunnanClient
 
-UPLOADS = ("enterprise", "cameraInfo", "heartBeat", "vehicleInfo", "nonMachinery", "vehicleAccess",
-           "exceedVehicleConfirm", "strategyConfirm", "alarmConfirm")
-PULLS = ("exceedVehicle", "basStrategy", "alarmVehicle")
+UPLOADS = tuple(specdata.interfaces_of_kind("yunnan", "upload", "heartbeat", "confirm"))
+PULLS = tuple(specdata.interfaces_of_kind("yunnan", "pull"))
 
 
 def perform(client: YunnanClient, action: str, ctx: dict) -> object:

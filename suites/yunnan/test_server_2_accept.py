@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from harness import specdata
 from harness.checks import Problem, warn
 from harness.pytest_plugin import require
 from suites.yunnan import server_checks as C
@@ -10,8 +11,8 @@ from suites.yunnan import strategies as S
 
 pytestmark = [pytest.mark.role("server"), pytest.mark.stage("interface")]
 STAGE = "interface"
-UPLOADS = ["enterprise", "cameraInfo", "heartBeat", "vehicleInfo", "nonMachinery", "vehicleAccess", "exceedVehicleConfirm"]
-PULLS = ["exceedVehicle", "basStrategy", "alarmVehicle"]
+UPLOADS = specdata.interfaces_of_kind("yunnan", "upload", "heartbeat")
+PULLS = specdata.interfaces_of_kind("yunnan", "pull")
 EXAMPLES = {"heartBeat": 5}  # one field, fixed: a few calls say all there is to say
 DEFAULT_EXAMPLES = 20
 

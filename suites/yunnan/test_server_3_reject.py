@@ -7,14 +7,14 @@ import secrets
 
 import pytest
 
-from harness import crypto
+from harness import crypto, specdata
 from harness.pytest_plugin import require
 from schemas.yunnan.validate import validate
 from suites.yunnan import server_checks as C
 
 pytestmark = [pytest.mark.role("server"), pytest.mark.stage("negative")]
 STAGE = "negative"
-UPLOADS = ["enterprise", "cameraInfo", "heartBeat", "vehicleInfo", "nonMachinery", "vehicleAccess", "exceedVehicleConfirm"]
+UPLOADS = specdata.interfaces_of_kind("yunnan", "upload", "heartbeat")
 FIELD_KINDS = ["missing_required", "over_length", "code_outside", "date_format", "id_composition"]
 OVERSIZE = 32 * 1024 * 1024  # twice the mock's limit, far above any legal request (a few base64 photos)
 

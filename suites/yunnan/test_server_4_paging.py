@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import strategies as st
 
+from harness import specdata
 from harness.checks import Problem, fail, warn
 from harness.pytest_plugin import require
 from suites.yunnan import server_checks as C
@@ -14,9 +15,8 @@ pytestmark = [pytest.mark.role("server"), pytest.mark.stage("flow")]
 STAGE = "flow"
 SIZES = (0, 100, 101, 200)  # empty, exactly one page, one over, exactly two pages (yunnan §6.6: 100 a call)
 READINGS = ("repeat", "advance")
-PULLS = {"exceedVehicle": ("exceed", "recordId", None), "basStrategy": ("strategy", "strategyId", "strategyConfirm"),
-         "alarmVehicle": ("alarm", "alarmId", "alarmConfirm")}
-CONFIRMS = {"strategyConfirm": "basStrategy", "alarmConfirm": "alarmVehicle"}
+PULLS = {f["pull"]: (feed, f["record_id"], f["confirm"]) for feed, f in specdata.feeds("yunnan").items()}
+CONFIRMS = {f["confirm"]: f["pull"] for f in specdata.feeds("yunnan").values() if f["confirm"]}
 
 
 def _ready(yns):

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from harness import specdata
 from harness.pytest_plugin import require
 from suites.yunnan import server_checks as C
 from suites.yunnan import strategies as S
@@ -17,8 +18,8 @@ STAGE = "fuzz"
 EXAMPLES, STEPS = 12, 25
 MARGIN = 600.0  # seconds around expireTime where either answer is right: a slow platform's run takes wall time too
 UPLOADS = ["heartBeat", "vehicleAccess", "vehicleInfo", "cameraInfo"]
-FEEDS = {"strategy": ("basStrategy", "strategyId", "strategyConfirm", "strategyTimestamp"),
-         "alarm": ("alarmVehicle", "alarmId", "alarmConfirm", "alarmTimestamp")}
+FEEDS = {feed: (f["pull"], f["record_id"], f["confirm"], f["timestamp_field"])
+         for feed, f in specdata.feeds("yunnan").items() if f["confirm"]}
 
 
 @dataclass

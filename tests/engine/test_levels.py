@@ -24,7 +24,6 @@ switch_values = ["a", "b"]
 PROFILES = """\
 [default]
 description = "Defaults of the errata register"
-upload_path = "a"
 
 [path-b]
 description = "The other reading of E-TD-01"

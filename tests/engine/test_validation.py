@@ -13,9 +13,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 INTERFACES = r'''
 spec = "toy"
-[errata_switches]
-"E-T-2" = { switch = "loose_numbers", default = "warn", accept = "accept" }
-"E-T-3" = { switch = "port_field", default = "port" }
 
 [formats]
 "yyyyMMddHHmmss" = { regex = '^[0-9]{4}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])([01][0-9]|2[0-3])[0-5][0-9][0-5][0-9]$', strptime = "%Y%m%d%H%M%S", text = "a time yyyyMMddHHmmss" }
@@ -138,8 +135,38 @@ def toy(tmp_path_factory) -> Validator:
     tables.mkdir()
     (tables / "interfaces.toml").write_text(textwrap.dedent(INTERFACES), encoding="utf-8")
     (tables / "codes.toml").write_text(CODES, encoding="utf-8")
+    (base / "errata.toml").write_text(ERRATA, encoding="utf-8")
     schemagen.write("toy", tables, generated)
     return Validator(lambda: schemagen.load("toy", tables), generated, RULES)
+
+
+ERRATA = """\
+[E-T-1]
+title = "VIN check digit"
+sections = ["toy §1"]
+default = "the check digit is required"
+alternative = ""
+switch = ""
+
+[E-T-2]
+title = "Numbers given as text"
+sections = ["toy §2"]
+default = "warn"
+alternative = "accept"
+switch = "loose_numbers"
+switch_default = "warn"
+switch_values = ["warn", "accept"]
+switch_accept = "accept"
+
+[E-T-3]
+title = "Port field name"
+sections = ["toy §3"]
+default = "port"
+alternative = "portNo"
+switch = "port_field"
+switch_default = "port"
+switch_values = ["port", "portNo"]
+"""
 
 
 GOOD = {"id": "AB123456", "when": "20240229235959", "colour": "1", "vin": "1M8GDM9AXKP042788", "amount": 12.5,

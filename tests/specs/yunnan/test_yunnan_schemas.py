@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from harness import schemagen
+from harness import schemagen, specdata
 from schemas.yunnan.rules import RULES
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -129,3 +129,34 @@ def test_code_tables_cover_section_7_and_the_inline_lists():
                    "cargoUnit", "exceedlistReason", "isRemove", "pollutionLevel", "strategyLevel", "alarmType",
                    "alarmStatus", "excessVerifica", "isNew"):
         assert TABLES.codes[inline]["section"].startswith("yunnan §6.")
+
+
+def test_the_endpoint_map_comes_from_the_interface_table():
+    """One table: specdata.endpoints() gives the mock and the suites the interface table's facts, nothing else."""
+    ep = specdata.endpoints("yunnan")
+    assert not (YN / "endpoints.toml").exists()
+    assert ep["prefix"] == TABLES.meta["base_path"] == "/access/api/dataReceive"
+    assert ep["max_page"] == 100  # the pulls' records arrays: yunnan §6.6/§6.7/§6.9
+    assert list(ep["interfaces"]) == list(TABLES.interfaces)
+    for name, iface in ep["interfaces"].items():
+        assert iface["section"] == TABLES.interfaces[name]["section"] and iface["kind"] == TABLES.interfaces[name]["kind"]
+        assert not {"request", "response", "records", "rules"} & set(iface)
+    assert specdata.interfaces_of_kind("yunnan", "upload", "heartbeat") == [
+        "enterprise", "cameraInfo", "heartBeat", "vehicleInfo", "nonMachinery", "vehicleAccess", "exceedVehicleConfirm"]
+    feeds = specdata.feeds("yunnan")
+    assert {f: (v["pull"], v["confirm"]) for f, v in feeds.items()} == {
+        "exceed": ("exceedVehicle", None), "strategy": ("basStrategy", "strategyConfirm"),
+        "alarm": ("alarmVehicle", "alarmConfirm")}
+    for feed, f in feeds.items():  # every pull's record id and time are fields of its records
+        names = {r["name"] for r in TABLES.record_fields(f["pull"])}
+        assert {f["record_id"], f["record_time"]} <= names, feed
+
+
+def test_field_level_errata_switches_come_from_the_errata_register():
+    switches = TABLES.meta["errata_switches"]
+    assert switches["E-YN-07"] == {"switch": "nvr_port_field", "default": "nvrPost"}
+    assert switches["E-YN-06"] == {"switch": "access_images", "default": "in-json", "accept": "omitted"}
+    for f in (f for i in TABLES.interfaces.values() for d in ("request", "response", "records") for f in i.get(d, [])):
+        if "alias" in f:  # the validator picks the spelling by the errata's switch
+            assert f["errata"] in switches, f["name"]
+    assert specdata.profile("yunnan")["nvr_port_field"] == ERRATA["E-YN-07"]["switch_default"]

@@ -20,7 +20,7 @@ with warnings.catch_warnings():  # the suite's markers (role, stage, interface) 
     from suites.yunnan.test_stage3_client_fuzz import ID_FIELD, PAGE_COUNTS, feeds
 
 EID = "91530102MA6K7QH12X001P"
-UPLOADS = ["enterprise", "cameraInfo", "heartBeat", "vehicleInfo", "nonMachinery", "vehicleAccess", "exceedVehicleConfirm"]
+UPLOADS = specdata.interfaces_of_kind("yunnan", "upload", "heartbeat")
 FAST = settings(max_examples=40, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
