@@ -10,6 +10,7 @@ import pytest
 from hypothesis import strategies as st
 
 from harness.adapter import ADAPTER_COMPLETED, completion_problems
+from harness.explore import explore, run_seed
 from harness.pytest_plugin import require
 from mocks.yunnan.state import parse_time
 from suites.yunnan import checks as C
@@ -138,8 +139,8 @@ def test_pull_edge_feeds(yn, vrun, interface):
         if bad:
             raise Failed(f"{interface}: {shape}")
 
-    outcome = S.explore(one, feeds(interface, (FIRST_COUNT[interface],) + PAGE_COUNTS),
-                        seed=S.run_seed(vrun.config.seed, f"client-fuzz:{interface}"), max_examples=EXAMPLES,
+    outcome = explore(one, feeds(interface, (FIRST_COUNT[interface],) + PAGE_COUNTS),
+                        seed=run_seed(vrun.config.seed, f"client-fuzz:{interface}"), max_examples=EXAMPLES,
                         shrink=False, failure_types=(Failed,))
     results = []
     for cid, probs in problems.items():
