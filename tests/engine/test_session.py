@@ -1,7 +1,9 @@
 """The engine's session bases over a toy spec: recording, the adapter check, client actions, the HTTP uploader."""
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 import sys
 import time
 from pathlib import Path
@@ -59,9 +61,12 @@ def test_record_and_skip_go_into_the_run(toy_run):
 
 
 def test_the_adapter_check_is_the_engines_own():
-    import suites.shunde.checks  # noqa: F401  the client-role checks of every spec, registered
-    import suites.yunnan.checks  # noqa: F401
+    import suites
 
+    for spec in pkgutil.iter_modules(suites.__path__):  # every spec's check modules, registered
+        for mod in pkgutil.iter_modules([str(Path(suites.__path__[0]) / spec.name)]):
+            if mod.name.endswith("checks"):
+                importlib.import_module(f"suites.{spec.name}.{mod.name}")
     defn = checks.get(ADAPTER_COMPLETED)
     assert defn.id == "adapter.completed" and defn.fn is not None and defn.severity == "major"
     assert not any(c.id.endswith(".adapter.completed") for c in checks.all_checks())  # no spec keeps a copy
