@@ -204,7 +204,13 @@ def test_uploader_against_its_embedded_mock(toy_run):
         assert ev["outcome"] == "ok" and ev["request_plaintext"] == {"a": 1} and ev["path"] == "/upload"
         refused = up.post("/upload", b"{}", {}, interface="upload")
         assert not refused.accepted and refused.evidence()["outcome"] == "HTTP 401" and refused.seq == 2
-        assert up.advance(90) and up.clock == 90 and up.state() == {"clock": 90, "received": 2}
+        assert refused.describe() == "HTTP 401: " + repr(b'{"error": "token"}')
+        closed = BackgroundServer(web.Application).start()
+        closed.stop()
+        lost = up.post("/upload", b"{}", {}, interface="upload", url=closed.url + "/toy/api/upload")
+        assert lost.status is None and lost.error and lost.evidence()["outcome"] == "transport_error"
+        assert lost.describe().startswith("no answer (") and lost.path == "/toy/api/upload"
+        assert up.advance(90) and up.clock == 90 and up.state() == {"clock": 90, "received": 2}  # 3rd got no answer
         assert up.describe_target() == {"kind": "embedded mock", "url": up.base, "admin_hook": True}
     finally:
         up.close()
