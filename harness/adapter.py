@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.checks import Problem, check, fail
+
+ADAPTER_COMPLETED = "adapter.completed"  # one engine-owned check, judged in every spec's client role
+
 
 class AdapterNotFound(RuntimeError):
     """The adapter command does not exist: a harness error (exit 2), not a SUT failure."""
@@ -40,10 +44,10 @@ class AdapterResult:
                 "params": self.context.get("params"), "stdout": self.stdout[-4000:], "stderr": self.stderr[-4000:]}
 
 
-def completion_problems(res: AdapterResult) -> list:
-    """DESIGN.md: an adapter that times out or exits non-zero is the SUT failing that action."""
-    from harness.checks import fail
-
+@check(ADAPTER_COMPLETED, "vconform adapter contract (README: Your adapter)", "major", "被测系统完成动作",
+       "SUT completed the action")
+def completion_problems(res: AdapterResult) -> list[Problem]:
+    """DESIGN.md: an adapter that times out or exits non-zero is the SUT failing that action (every spec)."""
     if res.timed_out:
         return [fail(f"adapter {res.action} did not finish in time")]
     if res.exit_code != 0:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from harness.adapter import AdapterResult, completion_problems
 from harness.checks import check, declare, fail, Problem, warn
 from harness.journal import Exchange
 from harness.jt809 import crc16
@@ -23,13 +22,6 @@ def from_sut(exchanges: Iterable[Exchange], link: str | None = None) -> list[Exc
 
 def where(e: Exchange) -> str:
     return f"#{e.seq} {e.link} {e.interface}"
-
-
-# ---- the adapter --------------------------------------------------------------------------------------
-
-@check("shunde.adapter.completed", "DESIGN adapter protocol", "major", "被测系统完成动作", "SUT completed the action")
-def adapter_completed(res: AdapterResult) -> list[Problem]:
-    return completion_problems(res)
 
 
 # ---- framing (jt809 notes §Frame) ---------------------------------------------------------------------

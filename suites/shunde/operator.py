@@ -8,11 +8,11 @@ from dataclasses import replace
 from typing import Any
 
 from harness import specdata
-from harness.checks import CheckResult, evaluate, skipped
 from harness.jt809 import PROFILES, Frame, FrameDecoder, FrameError, Header, encode, encode_raw, lint
 from harness.jt809.jsonview import event_to_json
 from harness.jt809.messages import DownConnectRsp, DownDisconnectRsp, DownLinktestRsp, UpConnectReq
 from harness.run import HarnessError, RunContext
+from harness.session import Recorder
 from harness.tcpmock import BackgroundMock
 from mocks.shunde.accounts import AccountSheet, SheetError
 from mocks.shunde.journal import BatchJournal
@@ -241,11 +241,11 @@ class SlaveListener:
         self._thread.join(5)
 
 
-class OperatorSession:
+class OperatorSession(Recorder):
     """Target platform (or our mock), the account to use, the slave listener and the frame log."""
 
     def __init__(self, vrun: RunContext):
-        self.vrun = vrun
+        super().__init__(vrun)
         cfg = vrun.config
         self.suite = dict(specdata.load("shunde", "platform")["suite"])
         self.wait = float(self.suite["answer_wait_s"])
@@ -328,12 +328,6 @@ class OperatorSession:
         self.verify_code = code
         self.slave.expected_verify = code
         self.slave.verify_ready.set()
-
-    def record(self, check_id: str, problems, *, interface: str, stage: str, evidence=()) -> CheckResult:
-        return self.vrun.record(evaluate(check_id, problems, interface=interface, stage=stage, evidence=list(evidence)))
-
-    def skip(self, check_id: str, reason: str, *, interface: str, stage: str) -> CheckResult:
-        return self.vrun.record(skipped(check_id, reason, interface=interface, stage=stage))
 
 
 def parse_target(url: str) -> tuple[str, int]:

@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 import socket
-import tempfile
 import time
-from pathlib import Path
 from typing import Any, Callable
 
 from harness import specdata
-from harness.adapter import Adapter, AdapterResult
-from harness.checks import CheckResult, evaluate, skipped
+from harness.adapter import ADAPTER_COMPLETED
+from harness.checks import CheckResult
 from harness.journal import Exchange
 from harness.run import RunContext
+from harness.session import ClientSession
 from harness.tcpmock import BackgroundMock
 from mocks.shunde.accounts import AccountSheet
 from mocks.shunde.journal import BatchJournal
@@ -30,16 +29,17 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
-class ShundeClientSession:
+class ShundeClientSession(ClientSession):
     """Owns the mock, the adapter and the data for one run; records checks into the RunContext."""
 
+    journal: BatchJournal
+
     def __init__(self, vrun: RunContext, adapter_cmd: list[str] | str):
-        self.vrun = vrun
         cfg = vrun.config
+        super().__init__(vrun, BatchJournal(cfg.journal))
         self.suite = dict(specdata.load("shunde", "platform")["suite"])
         self.rules = gpsrules.load_rules()
         self.max_batch = int(specdata.load("shunde", "platform")["history"]["max_batch"])
-        self.journal = BatchJournal(cfg.journal)
         self.data = ShundeData(int(cfg.seed))
         self.account = self.data.account(down_link_port=free_port())
         self.operator = self.account.enterprise
@@ -57,10 +57,8 @@ class ShundeClientSession:
             "encrypt": {"m1": prof["m1"], "ia1": prof["ia1"], "ic1": prof["ic1"]} if prof.get("encrypt") else None}
         vrun.add_secret(self.account.password)
         vrun.add_secret(self.account.password.encode("gbk").hex().upper())  # as it appears in the raw frame hex
-        self._tmp = tempfile.TemporaryDirectory(prefix="vconform-shunde-")
-        self.state_dir = Path(self._tmp.name) / "state"
-        self.adapter = Adapter(adapter_cmd, "shunde", self.bg.url, self.credentials, self.state_dir,
-                               timeout=float(self.suite["adapter_timeout_s"]))
+        self.start_adapter(adapter_cmd, "shunde", self.bg.url, self.credentials,
+                           timeout=float(self.suite["adapter_timeout_s"]))
         self.connected = False
         self.connect_failed = False  # once connect failed, later tests do not wait for it again
         self.connect_seq = 0
@@ -74,14 +72,9 @@ class ShundeClientSession:
             stop_daemon(self.state_dir)  # no daemon outlives the run, whatever the adapter did
             self.bg.stop()
             self.journal.close()
-            self._tmp.cleanup()
+            super().close()
 
     # ---- driving the SUT --------------------------------------------------------------------------------
-    def act(self, action: str, params: Any) -> tuple[AdapterResult, list[Exchange]]:
-        seq0 = self.journal.last_seq
-        res = self.adapter.run(action, params)
-        return res, self.journal.since(seq0)
-
     def since(self, seq: int) -> list[Exchange]:
         return self.journal.since(seq)
 
@@ -104,12 +97,6 @@ class ShundeClientSession:
 
     def now_local(self):
         return beijing_now(self.mock.clock.now(), self.rules["utc_offset_h"])
-
-    def record(self, check_id: str, problems, *, interface: str, stage: str, evidence=()) -> CheckResult:
-        return self.vrun.record(evaluate(check_id, problems, interface=interface, stage=stage, evidence=list(evidence)))
-
-    def skip(self, check_id: str, reason: str, *, interface: str, stage: str) -> CheckResult:
-        return self.vrun.record(skipped(check_id, reason, interface=interface, stage=stage))
 
     # ---- judging ------------------------------------------------------------------------------------------
     def judge_frames(self, exchanges: list[Exchange], interface: str, stage: str) -> list[CheckResult]:
@@ -134,8 +121,7 @@ class ShundeClientSession:
         iface = "connect"
         res, exs = self.act("connect", {})
         self.connect_seq = exs[0].seq if exs else self.journal.last_seq
-        out = [self.record("shunde.adapter.completed", C.adapter_completed(res), interface=iface, stage=stage,
-                           evidence=[res.evidence()])]
+        out = [self.completed(res, interface=iface, stage=stage)]
         self.connected = res.ok
         self.connect_failed = not res.ok
         if not self.main_link_only:
@@ -165,7 +151,7 @@ class ShundeClientSession:
         if not self.connected and not self.connect_failed:
             results = self.connect(stage, judged=False)
             if not self.connected:
-                self.record("shunde.adapter.completed", [C.fail("connect failed; later actions cannot run")],
+                self.record(ADAPTER_COMPLETED, [C.fail("connect failed; later actions cannot run")],
                             interface="connect", stage=stage, evidence=results[0].evidence if results else [])
         return self.connected
 
@@ -174,7 +160,7 @@ class ShundeClientSession:
         """Run `send_positions`, wait until the positions reached the mock, judge them; (results, records)."""
         expected = sum(len(v.get("positions", [])) for v in params.get("vehicles", []))
         seq0 = self.journal.last_seq
-        res = self.adapter.run("send_positions", params)
+        res, _ = self.act("send_positions", params)
 
         def arrived() -> list[dict[str, Any]]:
             recs = []
@@ -190,8 +176,7 @@ class ShundeClientSession:
         recs = arrived()
         frames = [e for e in C.from_sut(exs, "main") if e.interface in C.POSITION_IFACES]
         ev = [res.evidence()] + [e.evidence() for e in frames[:6]]
-        out = [self.record("shunde.adapter.completed", C.adapter_completed(res), interface=interface, stage=stage,
-                           evidence=[res.evidence()])]
+        out = [self.completed(res, interface=interface, stage=stage)]
         received = by_vehicle(recs)
         out.append(self.record("shunde.location.complete", C.location_complete(params, received), interface=interface,
                                stage=stage, evidence=ev))
@@ -220,8 +205,7 @@ class ShundeClientSession:
                                   for e in self.since(seq0)))
         exs = [e for e in self.since(seq0) if e.link == "main"]
         tail = [e for e in exs if e.interface in ("UP_DISCONNECT_REQ", "LINK")]
-        out = [self.record("shunde.adapter.completed", C.adapter_completed(res), interface=iface, stage=stage,
-                           evidence=[res.evidence()]),
+        out = [self.completed(res, interface=iface, stage=stage),
                self.record("shunde.disconnect.orderly", C.disconnect_orderly(exs, self.credentials), interface=iface,
                            stage=stage, evidence=[res.evidence()] + [e.evidence() for e in tail[-4:]])]
         out += self.judge_frames([e for e in exs if e.interface == "UP_DISCONNECT_REQ"], iface, stage)

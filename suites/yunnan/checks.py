@@ -5,7 +5,7 @@ import json
 from typing import Any
 
 from harness import crypto
-from harness.adapter import AdapterResult, completion_problems
+from harness.adapter import AdapterResult
 from harness.checks import check, declare, fail, Problem, warn
 from harness.journal import Exchange
 
@@ -25,11 +25,6 @@ for _kind, (_zh, _en, _sev) in PAYLOAD_KINDS.items():
 
 
 # ---- the action as a whole -----------------------------------------------------------------------
-
-@check("yunnan.adapter.completed", "DESIGN adapter protocol; yunnan §4.3", "major", "被测系统完成动作", "SUT completed the action")
-def adapter_completed(res: AdapterResult) -> list[Problem]:
-    return completion_problems(res)
-
 
 @check("yunnan.transport.reached", "yunnan §4.1", "major", "请求到达接口", "Request reached the interface")
 def reached(exchanges: list[Exchange], interface: str) -> list[Problem]:

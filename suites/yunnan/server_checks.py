@@ -8,27 +8,13 @@ from typing import Any, Iterable
 from harness import crypto
 from harness.checks import check, declare, fail, Problem, warn
 from harness.schemagen import load
+from harness.uploader import HttpReply
 from schemas.yunnan.validate import to_problems, validate
 
 
 @dataclass
-class Reply:
-    """One request the harness sent and what came back, as evidence for the report."""
-
-    interface: str
-    path: str
-    headers: dict[str, str]
-    plaintext: Any = None
-    request_body: str = ""
-    status: int | None = None
-    body: Any = None
-    raw: bytes = b""
-    error: str = ""
-    data: Any = None
-    data_error: str = ""
-    note: str = ""
-    duration_ms: float = 0.0
-    seq: int = 0
+class Reply(HttpReply):
+    """One request the harness sent and what came back, read as a §4.3 answer (HTTP status and body code)."""
 
     @property
     def code(self) -> int | None:
@@ -59,25 +45,9 @@ class Reply:
             return f"HTTP {self.status}, not a §4.3 JSON answer: {self.raw[:120]!r}"
         return f"HTTP {self.status}, code {self.code} {self.message[:80]!r}"
 
-    def evidence(self) -> dict[str, Any]:
-        body = self.body if self.body is not None else self.raw[:600].decode("utf-8", "replace")
-        return {"kind": "exchange", "seq": self.seq, "method": "POST", "path": self.path, "status": self.status,
-                "outcome": "ok" if self.accepted else (self.error and "transport_error") or f"code {self.code}",
-                "duration_ms": round(self.duration_ms, 1), "note": self.note, "headers": self.headers,
-                "request_plaintext": trim(self.plaintext), "request_body": trim(self.request_body),
-                "response_body": trim(body), "response_plaintext": trim(self.data)}
-
-
-def trim(obj: Any, text: int = 300, items: int = 5) -> Any:
-    """A report-sized copy: long strings (images, ciphertext) and long lists (pages of 100) cut."""
-    if isinstance(obj, str):
-        return obj if len(obj) <= text else obj[:text] + f"…({len(obj)} chars)"
-    if isinstance(obj, list):
-        head = [trim(x, text, items) for x in obj[:items]]
-        return head + ([f"…({len(obj) - items} more)"] if len(obj) > items else [])
-    if isinstance(obj, dict):
-        return {k: trim(v, text, items) for k, v in obj.items()}
-    return obj
+    @property
+    def outcome(self) -> str:
+        return "ok" if self.accepted else (self.error and "transport_error") or f"code {self.code}"
 
 
 @dataclass

@@ -1,24 +1,18 @@
 """The server-role session: the harness plays a Yunnan enterprise uploader against the platform under test."""
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import random
-import socket
-import ssl
 import string
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from harness import crypto, specdata
-from harness.checks import CheckResult, evaluate, skipped
-from harness.journal import Journal
-from harness.run import HarnessError, RunContext
-from harness.serve import BackgroundServer
+from harness.checks import CheckResult
+from harness.run import RunContext
+from harness.uploader import Uploader
 from schemas.yunnan.datagen import YunnanData
 from suites.yunnan import server_checks as C
 from suites.yunnan.server_checks import Pull, Reply
@@ -27,7 +21,6 @@ EP = specdata.endpoints("yunnan")
 PREFIX = EP["prefix"]
 PULLS = {name: spec for name, spec in EP["interfaces"].items() if spec["kind"] == "pull"}
 UNSET: Any = object()
-TIMEOUT = 60.0
 
 
 @dataclass
@@ -49,125 +42,38 @@ class Identity:
         return bool(self.api_key and self.platform_pub)
 
 
-class ServerSession:
-    """Owns the target (the embedded mock by default), the harness's identities and every exchange it made."""
+def _embedded_mock(journal, profile: dict):
+    from mocks.yunnan.app import YunnanMock
+
+    return YunnanMock(journal=journal, profile=profile)
+
+
+class ServerSession(Uploader):
+    """The target (the embedded mock by default, see Uploader), the harness's identities, envelopes and pulls."""
+
+    reply_type = Reply
+    setup_doc = "docs/yunnan-server-role.md"
+    replies: list[Reply]
 
     def __init__(self, vrun: RunContext):
-        cfg = vrun.config
-        self.vrun, self.profile, self.seed = vrun, vrun.profile, int(cfg.seed)
-        self.server = self.mock = self.journal = None
-        self.foreign = bool(cfg.target)
-        if cfg.target:
-            self.base = normalise_target(cfg.target)
-            self.salt = "".join(random.SystemRandom().choice(string.digits) for _ in range(4))
-        else:
-            from mocks.yunnan.app import YunnanMock
-
-            self.journal = Journal(cfg.journal)
-            self.mock = YunnanMock(journal=self.journal, profile=self.profile)
-            self.server = BackgroundServer(self.mock.app).start()
-            self.base = self.server.url + PREFIX
-            self.salt = ""  # a fresh platform each run: the seed alone decides every id
-        self.root = self.base[: -len(PREFIX)] if self.base.endswith(PREFIX) else _origin(self.base)
-        self._reachable()
-        self.hook = self._probe_hook()
+        super().__init__(vrun, prefix=PREFIX, embedded=_embedded_mock)
+        # A foreign platform keeps registrations between runs (§6.1 allows one each): vary the site suffix;
+        # a fresh embedded platform each run: the seed alone decides every id.
+        self.salt = "".join(random.SystemRandom().choice(string.digits) for _ in range(4)) if self.foreign else ""
         self.reading = (self.profile["signature_range"], self.profile["signature_encoding"])
-        self.replies: list[Reply] = []
         self.paths: dict[str, str] = {}
         self.register_url: str | None = None
         self.path_notes: dict[str, tuple[str, str]] = {}  # interface -> (errata, message) when an alias was needed
-        self.clock = 0.0  # seconds the harness moved the platform's clock through the admin hook
         self._windows = 0
         data = YunnanData(self.seed)
-        # A foreign platform keeps registrations between runs (§6.1 allows one each): vary the site suffix.
         eid = data.enterprise_id if not self.salt else data.enterprise_id[:18] + self.salt
         self.data = YunnanData(self.seed, eid)
         self.main = Identity(eid, self.data.enterprise()["enterpriseName"], crypto.generate_rsa(2048))
         self._spare_keys: list[Any] = []
         self._ids = 0
 
-    def close(self) -> None:
-        if self.server:
-            self.server.stop()
-        if self.journal:
-            self.journal.close()
-
-    # ---- the target ---------------------------------------------------------------------------------
-    def _reachable(self) -> None:
-        u = urlsplit(self.base)
-        try:
-            socket.create_connection((u.hostname, u.port or (443 if u.scheme == "https" else 80)), timeout=10).close()
-        except OSError as exc:
-            raise HarnessError(f"cannot reach the target {self.base}: {exc}") from None
-
-    def _probe_hook(self) -> bool:
-        """The admin hook (/__vconform/state) of the project's mock, or of a foreign test deployment offering it."""
-        status, body, _raw, err = self._http(self.root + "/__vconform/state", b"{}", {})
-        return not err and status == 200 and isinstance(body, dict) and body.get("ok") is True
-
-    def admin(self, op: str, args: dict | None = None) -> dict | None:
-        """Call the admin hook; None when the target has none. A refused admin call is a harness error."""
-        if not self.hook:
-            return None
-        status, body, raw, err = self._http(self.root + f"/__vconform/{op}", json.dumps(args or {}).encode(), {})
-        if err or not isinstance(body, dict) or not body.get("ok"):
-            raise HarnessError(f"admin hook {op} failed: {err or raw[:200]!r}")
-        return body.get("state") or {}
-
-    def advance(self, seconds: float) -> bool:
-        """Move the platform's clock (no waiting); False when the target has no admin hook."""
-        if self.admin("clock", {"advance": seconds}) is None:
-            return False
-        self.clock += seconds
-        return True
-
-    def state(self) -> dict | None:
-        return self.admin("state")
-
     def describe_target(self) -> dict[str, Any]:
-        return {"kind": "target" if self.foreign else "embedded mock", "url": self.base, "admin_hook": self.hook,
-                "enterpriseId": self.main.eid}
-
-    # ---- HTTP -----------------------------------------------------------------------------------------
-    @staticmethod
-    def _http(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, Any, bytes, str]:
-        u = urlsplit(url)
-        conn_cls = http.client.HTTPSConnection if u.scheme == "https" else http.client.HTTPConnection
-        kw = {"context": ssl.create_default_context()} if u.scheme == "https" else {}
-        conn = conn_cls(u.hostname, u.port, timeout=TIMEOUT, **kw)
-        path = (u.path or "/") + (f"?{u.query}" if u.query else "")
-        hdrs = {"Content-Type": "application/json; charset=utf-8", **headers}
-        status, raw, err = None, b"", ""
-        try:
-            try:
-                conn.request("POST", path, body=body, headers=hdrs)
-            except (BrokenPipeError, ConnectionResetError) as exc:
-                err = f"{type(exc).__name__} while sending"  # a refusal may still be waiting to be read
-            resp = conn.getresponse()
-            status, raw, err = resp.status, resp.read(), ""
-        except (OSError, http.client.HTTPException) as exc:
-            err = err or f"{type(exc).__name__}: {exc}"
-        finally:
-            conn.close()
-        try:
-            parsed = json.loads(raw) if raw else None
-        except ValueError:
-            parsed = None
-        return status, parsed, raw, err
-
-    def post(self, path: str, body: bytes, headers: dict[str, str], *, interface: str, plaintext: Any = None,
-             note: str = "", url: str | None = None) -> Reply:
-        """Send one raw POST and keep the exchange; `path` is appended to the target's base URL."""
-        t0 = time.perf_counter()
-        status, parsed, raw, err = self._http(url or self.base + path, body, headers)
-        shown = body[:4000].decode("utf-8", "replace") if len(body) < 1_000_000 else f"<{len(body)} bytes>"
-        reply = Reply(interface, urlsplit(url).path if url else path, dict(headers), plaintext, shown, status, parsed,
-                      raw, err, note=note, duration_ms=(time.perf_counter() - t0) * 1000, seq=len(self.replies) + 1)
-        self.replies.append(reply)
-        for k, v in headers.items():
-            if k.lower() == "authorization" and v.startswith("Bearer "):
-                self.vrun.add_secret(v[7:].strip())
-        return reply
+        return {**super().describe_target(), "enterpriseId": self.main.eid}
 
     # ---- envelopes and calls (§4.2, §4.3, §5) --------------------------------------------------------------
     def seal(self, ident: Identity, plaintext: Any, *, aes_key: bytes | None = None, sign_with=None,
@@ -398,52 +304,6 @@ class ServerSession:
     @property
     def ready(self) -> bool:
         return self.main.registered and bool(self.main.token)
-
-    # ---- recording -------------------------------------------------------------------------------------
-    def record(self, check_id: str, problems, *, interface: str, stage: str, evidence=(), pass_message: str = "") -> CheckResult:
-        ev = [e.evidence() if isinstance(e, Reply) else e for e in evidence]
-        return self.vrun.record(evaluate(check_id, problems, interface=interface, stage=stage, evidence=ev,
-                                         pass_message=pass_message))
-
-    def record_outcome(self, check_id: str, outcome, *, interface: str, stage: str, first=(), extra=(),
-                       passed: str = "") -> CheckResult:
-        """A Hypothesis exploration as one check: how many examples held, or the shrunk falsifying example."""
-        if outcome.failure is None:
-            return self.record(check_id, list(extra), interface=interface, stage=stage, evidence=list(first)[:1],
-                               pass_message=passed or f"{outcome.examples} generated examples held")
-        replay = self.reproduce(interface if interface in EP["interfaces"] else None)
-        message = f"{outcome.failure}; seed {self.seed}; replay: {replay}"
-        if outcome.falsifying:
-            message += f"; {outcome.falsifying[:1500]}"
-        note = {"kind": "note", "text": "Hypothesis falsifying example", "falsifying": outcome.falsifying,
-                "seed": self.seed, "reproduce": replay}
-        return self.record(check_id, [C.fail(message)] + list(extra), interface=interface, stage=stage,
-                           evidence=list(getattr(outcome.failure, "replies", []))[-3:] + [note])
-
-    def skip(self, check_id: str, reason: str, *, interface: str, stage: str) -> CheckResult:
-        return self.vrun.record(skipped(check_id, reason, interface=interface, stage=stage))
-
-    def no_hook_reason(self, what: str) -> str:
-        return (f"{what} needs the admin hook ({self.root}/__vconform/seed, /clock, /state), which the target does not "
-                f"offer; see docs/yunnan-server-role.md for the setup a test deployment needs")
-
-    def reproduce(self, only: str | None = None) -> str:
-        line = self.vrun.reproduce_line()
-        return line + (f" --only {only}" if only and f"--only {only}" not in line else "")
-
-
-def normalise_target(url: str) -> str:
-    """The base prefix the §4.1 paths are appended to; a bare http://host:port gets the spec's prefix."""
-    u = urlsplit(url.strip())
-    if u.scheme not in ("http", "https") or not u.hostname:
-        raise HarnessError(f"--target {url!r}: an http(s) URL is required, e.g. http://HOST:PORT{PREFIX}")
-    base = url.strip().rstrip("/")
-    return base + PREFIX if u.path in ("", "/") else base
-
-
-def _origin(url: str) -> str:
-    u = urlsplit(url)
-    return f"{u.scheme}://{u.netloc}"
 
 
 def _not_found(reply: Reply) -> bool:

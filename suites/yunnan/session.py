@@ -1,31 +1,29 @@
 """One client-role session against the Yunnan mock: start the mock, drive the SUT adapter, judge each action."""
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from harness import crypto
-from harness.adapter import Adapter, AdapterResult
-from harness.checks import CheckResult, evaluate
+from harness.adapter import AdapterResult
+from harness.checks import CheckResult
 from harness.journal import Exchange, Journal
 from harness.run import RunContext
 from harness.serve import BackgroundServer
+from harness.session import ClientSession
 from mocks.yunnan.app import YunnanMock
 from schemas.yunnan.datagen import YunnanData
 from schemas.yunnan.validate import validate
 from suites.yunnan import checks as C
 
-ENV_FIELDS = ("signature", "encryptedAesKey", "encryptedContent")
 
-
-class YunnanSession:
+class YunnanSession(ClientSession):
     """Owns the mock, the adapter and the data generator for one run; records checks into the RunContext."""
 
+    journal: Journal
+
     def __init__(self, vrun: RunContext, adapter_cmd: list[str] | str):
-        self.vrun = vrun
         cfg = vrun.config
-        self.journal = Journal(cfg.journal)
+        super().__init__(vrun, Journal(cfg.journal))
         self.mock = YunnanMock(journal=self.journal, profile=vrun.profile)
         self.server = BackgroundServer(self.mock.app).start()
         self.base_url = self.server.url + self.mock.ep["prefix"]
@@ -33,38 +31,25 @@ class YunnanSession:
         self.enterprise_id = self.data.enterprise_id
         self.enterprise = self.data.enterprise()
         self.credentials = {"enterpriseId": self.enterprise_id, "enterpriseName": self.enterprise["enterpriseName"]}
-        self._tmp = tempfile.TemporaryDirectory(prefix="vconform-yunnan-")
-        self.adapter = Adapter(adapter_cmd, "yunnan", self.base_url, self.credentials, Path(self._tmp.name) / "state")
+        self.start_adapter(adapter_cmd, "yunnan", self.base_url, self.credentials)
         self.registered = False
 
     def close(self) -> None:
         self.server.stop()
         self.journal.close()
-        self._tmp.cleanup()
+        super().close()
 
     # ---- helpers ------------------------------------------------------------------------------
     @property
     def ent(self):
         return self.mock.state.enterprises.get(self.enterprise_id)
 
-    def act(self, action: str, params: Any, *, expect_output: bool = False) -> tuple[AdapterResult, list[Exchange]]:
-        """Trigger one action on the SUT; return its result and every exchange it caused."""
-        seq0 = self.journal.last_seq
-        res = self.adapter.run(action, params, expect_output=expect_output)
-        exchanges = self.journal.since(seq0)
-        for e in exchanges:
-            self._learn_secrets(e)
-        return res, exchanges
-
-    def _learn_secrets(self, e: Exchange) -> None:
+    def learn_secrets(self, e: Exchange) -> None:
         for v in (e.notes.get("token_issued"), (e.response_plaintext or {}).get("apiSecret") if isinstance(e.response_plaintext, dict) else None):
             self.vrun.add_secret(v)
         auth = next((v for k, v in e.headers.items() if k.lower() == "authorization"), "")
         if auth.startswith("Bearer "):
             self.vrun.add_secret(auth[7:].strip())
-
-    def record(self, check_id: str, problems, *, interface: str, stage: str, evidence=()) -> CheckResult:
-        return self.vrun.record(evaluate(check_id, problems, interface=interface, stage=stage, evidence=list(evidence)))
 
     def ensure_registered(self, stage: str) -> bool:
         """Register through the SUT once (yunnan §6.1 allows one successful call); later tests reuse it."""
@@ -74,8 +59,8 @@ class YunnanSession:
         res, exs = self.act("init-auth", self.credentials)
         self.registered = self.ent is not None
         if not self.registered:
-            self.record("yunnan.adapter.completed", C.adapter_completed(res) or [C.fail("init-auth did not register the enterprise")],
-                        interface="init-auth", stage=stage, evidence=[res.evidence()] + [e.evidence() for e in exs])
+            self.completed(res, also=[C.fail("init-auth did not register the enterprise")] if res.ok else [],
+                           interface="init-auth", stage=stage, evidence=[res, *exs])
         return self.registered
 
     # ---- the common judgement of one action ------------------------------------------------------
@@ -88,7 +73,7 @@ class YunnanSession:
         def rec(cid, problems, evidence=ev):
             out.append(self.record(cid, problems, interface=interface, stage=stage, evidence=evidence))
 
-        rec("yunnan.adapter.completed", C.adapter_completed(res), [res.evidence()])
+        out.append(self.completed(res, interface=interface, stage=stage))
         rec("yunnan.transport.reached", C.reached(exchanges, interface))
         mine = [e for e in exchanges if e.interface == interface]
         if not exchanges:

@@ -5,6 +5,7 @@ import pytest
 
 from harness import specdata
 from harness.checks import Problem, warn
+from harness.explore import explore, run_seed
 from harness.pytest_plugin import require
 from suites.yunnan import server_checks as C
 from suites.yunnan import strategies as S
@@ -60,7 +61,7 @@ def test_valid_uploads_accepted(yns, vrun, interface):
             raise C.Violation("yunnan.server.accept", f"valid {interface} refused: {reply.describe()}", [reply])
 
     strategy = S.requests(interface, yns.main.eid, vrun.profile)
-    outcome = S.explore(one, strategy, seed=S.run_seed(yns.seed, f"accept:{interface}"),
+    outcome = explore(one, strategy, seed=run_seed(yns.seed, f"accept:{interface}"),
                         max_examples=EXAMPLES.get(interface, DEFAULT_EXAMPLES))
     results = [yns.record_outcome("yunnan.server.accept", outcome, interface=interface, stage=STAGE, first=first,
                                   extra=_alias_warnings(yns, interface),
@@ -85,7 +86,7 @@ def test_valid_pulls_accepted(yns, vrun, interface):
             raise C.Violation("yunnan.server.accept", f"valid {interface} query {query} refused: {pull.error}",
                               pull.pages[-1:])
 
-    outcome = S.explore(one, S.queries(interface, yns.main.eid), seed=S.run_seed(yns.seed, f"accept:{interface}"),
+    outcome = explore(one, S.queries(interface, yns.main.eid), seed=run_seed(yns.seed, f"accept:{interface}"),
                         max_examples=5)
     result = yns.record_outcome("yunnan.server.accept", outcome, interface=interface, stage=STAGE, first=first,
                                 passed=f"{outcome.examples} generated valid {interface} queries answered")

@@ -6,9 +6,9 @@ from hypothesis import strategies as st
 
 from harness import specdata
 from harness.checks import Problem, fail, warn
+from harness.explore import explore, run_seed
 from harness.pytest_plugin import require
 from suites.yunnan import server_checks as C
-from suites.yunnan import strategies as S
 from suites.yunnan.server_session import PULLS as PULL_SPECS
 
 pytestmark = [pytest.mark.role("server"), pytest.mark.stage("flow")]
@@ -141,7 +141,7 @@ def test_valid_confirms_accepted(yns, vrun, interface):
             raise C.Violation("yunnan.server.accept", f"valid {interface} refused: {reply.describe()}", [reply])
 
     picks = st.tuples(st.sampled_from([",", ", "]), st.lists(st.integers(0, 4), min_size=1, max_size=5, unique=True))
-    outcome = S.explore(one, picks, seed=S.run_seed(yns.seed, f"accept:{interface}"), max_examples=5)
+    outcome = explore(one, picks, seed=run_seed(yns.seed, f"accept:{interface}"), max_examples=5)
     require(vrun, [yns.record_outcome("yunnan.server.accept", outcome, interface=interface, stage=STAGE, first=first,
                                       passed=f"{outcome.examples} generated valid id lists accepted")])
 

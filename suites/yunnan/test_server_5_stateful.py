@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from harness import specdata
+from harness.explore import explore_machine, run_seed
 from harness.pytest_plugin import require
 from suites.yunnan import server_checks as C
 from suites.yunnan import strategies as S
@@ -172,7 +173,7 @@ def test_state_machine(yns, vrun):
     if not yns.ready:
         pytest.fail("registration or token failed; see init-auth and getToken")
     machine = machine_for(yns)
-    outcome = S.explore_machine(machine, seed=S.run_seed(yns.seed, "stateful"), max_examples=EXAMPLES, steps=STEPS)
+    outcome = explore_machine(machine, seed=run_seed(yns.seed, "stateful"), max_examples=EXAMPLES, steps=STEPS)
     broken = getattr(outcome.failure, "check_id", "yunnan.server.stateful.accept" if outcome.failure else None)
     results = []
     for key in C.STATEFUL:

@@ -24,8 +24,7 @@ def test_register_once(yn, vrun):
     successful call, and a registration kept in state_dir is the software's own (`vconform actions yunnan`)."""
     _need_registration(yn)
     res, exs = yn.act("init-auth", yn.credentials)
-    results = [yn.record("yunnan.adapter.completed", C.adapter_completed(res), interface="init-auth", stage=STAGE,
-                         evidence=[res.evidence()]),
+    results = [yn.completed(res, interface="init-auth", stage=STAGE),
                yn.record("yunnan.register.once", C.register_once(yn.journal.entries), interface="init-auth",
                          stage=STAGE, evidence=[e.evidence() for e in yn.journal.entries if e.interface == "init-auth"])]
     require(vrun, results)

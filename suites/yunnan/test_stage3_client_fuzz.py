@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 import pytest
 from hypothesis import strategies as st
 
-from harness.checks import evaluate
+from harness.adapter import ADAPTER_COMPLETED, completion_problems
+from harness.explore import explore, run_seed
 from harness.pytest_plugin import require
 from mocks.yunnan.state import parse_time
 from suites.yunnan import checks as C
@@ -106,7 +107,7 @@ def test_pull_edge_feeds(yn, vrun, interface):
     if not yn.ensure_registered(STAGE):
         pytest.fail("registration failed; see init-auth")
     feed_name, _maker, id_field, ts_field, owner_field = PULLS[interface]
-    problems: dict[str, list] = {"yunnan.adapter.completed": [], "yunnan.pull.complete": [], "yunnan.pull.paging": []}
+    problems: dict[str, list] = {ADAPTER_COMPLETED: [], "yunnan.pull.complete": [], "yunnan.pull.paging": []}
     evidence: dict[str, list] = {k: [] for k in problems}
     shapes: list[str] = []
 
@@ -123,7 +124,7 @@ def test_pull_edge_feeds(yn, vrun, interface):
         served = [r for e in pages for r in (e.response_plaintext or {}).get("records", [])]
         shape = f"{feed.count} records from {start:%Y-%m-%d %H:%M:%S} over {len(pages)} pages"
         shapes.append(shape)
-        found = {"yunnan.adapter.completed": C.adapter_completed(res),
+        found = {ADAPTER_COMPLETED: completion_problems(res),
                  "yunnan.pull.complete": C.pull_complete(res.output, res.output_error if res.ok else
                                                          f"adapter exit {res.exit_code}", expected, served, id_field),
                  "yunnan.pull.paging": C.pull_paging(exs, interface)}
@@ -138,14 +139,14 @@ def test_pull_edge_feeds(yn, vrun, interface):
         if bad:
             raise Failed(f"{interface}: {shape}")
 
-    outcome = S.explore(one, feeds(interface, (FIRST_COUNT[interface],) + PAGE_COUNTS),
-                        seed=S.run_seed(vrun.config.seed, f"client-fuzz:{interface}"), max_examples=EXAMPLES,
+    outcome = explore(one, feeds(interface, (FIRST_COUNT[interface],) + PAGE_COUNTS),
+                        seed=run_seed(vrun.config.seed, f"client-fuzz:{interface}"), max_examples=EXAMPLES,
                         shrink=False, failure_types=(Failed,))
     results = []
     for cid, probs in problems.items():
         if outcome.failure is not None and any(p.level == "fail" for p in probs):
             probs = probs + [C.fail(f"seed {vrun.config.seed}; replay: {vrun.reproduce_line()}"
                                     + (f"; {outcome.falsifying[:1500]}" if outcome.falsifying else ""))]
-        results.append(vrun.record(evaluate(cid, probs, interface=interface, stage=STAGE, evidence=evidence[cid],
-                                            pass_message=f"{outcome.examples} generated feeds: " + "; ".join(shapes))))
+        results.append(yn.record(cid, probs, interface=interface, stage=STAGE, evidence=evidence[cid],
+                                 pass_message=f"{outcome.examples} generated feeds: " + "; ".join(shapes)))
     require(vrun, results)

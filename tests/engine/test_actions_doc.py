@@ -18,6 +18,7 @@ def _registered_check_ids(spec: registry.SpecInfo) -> set[str]:
     for mod in pkgutil.iter_modules([str(spec.suite_dir)]):
         if mod.name.endswith("checks"):
             importlib.import_module(f"{package}.{mod.name}")
+    import harness.adapter  # noqa: F401  the engine's own checks (adapter.completed)
     return {c.id for c in checks.all_checks()}
 
 

@@ -18,10 +18,6 @@ def vconform(*args: str, home: Path, timeout: int = 300) -> subprocess.Completed
                           timeout=timeout, env={**os.environ, "VCONFORM_HOME": str(home)})
 
 
-def fails(report: dict) -> set[str]:
-    return {c["id"] for i in report["interfaces"] for c in i["checks"] if c["verdict"] == "fail"}
-
-
 @pytest.mark.slow
 def test_reference_forwarder_passes_and_report_is_clean(tmp_path):
     out, journal = tmp_path / "report", tmp_path / "journal.sqlite"
@@ -32,6 +28,8 @@ def test_reference_forwarder_passes_and_report_is_clean(tmp_path):
     assert {s["name"] for s in report["stages"]} == {"interface", "flow"}
     assert {i["name"] for i in report["interfaces"]} >= {"connect", "heartbeat", "send_positions", "disconnect",
                                                         "access_result"}
+    judged = {i["name"] for i in report["interfaces"] if any(c["id"] == "adapter.completed" for c in i["checks"])}
+    assert judged >= {"connect", "send_positions", "disconnect"}
     sheet = [c for i in report["interfaces"] for c in i["checks"] if c["id"] == "shunde.flow.access_sheet"][0]
     assert "全部接入完成" in sheet["evidence"][0]["sheet"] and sheet["evidence"][0]["table"]["complete"]
     assert (out / "shunde-attachment3.xlsx").exists()
@@ -67,4 +65,5 @@ def test_adapter_that_fails_is_the_sut_failing(tmp_path):
                     "--sut-cmd", f"{sys.executable} -c 'import sys; sys.exit(3)'", home=tmp_path)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     report = json.loads((tmp_path / "o" / "report.json").read_text("utf-8"))
-    assert "shunde.adapter.completed" in fails(report)
+    failed = {(i["name"], c["id"]) for i in report["interfaces"] for c in i["checks"] if c["verdict"] == "fail"}
+    assert ("connect", "adapter.completed") in failed  # the engine's check, under the interface it judged

@@ -13,11 +13,12 @@ from harness import specdata
 from harness.journal import Journal
 from harness.run import HarnessError
 from harness.serve import BackgroundServer
+from harness.uploader import normalise_target
 from mocks.yunnan.app import YunnanMock
 from schemas.yunnan.datagen import YunnanData
 from schemas.yunnan.validate import validate
 from suites.yunnan import server_checks as C
-from suites.yunnan.server_session import Reply, normalise_target
+from suites.yunnan.server_checks import Reply
 
 ROOT = Path(__file__).resolve().parents[3]
 PREFIX = "/access/api/dataReceive"
@@ -25,12 +26,13 @@ DEFAULT = specdata.profile("yunnan")
 
 
 def test_target_urls():
-    assert normalise_target("http://10.0.0.5:8080") == "http://10.0.0.5:8080" + PREFIX
-    assert normalise_target("https://p.example/") == "https://p.example" + PREFIX
-    assert normalise_target(f"http://h:1{PREFIX}/") == f"http://h:1{PREFIX}"
-    assert normalise_target("http://h/proxy/yn") == "http://h/proxy/yn"  # a platform mounted elsewhere keeps its path
+    assert normalise_target("http://10.0.0.5:8080", PREFIX) == "http://10.0.0.5:8080" + PREFIX
+    assert normalise_target("https://p.example/", PREFIX) == "https://p.example" + PREFIX
+    assert normalise_target(f"http://h:1{PREFIX}/", PREFIX) == f"http://h:1{PREFIX}"
+    # a platform mounted elsewhere keeps its path
+    assert normalise_target("http://h/proxy/yn", PREFIX) == "http://h/proxy/yn"
     with pytest.raises(HarnessError):
-        normalise_target("h:8080")
+        normalise_target("h:8080", PREFIX)
 
 
 def _reply(status=200, body=None, error="", note=""):

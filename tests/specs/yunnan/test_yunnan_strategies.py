@@ -7,7 +7,6 @@ from datetime import datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from harness import specdata
 from harness.schemagen import load
@@ -147,27 +146,6 @@ def test_queries_validate():
             assert not validate(interface, "request", q)
 
         check()
-
-
-def test_explore_is_reproducible_from_its_seed():
-    seen: dict[int, list] = {1: [], 2: []}
-    for run, seed in ((1, 7), (2, 7)):
-        S.explore(seen[run].append, S.requests("vehicleInfo", EID), seed=seed, max_examples=5)
-    other: list = []
-    S.explore(other.append, S.requests("vehicleInfo", EID), seed=8, max_examples=5)
-    assert seen[1] == seen[2] and len(seen[1]) == 5
-    assert other != seen[1]
-    assert S.run_seed(7, "a") == S.run_seed(7, "a") != S.run_seed(7, "b")
-
-
-def test_explore_reports_the_shrunk_falsifying_example():
-    def never_big(n):
-        assert n < 1000, f"{n} is too big"
-
-    out = S.explore(never_big, st.integers(0, 10**6), seed=1, max_examples=50)
-    assert out.failure is not None and "1000 is too big" in str(out.failure)
-    assert ("Falsifying example" in out.falsifying or "Failing test case" in out.falsifying) and "1000" in out.falsifying
-    assert S.explore(never_big, st.integers(0, 999), seed=1, max_examples=20).failure is None
 
 
 @pytest.mark.slow

@@ -1,0 +1,90 @@
+"""Suite sessions: what every spec's session does the same way, whatever the spec and the role.
+
+`Recorder` records check results (and skips) into the run; `ClientSession` adds the client role's half:
+it owns the SUT adapter and its state folder, triggers one action at a time and collects the journal
+exchanges the action caused, and judges the one engine-owned check `adapter.completed`."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable, Protocol
+
+from harness.adapter import ADAPTER_COMPLETED, Adapter, AdapterResult, completion_problems
+from harness.checks import CheckResult, Problem, evaluate, skipped
+from harness.journal import Exchange
+from harness.run import RunContext
+
+
+class Recorder:
+    """Records check results into the RunContext; the common half of every suite session (client or server role)."""
+
+    def __init__(self, vrun: RunContext):
+        self.vrun = vrun
+
+    def record(self, check_id: str, problems: Iterable[Problem] | None, *, interface: str, stage: str,
+               evidence: Iterable[Any] = (), pass_message: str = "") -> CheckResult:
+        """Evaluate `problems` as `check_id` and keep the result; evidence items are dicts or have `.evidence()`."""
+        return self.vrun.record(evaluate(check_id, problems, interface=interface, stage=stage,
+                                         evidence=[evidence_of(e) for e in evidence], pass_message=pass_message))
+
+    def skip(self, check_id: str, reason: str, *, interface: str, stage: str) -> CheckResult:
+        return self.vrun.record(skipped(check_id, reason, interface=interface, stage=stage))
+
+
+def evidence_of(item: Any) -> Any:
+    """An exchange, reply or adapter result as report evidence (its `.evidence()`); a dict stays as it is."""
+    to_evidence = getattr(item, "evidence", None)
+    return to_evidence() if callable(to_evidence) else item
+
+
+class ExchangeLog(Protocol):
+    """What a client session needs of a spec's journal: where it stands, and what came after a point."""
+
+    @property
+    def last_seq(self) -> int: ...
+
+    def since(self, seq: int) -> list[Exchange]: ...
+
+
+class ClientSession(Recorder):
+    """The client role: the harness plays the platform (a mock journaling into `journal`) and drives the SUT's
+    adapter. A spec's session starts its mock, then calls `start_adapter`; `close` removes the state folder."""
+
+    adapter: Adapter
+    state_dir: Path
+
+    def __init__(self, vrun: RunContext, journal: ExchangeLog):
+        super().__init__(vrun)
+        self.journal = journal
+        self._tmp: tempfile.TemporaryDirectory | None = None
+
+    def start_adapter(self, cmd: list[str] | str, spec: str, base_url: str, credentials: dict[str, Any], *,
+                      timeout: float = 60.0) -> Adapter:
+        """The SUT adapter, with a fresh state folder the adapter may keep keys and tokens in for this run."""
+        self._tmp = tempfile.TemporaryDirectory(prefix=f"vconform-{spec}-")
+        self.state_dir = Path(self._tmp.name) / "state"
+        self.adapter = Adapter(cmd, spec, base_url, credentials, self.state_dir, timeout=timeout)
+        return self.adapter
+
+    def close(self) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def act(self, action: str, params: Any, *, expect_output: bool = False) -> tuple[AdapterResult, list[Exchange]]:
+        """Trigger one action on the SUT; return its result and every exchange it caused (secrets learnt)."""
+        seq0 = self.journal.last_seq
+        res = self.adapter.run(action, params, expect_output=expect_output)
+        exchanges = self.journal.since(seq0)
+        for e in exchanges:
+            self.learn_secrets(e)
+        return res, exchanges
+
+    def learn_secrets(self, exchange: Exchange) -> None:
+        """Add the tokens, keys and passwords an exchange carried to the run's redaction list (a spec's hook)."""
+
+    def completed(self, res: AdapterResult, *, interface: str, stage: str, also: Iterable[Problem] = (),
+                  evidence: Iterable[Any] | None = None) -> CheckResult:
+        """The engine's `adapter.completed`: the adapter exited 0 in time (and whatever else `also` adds)."""
+        return self.record(ADAPTER_COMPLETED, completion_problems(res) + list(also), interface=interface,
+                           stage=stage, evidence=[res] if evidence is None else evidence)
