@@ -72,16 +72,15 @@ def b64decode(text: str | bytes) -> bytes:
             text = text.encode("ascii", errors="strict")
         except UnicodeEncodeError:
             raise ValueError("invalid Base64: non-ASCII character") from None
-    core = text.rstrip(b"=")
-    pad, need = len(text) - len(core), -len(core) % 4
-    if pad != need and (pad or need):
-        if pad:  # Python tolerates surplus '='; Java refuses it
-            raise ValueError(f"invalid Base64: {pad} '=' after {len(core)} characters, which take {need}")
-        raise ValueError(f"invalid Base64: length {len(text)} is not a multiple of 4 (missing '=' padding)")
     try:
-        return base64.b64decode(text, validate=True)
+        data = base64.b64decode(text, validate=True)
     except binascii.Error as exc:
         raise ValueError(f"invalid Base64: {exc}") from None
+    core = text.rstrip(b"=")
+    pad, need = len(text) - len(core), -len(core) % 4
+    if pad != need:  # Python tolerates surplus '='; Java refuses it
+        raise ValueError(f"invalid Base64: {pad} '=' after {len(core)} characters, which take {need}")
+    return data
 
 
 def b64(data: bytes) -> str:

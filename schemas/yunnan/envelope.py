@@ -226,7 +226,7 @@ def _decrypt(res: Opened, priv, enc_key: bytes, enc_content: bytes, thorough: bo
     if plaintext is not None:
         try:
             res.obj = json.loads(plaintext.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: nested beyond parsing
             later.append(Finding("plaintext", "plaintext_json", text["plaintext_json"].format(exc=exc)))
         else:
             if "not_object" in text and not isinstance(res.obj, dict):
