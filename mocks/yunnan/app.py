@@ -195,14 +195,10 @@ class YunnanMock(HttpMock):
 
     def _client_from_body(self, raw: bytes) -> Enterprise | None:
         try:
-            parts, bad = envelope.parse_request(json.loads(raw))
-            if bad:
-                return None
-            key = crypto.rsa_decrypt(self.state.platform_key, parts[1])
-            plain = json.loads(crypto.aes_ecb_decrypt(key, parts[2]))
-            return self.state.by_api_key.get(str(plain.get("apiKey")))
-        except (ValueError, AttributeError):
+            opened = envelope.peek_request(json.loads(raw), self.state.platform_key)
+        except ValueError:
             return None
+        return self.state.by_api_key.get(str(opened.obj.get("apiKey"))) if opened.ok else None
 
     def _validate(self, ex: Exchange, interface: str, plain: dict) -> None:
         from schemas.yunnan.validate import validate  # lazy: the tables load on first use

@@ -163,6 +163,17 @@ def open_request(body: object, platform_priv, client_pub, accepted: list[Reading
     return res
 
 
+def peek_request(body: object, platform_priv) -> Opened:
+    """Decrypt without verifying: for finding out who sent it (E-YN-13 names the enterprise only inside)."""
+    res = Opened()
+    parts, bad = parse_request(body)
+    if bad:
+        res.findings.append(bad)
+        return res
+    _decrypt(res, platform_priv, parts[1], parts[2], False, "request")
+    return res
+
+
 # ---- answers ------------------------------------------------------------------------------------------------
 
 def seal_response(data: bytes, client_pub, aes_key: bytes | None = None) -> tuple[str, str]:

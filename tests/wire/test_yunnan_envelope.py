@@ -136,3 +136,10 @@ def test_response_round_trip_and_refusals():
     k, not_json = envelope.seal_response(b"<html>", CLIENT.public_key())
     bad = envelope.open_response(k, not_json, CLIENT).failure
     assert bad.reason == "plaintext_json" and "not UTF-8 JSON" in bad.message
+
+
+def test_peek_decrypts_without_knowing_the_sender():
+    body = envelope.seal_request(b'{"apiKey":"YN_1"}', PLATFORM.public_key(), OTHER).body
+    assert envelope.peek_request(body, PLATFORM).obj == {"apiKey": "YN_1"}
+    assert envelope.peek_request(body, OTHER).failure.reason == "aes_key"
+    assert envelope.peek_request({"signature": "x"}, PLATFORM).failure.reason == "malformed"

@@ -54,3 +54,17 @@ def test_refusals_are_journaled_section_4_3_answers(tmp_path):
         assert (status, body) == (200, {"code": 500, "message": MSG["internal_error"], "aesKey": None, "data": None})
         last = mock.journal.entries[-1]
         assert last.outcome == "internal_error" and "RuntimeError" in last.notes["internal_error"]
+
+
+def test_get_token_without_client_id_finds_the_enterprise_inside(tmp_path):
+    """E-YN-13: /getToken without X-Client-Id is served, with a warning, when the apiKey inside is known."""
+    mock = YunnanMock(journal=Journal(None), key_bits=1024)
+    with BackgroundServer(mock.app) as srv:
+        c, _data = _client(mock, srv, tmp_path)
+        url = srv.url + mock.ep["prefix"] + "/getToken"
+        creds = {"apiKey": c.state["apiKey"], "apiSecret": c.state["apiSecret"]}
+        status, body = _post(url, json.dumps(c.seal(creds)).encode(), {})
+        assert body["code"] == 200 and c.open_data(body)["token"]
+        assert [w["errata"] for w in mock.journal.entries[-1].notes["warnings"]] == ["E-YN-13"]
+        status, body = _post(url, json.dumps(c.seal({**creds, "apiKey": "YN_unknown"})).encode(), {})
+        assert body["code"] == 500 and mock.journal.entries[-1].outcome == "client_id"
