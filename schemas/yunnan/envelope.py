@@ -114,9 +114,10 @@ class Sealed:
 
 # ---- requests --------------------------------------------------------------------------------------------
 
-def seal_request(plaintext: bytes, platform_pub, client_priv, *, reading: Reading = ("key+content", "raw"),
+def seal_request(plaintext: bytes, platform_pub, client_priv, *, reading: Reading | None = None,
                  aes_key: bytes | None = None) -> Sealed:
-    """§5.1 steps 3-7: encrypt the content, encrypt the key, sign under `reading`."""
+    """§5.1 steps 3-7: encrypt the content, encrypt the key, sign under `reading` (the default profile's)."""
+    reading = reading or default_reading(specdata.profile(SPEC))
     key = aes_key if aes_key is not None else os.urandom(KEY_BYTES)
     enc_content = crypto.aes_ecb_encrypt(key, plaintext)
     enc_key = crypto.rsa_encrypt(platform_pub, key)
