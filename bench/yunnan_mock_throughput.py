@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from harness import crypto  # noqa: E402
+from schemas.yunnan import envelope  # noqa: E402
 from schemas.yunnan.datagen import YunnanData  # noqa: E402
 from suites.yunnan.client import YunnanClient  # noqa: E402
 
@@ -32,12 +33,12 @@ ENVELOPES = 100
 def crypto_ceiling(n: int = 400) -> float:
     """Requests/s one core can do of the crypto alone (§5.1 step 8 + the encrypted answer)."""
     platform, client = crypto.generate_rsa(), crypto.generate_rsa()
-    body = crypto.seal_request(json.dumps(YunnanData(1).vehicle(1), ensure_ascii=False).encode(),
+    body = envelope.seal_request(json.dumps(YunnanData(1).vehicle(1), ensure_ascii=False).encode(),
                                platform.public_key(), client).body
     t0 = time.perf_counter()
     for _ in range(n):
-        opened = crypto.open_request(body, platform, client.public_key(), [("key+content", "raw")])
-        crypto.seal_response(opened.plaintext[:64], client.public_key())
+        opened = envelope.open_request(body, platform, client.public_key(), [("key+content", "raw")])
+        envelope.seal_response(opened.plaintext[:64], client.public_key())
     return n / (time.perf_counter() - t0)
 
 

@@ -1,15 +1,13 @@
-"""Hybrid RSA + AES envelopes with SHA256withRSA signatures, in the encodings Java's JCE produces.
+"""Cryptographic primitives in the encodings Java's JCE produces; a spec's envelope is built from these.
 
-Spec-agnostic: yunnan §4.3/§5 is the first user. Keys travel as Base64 of Java's `getEncoded()`:
-X.509 SubjectPublicKeyInfo (public) and PKCS#8 (private). AES is AES/ECB/PKCS5Padding, RSA is
-RSA/ECB/PKCS1Padding (PKCS#1 v1.5), signatures SHA256withRSA (PKCS#1 v1.5 + SHA-256).
+Keys travel as Base64 of Java's `getEncoded()`: X.509 SubjectPublicKeyInfo (public) and PKCS#8 (private).
+AES is AES/ECB/PKCS5Padding, RSA is RSA/ECB/PKCS1Padding (PKCS#1 v1.5), signatures SHA256withRSA
+(PKCS#1 v1.5 + SHA-256), Base64 decoded as strictly as Java's `Base64.getDecoder()`.
 """
 from __future__ import annotations
 
 import base64
 import binascii
-import os
-from dataclasses import dataclass
 from functools import lru_cache
 
 from cryptography.exceptions import InvalidSignature
@@ -19,15 +17,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 PKCS1 = asym_padding.PKCS1v15()
-
-
-class EnvelopeError(Exception):
-    """A request or answer envelope that cannot be opened; `reason` is a stable code."""
-
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
 
 
 # ---- keys -------------------------------------------------------------------------------------
@@ -77,13 +66,21 @@ def load_private(b64: str) -> rsa.RSAPrivateKey:
 # ---- primitives ---------------------------------------------------------------------------------
 
 def b64decode(text: str | bytes) -> bytes:
-    """Strict Base64 (Java's Base64.getDecoder()): wrong alphabet or padding raises ValueError."""
+    """Strict Base64 as Java's Base64.getDecoder(): wrong alphabet, missing or extra padding raise ValueError."""
     if isinstance(text, str):
-        text = text.encode("ascii", errors="strict")
+        try:
+            text = text.encode("ascii", errors="strict")
+        except UnicodeEncodeError:
+            raise ValueError("invalid Base64: non-ASCII character") from None
     try:
-        return base64.b64decode(text, validate=True)
+        data = base64.b64decode(text, validate=True)
     except binascii.Error as exc:
         raise ValueError(f"invalid Base64: {exc}") from None
+    core = text.rstrip(b"=")
+    pad, need = len(text) - len(core), -len(core) % 4
+    if pad != need:  # Python tolerates surplus '='; Java refuses it
+        raise ValueError(f"invalid Base64: {pad} '=' after {len(core)} characters, which take {need}")
+    return data
 
 
 def b64(data: bytes) -> str:
@@ -145,132 +142,3 @@ def verify(pub: rsa.RSAPublicKey, signature: bytes, data: bytes) -> bool:
         return True
     except InvalidSignature:
         return False
-
-
-# ---- envelopes ----------------------------------------------------------------------------------
-
-SIGNED_RANGES = ("key+content", "content")
-SIGNED_ENCODINGS = ("raw", "base64")
-
-
-def signed_bytes(enc_key: bytes, enc_content: bytes, rng: str = "key+content", encoding: str = "raw") -> bytes:
-    """The bytes a signature covers under one reading of the signed range (yunnan E-YN-04, E-YN-05)."""
-    if encoding == "base64":
-        enc_key, enc_content = b64(enc_key).encode(), b64(enc_content).encode()
-    if rng == "key+content":
-        return enc_key + enc_content
-    if rng == "content":
-        return enc_content
-    raise ValueError(f"unknown signed range {rng!r}")
-
-
-@dataclass
-class Sealed:
-    """An envelope as sent, with the session key kept for evidence and tests."""
-
-    body: dict
-    aes_key: bytes
-
-
-def seal_request(
-    plaintext: bytes,
-    platform_pub: rsa.RSAPublicKey,
-    client_priv: rsa.RSAPrivateKey,
-    *,
-    rng: str = "key+content",
-    encoding: str = "raw",
-    aes_key: bytes | None = None,
-) -> Sealed:
-    """Build {signature, encryptedAesKey, encryptedContent} exactly as yunnan §5.1 steps 3–7."""
-    key = aes_key if aes_key is not None else os.urandom(32)
-    enc_content = aes_ecb_encrypt(key, plaintext)
-    enc_key = rsa_encrypt(platform_pub, key)
-    sig = sign(client_priv, signed_bytes(enc_key, enc_content, rng, encoding))
-    return Sealed({"signature": b64(sig), "encryptedAesKey": b64(enc_key), "encryptedContent": b64(enc_content)}, key)
-
-
-@dataclass
-class Opened:
-    """A request envelope taken apart: plaintext plus which signature reading matched."""
-
-    plaintext: bytes
-    aes_key: bytes
-    signature_reading: tuple[str, str] | None  # (range, encoding) that verified, None if none did
-
-
-ENVELOPE_FIELDS = ("signature", "encryptedAesKey", "encryptedContent")
-
-
-def parse_envelope(body: object) -> tuple[bytes, bytes, bytes]:
-    """Check the envelope shape and decode its three Base64 members."""
-    if not isinstance(body, dict):
-        raise EnvelopeError("malformed", f"request body is {type(body).__name__}, spec requires a JSON object")
-    missing = [f for f in ENVELOPE_FIELDS if not isinstance(body.get(f), str) or not body.get(f)]
-    if missing:
-        raise EnvelopeError("malformed", f"envelope lacks {', '.join(missing)} (non-empty strings required)")
-    out = []
-    for f in ENVELOPE_FIELDS:
-        try:
-            out.append(b64decode(body[f]))
-        except ValueError as exc:
-            raise EnvelopeError("base64", f"{f}: {exc}") from None
-    sig, enc_key, enc_content = out
-    return sig, enc_key, enc_content
-
-
-def find_signature_reading(
-    pub: rsa.RSAPublicKey, sig: bytes, enc_key: bytes, enc_content: bytes, order: list[tuple[str, str]]
-) -> tuple[str, str] | None:
-    """Try each reading of the signed bytes in order; the first that verifies wins."""
-    for rng, encoding in order:
-        if verify(pub, sig, signed_bytes(enc_key, enc_content, rng, encoding)):
-            return rng, encoding
-    return None
-
-
-def open_request(
-    body: object,
-    platform_priv: rsa.RSAPrivateKey,
-    client_pub: rsa.RSAPublicKey,
-    readings: list[tuple[str, str]],
-) -> Opened:
-    """Verify then decrypt, in the order yunnan §5.1 step 8 gives; raises EnvelopeError with a reason."""
-    sig, enc_key, enc_content = parse_envelope(body)
-    reading = find_signature_reading(client_pub, sig, enc_key, enc_content, readings)
-    if reading is None:
-        raise EnvelopeError("signature", "signature does not verify with the enterprise public key under any accepted reading")
-    bad_key = EnvelopeError("aes_key", "encryptedAesKey does not decrypt with the platform private key (RSA/ECB/PKCS1Padding)")
-    try:
-        key = rsa_decrypt(platform_priv, enc_key)
-    except ValueError:
-        raise bad_key from None
-    try:
-        if len(key) != 32:
-            raise EnvelopeError("aes_key_size", f"AES session key is {len(key) * 8} bits, spec requires 256 (yunnan §5.2)")
-        try:
-            plaintext = aes_ecb_decrypt(key, enc_content)
-        except ValueError as exc:
-            raise EnvelopeError("content", f"encryptedContent does not decrypt (AES/ECB/PKCS5Padding): {exc}") from None
-    except EnvelopeError:
-        if not rsa_padding_ok(platform_priv, enc_key):  # the "key" was OpenSSL's implicit-rejection stand-in
-            raise bad_key from None
-        raise
-    return Opened(plaintext, key, reading)
-
-
-def seal_response(data: bytes, client_pub: rsa.RSAPublicKey, aes_key: bytes | None = None) -> tuple[str, str]:
-    """Encrypt answer data with a fresh AES key, the key to the client's public key (yunnan §4.3, §6.1 note)."""
-    key = aes_key if aes_key is not None else os.urandom(32)
-    return b64(rsa_encrypt(client_pub, key)), b64(aes_ecb_encrypt(key, data))
-
-
-def open_response(aes_key_b64: str, data_b64: str, client_priv: rsa.RSAPrivateKey) -> bytes:
-    """Decrypt an answer's data as yunnan §5.1 step 10 shows."""
-    try:
-        key = rsa_decrypt(client_priv, b64decode(aes_key_b64))
-    except ValueError as exc:
-        raise EnvelopeError("aes_key", f"answer aesKey does not decrypt with the enterprise private key: {exc}") from None
-    try:
-        return aes_ecb_decrypt(key, b64decode(data_b64))
-    except ValueError as exc:
-        raise EnvelopeError("content", f"answer data does not decrypt: {exc}") from None

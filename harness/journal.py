@@ -149,7 +149,11 @@ class Journal:
 _INSERT = "INSERT INTO exchanges VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 # One encoder for every row: json.dumps with options builds a new encoder per call.
 _ENCODE = json.JSONEncoder(ensure_ascii=False, default=str).encode
-_NO_FINDINGS = '{"findings": []}'  # the notes of almost every good JT/T 809 frame, encoded once
+# Encodings of one-key dicts holding an empty list or dict: a stream of good messages repeats such notes (e.g.
+# no findings) thousands of times a second, so each is encoded once. Bounded in number and key length, as a
+# request's own plaintext passes here too.
+_EMPTY: dict[tuple, str] = {}
+_EMPTY_MAX = 256
 
 
 def _row(ex: Exchange) -> tuple:
@@ -162,8 +166,16 @@ def _row(ex: Exchange) -> tuple:
 def _dump(v: Any) -> str | None:
     if v is None:
         return None
-    if type(v) is dict and len(v) == 1 and v.get("findings") == []:
-        return _NO_FINDINGS
+    if type(v) is dict and len(v) == 1:
+        for k, x in v.items():
+            t = type(x)
+            if not x and (t is list or t is dict):
+                hit = _EMPTY.get((k, t))
+                if hit is None:
+                    hit = _ENCODE(v)
+                    if len(_EMPTY) < _EMPTY_MAX and len(str(k)) <= 64:
+                        _EMPTY[(k, t)] = hit
+                return hit
     if isinstance(v, (bytes, bytearray)):
         return v.hex()
     return _ENCODE(v)

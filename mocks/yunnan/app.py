@@ -1,25 +1,23 @@
-"""The Yunnan provincial platform mock (yunnan §4–§6) as an aiohttp application.
+"""The Yunnan provincial platform mock (yunnan §4–§6): the engine's HTTP mock over the pure platform state.
 
-Every request is journaled — raw envelope, decrypted plaintext, answer, timing, conclusion — before the
-answer is sent. Bad input never crashes the handler: it gets the spec's failure answer (yunnan §4.3).
+The engine (harness/httpmock.py) journals every request — raw envelope, decrypted plaintext, answer, timing,
+conclusion — before the answer is sent; this module routes from the endpoint map, opens envelopes with the
+codec (schemas/yunnan/envelope.py) and answers as yunnan §4.3 shows, failures included.
 """
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from typing import Any
-
-from aiohttp import web
 
 from harness import crypto, specdata
 from harness.clock import Clock
-from harness.faults import Faults
+from harness.faults import Fault
+from harness.httpmock import HttpMock, Incoming
 from harness.journal import Exchange, Journal
 from mocks.yunnan.state import Enterprise, PlatformState, parse_time
+from schemas.yunnan import envelope
 
 SPEC = "yunnan"
-MAX_BODY = 16 * 1024 * 1024  # far above any legal request (a few base64 photos); larger is refused
 
 MSG = {
     "ok_upload": "上传成功",
@@ -44,6 +42,8 @@ MSG = {
     "too_large": "✖ 请求体过大",
     "not_found": "✖ 接口不存在",
     "method": "✖ 请求方式须为 POST",
+    "fault_5xx": "✖ 服务暂不可用（注入故障）",
+    "internal_error": "✖ 请求无法处理",
 }
 
 
@@ -59,26 +59,22 @@ class Rejection(Exception):
         self.code, self.key, self.reason, self.detail = code, key, reason, detail
 
 
-class YunnanMock:
+class YunnanMock(HttpMock):
     """Routes, state, journal and faults of one mock platform."""
+
+    spec = SPEC
+    max_body = 16 * 1024 * 1024  # far above any legal request (a few base64 photos); larger is refused
+    fault_kinds = HttpMock.fault_kinds + ("expire_token",)
 
     def __init__(self, *, journal: Journal | None = None, profile: str | dict | None = None,
                  clock: Clock | None = None, key_bits: int = 2048):
         self.ep = specdata.endpoints(SPEC)
         self.profile = profile if isinstance(profile, dict) else specdata.profile(SPEC, profile)
-        self.state = PlatformState(self.ep, clock, key_bits)
-        self.journal = journal or Journal(None)
-        self.faults = Faults()
-        self.readings = self._signature_readings()
-        self.routes = self._routes()
+        self.readings = envelope.readings(self.profile)
+        super().__init__(journal=journal, clock=clock)
+        self.state = PlatformState(self.ep, self.clock, key_bits)
 
     # ---- configuration from data -----------------------------------------------------------------
-    def _signature_readings(self) -> list[tuple[str, str]]:
-        """Accepted signed-byte readings, the profile's default first (E-YN-04, E-YN-05)."""
-        first = (self.profile["signature_range"], self.profile["signature_encoding"])
-        rest = [(r, e) for r in crypto.SIGNED_RANGES for e in crypto.SIGNED_ENCODINGS if (r, e) != first]
-        return [first] + ([] if self.profile.get("strict") else rest)
-
     def _routes(self) -> dict[str, tuple[str, str | None]]:
         """path -> (interface, errata id if the path is an alternative reading)."""
         prefix = self.ep["prefix"]
@@ -94,68 +90,43 @@ class YunnanMock:
             routes[f"{prefix}/vehicleInfo"] = ("vehicleInfo", "E-YN-01")
         return routes
 
-    def app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_BODY)
-        app.router.add_route("*", "/__vconform/{op}", self.admin)
-        app.router.add_route("*", "/{tail:.*}", self.handle)
-        return app
-
-    # ---- the request pipeline --------------------------------------------------------------------
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        t0 = time.perf_counter()
-        ex = Exchange(SPEC, self.state.clock.now(), request.method, request.path, peer=request.remote or "",
-                      headers=dict(request.headers))
+    # ---- the engine's hooks ------------------------------------------------------------------------
+    def begin(self, ex: Exchange) -> None:
         ex.notes["warnings"] = []
-        route = self.routes.get(request.path.rstrip("/") or "/")
-        ex.interface = route[0] if route else ""
-        try:
-            raw = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return self._send(ex, t0, answer(500, f"{MSG['too_large']}（上限 {MAX_BODY} 字节）"), "too_large", 413)
-        ex.request_body = raw.decode("utf-8", errors="replace")
-        for fault in self.faults.take(ex.interface):
-            ex.notes.setdefault("faults", []).append(fault.kind)
-            if fault.kind == "delay":
-                await asyncio.sleep(fault.value)
-            elif fault.kind == "drop":
-                ex.outcome = "fault_drop"
-                ex.duration_ms = (time.perf_counter() - t0) * 1000
-                self.journal.record(ex)
-                if request.transport is not None:
-                    request.transport.abort()
-                raise asyncio.CancelledError()
-            elif fault.kind == "http_5xx":
-                status = int(fault.value or 503)
-                return self._send(ex, t0, answer(status, "✖ 服务暂不可用（注入故障）"), "fault_5xx", status)
-            elif fault.kind == "expire_token":
-                self.state.expire_tokens()
-        if request.method != "POST":
-            return self._send(ex, t0, answer(405, MSG["method"]), "method", 405)
-        if route is None:
-            return self._send(ex, t0, answer(404, f"{MSG['not_found']}: {request.path}"), "not_found", 404)
-        interface, alias_errata = route
-        if alias_errata:
-            self._alternative(ex, alias_errata, f"path {request.path} is the alternative reading of {interface}")
-        try:
-            body = self._dispatch(ex, interface, raw, request)
-            return self._send(ex, t0, body, ex.outcome or "ok")
-        except Rejection as rej:
-            msg = MSG.get(rej.key, rej.key) + (f"：{rej.detail}" if rej.detail else "")
-            return self._send(ex, t0, answer(rej.code, msg), rej.reason)
-        except (RecursionError, MemoryError, ValueError, TypeError, KeyError, AttributeError) as exc:
-            # Input the pipeline did not foresee (e.g. JSON nested 100 000 deep): still a §4.3 answer, journaled.
-            ex.notes["internal_error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
-            return self._send(ex, t0, answer(500, "✖ 请求无法处理"), "internal_error")
 
-    def _send(self, ex: Exchange, t0: float, body: dict, outcome: str, status: int | None = None) -> web.Response:
-        """Journal, then answer. HTTP status 200 unless the profile mirrors body codes (E-YN-16)."""
-        if status is None:
-            status = 200 if self.profile.get("http_status") == "200" or body["code"] == 200 else _http(body["code"])
-        ex.status, ex.response_body, ex.outcome = status, body, outcome
-        ex.duration_ms = (time.perf_counter() - t0) * 1000
-        self.journal.record(ex)
-        return web.Response(status=status, body=json.dumps(body, ensure_ascii=False).encode(),
-                            content_type="application/json", charset="utf-8")
+    def failure(self, reason: str, status: int | None, info: dict[str, Any]) -> dict:
+        """§4.3's answer for what the pipeline refuses: the HTTP status as body code, 500 where none fits."""
+        msg = MSG[reason]
+        if reason == "too_large":
+            return answer(500, f"{msg}（上限 {info['limit']} 字节）")
+        if reason == "not_found":
+            msg = f"{msg}: {info['path']}"
+        return answer(status or 500, msg)
+
+    def http_status(self, body: dict) -> int:
+        """200 unless the profile mirrors body codes (E-YN-16)."""
+        return 200 if self.profile.get("http_status") == "200" or body["code"] == 200 else _http(body["code"])
+
+    def on_fault(self, fault: Fault, ex: Exchange) -> None:
+        if fault.kind == "expire_token":
+            self.state.expire_tokens()
+
+    def admin_ops(self) -> dict:
+        return {"seed": lambda args: self.state.seed(args["feed"], args["records"], args.get("owner"))}
+
+    def snapshot(self) -> dict:
+        return self.state.snapshot()
+
+    def respond(self, ex: Exchange, route: tuple[str, str | None], incoming: Incoming) -> dict:
+        interface, alias_errata = route
+        try:
+            if alias_errata:
+                self._alternative(ex, alias_errata, f"path {incoming.path} is the alternative reading of {interface}")
+            return self._dispatch(ex, interface, incoming.body, incoming)
+        except Rejection as rej:
+            ex.outcome = rej.reason
+            msg = MSG.get(rej.key, rej.key) + (f"：{rej.detail}" if rej.detail else "")
+            return answer(rej.code, msg)
 
     def _alternative(self, ex: Exchange, errata: str, message: str) -> None:
         """A documented alternative reading: a warning, or a rejection under a strict profile."""
@@ -163,7 +134,8 @@ class YunnanMock:
             raise Rejection(500, "invalid", "strict_" + errata, f"{message} ({errata}, strict profile)")
         ex.notes["warnings"].append({"errata": errata, "message": message})
 
-    def _dispatch(self, ex: Exchange, interface: str, raw: bytes, request: web.Request) -> dict:
+    # ---- the handler ------------------------------------------------------------------------------
+    def _dispatch(self, ex: Exchange, interface: str, raw: bytes, request: Incoming) -> dict:
         spec = self.ep["interfaces"][interface]
         if spec["kind"] == "register":
             plain = _json_object(raw)
@@ -171,20 +143,18 @@ class YunnanMock:
             return self._register(ex, plain)
         ent = self._client(ex, request, spec["kind"], raw)
         try:
-            envelope = json.loads(raw)
+            body = json.loads(raw)
         except ValueError:
             raise Rejection(500, "malformed", "malformed", "请求体不是 JSON") from None
-        try:
-            opened = crypto.open_request(envelope, self.state.platform_key,
-                                         crypto.load_public(ent.public_key), self.readings)
-        except crypto.EnvelopeError as err:
-            raise Rejection(500, err.reason if err.reason in MSG else "malformed", err.reason, err.message) from None
-        ex.notes["signature_reading"] = list(opened.signature_reading)
-        if opened.signature_reading != self.readings[0]:
-            self._alternative(ex, "E-YN-04" if opened.signature_reading[0] != self.readings[0][0] else "E-YN-05",
-                              f"signature verifies over range={opened.signature_reading[0]}, "
-                              f"encoding={opened.signature_reading[1]}")
-        plain = _json_object(opened.plaintext)
+        opened = envelope.open_request(body, self.state.platform_key, crypto.load_public(ent.public_key), self.readings)
+        bad = opened.failure
+        if bad is not None and bad.aspect != "plaintext":
+            raise Rejection(500, bad.reason if bad.reason in MSG else "malformed", bad.reason, bad.message)
+        ex.notes["signature_reading"] = list(opened.reading)
+        if opened.reading != self.readings[0]:
+            self._alternative(ex, envelope.reading_errata(opened.reading, self.readings[0]),
+                              f"signature verifies over range={opened.reading[0]}, encoding={opened.reading[1]}")
+        plain = opened.obj if bad is None else _json_object(opened.plaintext)  # the latter raises the §4.3 refusal
         ex.request_plaintext = plain
         interface = self._shared_path(ex, interface, plain)
         ex.interface = interface
@@ -202,7 +172,7 @@ class YunnanMock:
                 return name
         return interface
 
-    def _client(self, ex: Exchange, request: web.Request, kind: str, raw: bytes) -> Enterprise:
+    def _client(self, ex: Exchange, request: Incoming, kind: str, raw: bytes) -> Enterprise:
         """X-Client-Id and, except on /getToken, a live Bearer token (yunnan §4.2, E-YN-12, E-YN-13)."""
         client_id = request.headers.get("X-Client-Id", "").strip()
         ex.client_id = client_id
@@ -225,13 +195,10 @@ class YunnanMock:
 
     def _client_from_body(self, raw: bytes) -> Enterprise | None:
         try:
-            env = json.loads(raw)
-            _, enc_key, enc_content = crypto.parse_envelope(env)
-            key = crypto.rsa_decrypt(self.state.platform_key, enc_key)
-            plain = json.loads(crypto.aes_ecb_decrypt(key, enc_content))
-            return self.state.by_api_key.get(str(plain.get("apiKey")))
-        except (ValueError, crypto.EnvelopeError, AttributeError):
+            opened = envelope.peek_request(json.loads(raw), self.state.platform_key)
+        except ValueError:
             return None
+        return self.state.by_api_key.get(str(opened.obj.get("apiKey"))) if opened.ok else None
 
     def _validate(self, ex: Exchange, interface: str, plain: dict) -> None:
         from schemas.yunnan.validate import validate  # lazy: the tables load on first use
@@ -263,8 +230,8 @@ class YunnanMock:
 
     def _encrypted(self, ex: Exchange, ent: Enterprise, message: str, data: dict) -> dict:
         ex.response_plaintext = data
-        aes_key, blob = crypto.seal_response(json.dumps(data, ensure_ascii=False).encode(),
-                                             crypto.load_public(ent.public_key))
+        aes_key, blob = envelope.seal_response(json.dumps(data, ensure_ascii=False).encode(),
+                                               crypto.load_public(ent.public_key))
         return answer(200, message, aes_key, blob)
 
     def _do_token(self, ex: Exchange, interface: str, ent: Enterprise, plain: dict) -> dict:
@@ -313,24 +280,6 @@ class YunnanMock:
             raise Rejection(500, "unknown_ids", "unknown_ids", ",".join(unknown[:10]))
         ex.notes["confirmed"] = ids
         return answer(200, MSG["ok_notify"])
-
-    # ---- admin hook for suites driving a mock out of process ---------------------------------------
-    async def admin(self, request: web.Request) -> web.Response:
-        op = request.match_info["op"]
-        try:
-            args = await request.json() if request.can_read_body else {}
-            if op == "seed":
-                self.state.seed(args["feed"], args["records"], args.get("owner"))
-            elif op == "fault":
-                self.faults.arm(args["kind"], times=int(args.get("times", 1)),
-                                interface=args.get("interface"), value=float(args.get("value", 0)))
-            elif op == "clock":
-                self.state.clock.advance(float(args["advance"]))
-            elif op != "state":
-                return web.json_response({"ok": False, "error": f"unknown admin op {op}"}, status=404)
-            return web.json_response({"ok": True, "state": self.state.snapshot()})
-        except (ValueError, KeyError, TypeError) as exc:
-            return web.json_response({"ok": False, "error": f"{type(exc).__name__}: {exc}"}, status=400)
 
 
 def _json_object(raw: bytes) -> dict:

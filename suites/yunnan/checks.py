@@ -6,6 +6,7 @@ from typing import Any
 
 from harness import crypto
 from harness.adapter import AdapterResult
+from schemas.yunnan import envelope
 from harness.checks import check, declare, fail, Problem, warn
 from harness.journal import Exchange
 
@@ -119,41 +120,20 @@ def analyze_envelope(e: Exchange, platform_priv, client_pub, profile: dict) -> d
     res: dict[str, list[Problem]] = {k: [] for k in ENVELOPE_CHECKS}
     where = f"#{e.seq} {e.path}"
     try:
-        sig, enc_key, enc_content = crypto.parse_envelope(json.loads(e.request_body))
-    except (ValueError, crypto.EnvelopeError) as exc:
-        res["shape"].append(fail(f"{where}: {getattr(exc, 'message', exc)}"))
-        return res
-    default = (profile["signature_range"], profile["signature_encoding"])
-    readings = [default] + [(r, c) for r in crypto.SIGNED_RANGES for c in crypto.SIGNED_ENCODINGS if (r, c) != default]
-    reading = crypto.find_signature_reading(client_pub, sig, enc_key, enc_content, readings)
-    if reading is None:
-        res["signature"].append(fail(f"{where}: signature verifies under no reading (range key+content or content, "
-                                     f"raw or Base64 bytes) with the enterprise public key"))
-    elif reading != default:
-        errata = "E-YN-04" if reading[0] != default[0] else "E-YN-05"
-        msg = f"{where}: signature covers range={reading[0]}, bytes={reading[1]}; default is {default[0]}/{default[1]}"
-        res["signature"].append(fail(msg + " (strict profile)") if profile.get("strict") else warn(msg, errata))
-    try:
-        key = crypto.rsa_decrypt(platform_priv, enc_key)
-        if not crypto.rsa_padding_ok(platform_priv, enc_key):
-            raise ValueError("padding")
-    except ValueError:
-        res["rsa"].append(fail(f"{where}: encryptedAesKey ({len(enc_key)} bytes) does not decrypt with the platform "
-                               f"private key under RSA/ECB/PKCS1Padding (encrypted to another key?)"))
-        return res
-    if len(key) != 32:
-        res["aes256"].append(fail(f"{where}: session key is {len(key) * 8} bits, spec requires 256"))
-    try:
-        plain = crypto.aes_ecb_decrypt(key, enc_content)
+        body = json.loads(e.request_body)
     except ValueError as exc:
-        res["content"].append(fail(f"{where}: encryptedContent does not decrypt under AES/ECB/PKCS5Padding: {exc}"))
+        res["shape"].append(fail(f"{where}: request body is not JSON: {exc}"))
         return res
-    try:
-        obj = json.loads(plain.decode("utf-8"))
-        if not isinstance(obj, dict):
-            res["plaintext"].append(fail(f"{where}: plaintext is a JSON {type(obj).__name__}, spec requires an object"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        res["plaintext"].append(fail(f"{where}: plaintext is not UTF-8 JSON: {exc}"))
+    default = envelope.default_reading(profile)
+    opened = envelope.open_request(body, platform_priv, client_pub, envelope.readings(profile, accepted_only=False),
+                                   thorough=True)
+    for aspect, findings in opened.by_aspect().items():
+        res[aspect].extend(fail(f"{where}: {f.message}") for f in findings)
+    if opened.reading is not None and opened.reading != default:
+        msg = (f"{where}: signature covers range={opened.reading[0]}, bytes={opened.reading[1]}; "
+               f"default is {default[0]}/{default[1]}")
+        res["signature"].append(fail(msg + " (strict profile)") if profile.get("strict")
+                                else warn(msg, envelope.reading_errata(opened.reading, default)))
     return res
 
 

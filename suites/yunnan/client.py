@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import crypto
+from schemas.yunnan import envelope
 
 PULL_TIME_FIELD = {"exceedVehicle": ("vehicleTimestamp", "sendTime"),
                    "basStrategy": ("strategyTimestamp", "startdate"),
@@ -88,8 +89,8 @@ class YunnanClient:
     def seal(self, plaintext: dict) -> dict:
         raw = self.encode_plaintext(plaintext)
         key = os.urandom(self.aes_key_bytes)
-        sealed = crypto.seal_request(raw, crypto.load_public(self.state["platformPublicKey"]), self.private_key(),
-                                     rng=self.signature_range, encoding=self.signature_encoding, aes_key=key)
+        sealed = envelope.seal_request(raw, crypto.load_public(self.state["platformPublicKey"]), self.private_key(),
+                                       reading=(self.signature_range, self.signature_encoding), aes_key=key)
         return sealed.body
 
     def encode_plaintext(self, plaintext: dict) -> bytes:
@@ -101,7 +102,10 @@ class YunnanClient:
             return None
         if not answer.get("aesKey"):
             return answer["data"]
-        return json.loads(crypto.open_response(answer["aesKey"], answer["data"], self.private_key()))
+        opened = envelope.open_response(answer["aesKey"], answer["data"], self.private_key())
+        if opened.failure:
+            raise ClientError(f"answer data unusable: {opened.failure.message}")
+        return opened.obj
 
     # ---- §6.1, §6.2 -----------------------------------------------------------------------------
     def init_auth(self, enterprise_id: str, enterprise_name: str) -> dict:

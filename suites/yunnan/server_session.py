@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import string
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from harness import crypto, specdata
 from harness.checks import CheckResult
 from harness.run import RunContext
 from harness.uploader import Uploader
+from schemas.yunnan import envelope
 from schemas.yunnan.datagen import YunnanData
 from suites.yunnan import server_checks as C
 from suites.yunnan.server_checks import Pull, Reply
@@ -79,10 +79,9 @@ class ServerSession(Uploader):
     def seal(self, ident: Identity, plaintext: Any, *, aes_key: bytes | None = None, sign_with=None,
              encrypt_to=None, reading: tuple[str, str] | None = None) -> dict:
         raw = plaintext if isinstance(plaintext, bytes) else json.dumps(plaintext, ensure_ascii=False).encode("utf-8")
-        rng, enc = reading or self.reading
         pub = encrypt_to or crypto.load_public(ident.platform_pub)
-        return crypto.seal_request(raw, pub, sign_with or ident.key, rng=rng, encoding=enc,
-                                   aes_key=aes_key if aes_key is not None else os.urandom(32)).body
+        return envelope.seal_request(raw, pub, sign_with or ident.key, reading=reading or self.reading,
+                                     aes_key=aes_key).body
 
     def headers(self, ident: Identity, *, token: Any = UNSET, client_id: Any = UNSET) -> dict[str, str]:
         h = {"X-Client-Id": ident.api_key if client_id is UNSET else client_id,
@@ -127,27 +126,11 @@ class ServerSession(Uploader):
         if data in (None, "") or not key:
             reply.data = None if data == "" else data
             return
-        try:
-            enc_key, blob = crypto.b64decode(str(key)), crypto.b64decode(str(data))
-        except ValueError as exc:
-            reply.data_error = f"aesKey or data is not Base64: {exc}"
-            return
-        bad_key = "aesKey does not decrypt with the enterprise private key (RSA/ECB/PKCS1Padding)"
-        sym = crypto.rsa_decrypt(ident.key, enc_key)
-        if len(sym) != 32:  # OpenSSL answers a wrong key with a random stand-in: tell that from a short key
-            ok = crypto.rsa_padding_ok(ident.key, enc_key)
-            reply.data_error = f"aesKey holds a {len(sym) * 8}-bit key, spec requires AES-256 (§5.2)" if ok else bad_key
-            return
-        try:
-            plain = crypto.aes_ecb_decrypt(sym, blob)
-        except ValueError as exc:
-            ok = crypto.rsa_padding_ok(ident.key, enc_key)
-            reply.data_error = f"data does not decrypt under AES/ECB/PKCS5Padding: {exc}" if ok else bad_key
-            return
-        try:
-            reply.data = json.loads(plain.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            reply.data_error = f"decrypted data is not UTF-8 JSON: {exc}"
+        opened = envelope.open_response(key, data, ident.key)
+        if opened.failure:
+            reply.data_error = opened.failure.message
+        else:
+            reply.data = opened.obj
 
     # ---- registration and tokens (§6.1, §6.2) -------------------------------------------------------------
     def identity(self, n: int) -> Identity:
@@ -297,9 +280,7 @@ class ServerSession(Uploader):
 
     def readings(self) -> list[tuple[str, str]]:
         """The profile's signed-bytes reading first, then the other documented ones unless the profile is strict."""
-        first = (self.profile["signature_range"], self.profile["signature_encoding"])
-        rest = [(r, e) for r in crypto.SIGNED_RANGES for e in crypto.SIGNED_ENCODINGS if (r, e) != first]
-        return [first] + ([] if self.profile.get("strict") else rest)
+        return envelope.readings(self.profile)
 
     @property
     def ready(self) -> bool:

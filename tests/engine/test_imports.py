@@ -12,11 +12,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("harness", "mocks", "schemas", "suites")  # what the wheel installs
 SPEC_NAME = re.compile(r"yunnan|shunde|henan|gansu", re.IGNORECASE)
 
-# Engine files that still name a spec on this branch, while other work on issue 7 lifts that knowledge out.
-# Remove an entry as soon as its file is clean: the test fails on a stale entry.
-KNOWN_NAMING_A_SPEC = {
-    "harness/crypto.py": "carries the hybrid envelope of one spec until it becomes that spec's codec (issue 7 §1)",
-}
+# Engine files allowed to name a spec, each with its reason. None today: keep it that way. The test fails on a
+# stale entry, so an exception cannot outlive its reason.
+KNOWN_NAMING_A_SPEC: dict[str, str] = {}
 
 
 def _modules() -> dict[str, Path]:

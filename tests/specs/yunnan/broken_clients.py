@@ -10,6 +10,7 @@ import os
 import sys
 
 from harness import crypto
+from schemas.yunnan import envelope
 from suites.yunnan.client import YunnanClient
 from suites.yunnan.reference_client import run_adapter
 
@@ -42,7 +43,7 @@ class WrongPlatformKey(YunnanClient):
     def seal(self, plaintext):
         key = os.urandom(32)
         me = self.private_key()
-        return crypto.seal_request(self.encode_plaintext(plaintext), me.public_key(), me, aes_key=key).body
+        return envelope.seal_request(self.encode_plaintext(plaintext), me.public_key(), me, aes_key=key).body
 
 
 class TokenReuse(YunnanClient):

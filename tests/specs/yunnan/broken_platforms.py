@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # run as a script 
 
 from harness import crypto  # noqa: E402
 from mocks.yunnan.app import Rejection, YunnanMock, _json_object  # noqa: E402
+from schemas.yunnan import envelope  # noqa: E402
 
 
 class AcceptsBadSignature(YunnanMock):
@@ -27,7 +28,7 @@ class AcceptsBadSignature(YunnanMock):
                 raise
         kind = self.ep["interfaces"][interface]["kind"]
         ent = self._client(ex, request, kind, raw)
-        _sig, enc_key, enc_content = crypto.parse_envelope(json.loads(raw))
+        (_sig, enc_key, enc_content), _ok = envelope.parse_request(json.loads(raw))
         try:
             plain = _json_object(crypto.aes_ecb_decrypt(crypto.rsa_decrypt(self.state.platform_key, enc_key), enc_content))
         except ValueError:
