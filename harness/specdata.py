@@ -93,6 +93,13 @@ def endpoints(spec: str) -> dict[str, Any]:
     return out
 
 
+def sections(spec: str, level: str = "") -> dict[str, str]:
+    """Interface name -> clause, in table order: what a SpecInfo lists as its `interfaces`. With a level, the
+    interfaces of that platform of a multi-platform document (its `level` key) and those without a level."""
+    return {name: iface["section"] for name, iface in endpoints(spec)["interfaces"].items()
+            if not level or iface.get("level", level) == level}
+
+
 def interfaces_of_kind(spec: str, *kinds: str) -> list[str]:
     """The interfaces of the given kinds, in table order."""
     return [name for name, iface in endpoints(spec)["interfaces"].items() if iface["kind"] in kinds]
