@@ -371,6 +371,8 @@ def test_data_is_checked_and_schemas_generate(toy):
     assert specdata.validate_spec_data(toy / "schemas" / DOC) == []
     assert cli.main(["schemas", DOC]) == 0
     assert cli.main(["schemas", DOC, "--check"]) == 0
+    assert cli.main(["schemas", "toyhn-nowhere"]) == 2, "an unregistered name without tables stays an error"
+    assert list(specdata.sections(DOC)) == ["gateRecord", "cityRecord"]
     gen = json.loads((toy / "schemas/toyhn/generated/gateRecord.request.schema.json").read_text("utf-8"))
     assert gen["properties"]["plateColor"]["enum"][:2] == ["1", "2"] and "plateNo" in gen["required"]
     assert specdata.profile(DOC, "epoch-time")["time_format"] == "epoch"
