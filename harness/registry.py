@@ -68,7 +68,8 @@ def register(info: SpecInfo) -> SpecInfo:
 
 
 def discover() -> dict[str, SpecInfo]:
-    """Find every spec: the suites package's own spec modules, then installed entry points."""
+    """Find every spec: the suites package's own spec modules (`SPEC`, or `SPECS` for a document with several
+    levels), then installed entry points."""
     global _DISCOVERED
     if _DISCOVERED:
         return _SPECS
@@ -81,8 +82,9 @@ def discover() -> dict[str, SpecInfo]:
                 m = importlib.import_module(f"suites.{mod.name}.spec")
             except ModuleNotFoundError:
                 continue
-            if isinstance(getattr(m, "SPEC", None), SpecInfo):
-                register(m.SPEC)
+            for info in [getattr(m, "SPEC", None), *getattr(m, "SPECS", ())]:
+                if isinstance(info, SpecInfo):
+                    register(info)
     for ep in entry_points(group="vconform.specs"):
         if ep.name not in _SPECS:
             obj = ep.load()

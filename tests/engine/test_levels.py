@@ -172,3 +172,26 @@ def test_each_level_runs_its_own_suite(toy, tmp_path, monkeypatch, level):
     assert [s["name"] for s in report["stages"]] == ["interface", "flow"]
     assert [i["name"] for i in report["interfaces"]] == [LEVELS[level]] * 2
     assert [e["id"] for e in report["errata"]] == ["E-TD-01"]
+
+
+def test_a_spec_module_may_register_several_levels(monkeypatch):
+    """`SPECS` in suites/<pkg>/spec.py registers every level of a document, with no entry point needed."""
+    import sys
+    import types
+
+    mod = types.ModuleType("suites.zzlevels.spec")
+    mod.SPECS = tuple(SpecInfo(name=f"zzdoc-{lv}", document="zzdoc", level=lv, version="1", title_zh="", title_en="",
+                               source="", roles=("client",), interfaces={}, suite_dir=Path("."))
+                      for lv in ("a", "b"))
+    pkg = types.ModuleType("suites.zzlevels")
+    pkg.__path__ = []
+    monkeypatch.setitem(sys.modules, "suites.zzlevels", pkg)
+    monkeypatch.setitem(sys.modules, "suites.zzlevels.spec", mod)
+    import pkgutil
+    real = pkgutil.iter_modules
+    monkeypatch.setattr(pkgutil, "iter_modules", lambda path=None, prefix="": [
+        *real(path, prefix), pkgutil.ModuleInfo(None, "zzlevels", True)])
+    monkeypatch.setattr(registry, "_SPECS", {})
+    monkeypatch.setattr(registry, "_DISCOVERED", False)
+    found = registry.discover()
+    assert {"zzdoc-a", "zzdoc-b"} <= set(found) and "yunnan" in found
