@@ -80,7 +80,7 @@ def judge_own_confirms(yn, pull: str, exs: list, *, stage: str) -> list:
     found = {
         "yunnan.confirm.all_received": C.confirm_all_received(exs, pull, id_field, confirm, ids_field),
         "yunnan.confirm.once": C.confirm_once(exs, confirm, ids_field),
-        "yunnan.confirm.batch_size": C.confirm_batch_size(exs, confirm, ids_field, int(stated or ep["max_confirm_ids"]),
+        "yunnan.confirm.batch_size": C.confirm_batch_size(exs, confirm, ids_field, int(stated or _stated_confirm_limit(ep)),
                                                           bool(stated), bool(yn.vrun.profile.get("strict"))),
         "yunnan.confirm.after_receipt": C.confirm_after_receipt(yn.journal.entries, seqs, pull, id_field, confirm, ids_field),
     }
@@ -89,6 +89,11 @@ def judge_own_confirms(yn, pull: str, exs: list, *, stage: str) -> list:
     if sent:  # the software's own notification against the §6.8/§6.10 field table
         out += yn.judge_payload(confirm, sent[-1].request_plaintext, stage, [sent[-1].evidence()], None)
     return out
+
+
+def _stated_confirm_limit(ep) -> int:
+    """The one id limit the spec states for a confirm (§6.10: 100), applied as advice where it states none (E-YN-20)."""
+    return max(int(i.get("max_ids", 0)) for i in ep["interfaces"].values() if i.get("kind") == "confirm")
 
 
 def earliest_date(yn, feed: str, records: list[dict]) -> str:
