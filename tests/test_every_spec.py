@@ -1,0 +1,200 @@
+"""One test over the whole registry: for every registered spec, its data holds together and every check it
+registers is proven to fail somewhere.
+
+A check id counts as covered when a broken implementation of the spec's catalog (tests/specs/<spec>/catalog.toml)
+is expected to fail it, or when a unit case marked `@pytest.mark.proves("id")` makes it fail (tests/proving.py;
+the marks are read statically here, and tests/conftest.py fails a marked test that does not assert the failure).
+A check that cannot be broken from outside is listed in tests/specs/<spec>/known_gaps.toml with a reason and an
+expiry date; a gap past its expiry fails. `python tests/test_every_spec.py` prints the coverage table.
+"""
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import importlib
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import catalog  # noqa: E402
+
+from harness import checks, schemagen, specdata  # noqa: E402
+from harness.registry import SpecInfo, discover  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+TESTS = ROOT / "tests"
+GAP_KEYS = {"id", "reason", "expires"}
+
+
+# ---- what a spec is made of ------------------------------------------------------------------------------
+
+def folder(info: SpecInfo) -> str:
+    """The spec's data folder (schemas/<folder>, tests/specs/<folder>): its document's, when it has levels."""
+    return getattr(info, "folder", None) or info.name
+
+
+def prefix(info: SpecInfo) -> str:
+    """Check ids of a spec start with its document's name (one document may register several levels)."""
+    return (getattr(info, "document", None) or info.name) + "."
+
+
+def import_suite(info: SpecInfo) -> None:
+    """Import every module of the spec's suite package but its tests, so that all its checks are registered."""
+    pkg = ".".join(info.suite_dir.resolve().relative_to(ROOT).parts)
+    for path in sorted(info.suite_dir.glob("*.py")):
+        if not path.stem.startswith("test_") and path.stem != "conftest":
+            importlib.import_module(f"{pkg}.{path.stem}" if path.stem != "__init__" else pkg)
+
+
+def spec_check_ids(info: SpecInfo) -> list[str]:
+    """The spec's own check ids plus the engine's (ids that start with no spec's name)."""
+    specs = discover()
+    for other in specs.values():
+        import_suite(other)
+    prefixes = tuple(prefix(s) for s in specs.values())
+    return [c.id for c in checks.all_checks() if c.id.startswith(prefix(info)) or not c.id.startswith(prefixes)]
+
+
+def proven_by_units() -> dict[str, list[str]]:
+    """check id -> the test functions marked `@pytest.mark.proves(...)` with it (read statically with ast)."""
+    out: dict[str, list[str]] = {}
+    for path in sorted(TESTS.rglob("*.py")):
+        tree = ast.parse(path.read_text("utf-8"), str(path))
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for dec in node.decorator_list:
+                if (isinstance(dec, ast.Call) and isinstance(dec.func, ast.Attribute) and dec.func.attr == "proves"):
+                    for arg in dec.args:
+                        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                            out.setdefault(arg.value, []).append(f"{path.relative_to(ROOT)}::{node.name}")
+    return out
+
+
+def known_gaps(info: SpecInfo) -> list[dict]:
+    path = TESTS / "specs" / folder(info) / "known_gaps.toml"
+    return tomllib.loads(path.read_text("utf-8")).get("gap", []) if path.exists() else []
+
+
+def coverage(info: SpecInfo) -> dict[str, str]:
+    """check id -> how it is proven to fail ("catalog", "unit", "known gap") or "" when it is not."""
+    in_catalog = catalog.failing_ids(folder(info))
+    units = proven_by_units()
+    gaps = {g["id"] for g in known_gaps(info)}
+    out = {}
+    for cid in spec_check_ids(info):
+        how = [name for name, hit in (("catalog", cid in in_catalog), ("unit", cid in units), ("known gap", cid in gaps))
+               if hit]
+        out[cid] = "+".join(how)
+    return out
+
+
+SPECS = sorted(discover())
+
+
+# ---- the tests ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", SPECS)
+def test_generated_schemas_do_not_drift(name):
+    info = discover()[name]
+    if not (schemagen.spec_dir(folder(info)) / "tables").is_dir():
+        pytest.skip(f"{name} has no interface tables under schemas/{folder(info)}/tables: nothing is generated")
+    assert schemagen.drift(folder(info)) == [], f"run `python -m harness.schemagen {folder(info)}` and commit"
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_errata_and_profiles_are_well_formed(name):
+    # TODO(lead): once harness.specdata.validate_spec_data(folder) exists (meta-schema, another branch), replace
+    # the body of spec_data_problems with `return specdata.validate_spec_data(folder)`.
+    assert spec_data_problems(folder(discover()[name])) == []
+
+
+def spec_data_problems(spec: str) -> list[str]:
+    """Minimal stand-in for the meta-schema: errata entries complete; every profile resolves and names only switches
+    the default profile defines; every switch an erratum names is one."""
+    out = []
+    errata = specdata.errata(spec)
+    for eid, e in errata.items():
+        for key in ("title", "sections", "default", "alternative", "switch"):
+            if key not in e:
+                out.append(f"errata.toml: {eid}: no {key}")
+        if not isinstance(e.get("sections", []), list) or not all(isinstance(s, str) for s in e.get("sections", [])):
+            out.append(f"errata.toml: {eid}.sections: a list of clauses expected")
+    names = specdata.profile_names(spec)
+    if "default" not in names:
+        return out + ["profiles.toml: no [default] profile"]
+    switches = set(specdata.profile(spec, "default")) - {"name", "description"}
+    raw = specdata.load(spec, "profiles")
+    for pname in names:
+        try:
+            specdata.profile(spec, pname)
+        except specdata.ProfileError as exc:
+            out.append(f"profiles.toml: {exc}")
+        for key in set(raw[pname]) - switches - {"description", "inherits"}:
+            out.append(f"profiles.toml: {pname}.{key}: no such switch (not in [default])")
+    for eid, e in errata.items():
+        if e.get("switch") and e["switch"] not in switches:
+            out.append(f"errata.toml: {eid}.switch: {e['switch']!r} is no switch of [default]")
+    return out
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_every_check_fails_somewhere_or_is_a_known_gap(name):
+    uncovered = [cid for cid, how in coverage(discover()[name]).items() if not how]
+    assert not uncovered, (f"{len(uncovered)} check ids of {name} fail on no broken implementation of "
+                           f"tests/specs/{folder(discover()[name])}/catalog.toml and in no unit case marked "
+                           f"@pytest.mark.proves, nor are they known gaps: {uncovered}")
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_known_gaps_are_current(name):
+    info = discover()[name]
+    how = coverage(info)
+    today = dt.date.today()
+    problems = []
+    for g in known_gaps(info):
+        if set(g) != GAP_KEYS or not isinstance(g.get("expires"), dt.date) or not str(g.get("reason", "")).strip():
+            problems.append(f"{g}: keys {sorted(GAP_KEYS)} expected, expires a date, reason not empty")
+            continue
+        if g["id"] not in how:
+            problems.append(f"{g['id']}: no such check of {name}")
+        elif how[g["id"]] != "known gap":
+            problems.append(f"{g['id']}: is covered ({how[g['id']]}): remove the gap")
+        if g["expires"] < today:
+            problems.append(f"{g['id']}: known gap expired on {g['expires']}: {g['reason']}")
+    assert not problems, problems
+
+
+def test_proves_marks_name_registered_checks():
+    for info in discover().values():
+        import_suite(info)
+    unknown = {cid: where for cid, where in proven_by_units().items() if cid not in {c.id for c in checks.all_checks()}}
+    assert not unknown, f"@pytest.mark.proves names unregistered check ids: {unknown}"
+
+
+def test_catalog_entries_name_registered_checks_and_variants():
+    for info in discover().values():
+        import_suite(info)
+    ids = {c.id for c in checks.all_checks()}
+    problems = []
+    for name, info in discover().items():
+        for e in catalog.load(folder(info)):
+            for cid in filter(None, (e.fails, e.warns)):
+                if cid not in ids:
+                    problems.append(f"{e.key}: {cid} is no registered check")
+            impl = catalog.SPECS / e.spec / tomllib.loads(catalog.catalog_path(e.spec).read_text("utf-8"))["run"][e.role]["file"]
+            if f'"{e.variant}"' not in impl.read_text("utf-8"):
+                problems.append(f"{e.key}: variant {e.variant!r} not found in {impl.name}")
+    assert not problems, problems
+
+
+if __name__ == "__main__":  # print the coverage table
+    for name in SPECS:
+        table = coverage(discover()[name])
+        done = sum(1 for v in table.values() if v)
+        print(f"== {name}: {done}/{len(table)} covered")
+        for cid, how in table.items():
+            print(f"  {how or '-- NOT COVERED':14} {cid}")
