@@ -100,9 +100,14 @@ class Outcome:
     output: str
 
 
+def implementation(entry: Entry) -> Path:
+    """The file whose VARIANTS hold the entry's broken implementation."""
+    return SPECS / entry.spec / _read(entry.spec)["run"][entry.role]["file"]
+
+
 def run(entry: Entry, out: Path) -> Outcome:
     how = _read(entry.spec)["run"][entry.role]
-    impl = SPECS / entry.spec / how["file"]
+    impl = implementation(entry)
     base = [sys.executable, "-m", "harness.cli", "run", entry.spec, "--seed", SEED, "--out", str(out / "report")]
     if how["start"] == "sut-cmd":
         return _vconform(base + ["--sut-cmd", f"{sys.executable} {impl} {entry.variant}", *entry.args], out)
