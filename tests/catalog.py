@@ -212,7 +212,7 @@ class Runs:
         return self.futures[entry.key]
 
     def get(self, entry: Entry) -> Outcome:
-        """The entry's outcome; a test outside the catalog's own may share a run by asking for its entry."""
+        """The entry's outcome, started now if the module did not select it (a test that needs one catalog run)."""
         return self.start(entry).result()
 
     def entry(self, spec: str, role: str, name: str) -> Entry:

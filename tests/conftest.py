@@ -12,11 +12,15 @@ import catalog  # noqa: E402
 import proving  # noqa: E402
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def catalog_runs(request, tmp_path_factory):
-    """Every catalog entry selected in this session, started at once two at a time; tests wait for their own."""
+    """Every catalog entry selected in this module, started at once two at a time; tests wait for their own.
+
+    Module scope: the runs end with the module, so they never overlap the timing-sensitive tests of other files."""
     entries = {}
     for item in request.session.items:
+        if item.module is not request.module:
+            continue
         entry = getattr(getattr(item, "callspec", None), "params", {}).get("entry")
         if isinstance(entry, catalog.Entry):
             entries[entry.key] = entry
