@@ -119,6 +119,7 @@ class RunContext:
             "stages": stage_list,
             "interfaces": interfaces,
             "errata": [{"id": k, **v, "hit": k in self.errata_hit} for k, v in errata.items()],
+            "known_gaps": specdata.known_gaps(self.spec.folder),
             "coverage": self.spec.coverage([r.id for r in self.results if r.verdict != "skip"]),
             "exchanges": [exchanges[k] for k in sorted(exchanges)],
             "reproduce": self.reproduce_line(),

@@ -149,3 +149,13 @@ def profile(spec: str, name: str | None = None) -> dict[str, Any]:
         out.update({k: v for k, v in layer.items() if k != "inherits"})
     out["name"] = name
     return out
+
+
+def known_gaps(folder: str) -> list[dict[str, Any]]:
+    """Checks of a spec that no broken implementation can make fail, each with its reason and expiry
+    (schemas/<folder>/known_gaps.toml; none when the file is absent). Every report lists them."""
+    path = SCHEMAS_DIR / folder / "known_gaps.toml"
+    if not path.is_file():
+        return []
+    with path.open("rb") as fh:
+        return [{k: str(v) for k, v in g.items()} for g in tomllib.load(fh).get("gap", [])]

@@ -186,7 +186,7 @@ def build_view(model: dict[str, Any], *, key_id: str = "", public_key: str = "")
         "verdict_zh": VERDICT_ZH.get(verdict, verdict),
         "counts": {k: counts.get(k, 0) for k in ("pass", "fail", "warn", "skip")},
         "verdict_zh_map": VERDICT_ZH, "stages": stages, "errata_hit": errata_hit,
-        "errata_total": len(errata_all), "coverage": coverage,
+        "errata_total": len(errata_all), "coverage": coverage, "known_gaps": model.get("known_gaps") or [],
         "coverage_covered": sum(1 for c in coverage if c["covered"]), "reproduce": model.get("reproduce", ""),
         "signoff": [(zh, en, (model.get("signoff") or {}).get(key, "")) for key, zh, en in (
             ("tester", "测试人员", "Tester"), ("organisation", "测试单位", "Organisation"),

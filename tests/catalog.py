@@ -1,0 +1,223 @@
+"""One runner for every spec's catalog of broken implementations (tests/specs/<spec>/catalog.toml).
+
+A catalog is data: per role, how its implementations start, and entries naming a variant, the `vconform run`
+arguments that reach its defect, and the verdict expected (a check that fails with its clause, a check that
+warns citing an erratum, or a clean pass). This module loads the entries, runs them (two at a time: the runs are
+separate processes and CI has two cores) and says what differs from the expectation.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import threading
+import tomllib
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SPECS = ROOT / "tests" / "specs"
+SEED = "4242"
+PARALLEL = 2
+ENTRY_KEYS = {"variant", "name", "args", "fails", "clause", "warns", "errata", "passes", "message_has", "why"}
+STARTS = {"sut-cmd", "in-process", "subprocess"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    spec: str
+    role: str
+    variant: str
+    name: str
+    args: tuple[str, ...] = ()
+    fails: str = ""
+    clause: str = ""
+    warns: str = ""
+    errata: str = ""
+    passes: bool = False
+    message_has: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.spec}-{self.role}-{self.name}"
+
+
+def catalog_path(spec: str) -> Path:
+    return SPECS / spec / "catalog.toml"
+
+
+def _read(spec: str) -> dict[str, Any]:
+    path = catalog_path(spec)
+    return tomllib.loads(path.read_text("utf-8")) if path.exists() else {}
+
+
+def load(spec: str) -> list[Entry]:
+    """The spec's entries, checked for shape: exactly one expectation each, names unique, roles startable."""
+    data = _read(spec)
+    runs = data.get("run", {})
+    out, seen = [], set()
+    for role in ("client", "server"):
+        rows = data.get(role, [])
+        if rows and (role not in runs or runs[role].get("start") not in STARTS):
+            raise ValueError(f"{catalog_path(spec)}: [run.{role}] needs file and start (one of {sorted(STARTS)})")
+        for row in rows:
+            unknown = set(row) - ENTRY_KEYS
+            kinds = [k for k in ("fails", "warns", "passes") if row.get(k)]
+            where = f"{catalog_path(spec)}: {role} {row.get('name', row.get('variant'))!r}"
+            if unknown:
+                raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
+            if len(kinds) != 1:
+                raise ValueError(f"{where}: exactly one of fails / warns / passes, got {kinds}")
+            if row.get("fails") and not row.get("clause"):
+                raise ValueError(f"{where}: a failing check needs its clause")
+            if row.get("warns") and not row.get("errata"):
+                raise ValueError(f"{where}: a warning expected needs the erratum it cites")
+            e = Entry(spec, role, row["variant"], row.get("name", row["variant"]), tuple(row.get("args", ())),
+                      row.get("fails", ""), row.get("clause", ""), row.get("warns", ""), row.get("errata", ""),
+                      bool(row.get("passes")), tuple(row.get("message_has", ())))
+            if e.key in seen:
+                raise ValueError(f"{where}: entry named twice; give one a `name`")
+            seen.add(e.key)
+            out.append(e)
+    return out
+
+
+def failing_ids(spec: str) -> set[str]:
+    """Every check id the spec's catalog expects to fail (for the registry-wide coverage test)."""
+    return {e.fails for e in load(spec) if e.fails}
+
+
+# ---- running one entry ------------------------------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    code: int
+    report: dict
+    output: str
+
+
+def implementation(entry: Entry) -> Path:
+    """The file whose VARIANTS hold the entry's broken implementation."""
+    return SPECS / entry.spec / _read(entry.spec)["run"][entry.role]["file"]
+
+
+def run(entry: Entry, out: Path) -> Outcome:
+    how = _read(entry.spec)["run"][entry.role]
+    impl = implementation(entry)
+    base = [sys.executable, "-m", "harness.cli", "run", entry.spec, "--seed", SEED, "--out", str(out / "report")]
+    if how["start"] == "sut-cmd":
+        return _vconform(base + ["--sut-cmd", f"{sys.executable} {impl} {entry.variant}", *entry.args], out)
+    base[5:5] = ["--role", "server"]
+    if how["start"] == "in-process":
+        from harness.serve import BackgroundServer
+
+        srv = BackgroundServer(_module(impl).make(entry.variant).app).start()
+        try:
+            return _vconform(base + ["--target", srv.url + how.get("path", ""), *entry.args], out)
+        finally:
+            srv.stop()
+    platform = subprocess.Popen([sys.executable, str(impl), entry.variant], cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+    try:
+        line = platform.stdout.readline()
+        if not line.startswith("listening on "):
+            return Outcome(2, {}, line + platform.stderr.read())
+        return _vconform(base + ["--target", line.split()[-1], *entry.args], out)
+    finally:
+        platform.terminate()
+        platform.wait(30)
+
+
+_MODULES: dict[Path, Any] = {}
+_LOCK = threading.Lock()
+
+
+def _module(path: Path):
+    with _LOCK:
+        if path not in _MODULES:
+            spec = importlib.util.spec_from_file_location(f"catalog_{path.parent.name}_{path.stem}", path)
+            mod = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(mod)
+            _MODULES[path] = mod
+        return _MODULES[path]
+
+
+def _vconform(cmd: list[str], out: Path) -> Outcome:
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "VCONFORM_HOME": str(out / "home")})
+    path = out / "report" / "report.json"
+    report = json.loads(path.read_text("utf-8")) if path.exists() else {}
+    return Outcome(proc.returncode, report, proc.stdout + proc.stderr)
+
+
+# ---- judging ----------------------------------------------------------------------------------------------
+
+def results(report: dict, verdict: str) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for iface in report.get("interfaces", []):
+        for c in iface["checks"]:
+            if c["verdict"] == verdict:
+                out.setdefault(c["id"], []).append(c)
+    return out
+
+
+def mismatches(entry: Entry, o: Outcome) -> list[str]:
+    """What differs from the entry's expectation; empty when the run came out as the catalog says."""
+    fails = results(o.report, "fail")
+    if entry.passes or entry.warns:
+        out = [] if o.code == 0 else [f"exit {o.code}, 0 expected"]
+        if fails:
+            out.append(f"failures {sorted(fails)}, none expected")
+        if entry.warns:
+            warned = results(o.report, "warn").get(entry.warns, [])
+            if not any(entry.errata in c["errata"] for c in warned):
+                out.append(f"{entry.warns} did not warn citing {entry.errata}")
+            if not any(e["id"] == entry.errata and e["hit"] for e in o.report.get("errata", [])):
+                out.append(f"the report's errata register does not mark {entry.errata} as hit")
+        return out
+    out = [] if o.code == 1 else [f"exit {o.code}, 1 expected"]
+    if o.report.get("verdict") != "fail":
+        out.append(f"report verdict {o.report.get('verdict')!r}, 'fail' expected")
+    mine = fails.get(entry.fails, [])
+    if not mine:
+        return out + [f"{entry.fails} not among failures {sorted(fails)}"]
+    if entry.clause not in {c["spec_ref"] for c in mine}:
+        out.append(f"{entry.fails} failed under {sorted({c['spec_ref'] for c in mine})}, clause {entry.clause!r} expected")
+    for words in entry.message_has:
+        if not any(words in c["message"] for c in mine):
+            out.append(f"{entry.fails} message lacks {words!r}: {mine[0]['message'][:300]}")
+    if entry.role == "server" and not (f"--seed {SEED}" in o.report.get("reproduce", "")
+                                       and "--target" in o.report.get("reproduce", "")):
+        out.append(f"reproduce line lacks the seed or the target: {o.report.get('reproduce')!r}")
+    return out
+
+
+class Runs:
+    """The selected entries, started together on a pool of PARALLEL workers; `get` waits for one."""
+
+    def __init__(self, entries: list[Entry], base: Path):
+        self.base = base
+        self.pool = ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="catalog")
+        self.futures: dict[str, Future] = {}
+        for e in entries:
+            self.start(e)
+
+    def start(self, entry: Entry) -> Future:
+        if entry.key not in self.futures:
+            self.futures[entry.key] = self.pool.submit(run, entry, self.base / entry.key)
+        return self.futures[entry.key]
+
+    def get(self, entry: Entry) -> Outcome:
+        """The entry's outcome, started now if the module did not select it (a test that needs one catalog run)."""
+        return self.start(entry).result()
+
+    def entry(self, spec: str, role: str, name: str) -> Entry:
+        (found,) = [e for e in load(spec) if (e.role, e.name) == (role, name)]
+        return found
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,47 @@
+"""Project-test plumbing: the catalog runner's fixture and the `proves` mark's enforcement."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/catalog.py and tests/proving.py
+
+import catalog  # noqa: E402
+import proving  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def catalog_runs(request, tmp_path_factory):
+    """Every catalog entry selected in this module, started at once two at a time; tests wait for their own.
+
+    Module scope: the runs end with the module, so they never overlap the timing-sensitive tests of other files."""
+    entries = {}
+    for item in request.session.items:
+        if item.module is not request.module:
+            continue
+        entry = getattr(getattr(item, "callspec", None), "params", {}).get("entry")
+        if isinstance(entry, catalog.Entry):
+            entries[entry.key] = entry
+    runs = catalog.Runs(list(entries.values()), tmp_path_factory.mktemp("catalog"))
+    yield runs
+    runs.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """A test marked `proves(ids...)` must have called `proving.assert_fails` for each id it names."""
+    ids = {i for m in item.iter_markers("proves") for i in m.args}
+    if not ids:
+        return (yield)
+    proving.start()
+    try:
+        res = yield
+    finally:
+        proven = proving.stop()
+    missing = ids - proven
+    if missing:
+        raise AssertionError(f"marked proves({', '.join(sorted(missing))}) but never asserted that it fails "
+                             f"(proving.assert_fails)")
+    return res

@@ -1,0 +1,179 @@
+"""Unit cases that make Shunde checks fail on crafted bad input, each with a passing control.
+
+Client-role checks get what the district mock journals when a forwarder sends the crafted bytes (the frames go
+through mocks.shunde.links exactly as on a socket); server-role checks get the answer frames a platform would
+send. Checks that a broken implementation of tests/specs/shunde/catalog.toml already fails are not repeated here.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import pytest
+from proving import assert_fails, assert_passes
+
+from harness.clock import FixedClock
+from harness.jt809 import Header, decode_frame, encode, encode_raw
+from harness.jt809.messages import Location, UpConnectReq, UpConnectRsp, UpExgMsg, UpLinktestRsp, encode_body
+from mocks.shunde.accounts import Account, AccountSheet
+from mocks.shunde.links import Link
+from mocks.shunde.platform import DistrictPlatform
+from mocks.shunde.store import by_vehicle, positions_from_journal
+from suites.shunde import checks as C
+from suites.shunde import platform_checks as P
+from suites.shunde.access import SheetRow
+
+ACCT = Account(user_id=1, password="pw", access_code=2)
+CREDS = {"user_id": 1, "password": "pw", "access_code": 2}
+PROFILE = {"name": "t", "header": "2011", "encrypt": False, "main_link_only": True, "strict": False}
+LOGIN = encode(UpConnectReq(1, "pw", "127.0.0.1", 9), Header(msg_sn=1, gnss_center_id=2))
+WHEN = dt.datetime(2024, 5, 1, 8)
+
+
+class _Transport:
+    def get_extra_info(self, name, default=None):
+        return ("127.0.0.1", 1) if name == "peername" else default
+
+    def write(self, data):
+        pass
+
+    def is_closing(self):
+        return False
+
+    def close(self):
+        pass
+
+
+def journal(*chunks: bytes):
+    """What the district mock journals when a forwarder sends these bytes on the main link."""
+    mock = DistrictPlatform(profile=dict(PROFILE), accounts=AccountSheet([ACCT]), clock=FixedClock(), seed=1)
+    link = Link(mock, "main")
+    link.connection_made(_Transport())
+    for c in chunks:
+        link.data_received(c)
+    return mock.journal.entries
+
+
+def position(lon: float = 113.2, sn: int = 3, center: int = 2) -> bytes:
+    return encode(UpExgMsg("粤X1", 2, 0x1202, Location(0, WHEN, lon, 22.8, 1, 1, 1, 90, 1, 3, 0)),
+                  Header(msg_sn=sn, gnss_center_id=center))
+
+
+def answer(msg) -> object:
+    return decode_frame(encode(msg, Header(msg_sn=9, gnss_center_id=2)))
+
+
+# ---- client role -------------------------------------------------------------------------------------------
+
+@pytest.mark.proves("shunde.frame.boundary", "shunde.frame.body")
+def test_bytes_outside_a_frame_and_a_short_body_fail():
+    assert_fails("shunde.frame.boundary", C.frame_problems(journal(LOGIN, b"garbage", position()))["boundary"])
+    msg_id, body = encode_body(UpConnectReq(1, "pw", "127.0.0.1", 9))
+    short = encode_raw(Header(msg_sn=1, gnss_center_id=2, msg_id=msg_id), body[:40])
+    assert_fails("shunde.frame.body", C.frame_problems(journal(short))["body"])
+    clean = C.frame_problems(journal(LOGIN, position()))
+    assert_passes("shunde.frame.boundary", clean["boundary"])
+    assert_passes("shunde.frame.body", clean["body"])
+
+
+@pytest.mark.proves("shunde.frame.values")
+def test_documented_alternative_fails_under_the_strict_profile():
+    from harness.jt809.messages import Register
+
+    reg = UpExgMsg("粤X1", 2, 0x1201, Register("P1", "M1", "T8", "ID1", "13800000000", model_size=8))
+    entries = journal(LOGIN, encode(reg, Header(msg_sn=2, gnss_center_id=2)))
+    assert_fails("shunde.frame.values", C.frame_values(entries, {**PROFILE, "strict": True}))
+    assert_passes("shunde.frame.values", C.frame_values(journal(LOGIN, position()), PROFILE))
+
+
+@pytest.mark.proves("shunde.header.access_code", "shunde.login.fields", "shunde.login.accepted")
+def test_login_with_wrong_password_and_access_code_fails():
+    bad = journal(encode(UpConnectReq(1, "xx", "127.0.0.1", 9), Header(msg_sn=1, gnss_center_id=7)))
+    assert_fails("shunde.header.access_code", C.access_code(bad, 2))
+    assert "PASSWORD" in assert_fails("shunde.login.fields", C.login_fields(bad, CREDS)).message
+    assert_fails("shunde.login.accepted", C.login_accepted(bad))
+    good = journal(LOGIN)
+    assert_passes("shunde.header.access_code", C.access_code(good, 2))
+    assert_passes("shunde.login.fields", C.login_fields(good, CREDS))
+    assert_passes("shunde.login.accepted", C.login_accepted(good))
+
+
+@pytest.mark.proves("shunde.heartbeat.slave")
+def test_slave_heartbeat_unanswered_fails():
+    assert_fails("shunde.heartbeat.slave", C.heartbeat_slave(False))
+    assert_passes("shunde.heartbeat.slave", C.heartbeat_slave(True))
+
+
+def _given(n: int = 2) -> dict:
+    return {"vehicles": [{"vehicle_no": "粤X1", "vehicle_color": 2, "mode": "real",
+                          "positions": [{"time": WHEN.isoformat(), "lon": 113.2, "lat": 22.8, "vec1": 1, "vec2": 1,
+                                         "vec3": 1, "direction": 90, "altitude": 1, "state": 3, "alarm": 0}] * n}]}
+
+
+@pytest.mark.proves("shunde.location.complete", "shunde.location.intact", "shunde.location.valid")
+def test_positions_missing_altered_or_invalid_fail():
+    one = by_vehicle(positions_from_journal(journal(LOGIN, position())))
+    assert_fails("shunde.location.complete", C.location_complete(_given(2), one))
+    assert_passes("shunde.location.complete", C.location_complete(_given(1), one))
+    moved = by_vehicle(positions_from_journal(journal(LOGIN, position(lon=113.3))))
+    assert "LON" in assert_fails("shunde.location.intact", C.location_intact(_given(1), moved)).message
+    assert_passes("shunde.location.intact", C.location_intact(_given(1), one))
+    entries = journal(LOGIN, position(lon=200.0))
+    frames = [e for e in C.from_sut(entries) if e.interface in C.POSITION_IFACES]
+    assert_fails("shunde.location.valid", C.location_valid(frames))
+    good = [e for e in C.from_sut(journal(LOGIN, position())) if e.interface in C.POSITION_IFACES]
+    assert_passes("shunde.location.valid", C.location_valid(good))
+
+
+@pytest.mark.proves("shunde.flow.access_sheet")
+def test_access_sheet_with_a_vehicle_not_connected_or_abnormal_fails():
+    class Sheet:
+        def __init__(self, *rows):
+            self.rows = list(rows)
+
+    ok = SheetRow(1, "粤X1", "黄色", connected=True, gps_normal=True)
+    assert_fails("shunde.flow.access_sheet", C.access_sheet(Sheet(ok, SheetRow(2, "粤X2", "黄色"))))
+    assert_fails("shunde.flow.access_sheet", C.access_sheet(Sheet(replace(ok, gps_normal=False, note="stale"))))
+    assert_passes("shunde.flow.access_sheet", C.access_sheet(Sheet(ok)))
+
+
+# ---- server role -------------------------------------------------------------------------------------------
+
+@pytest.mark.proves("shunde.platform.login_ok")
+def test_valid_login_refused_or_unanswered_fails():
+    assert_fails("shunde.platform.login_ok", P.login_ok(None, 1.0))
+    assert_fails("shunde.platform.login_ok", P.login_ok(answer(UpConnectRsp(4, 0)), 1.0))
+    assert_passes("shunde.platform.login_ok", P.login_ok(answer(UpConnectRsp(0, 77)), 1.0))
+
+
+@pytest.mark.proves("shunde.platform.login_user", "shunde.platform.login_access_code", "shunde.platform.login_ip",
+                    "shunde.platform.login_busy")
+def test_login_refusal_accepted_or_with_another_result_fails():
+    for case, (expected, *_rest) in P.REFUSALS.items():
+        cid = f"shunde.platform.login_{case}"
+        assert_fails(cid, P.login_refusal(case, answer(UpConnectRsp(0, 77)), 1.0))
+        assert_fails(cid, P.login_refusal(case, None, 1.0))
+        assert_fails(cid, P.login_refusal(case, answer(UpConnectRsp(6 if expected != 6 else 1, 0)), 1.0))
+        assert_passes(cid, P.login_refusal(case, answer(UpConnectRsp(expected, 0)), 1.0))
+
+
+@pytest.mark.proves("shunde.platform.login_other")
+def test_malformed_login_accepted_fails():
+    assert_fails("shunde.platform.login_other", P.login_other(answer(UpConnectRsp(0, 77))))
+    assert_passes("shunde.platform.login_other", P.login_other(answer(UpConnectRsp(6, 0))))
+
+
+@pytest.mark.proves("shunde.platform.disconnect", "shunde.platform.positions")
+def test_unanswered_disconnect_and_lost_positions_fail():
+    assert_fails("shunde.platform.disconnect", P.disconnect(None, 1.0))
+    assert_fails("shunde.platform.positions", P.positions(None, None, 5, 1.0))
+    assert_fails("shunde.platform.positions", P.positions(answer(UpLinktestRsp()), 3, 5, 1.0))
+    assert_passes("shunde.platform.positions", P.positions(answer(UpLinktestRsp()), 5, 5, 1.0))
+
+
+@pytest.mark.proves("shunde.platform.frames")
+def test_platform_frame_with_a_failing_finding_fails():
+    bad = {"dir": "received", "link": "main", "header": {"msg_name": "UP_CONNECT_RSP"},
+           "findings": [{"code": "encrypt_flag", "level": "fail", "message": "ENCRYPT_FLAG is 7"}]}
+    assert_fails("shunde.platform.frames", P.frames([bad]))
+    assert_passes("shunde.platform.frames", P.frames([{**bad, "dir": "sent"}, {**bad, "findings": []}]))
