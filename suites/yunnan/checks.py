@@ -132,8 +132,10 @@ def analyze_envelope(e: Exchange, platform_priv, client_pub, profile: dict) -> d
     if opened.reading is not None and opened.reading != default:
         msg = (f"{where}: signature covers range={opened.reading[0]}, bytes={opened.reading[1]}; "
                f"default is {default[0]}/{default[1]}")
-        res["signature"].append(fail(msg + " (strict profile)") if profile.get("strict")
-                                else warn(msg, envelope.reading_errata(opened.reading, default)))
+        errata = envelope.reading_errata(opened.reading, default)
+        res["signature"].append(fail(f"{msg} (strict profile; {errata})") if profile.get("strict")
+                                else warn(f"{msg}: a documented alternative reading ({errata}), accepted with a warning",
+                                          errata))
     return res
 
 

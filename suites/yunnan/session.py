@@ -58,9 +58,9 @@ class YunnanSession(ClientSession):
             return True
         res, exs = self.act("init-auth", self.credentials)
         self.registered = self.ent is not None
-        if not self.registered:
-            self.completed(res, also=[C.fail("init-auth did not register the enterprise")] if res.ok else [],
-                           interface="init-auth", stage=stage, evidence=[res, *exs])
+        # Recorded whether it worked or not: a run restricted with --only still shows the setup call it made.
+        self.completed(res, also=[C.fail("init-auth did not register the enterprise")] if res.ok and not self.registered
+                       else [], interface="init-auth", stage=stage, evidence=[res, *exs])
         return self.registered
 
     # ---- the common judgement of one action ------------------------------------------------------
