@@ -32,6 +32,24 @@ class VconformPlugin:
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.stash[CTX_KEY] = self.ctx
+        # A conformance run is replayed by its --seed, not by an example database: leave no .hypothesis/ folder
+        # in the directory the user ran `vconform run` from.
+        from hypothesis import settings
+        from hypothesis.configuration import set_hypothesis_home_dir
+
+        from harness.report.sign import home_dir
+
+        self._outer_profile = settings._current_profile  # restored at the end: a run may be called in-process
+        settings.register_profile("vconform-run", database=None)
+        settings.load_profile("vconform-run")
+        set_hypothesis_home_dir(str(home_dir() / "hypothesis"))  # its caches go with vconform's per-user state
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        from hypothesis import settings
+        from hypothesis.configuration import set_hypothesis_home_dir
+
+        settings.load_profile(getattr(self, "_outer_profile", "default") or "default")
+        set_hypothesis_home_dir(None)
         config.addinivalue_line("markers", "role(name): the role (client/server) a conformance test belongs to")
         config.addinivalue_line("markers", "interface(name): the spec interface a test exercises (for --only)")
         config.addinivalue_line("markers", f"stage(name): the stage a test belongs to: {', '.join(stages.names())}")

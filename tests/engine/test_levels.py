@@ -195,3 +195,18 @@ def test_a_spec_module_may_register_several_levels(monkeypatch):
     monkeypatch.setattr(registry, "_DISCOVERED", False)
     found = registry.discover()
     assert {"zzdoc-a", "zzdoc-b"} <= set(found) and "yunnan" in found
+
+
+def test_a_run_leaves_no_hypothesis_folder_where_it_was_started(toy, tmp_path, monkeypatch):
+    """`vconform run` keeps Hypothesis's caches under $VCONFORM_HOME and restores the caller's settings after."""
+    from hypothesis import settings
+    from hypothesis.configuration import storage_directory
+
+    before = (settings._current_profile, storage_directory("x").path)
+    monkeypatch.setenv("VCONFORM_HOME", str(tmp_path / "home"))
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    assert cli.main(["run", "toydoc-city", "--out", str(tmp_path / "out"), "--seed", "1"]) == 0
+    assert not (work / ".hypothesis").exists()
+    assert (settings._current_profile, storage_directory("x").path) == before
