@@ -32,6 +32,9 @@ class VconformPlugin:
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.stash[CTX_KEY] = self.ctx
+        config.addinivalue_line("markers", "role(name): the role (client/server) a conformance test belongs to")
+        config.addinivalue_line("markers", "interface(name): the spec interface a test exercises (for --only)")
+        config.addinivalue_line("markers", f"stage(name): the stage a test belongs to: {', '.join(stages.names())}")
         # A conformance run is replayed by its --seed, not by an example database: leave no .hypothesis/ folder
         # in the directory the user ran `vconform run` from.
         from hypothesis import settings
@@ -50,9 +53,6 @@ class VconformPlugin:
 
         settings.load_profile(getattr(self, "_outer_profile", "default") or "default")
         set_hypothesis_home_dir(None)
-        config.addinivalue_line("markers", "role(name): the role (client/server) a conformance test belongs to")
-        config.addinivalue_line("markers", "interface(name): the spec interface a test exercises (for --only)")
-        config.addinivalue_line("markers", f"stage(name): the stage a test belongs to: {', '.join(stages.names())}")
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -254,12 +254,16 @@ class YunnanData:
         when = self.base - timedelta(minutes=r.randint(1, 60 * 24 * 30))
         entrance = r.choice(self._site["entrances"])
         unit = r.choices("TLP", weights=(90, 5, 5))[0]
+        # On purpose, every fourth record weighs a whole number, held as a float: Python writes it 12.0, Java, Go
+        # and JavaScript write 12; one JSON number (RFC 8259 §6), so every run shows a check accepts both.
+        weight = float(r.randint(5, 40) if unit == "T" else r.randint(10, 500)) if seq % 4 == 0 else (
+            round(r.uniform(5, 40), 2) if unit == "T" else float(r.randint(10, 500)))
         return {
             "recordId": self._record_id(r, when, acc, seq), "enterpriseId": self.enterprise_id,
             "entranceId": entrance, "gateId": f"{entrance}{r.randint(1, 2):02d}", "vehicleId": vehicle["vehicleId"],
             "licensePlate": vehicle["licensePlate"], "plateColor": vehicle.get("plateColor") or "1", "vin": vehicle["vin"],
             "accessType": acc, "accessTime": when.strftime("%Y-%m-%d %H:%M:%S"), "cargoType": r.choice(CARGO),
-            "cargoWeight": round(r.uniform(5, 40), 2) if unit == "T" else float(r.randint(10, 500)), "cargoUnit": unit,
+            "cargoWeight": weight, "cargoUnit": unit,
             "carHeadImg": self._image(r, "carHeadImg"), "carImg": self._image(r, "carImg"),
         }
 

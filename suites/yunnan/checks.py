@@ -9,6 +9,7 @@ from harness.adapter import AdapterResult
 from schemas.yunnan import envelope
 from harness.checks import check, declare, fail, Problem, warn
 from harness.journal import Exchange
+from harness.jsonvalue import json_equal
 
 PAYLOAD_KINDS = {
     "required": ("必填字段齐全", "Required fields present", "major"),
@@ -153,7 +154,7 @@ def params_intact(sent: Any, params: dict, warned_fields: dict[str, str]) -> lis
         if k not in sent:
             msg = f"{k} given as {_short(v)} but missing on the wire"
             out.append(warn(msg, errata) if errata else fail(msg))
-        elif sent[k] != v or type(sent[k]) is not type(v):
+        elif not json_equal(sent[k], v):  # 141 and 141.0 are one JSON number (RFC 8259 §6)
             msg = f"{k} given as {_short(v)} but sent as {_short(sent[k])}"
             out.append(warn(msg, errata) if errata else fail(msg))
     for k in sent.keys() - params.keys():

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from harness import crypto
+from harness.jsonvalue import json_equal
 from harness.checks import check, declare, fail, Problem, warn
 from harness.schemagen import load
 from harness.uploader import HttpReply
@@ -304,7 +305,7 @@ def pull_complete(pull, expected: list[dict] | None, id_field: str, *, extras_ok
     if extra:
         msg = f"{len(extra)} records served that were not pending (first: {[str(x) for x in extra[:3]]})"
         out.append(warn(msg + "; left by an earlier run?") if extras_ok else fail(msg))
-    altered = [i for i, r in want.items() if i in got and any(got[i].get(k) != v for k, v in r.items())]
+    altered = [i for i, r in want.items() if i in got and any(not json_equal(got[i].get(k), v) for k, v in r.items())]
     if altered:
         out.append(fail(f"{len(altered)} records differ from what was seeded (first: {altered[:3]})"))
     return out
