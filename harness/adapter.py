@@ -38,6 +38,7 @@ class AdapterResult:
     duration_ms: float
     timed_out: bool = False
     leftover: bool = False        # it exited, but processes it started kept its output open (killed)
+    stdout_cut: bool = False      # stdout was longer than OUTPUT_CAP; only its head is kept
     output: Any = None            # parsed stdout JSON for pull actions
     output_error: str = ""        # why stdout could not be parsed
     context: dict[str, Any] = field(default_factory=dict)
@@ -94,7 +95,7 @@ class Adapter:
         try:
             limit = self.timeout if self.deadline is None else max(0.0, min(self.timeout,
                                                                             self.deadline - time.monotonic()))
-            code, out, err, timed_out, leftover = run_bounded(argv, limit, env=_env())
+            code, out, err, timed_out, leftover, cut = run_bounded(argv, limit, env=_env())
         except FileNotFoundError as exc:
             raise AdapterNotFound(f"adapter command not found: {exc.filename or argv[0]}") from None
         except PermissionError:
@@ -102,8 +103,10 @@ class Adapter:
         except OSError as exc:  # e.g. ENOEXEC: a script without a #! line
             raise AdapterNotFound(f"adapter command cannot be run: {argv[0]}: {exc.strerror or exc}") from None
         res = AdapterResult(action, argv, code, _text(out), _text(err), (time.perf_counter() - t0) * 1000,
-                            timed_out=timed_out, leftover=leftover, context=ctx)
-        if expect_output and res.ok:
+                            timed_out=timed_out, leftover=leftover, stdout_cut=cut, context=ctx)
+        if expect_output and res.ok and res.stdout_cut:
+            res.output_error = f"stdout longer than {OUTPUT_CAP} bytes; not read further"
+        elif expect_output and res.ok:
             try:
                 res.output = json.loads(res.stdout)
                 if not isinstance(res.output, list):
@@ -117,16 +120,17 @@ class Adapter:
 
 
 def run_bounded(argv: list[str], timeout: float, *, env: dict[str, str] | None = None
-                ) -> tuple[int | None, bytes, bytes, bool, bool]:
+                ) -> tuple[int | None, bytes, bytes, bool, bool, bool]:
     """Run `argv` in its own process group, stdin closed; return (exit code or None, stdout, stderr, timed out,
-    left processes behind). At most OUTPUT_CAP bytes of each stream are kept. When the call outlives `timeout`,
+    left processes behind, stdout longer than kept). At most OUTPUT_CAP bytes of each stream are kept. When the call outlives `timeout`,
     or its output is still held open PIPE_GRACE s after it exited, its whole process group is killed, so no
     child it forked outlives it (a daemon that starts its own session is not in the group)."""
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=env, start_new_session=True)
     bufs: list[bytearray] = [bytearray(), bytearray()]
-    readers = [threading.Thread(target=_drain, args=(pipe, buf), daemon=True)
-               for pipe, buf in zip((proc.stdout, proc.stderr), bufs)]
+    seen = [0, 0]  # bytes read from each stream
+    readers = [threading.Thread(target=_drain, args=(pipe, buf, seen, i), daemon=True)
+               for i, (pipe, buf) in enumerate(zip((proc.stdout, proc.stderr), bufs))]
     for t in readers:
         t.start()
     deadline = time.monotonic() + timeout
@@ -150,10 +154,10 @@ def run_bounded(argv: list[str], timeout: float, *, env: dict[str, str] | None =
             pipe.close()
         except OSError:
             pass
-    return code, bytes(bufs[0]), bytes(bufs[1]), timed_out, leftover
+    return code, bytes(bufs[0]), bytes(bufs[1]), timed_out, leftover, seen[0] > OUTPUT_CAP
 
 
-def _drain(pipe, buf: bytearray) -> None:
+def _drain(pipe, buf: bytearray, seen: list[int], index: int) -> None:
     while True:
         try:
             chunk = pipe.read1(65536)
@@ -161,6 +165,7 @@ def _drain(pipe, buf: bytearray) -> None:
             return
         if not chunk:
             return
+        seen[index] += len(chunk)
         room = OUTPUT_CAP - len(buf)
         if room > 0:
             buf += chunk[:room]
