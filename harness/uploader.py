@@ -60,6 +60,8 @@ class HttpReply:
         return "ok" if self.accepted else (self.error and "transport_error") or f"HTTP {self.status}"
 
     def describe(self) -> str:
+        if self.error and self.status is not None:  # an answer began but broke off (too large, too slow, cut)
+            return f"HTTP {self.status}, unusable: {self.error}"
         return f"no answer ({self.error})" if self.error else f"HTTP {self.status}: {self.raw[:120]!r}"
 
     def evidence(self) -> dict[str, Any]:

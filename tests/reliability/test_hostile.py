@@ -120,6 +120,8 @@ def test_hostile_target(name, toy_run):
         assert reply.error and not reply.accepted
     assert len(reply.raw) <= Uploader.response_cap
     assert not reply.accepted or name == "deep-json"
+    if case.error and case.status is not None:
+        assert reply.describe().startswith(f"HTTP {case.status}, unusable: ")
     json.dumps(reply.evidence())  # evidence stays reportable
 
 
