@@ -122,9 +122,10 @@ class Adapter:
 def run_bounded(argv: list[str], timeout: float, *, env: dict[str, str] | None = None
                 ) -> tuple[int | None, bytes, bytes, bool, bool, bool]:
     """Run `argv` in its own process group, stdin closed; return (exit code or None, stdout, stderr, timed out,
-    left processes behind, stdout longer than kept). At most OUTPUT_CAP bytes of each stream are kept. When the call outlives `timeout`,
-    or its output is still held open PIPE_GRACE s after it exited, its whole process group is killed, so no
-    child it forked outlives it (a daemon that starts its own session is not in the group)."""
+    left processes behind, stdout longer than kept). At most OUTPUT_CAP bytes of each stream are kept. When the
+    call outlives `timeout`, or its output is still held open PIPE_GRACE s after it exited, its whole process
+    group is killed, so no child it forked outlives it (a daemon that starts its own session is not in the
+    group; one that keeps the output open is left to itself, and the call still returns)."""
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=env, start_new_session=True)
     bufs: list[bytearray] = [bytearray(), bytearray()]
@@ -140,20 +141,18 @@ def run_bounded(argv: list[str], timeout: float, *, env: dict[str, str] | None =
     except subprocess.TimeoutExpired:
         timed_out = True
     if not timed_out:
+        grace = time.monotonic() + PIPE_GRACE
         for t in readers:  # output held open by a child after the adapter exited
-            t.join(max(0.0, min(PIPE_GRACE, deadline - time.monotonic())))
+            t.join(max(0.0, grace - time.monotonic()))
         leftover = any(t.is_alive() for t in readers)
     if timed_out or leftover:
         _kill_group(proc.pid)
     proc.wait()
     code = None if timed_out else proc.returncode
-    for t in readers:
+    for t, pipe in zip(readers, (proc.stdout, proc.stderr)):
         t.join(5)
-    for pipe in (proc.stdout, proc.stderr):
-        try:
+        if not t.is_alive():  # a reader still blocked (output held by a process outside the group) keeps its pipe
             pipe.close()
-        except OSError:
-            pass
     return code, bytes(bufs[0]), bytes(bufs[1]), timed_out, leftover, seen[0] > OUTPUT_CAP
 
 

@@ -19,6 +19,7 @@ class Hostile:
     output_error: str = ""  # a fragment of the output error a pull action sees ("" : none expected)
     timed_out: bool = False
     forks: bool = False     # the script forks a child that must be dead afterwards
+    escapes: bool = False   # the child leaves the process group (setsid): the call must return all the same
     within: float = TIMEOUT + 30  # seconds the call may take at most (generous for a busy 2-core CI)
 
 
@@ -34,6 +35,8 @@ ADAPTERS: dict[str, Hostile] = {
                              forks=True),
     "fork-and-hang": Hostile("sleep 600 &\necho $! > \"$PIDFILE\"\nsleep 600\n", completed=False, timed_out=True,
                              forks=True),
+    "setsid-holds-output": Hostile("setsid sleep 600 &\necho $! > \"$PIDFILE\"\necho '[]'\nexit 0\n",
+                                   completed=False, escapes=True),
     "exit-1": Hostile("echo 'no platform' >&2\nexit 1\n", completed=False),
     "empty-array": Hostile("echo '[]'\n", completed=True),  # the control row: a well-behaved adapter
 }
