@@ -134,3 +134,17 @@ def test_options_are_documented_with_their_defaults(capsys):
     flat = " ".join(text.split())
     assert "--deadline SECONDS" in flat and "default: 3600" in flat
     assert "--adapter-timeout SECONDS" in flat and "default: 60" in flat
+
+
+def test_a_real_or_new_journal_is_accepted(tmp_path):
+    """The refusals above refuse only what cannot be a journal: an existing SQLite journal, an empty file and a
+    new path in an existing folder are accepted."""
+    from harness.journal import Journal
+
+    existing = tmp_path / "j.sqlite"
+    Journal(existing).close()
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    for path in (existing, empty, tmp_path / "new.db", tmp_path / "sub" / "new.db"):
+        cli.check_journal_path(path)
+        cli.open_journal(path).close()
