@@ -84,7 +84,9 @@ def run_refusals(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
     }
 
 
-CASES = list(run_refusals(Path("/tmp")))
+CASES = ["empty --sut-cmd", "blank --sut-cmd", "unbalanced quote", "not executable", "missing program",
+         "out under a file", "out is a file", "unknown stage", "journal is a directory", "bad deadline",
+         "zero adapter timeout"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -93,7 +95,9 @@ def test_run_refuses_before_anything_runs(case, capsys, tmp_path, monkeypatch):
     import harness.runner
 
     monkeypatch.setattr(harness.runner.pytest, "main", lambda *a, **k: pytest.fail("a suite started"))
-    args, needle = run_refusals(tmp_path)[case]
+    refusals = run_refusals(tmp_path)
+    assert sorted(refusals) == sorted(CASES)
+    args, needle = refusals[case]
     out = tmp_path / "reports-default"
     if "--out" not in args:
         args = args + ["--out", str(out)]
