@@ -5,8 +5,10 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +19,13 @@ from harness.checks import Problem, check, fail
 ADAPTER_COMPLETED = "adapter.completed"  # one engine-owned check, judged in every spec's client role
 
 
+DEFAULT_TIMEOUT = 60.0      # seconds one adapter call may take (`vconform run --adapter-timeout`)
+OUTPUT_CAP = 4 * 1024 * 1024  # bytes of stdout and of stderr kept per call; the rest is read and dropped
+PIPE_GRACE = 2.0            # seconds the adapter's output may stay open after it exited (a child holding it)
+
+
 class AdapterNotFound(RuntimeError):
-    """The adapter command does not exist: a harness error (exit 2), not a SUT failure."""
+    """The adapter command does not exist or cannot be run: a harness error (exit 2), not a SUT failure."""
 
 
 @dataclass
@@ -30,6 +37,8 @@ class AdapterResult:
     stderr: str
     duration_ms: float
     timed_out: bool = False
+    leftover: bool = False        # it exited, but processes it started kept its output open (killed)
+    stdout_cut: bool = False      # stdout was longer than OUTPUT_CAP; only its head is kept
     output: Any = None            # parsed stdout JSON for pull actions
     output_error: str = ""        # why stdout could not be parsed
     context: dict[str, Any] = field(default_factory=dict)
@@ -49,7 +58,12 @@ class AdapterResult:
 def completion_problems(res: AdapterResult) -> list[Problem]:
     """DESIGN.md: an adapter that times out or exits non-zero is the SUT failing that action (every spec)."""
     if res.timed_out:
-        return [fail(f"adapter {res.action} did not finish in time")]
+        return [fail(f"adapter {res.action} did not finish in {res.duration_ms / 1000:.0f} s (timeout); its "
+                     f"process group was killed")]
+    if res.leftover:
+        return [fail(f"adapter {res.action} exited, but processes it started kept its stdout/stderr open "
+                     f"{PIPE_GRACE:g} s later; they were killed (start a background process with its own "
+                     f"output, in its own session)")]
     if res.exit_code != 0:
         tail = (res.stderr.strip().splitlines() or [""])[-1][:300]
         return [fail(f"adapter {res.action} exited {res.exit_code}: {tail}")]
@@ -60,8 +74,10 @@ class Adapter:
     """Runs one vendor adapter command for every stimulus, with a fresh context file each time."""
 
     def __init__(self, cmd: str | list[str], spec: str, base_url: str, credentials: dict, state_dir: Path,
-                 timeout: float = 60.0):
+                 timeout: float = DEFAULT_TIMEOUT, deadline: float | None = None):
+        """`timeout`: seconds per call; `deadline`: the run's end (time.monotonic()), which no call outlives."""
         self.cmd = check_command(cmd)
+        self.deadline = deadline
         self.spec, self.base_url, self.credentials = spec, base_url, credentials
         self.state_dir = Path(state_dir)
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -77,32 +93,110 @@ class Adapter:
         argv = self.cmd + [action, str(ctx_file)]
         t0 = time.perf_counter()
         try:
-            proc = subprocess.run(argv, capture_output=True, timeout=self.timeout, stdin=subprocess.DEVNULL,
-                                  env=_env())
-            res = AdapterResult(action, argv, proc.returncode, proc.stdout.decode("utf-8", "replace"),
-                                proc.stderr.decode("utf-8", "replace"), (time.perf_counter() - t0) * 1000, context=ctx)
-        except subprocess.TimeoutExpired as exc:
-            res = AdapterResult(action, argv, None, _text(exc.stdout), _text(exc.stderr),
-                                (time.perf_counter() - t0) * 1000, timed_out=True, context=ctx)
+            limit = self.timeout if self.deadline is None else max(0.0, min(self.timeout,
+                                                                            self.deadline - time.monotonic()))
+            code, out, err, timed_out, leftover, cut = run_bounded(argv, limit, env=_env())
         except FileNotFoundError as exc:
-            raise AdapterNotFound(f"adapter command not found: {exc.filename}") from None
-        if expect_output and res.ok:
+            raise AdapterNotFound(f"adapter command not found: {exc.filename or argv[0]}") from None
+        except PermissionError:
+            raise AdapterNotFound(f"adapter command is not executable: {argv[0]}") from None
+        except OSError as exc:  # e.g. ENOEXEC: a script without a #! line
+            raise AdapterNotFound(f"adapter command cannot be run: {argv[0]}: {exc.strerror or exc}") from None
+        res = AdapterResult(action, argv, code, _text(out), _text(err), (time.perf_counter() - t0) * 1000,
+                            timed_out=timed_out, leftover=leftover, stdout_cut=cut, context=ctx)
+        if expect_output and res.ok and res.stdout_cut:
+            res.output_error = f"stdout longer than {OUTPUT_CAP} bytes; not read further"
+        elif expect_output and res.ok:
             try:
                 res.output = json.loads(res.stdout)
                 if not isinstance(res.output, list):
                     res.output_error = f"stdout is a JSON {type(res.output).__name__}, a JSON array is required"
             except ValueError as exc:
                 res.output_error = f"stdout is not JSON: {exc}"
+            except RecursionError:
+                res.output = None
+                res.output_error = "stdout is JSON nested too deeply to read"
         return res
 
 
+def run_bounded(argv: list[str], timeout: float, *, env: dict[str, str] | None = None
+                ) -> tuple[int | None, bytes, bytes, bool, bool, bool]:
+    """Run `argv` in its own process group, stdin closed; return (exit code or None, stdout, stderr, timed out,
+    left processes behind, stdout longer than kept). At most OUTPUT_CAP bytes of each stream are kept. When the
+    call outlives `timeout`, or its output is still held open PIPE_GRACE s after it exited, its whole process
+    group is killed, so no child it forked outlives it (a daemon that starts its own session is not in the
+    group; one that keeps the output open is left to itself, and the call still returns)."""
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=env, start_new_session=True)
+    bufs: list[bytearray] = [bytearray(), bytearray()]
+    seen = [0, 0]  # bytes read from each stream
+    readers = [threading.Thread(target=_drain, args=(pipe, buf, seen, i), daemon=True)
+               for i, (pipe, buf) in enumerate(zip((proc.stdout, proc.stderr), bufs))]
+    for t in readers:
+        t.start()
+    deadline = time.monotonic() + timeout
+    timed_out = leftover = False
+    try:
+        proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    if not timed_out:
+        grace = time.monotonic() + PIPE_GRACE
+        for t in readers:  # output held open by a child after the adapter exited
+            t.join(max(0.0, grace - time.monotonic()))
+        leftover = any(t.is_alive() for t in readers)
+    if timed_out or leftover:
+        _kill_group(proc.pid)
+    proc.wait()
+    code = None if timed_out else proc.returncode
+    for t, pipe in zip(readers, (proc.stdout, proc.stderr)):
+        t.join(5)
+        if not t.is_alive():  # a reader still blocked (output held by a process outside the group) keeps its pipe
+            pipe.close()
+    return code, bytes(bufs[0]), bytes(bufs[1]), timed_out, leftover, seen[0] > OUTPUT_CAP
+
+
+def _drain(pipe, buf: bytearray, seen: list[int], index: int) -> None:
+    while True:
+        try:
+            chunk = pipe.read1(65536)
+        except (OSError, ValueError):
+            return
+        if not chunk:
+            return
+        seen[index] += len(chunk)
+        room = OUTPUT_CAP - len(buf)
+        if room > 0:
+            buf += chunk[:room]
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def check_command(cmd: str | list[str]) -> list[str]:
-    """Split an adapter command as a shell would and make sure its program exists."""
-    argv = shlex.split(cmd) if isinstance(cmd, str) else list(cmd)
-    if not argv:
-        raise AdapterNotFound("empty adapter command")
-    if shutil.which(argv[0]) is None and not Path(argv[0]).exists():
-        raise AdapterNotFound(f"adapter command not found: {argv[0]}")
+    """Split an adapter command as a shell would; make sure it is not empty and its program exists and can be
+    run. Every refusal is an AdapterNotFound with a one-line reason."""
+    try:
+        argv = shlex.split(cmd) if isinstance(cmd, str) else list(cmd)
+    except ValueError as exc:
+        raise AdapterNotFound(f"adapter command {cmd!r} cannot be split as a shell would: {exc}") from None
+    if not argv or not argv[0].strip():
+        raise AdapterNotFound("empty adapter command (is the variable that should hold it set?)")
+    prog = argv[0]
+    if os.sep in prog or (os.altsep and os.altsep in prog):
+        path = Path(prog)
+        if not path.exists():
+            raise AdapterNotFound(f"adapter command not found: {prog}")
+        if path.is_dir():
+            raise AdapterNotFound(f"adapter command is a directory: {prog}")
+        if not os.access(path, os.X_OK):
+            raise AdapterNotFound(f"adapter command is not executable: {prog} (chmod +x, or name its interpreter)")
+    elif shutil.which(prog) is None:
+        raise AdapterNotFound(f"adapter command not found: {prog}")
     return argv
 
 

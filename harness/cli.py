@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from harness import __version__, stages
+from harness.run import DEFAULT_DEADLINE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,7 +36,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--only", action="append", default=[], metavar="INTERFACE", help="run one interface (repeatable)")
     r.add_argument("--stage", action="append", default=[], metavar="STAGE",
                    help="run one stage only (repeatable): " + ", ".join(stages.names()) + " (see harness/stages.py)")
-    r.add_argument("--out", type=Path, default=Path("reports"), help="report folder (default: reports/)")
+    r.add_argument("--out", type=Path, default=Path("reports"),
+                   help="report folder (default: reports/); checked to be writable before the run starts")
+    r.add_argument("--adapter-timeout", type=_seconds, default=None, metavar="SECONDS",
+                   help="client role: seconds one adapter call may take before its whole process group is killed "
+                        "and the action fails (default: 60)")
+    r.add_argument("--deadline", type=_seconds, default=DEFAULT_DEADLINE, metavar="SECONDS",
+                   help=f"seconds the whole run may take; past it the run ends with verdict `error`, exit 2 "
+                        f"(default: {DEFAULT_DEADLINE:g})")
     r.add_argument("--seed", type=int, help="data and fuzzing seed; a run with the same seed repeats exactly")
     r.add_argument("--profile", default="default", help="errata profile (see `vconform profiles SPEC`)")
     r.add_argument("--journal", type=Path, help="keep the mock's SQLite journal in this file")
@@ -82,6 +90,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_jt809(sub)
     return p
+
+
+def _seconds(text: str) -> float:
+    """A positive number of seconds (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: a positive number of seconds is required")
+    return value
 
 
 def _spec_args(p: argparse.ArgumentParser) -> None:
@@ -176,7 +195,9 @@ def cmd_mock(args) -> int:
         profile = specdata.profile(spec.folder, args.profile)
     except specdata.ProfileError as exc:
         raise HarnessFailure(str(exc)) from None
-    journal = Journal(args.journal)
+    if not 0 <= args.port <= 65535:
+        raise HarnessFailure(f"--port {args.port}: a TCP port is 0-65535 (0 picks a free one)")
+    journal = open_journal(args.journal)
     mock = spec.make_mock(journal=journal, profile=profile)
     try:
         if hasattr(mock, "app"):
@@ -184,6 +205,44 @@ def cmd_mock(args) -> int:
         return serve_mock_forever(mock, args.host, args.port, spec.mock_scheme, on_stop=journal.close)
     except PortInUse as exc:
         raise HarnessFailure(str(exc)) from None
+
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def check_journal_path(path: Path | None) -> None:
+    """Refuse, with a one-line reason, a --journal that cannot be an SQLite journal file."""
+    if path is None:
+        return
+    path = Path(path)
+    if path.is_dir():
+        raise HarnessFailure(f"--journal {path}: is a directory; give a file name (e.g. {path / 'journal.db'})")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise HarnessFailure(f"--journal {path}: {parent} is a file, not a directory")
+            break
+    if path.is_file():
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(len(SQLITE_MAGIC))
+        except OSError as exc:
+            raise HarnessFailure(f"--journal {path}: cannot read it: {exc.strerror or exc}") from None
+        if head and head != SQLITE_MAGIC:
+            raise HarnessFailure(f"--journal {path}: exists and is not an SQLite database; refusing to touch it")
+
+
+def open_journal(path: Path | None):
+    """The mock's Journal at `path` (in memory when None); HarnessFailure with a one-line reason when it cannot be."""
+    import sqlite3
+
+    from harness.journal import Journal
+
+    check_journal_path(path)
+    try:
+        return Journal(path)
+    except (sqlite3.Error, OSError) as exc:
+        raise HarnessFailure(f"--journal {path}: cannot open it as an SQLite journal: {exc}") from None
 
 
 def run_config(args):
@@ -201,14 +260,34 @@ def run_config(args):
         specdata.profile(spec.folder, args.profile)
     except specdata.ProfileError as exc:
         raise HarnessFailure(str(exc)) from None
-    if args.sut_cmd and args.role != "client":
+    if args.sut_cmd is not None and args.role != "client":
         raise HarnessFailure("--sut-cmd is for the client role; use --target URL for the server role")
-    if args.target and args.role != "server":
+    if args.target is not None and args.role != "server":
         raise HarnessFailure("--target is for the server role; use --sut-cmd CMD for the client role")
+    if args.adapter_timeout is not None and args.role != "client":
+        raise HarnessFailure("--adapter-timeout is for the client role (adapters run only there)")
+    if args.sut_cmd is not None:  # given, even empty: an unset variable must not certify the reference client
+        from harness.adapter import AdapterNotFound, check_command
+
+        try:
+            check_command(args.sut_cmd)
+        except AdapterNotFound as exc:
+            raise HarnessFailure(f"--sut-cmd: {exc}") from None
+    if args.target is not None and not args.target.strip():
+        raise HarnessFailure("--target is empty (is the variable that should hold the URL set?)")
+    check_journal_path(args.journal)
+    from harness.runner import require_writable
+    from harness.run import HarnessError
+
+    try:
+        require_writable(args.out)
+    except HarnessError as exc:
+        raise HarnessFailure(str(exc)) from None
     cfg = RunConfig(spec=spec.name, role=args.role, sut_cmd=args.sut_cmd, target=args.target, only=args.only,
                     stages=args.stage, out=args.out, seed=args.seed, profile=args.profile, sign_key=args.sign_key,
                     signoff={"tester": args.tester, "organisation": args.organisation}, journal=args.journal,
-                    sut_name=args.sut_name, sut_version=args.sut_version, extra={"tool_version": __version__})
+                    sut_name=args.sut_name, sut_version=args.sut_version, extra={"tool_version": __version__},
+                    adapter_timeout=args.adapter_timeout, deadline=args.deadline)
     return cfg
 
 
@@ -218,14 +297,7 @@ def cmd_run(args) -> int:
     from harness.runner import run
     from harness.serve import PortInUse
 
-    cfg = run_config(args)
-    if args.sut_cmd:
-        from harness.adapter import check_command
-
-        try:  # fail fast, before any suite starts, when the adapter does not exist
-            check_command(args.sut_cmd)
-        except AdapterNotFound as exc:
-            raise HarnessFailure(str(exc)) from None
+    cfg = run_config(args)  # every argument checked before any suite starts
     from harness.report import SigningKeyError
 
     try:
@@ -238,6 +310,9 @@ def cmd_verify(args) -> int:
     from harness.report import SigningKeyError
     from harness.report.trust import verify_trusted
 
+    if not args.report.exists():
+        raise HarnessFailure(f"{args.report}: no such file or directory (a report folder, report.json or "
+                             f"report.html is expected)")
     try:
         verdict = verify_trusted(args.report, key=args.key, trust_files=args.trust, journal=args.journal)
     except SigningKeyError as exc:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,15 @@ from harness.checks import CheckResult
 from harness.registry import SpecInfo
 
 
+DEFAULT_DEADLINE = 3600.0  # seconds a whole run may take (`vconform run --deadline`); then it ends as `error`
+
+
 class HarnessError(RuntimeError):
     """The harness itself could not run (bad arguments, adapter not found, port in use): exit 2."""
+
+
+class DeadlineReached(HarnessError):
+    """The whole-run deadline passed: the run ends with verdict `error`."""
 
 
 @dataclass
@@ -33,6 +41,13 @@ class RunConfig:
     sut_name: str = ""
     sut_version: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    adapter_timeout: float | None = None  # seconds per adapter call; None: the spec's own, else 60
+    deadline: float = DEFAULT_DEADLINE    # seconds for the whole run
+
+    @property
+    def partial(self) -> bool:
+        """A run restricted to some interfaces or stages: never a full certification."""
+        return bool(self.only or self.stages)
 
     def __post_init__(self) -> None:
         if self.seed is None:
@@ -53,6 +68,20 @@ class RunContext:
         self.finished = ""
         self.sut_info: dict[str, Any] = {}
         self.current_stage = ""  # the running test's `stage` marker, set by the plugin
+        self.deadline_at = time.monotonic() + float(config.deadline)  # the whole run ends by then (monotonic)
+
+    def remaining(self) -> float:
+        """Seconds left before the run's deadline (negative once it passed)."""
+        return self.deadline_at - time.monotonic()
+
+    def check_deadline(self) -> None:
+        """Raise DeadlineReached once the run's deadline passed, noting it once as a harness error."""
+        if self.remaining() > 0:
+            return
+        msg = f"run deadline reached: the run took more than {self.config.deadline:g} s (--deadline); not finished"
+        if msg not in self.harness_errors:
+            self.harness_errors.append(msg)
+        raise DeadlineReached(msg)
 
     def client_sut(self, reference_label: str, reference_name: str) -> str | list[str]:
         """The client-role SUT command (--sut-cmd, else the spec's reference), noting it for the report."""
@@ -84,8 +113,16 @@ class RunContext:
 
     @property
     def verdict(self) -> str:
-        """The run's verdict: a run that recorded nothing fails; one whose checks were all skipped passes."""
+        """The run's verdict: `error` when the harness could not complete the run (nothing else can be said of
+        the SUT); else a run that recorded nothing fails; one whose checks were all skipped passes."""
+        if self.harness_errors:
+            return "error"
         return "fail" if not self.results or stages.roll_up(r.verdict for r in self.results) == "fail" else "pass"
+
+    def scope(self) -> dict[str, Any]:
+        """What the run covered: `partial` when --only or --stage restricted it."""
+        cfg = self.config
+        return {"partial": cfg.partial, "only": list(cfg.only), "stages": list(cfg.stages)}
 
     def model(self) -> dict[str, Any]:
         """The report model (DESIGN.md report.json) the writers consume."""
@@ -113,7 +150,8 @@ class RunContext:
             "started": self.started,
             "finished": self.finished,
             "seed": cfg.seed,
-            "verdict": self.verdict if not self.harness_errors else "fail",
+            "verdict": self.verdict,
+            "scope": self.scope(),
             "counts": counts,
             "harness_errors": self.harness_errors,
             "stages": stage_list,
@@ -142,6 +180,10 @@ class RunContext:
             parts += ["--only", o]
         for st in cfg.stages:
             parts += ["--stage", st]
+        if cfg.adapter_timeout:
+            parts += ["--adapter-timeout", f"{cfg.adapter_timeout:g}"]
+        if cfg.deadline != DEFAULT_DEADLINE:
+            parts += ["--deadline", f"{cfg.deadline:g}"]
         return " ".join(parts)
 
 

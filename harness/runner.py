@@ -1,7 +1,9 @@
 """`vconform run`: run a spec's pytest suites with the plugin, then write and sign the report."""
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -32,11 +34,24 @@ def run(config: RunConfig, *, stream=None) -> int:
         stages.require_known(config.stages)
     except stages.UnknownStage as exc:
         raise HarnessError(f"--stage: {exc}") from None
+    if config.sut_cmd is not None:  # an empty command must never fall back to the reference client
+        from harness.adapter import AdapterNotFound, check_command
+
+        try:
+            check_command(config.sut_cmd)
+        except AdapterNotFound as exc:
+            raise HarnessError(f"--sut-cmd: {exc}") from None
+    require_writable(config.out)
     ctx = RunContext(config, spec)
     suite_dir = Path(spec.suite_dir)
     args = [str(suite_dir), "-c", str(suite_dir / "pytest.ini"), "--rootdir", str(suite_dir),
             "-p", "no:cacheprovider", "-q", "--tb=line", "--no-header", f"--hypothesis-seed={config.seed}"]
-    code = pytest.main(args, plugins=[VconformPlugin(ctx), pytest_plugin])
+    code = pytest.main(args, plugins=[VconformPlugin(ctx), pytest_plugin, DeadlinePlugin(ctx)])
+    if ctx.remaining() <= 0:
+        try:
+            ctx.check_deadline()  # notes the deadline as a harness error once
+        except HarnessError:
+            pass
     if int(code) in PYTEST_USAGE_CODES:
         ctx.harness_errors.append(f"pytest: {PYTEST_USAGE_CODES[int(code)]}")
     from harness.report import SigningKeyError, write_report
@@ -50,7 +65,7 @@ def run(config: RunConfig, *, stream=None) -> int:
     except OSError as exc:
         raise HarnessError(f"cannot write the report to {config.out}: {exc}") from None
     c = model["counts"]
-    print(f"\nvconform {spec.name} ({config.role}): {model['verdict'].upper()} — "
+    print(f"\nvconform {spec.name} ({config.role}): {model['verdict'].upper()}{partial_note(model)} — "
           f"{c['pass']} pass, {c['fail']} fail, {c['warn']} warn, {c['skip']} skip", file=stream)
     for r in ctx.failures():
         print(f"  FAIL {r.id} [{r.spec_ref}] {r.interface}: {r.message[:200]}", file=stream)
@@ -61,3 +76,44 @@ def run(config: RunConfig, *, stream=None) -> int:
     if ctx.harness_errors:
         return 2
     return 0 if model["verdict"] == "pass" else 1
+
+
+def partial_note(model: dict) -> str:
+    """The headline's mark of a run restricted with --only/--stage ("" for a full run)."""
+    scope = model.get("scope") or {}
+    if not scope.get("partial"):
+        return ""
+    parts = [f"--only {', '.join(scope['only'])}"] if scope.get("only") else []
+    parts += [f"--stage {', '.join(scope['stages'])}"] if scope.get("stages") else []
+    return f" (PARTIAL RUN: {'; '.join(parts)} — not a full certification)"
+
+
+def require_writable(out: Path) -> None:
+    """Refuse, before anything runs, a report folder that cannot be created or written."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise HarnessError(f"--out {out}: exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".vconform-write-test-", dir=out)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise HarnessError(f"--out {out}: cannot write the report there: {exc.strerror or exc}") from None
+
+
+class DeadlinePlugin:
+    """Ends the run at its deadline: no further test starts, and the run's verdict is `error`."""
+
+    def __init__(self, ctx: RunContext):
+        self.ctx = ctx
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        if self.ctx.remaining() > 0:
+            return None
+        try:
+            self.ctx.check_deadline()
+        except HarnessError as exc:
+            item.session.shouldstop = str(exc)
+        return True  # the test is not run

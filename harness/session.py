@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Protocol
 
-from harness.adapter import ADAPTER_COMPLETED, Adapter, AdapterResult, completion_problems
+from harness.adapter import ADAPTER_COMPLETED, DEFAULT_TIMEOUT, Adapter, AdapterResult, completion_problems
 from harness.checks import CheckResult, Problem, evaluate, skipped
 from harness.journal import Exchange
 from harness.run import RunContext
@@ -59,11 +59,14 @@ class ClientSession(Recorder):
         self._tmp: tempfile.TemporaryDirectory | None = None
 
     def start_adapter(self, cmd: list[str] | str, spec: str, base_url: str, credentials: dict[str, Any], *,
-                      timeout: float = 60.0) -> Adapter:
-        """The SUT adapter, with a fresh state folder the adapter may keep keys and tokens in for this run."""
+                      timeout: float | None = None) -> Adapter:
+        """The SUT adapter, with a fresh state folder the adapter may keep keys and tokens in for this run.
+        Its per-call timeout: `--adapter-timeout`, else the spec's `timeout`, else the engine's default."""
         self._tmp = tempfile.TemporaryDirectory(prefix=f"vconform-{spec}-")
         self.state_dir = Path(self._tmp.name) / "state"
-        self.adapter = Adapter(cmd, spec, base_url, credentials, self.state_dir, timeout=timeout)
+        timeout = self.vrun.config.adapter_timeout or timeout or DEFAULT_TIMEOUT
+        self.adapter = Adapter(cmd, spec, base_url, credentials, self.state_dir, timeout=timeout,
+                               deadline=self.vrun.deadline_at)
         return self.adapter
 
     def close(self) -> None:

@@ -10,6 +10,7 @@ import http.client
 import json
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Iterable
@@ -23,6 +24,11 @@ from harness.serve import BackgroundServer
 from harness.session import Recorder
 
 ADMIN = "/__vconform"  # the admin hook's path under the target's root: /state, /clock, /seed
+REQUEST_DEADLINE = 60.0        # seconds one request may take, connect to last byte of the answer, however it drips
+RESPONSE_CAP = 16 * 1024 * 1024  # bytes of an answer read; a longer answer is cut there and is a transport error
+KEEP_REPLIES = 1000            # exchanges kept for the suites (older ones dropped: bounded memory)
+KEEP_FULL = 50                 # the newest exchanges keep their whole answer; older ones at most KEEP_BYTES of it
+KEEP_BYTES = 64 * 1024
 
 
 @dataclass
@@ -54,6 +60,8 @@ class HttpReply:
         return "ok" if self.accepted else (self.error and "transport_error") or f"HTTP {self.status}"
 
     def describe(self) -> str:
+        if self.error and self.status is not None:  # an answer began but broke off (too large, too slow, cut)
+            return f"HTTP {self.status}, unusable: {self.error}"
         return f"no answer ({self.error})" if self.error else f"HTTP {self.status}: {self.raw[:120]!r}"
 
     def evidence(self) -> dict[str, Any]:
@@ -85,7 +93,8 @@ class Uploader(Recorder):
 
     reply_type: ClassVar[type[HttpReply]] = HttpReply
     setup_doc: ClassVar[str] = ""  # the page that tells a foreign test deployment how to offer the admin hook
-    timeout: ClassVar[float] = 60.0
+    timeout: ClassVar[float] = REQUEST_DEADLINE  # per request, not per socket operation
+    response_cap: ClassVar[int] = RESPONSE_CAP
 
     def __init__(self, vrun: RunContext, *, prefix: str, embedded: Callable[[Journal, dict], Any]):
         super().__init__(vrun)
@@ -103,7 +112,8 @@ class Uploader(Recorder):
         self.root = self.base[: -len(prefix)] if prefix and self.base.endswith(prefix) else origin(self.base)
         self._reachable()
         self.hook = self._probe_hook()
-        self.replies: list[HttpReply] = []
+        self.replies: list[HttpReply] = []  # the newest KEEP_REPLIES exchanges, oldest first
+        self.sent = 0  # exchanges made (the seq of the last one)
         self.clock = 0.0  # seconds the harness moved the platform's clock through the admin hook
 
     def close(self) -> None:
@@ -149,28 +159,55 @@ class Uploader(Recorder):
 
     # ---- HTTP -----------------------------------------------------------------------------------------
     def _http(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, Any, bytes, str]:
-        """One POST: (status, body parsed as JSON or None, raw body, transport error or "")."""
+        """One POST: (status, body parsed as JSON or None, raw body, transport error or "").
+
+        The whole request, connect to last byte, ends within `timeout` s (and by the run's deadline): a watchdog
+        shuts the socket at that moment, so a target dripping a byte at a time cannot hold it longer. At most
+        `response_cap` bytes of the answer are read; a longer answer is cut there and reported as an error."""
+        self.vrun.check_deadline()
+        limit = max(0.001, min(self.timeout, self.vrun.remaining()))
         u = urlsplit(url)
         conn_cls = http.client.HTTPSConnection if u.scheme == "https" else http.client.HTTPConnection
         kw = {"context": ssl.create_default_context()} if u.scheme == "https" else {}
-        conn = conn_cls(u.hostname, u.port, timeout=self.timeout, **kw)
+        conn = conn_cls(u.hostname, u.port, timeout=limit, **kw)
         path = (u.path or "/") + (f"?{u.query}" if u.query else "")
         hdrs = {"Content-Type": "application/json; charset=utf-8", **headers}
         status, raw, err = None, b"", ""
+        expired = threading.Event()
+
+        def cut() -> None:
+            expired.set()
+            sock = conn.sock
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        watchdog = threading.Timer(limit, cut)
+        watchdog.daemon = True
+        watchdog.start()
         try:
             try:
                 conn.request("POST", path, body=body, headers=hdrs)
             except (BrokenPipeError, ConnectionResetError) as exc:
                 err = f"{type(exc).__name__} while sending"  # a refusal may still be waiting to be read
             resp = conn.getresponse()
-            status, raw, err = resp.status, resp.read(), ""
+            status, err = resp.status, ""
+            raw, over = _read_capped(resp, self.response_cap)
+            if over:
+                err = f"answer larger than {self.response_cap} bytes; cut there and not read further"
+            elif expired.is_set():
+                err = f"answer not complete within the request deadline of {limit:g} s"
         except (OSError, http.client.HTTPException) as exc:
-            err = err or f"{type(exc).__name__}: {exc}"
+            err = (f"no complete answer within the request deadline of {limit:g} s" if expired.is_set()
+                   else err or f"{type(exc).__name__}: {exc}")
         finally:
+            watchdog.cancel()
             conn.close()
         try:
-            parsed = json.loads(raw) if raw else None
-        except ValueError:
+            parsed = json.loads(raw) if raw and not err else None
+        except (ValueError, RecursionError):
             parsed = None
         return status, parsed, raw, err
 
@@ -180,14 +217,27 @@ class Uploader(Recorder):
         t0 = time.perf_counter()
         status, parsed, raw, err = self._http(url or self.base + path, body, headers)
         shown = body[:4000].decode("utf-8", "replace") if len(body) < 1_000_000 else f"<{len(body)} bytes>"
+        self.sent += 1
         reply = self.reply_type(interface, urlsplit(url).path if url else path, dict(headers), plaintext, shown,
                                 status, parsed, raw, err, note=note, duration_ms=(time.perf_counter() - t0) * 1000,
-                                seq=len(self.replies) + 1)
-        self.replies.append(reply)
+                                seq=self.sent)
+        self._keep(reply)
         for k, v in headers.items():
             if k.lower() == "authorization" and v.startswith("Bearer "):
                 self.vrun.add_secret(v[7:].strip())
         return reply
+
+    def _keep(self, reply: HttpReply) -> None:
+        """Keep the newest KEEP_REPLIES exchanges; past the newest KEEP_FULL, a large answer shrinks to its head."""
+        self.replies.append(reply)
+        if len(self.replies) > KEEP_REPLIES:
+            del self.replies[: len(self.replies) - KEEP_REPLIES]
+        if len(self.replies) > KEEP_FULL:
+            old = self.replies[-KEEP_FULL - 1]
+            if len(old.raw) > KEEP_BYTES:
+                old.raw = old.raw[:KEEP_BYTES]
+                old.body = old.data = None
+                old.note = (old.note + "; " if old.note else "") + f"answer cut to {KEEP_BYTES} bytes after use"
 
     # ---- recording -------------------------------------------------------------------------------------
     def record_outcome(self, check_id: str, outcome: Outcome, *, interface: str, stage: str, first: Iterable = (),
@@ -213,6 +263,18 @@ class Uploader(Recorder):
     def reproduce(self, only: str | None = None) -> str:
         line = self.vrun.reproduce_line()
         return line + (f" --only {only}" if only and f"--only {only}" not in line else "")
+
+
+def _read_capped(resp: http.client.HTTPResponse, cap: int) -> tuple[bytes, bool]:
+    """At most `cap` bytes of the answer, and whether it was longer (then the rest is left unread)."""
+    buf = bytearray()
+    while True:
+        chunk = resp.read1(65536) if hasattr(resp, "read1") else resp.read(65536)
+        if not chunk:
+            return bytes(buf), False
+        buf += chunk
+        if len(buf) > cap:
+            return bytes(buf[:cap]), True
 
 
 def normalise_target(url: str, prefix: str) -> str:

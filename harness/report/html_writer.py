@@ -19,7 +19,7 @@ LONG = 512  # strings longer than this are shortened in the page (never in repor
 HEAD = 120
 TEXT_LIMIT = 20_000  # free text (logs) is kept readable up to this size, then cut
 
-VERDICT_ZH = {"pass": "通过", "fail": "不通过", "warn": "警告", "skip": "跳过"}
+VERDICT_ZH = {"pass": "通过", "fail": "不通过", "warn": "警告", "skip": "跳过", "error": "测试未完成（工具错误）"}
 SEVERITY_ZH = {"critical": "严重", "major": "重要", "minor": "次要", "info": "提示"}
 ROLE_ZH = {"client": "客户端（上传方）", "server": "服务端（平台方）"}
 KIND_ZH = {"exchange": "报文交互", "adapter": "适配器调用", "note": "说明", "ref": "见交换记录"}
@@ -193,10 +193,17 @@ def build_view(model: dict[str, Any], *, key_id: str = "", public_key: str = "")
             ("sut_name", "被测系统名称", "SUT name"), ("sut_version", "被测系统版本", "SUT version"),
             ("date", "日期", "Date"))],
         "harness_errors": [str(e) for e in model.get("harness_errors") or []],
+        "scope": _scope(model),
         "key_id": key_id, "public_key": public_key,
         "exchanges": [dict(evidence_view(e), seq=e.get("seq", "")) for e in model.get("exchanges") or []
                       if isinstance(e, dict)],
     }
+
+
+def _scope(model: dict[str, Any]) -> dict[str, Any]:
+    scope = model.get("scope") or {}
+    return {"partial": bool(scope.get("partial")), "only": [str(x) for x in scope.get("only") or []],
+            "stages": [str(x) for x in scope.get("stages") or []]}
 
 
 def render_html(model: dict[str, Any], *, key_id: str = "", public_key: str = "") -> str:

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from harness import stages
+
+HARNESS_SUITE = "harness"  # the JUnit suite that carries the run's harness errors as <error> elements
 # Characters XML 1.0 cannot carry at all (an adapter's stderr may hold any byte); replaced, not escaped.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -122,24 +124,39 @@ def render_junit(model: dict[str, Any]) -> bytes:
 
     all_checks = [chk for _, _, chk in iter_checks(model)]
     total = count_verdicts(all_checks)
+    harness_errors = [str(e) for e in model.get("harness_errors") or []]
+    scope = model.get("scope") or {}
+    title = f"vconform {spec} {(model.get('spec') or {}).get('version', '')} {model.get('role', '')}".strip()
+    if scope.get("partial"):
+        title += " PARTIAL RUN (not a full certification)"
     root = ET.Element("testsuites", {
-        "name": _x(f"vconform {spec} {(model.get('spec') or {}).get('version', '')} {model.get('role', '')}".strip()),
-        "tests": str(len(all_checks)), "failures": str(total["fail"]), "errors": "0",
-        "skipped": str(total["skip"]),
+        "name": _x(title), "tests": str(len(all_checks) + len(harness_errors)), "failures": str(total["fail"]),
+        "errors": str(len(harness_errors)), "skipped": str(total["skip"]),
     })
+    if harness_errors:  # the run could not be completed: one <error> per harness error, in a suite of its own
+        by_stage.setdefault(HARNESS_SUITE, [])
     for stage, items in by_stage.items():
         counts = count_verdicts([chk for _, chk in items])
+        errors = harness_errors if stage == HARNESS_SUITE else []
         suite = ET.SubElement(root, "testsuite", {
-            "name": _x(stage), "tests": str(len(items)), "failures": str(counts["fail"]), "errors": "0",
+            "name": _x(stage), "tests": str(len(items) + len(errors)), "failures": str(counts["fail"]),
+            "errors": str(len(errors)),
             "skipped": str(counts["skip"]), "timestamp": _x(model.get("started", "")),
         })
         props = ET.SubElement(suite, "properties")
         for name, value in (("spec", spec), ("spec_version", (model.get("spec") or {}).get("version")),
                             ("role", model.get("role")), ("profile", model.get("profile")),
                             ("seed", model.get("seed")), ("sut", (model.get("sut") or {}).get("name")),
-                            ("reproduce", model.get("reproduce"))):
+                            ("reproduce", model.get("reproduce")), ("verdict", model.get("verdict")),
+                            ("partial", "true" if scope.get("partial") else "")):
             if value not in (None, ""):
                 ET.SubElement(props, "property", {"name": name, "value": _x(value)})
+        for n, text in enumerate(errors, 1):
+            case = ET.SubElement(suite, "testcase", {"classname": _x(f"{spec}.{HARNESS_SUITE}"),
+                                                     "name": _x(f"harness-error-{n}"), "time": "0.000"})
+            err = ET.SubElement(case, "error", {"message": _x(text.splitlines()[0][:500] if text else ""),
+                                                "type": "HarnessError"})
+            err.text = _x(text)
         for iface, chk in items:
             case = ET.SubElement(suite, "testcase", {
                 "classname": _x(f"{spec}.{iface.get('name', '')}"), "name": _x(chk.get("id", "")),
