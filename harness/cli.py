@@ -117,6 +117,13 @@ def main(argv: list[str] | None = None) -> int:
     except HarnessFailure as exc:
         print(f"vconform: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `vconform actions yunnan --schema | head`: the reader closed the pipe; that is not an error of ours.
+        # Point stdout at /dev/null so the interpreter's final flush does not raise again.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 class HarnessFailure(Exception):
