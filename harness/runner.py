@@ -52,7 +52,11 @@ def run(config: RunConfig, *, stream=None) -> int:
             ctx.check_deadline()  # notes the deadline as a harness error once
         except HarnessError:
             pass
-    if int(code) in PYTEST_USAGE_CODES:
+    if int(code) == 5:
+        chosen = ", ".join([f"--stage {x}" for x in config.stages] + [f"--only {x}" for x in config.only])
+        ctx.harness_errors.append(f"{spec.name} has no {config.role}-role test for {chosen or 'this run'}: nothing was "
+                                  f"judged (`vconform actions {spec.name}` lists the actions; stages differ per role)")
+    elif int(code) in PYTEST_USAGE_CODES:
         ctx.harness_errors.append(f"pytest: {PYTEST_USAGE_CODES[int(code)]}")
     from harness.report import SigningKeyError, write_report
 
