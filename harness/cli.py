@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vconform: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:
-        # `vconform actions yunnan --schema | head`: the reader closed the pipe; that is not an error of ours.
+        # `vconform actions SPEC --schema | head`: the reader closed the pipe; that is not an error of ours.
         # Point stdout at /dev/null so the interpreter's final flush does not raise again.
         import os
 

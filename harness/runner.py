@@ -58,7 +58,7 @@ def run(config: RunConfig, *, stream=None) -> int:
                                   f"judged (`vconform actions {spec.name}` lists the actions; stages differ per role)")
     elif int(code) in PYTEST_USAGE_CODES:
         ctx.harness_errors.append(f"pytest: {PYTEST_USAGE_CODES[int(code)]}")
-    from harness.report import SigningKeyError, write_report
+    from harness.report import ReportContractError, SigningKeyError, write_report
 
     model = ctx.model()
     try:
@@ -68,6 +68,8 @@ def run(config: RunConfig, *, stream=None) -> int:
         raise
     except OSError as exc:
         raise HarnessError(f"cannot write the report to {config.out}: {exc}") from None
+    except ReportContractError as exc:
+        raise HarnessError(str(exc)) from None
     c = model["counts"]
     print(f"\nvconform {spec.name} ({config.role}): {model['verdict'].upper()}{partial_note(model)} — "
           f"{c['pass']} pass, {c['fail']} fail, {c['warn']} warn, {c['skip']} skip", file=stream)

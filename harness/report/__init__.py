@@ -16,7 +16,29 @@ from .writers import normalise, sha256_file, write_json, write_junit
 JSON_NAME, HTML_NAME, JUNIT_NAME = "report.json", "report.html", "junit.xml"
 COVERED_FILES = (HTML_NAME, JUNIT_NAME)
 
-__all__ = ["write_report", "verify", "Redactor", "SigningKeyError", "JSON_NAME", "HTML_NAME", "JUNIT_NAME"]
+SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
+# Members every report.json carries; a model built by hand (a test, an older caller) gets these empty defaults.
+DEFAULTS: dict[str, Any] = {"profile": "default", "sut": {}, "scope": {"partial": False, "only": [], "stages": []},
+                            "harness_errors": [], "stages": [], "interfaces": [], "errata": [], "known_gaps": [],
+                            "coverage": [], "exchanges": []}
+
+
+class ReportContractError(ValueError):
+    """The report would break its published schema (harness/report/report.schema.json): a harness bug, exit 2."""
+
+
+def check_contract(model: dict[str, Any]) -> None:
+    """Validate a finished report model against report.schema.json; raise ReportContractError naming the paths."""
+    import jsonschema
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(model), key=lambda e: list(e.absolute_path))
+    if errors:
+        where = "; ".join(f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message[:160]}" for e in errors[:3])
+        raise ReportContractError(f"report.json would break its schema ({len(errors)} problem(s)): {where}")
+
+
+__all__ = ["write_report", "check_contract", "ReportContractError", "verify", "Redactor", "SigningKeyError", "JSON_NAME", "HTML_NAME", "JUNIT_NAME"]
 
 
 def write_report(
@@ -41,6 +63,8 @@ def write_report(
     kid = _sign.key_id(raw_pub)
 
     plain = normalise(model)
+    for member, default in DEFAULTS.items():
+        plain.setdefault(member, json.loads(json.dumps(default)))
     plain.pop("signature", None)
     plain.pop("files", None)  # reserved for the signer; a stale value from an earlier run must not survive
     clean = _sign.jcs_safe(Redactor(secrets).redact(plain))
@@ -56,6 +80,7 @@ def write_report(
     # The other two files are covered by hash inside the signed model, so one signature protects all three.
     clean["files"] = {name: sha256_file(out / name) for name in COVERED_FILES}
     clean["signature"] = _sign.sign_model(clean, key)
+    check_contract(clean)  # what CI reads must match the published schema, or the run is the harness's error
     write_json(clean, paths["json"])
     return paths
 
