@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from harness import crypto, specdata
+from mocks.yunnan.state import parse_time
 from harness.checks import CheckResult
 from harness.run import RunContext
 from harness.uploader import Uploader
@@ -71,6 +72,8 @@ class ServerSession(Uploader):
         self.main = Identity(eid, self.data.enterprise()["enterpriseName"], crypto.generate_rsa(2048))
         self._spare_keys: list[Any] = []
         self._ids = 0
+        self._ledger: set[tuple[str, str]] = set()  # (enterprise, vehicleId) uploaded through §6.11 and accepted
+        self._issued: list[dict] = []  # exceedVehicle records the platform served through §6.6
 
     def describe_target(self) -> dict[str, Any]:
         return {**super().describe_target(), "enterpriseId": self.main.eid}
@@ -198,6 +201,53 @@ class ServerSession(Uploader):
             reply = self.call(ident, interface, plaintext, note=note + " (retried with a new token)")
         return reply
 
+    # ---- ledger integrity: what a record refers to exists on the platform first (§6.13, §6.14) --------------
+    def prepare(self, ident: Identity, interface: str, plain: Any, *, renew: bool = True) -> Any:
+        """Make a valid record's references real before it is sent: the vehicle of an access record is in the
+        enterprise's §6.11 ledger ("与车辆台账车辆编号一致", §6.13), a §6.14 verification names a recordId the platform
+        served through §6.6. `renew=False` never renews the token (the state machine judges token handling)."""
+        if not isinstance(plain, dict):
+            return plain
+        if interface == "vehicleAccess" and isinstance(plain.get("vehicleId"), str):
+            self.ledger_vehicle(ident, plain["vehicleId"], renew=renew)
+        elif interface == "exceedVehicleConfirm":
+            issued = self.issued_exceed(ident, renew=renew)
+            if issued:
+                plain = {**plain, **{k: issued[k] for k in ("recordId", "licensePlate", "plateColor", "vin")
+                                     if issued.get(k) not in (None, "")}}
+        return plain
+
+    def ledger_vehicle(self, ident: Identity, vehicle_id: str, *, renew: bool = True) -> Reply | None:
+        """Upload the vehicle's §6.11 ledger once per enterprise and vehicleId; None when already there."""
+        if (ident.eid, vehicle_id) in self._ledger:
+            return None
+        rec = {**self.data.vehicle(1), "vehicleId": vehicle_id, "enterpriseId": ident.eid}
+        note = f"the §6.11 ledger of vehicle {vehicle_id} first (§6.13: vehicleId as in the ledger)"
+        reply = self.send(ident, "vehicleInfo", rec, note=note) if renew else self.call(ident, "vehicleInfo", rec,
+                                                                                         note=note)
+        if reply.accepted:
+            self._ledger.add((ident.eid, vehicle_id))
+        return reply
+
+    def issued_exceed(self, ident: Identity, *, renew: bool = True) -> dict | None:
+        """An exceedVehicle record the platform served (§6.6), seeded through the admin hook when there is one."""
+        if not self._issued:
+            if self.hook:
+                start = self.window()
+                self.seed_feed(ident, "exceed", self.feed_records("exceed", 1, start))
+                query = {PULLS["exceedVehicle"]["timestamp_field"]: self.since(start)}
+            else:
+                query = {PULLS["exceedVehicle"]["timestamp_field"]: "2000-01-01"}
+            if renew:
+                pull = self.pull(ident, "exceedVehicle", query, max_pages=5)
+                self._issued = [r for r in pull.records if isinstance(r, dict) and r.get("recordId")]
+            else:
+                reply = self.call(ident, "exceedVehicle", query, note="an exceed record to verify (§6.14)")
+                data = reply.data if isinstance(reply.data, dict) else {}
+                recs = data.get("records") if isinstance(data.get("records"), list) else []
+                self._issued = [r for r in recs if isinstance(r, dict) and r.get("recordId")]
+        return self._issued[0] if self._issued else None
+
     # ---- pulls and feeds (§6.6–§6.10) ------------------------------------------------------------------
     def pull(self, ident: Identity, interface: str, query: dict, reading: str = "repeat", max_pages: int = 50) -> Pull:
         """Pull while isNew is 1, repeating the query (E-YN-11 default) or advancing to the last record's time."""
@@ -216,7 +266,10 @@ class ServerSession(Uploader):
             if str(data.get("isNew")) != "1" or not page:
                 return out
             if reading == "advance" and isinstance(page[-1], dict) and page[-1].get(spec["record_time"]):
-                query[spec["timestamp_field"]] = page[-1][spec["record_time"]]
+                # toward the last record's time, in the examples' format (E-YN-17) and from the day before it, so
+                # a platform serving strictly after the query time (E-YN-30) still serves that day's other records
+                last = parse_time(page[-1][spec["record_time"]])
+                query[spec["timestamp_field"]] = self.since(last) if last else page[-1][spec["record_time"]]
         out.error = f"still isNew=1 after {max_pages} pages"
         return out
 
@@ -224,6 +277,15 @@ class ServerSession(Uploader):
         """A start time later than every record seeded before, so a query from it sees only what follows."""
         self._windows += 1
         return datetime(2016, 1, 1) + timedelta(days=3 * self._windows)
+
+    @staticmethod
+    def since(start: datetime) -> str:
+        """The query time for records seeded from `start`: the day before, in the examples' YYYY-MM-DD (E-YN-17).
+
+        "返回该时间后新的数据" read as at-or-after or as strictly after (E-YN-30), both serve every record from
+        `start` on; records of earlier windows (3 days apart, each within a day) stay before it.
+        """
+        return f"{start - timedelta(days=1):%Y-%m-%d}"
 
     def feed_records(self, feed: str, n: int, start: datetime) -> list[dict]:
         """n valid records of a feed, uniquely named, one minute apart from `start` (all within a day for n <= 1440)."""

@@ -16,6 +16,7 @@ pytestmark = [pytest.mark.role("server"), pytest.mark.stage("negative")]
 STAGE = "negative"
 UPLOADS = specdata.interfaces_of_kind("yunnan", "upload", "heartbeat")
 FIELD_KINDS = ["missing_required", "over_length", "code_outside", "date_format", "id_composition"]
+MAX_CONFIRM_IDS = specdata.endpoints("yunnan")["interfaces"]["alarmConfirm"]["max_ids"]  # §6.10: 100
 OVERSIZE = 32 * 1024 * 1024  # twice the mock's limit, far above any legal request (a few base64 photos)
 
 
@@ -25,12 +26,13 @@ def _ready(yns):
 
 
 def base_record(yns, interface: str) -> dict:
-    """A valid record of the interface; a mutation of it must be refused for that one change."""
+    """A valid record of the interface, its references real; a mutation of it must be refused for that one change."""
     d = yns.data
     rec = {"enterprise": d.enterprise, "cameraInfo": lambda: d.camera("A", 1), "heartBeat": d.heartbeat,
            "vehicleInfo": lambda: d.vehicle(1), "nonMachinery": lambda: d.machinery(1),
            "vehicleAccess": lambda: d.access_record(d.vehicle(1), 1, "0"),
            "exceedVehicleConfirm": d.exceed_confirm}[interface]()
+    rec = yns.prepare(yns.main, interface, rec)  # its vehicle in the ledger, its recordId issued (§6.13, §6.14)
     fails = [v.message for v in validate(interface, "request", rec, profile=yns.profile) if v.level == "fail"]
     if fails:
         raise RuntimeError(f"harness data for {interface} is not valid: {fails[:2]}")
@@ -153,18 +155,21 @@ def test_confirm_mutations(yns, vrun, interface):
 
 
 def _too_many(yns):
-    """101 ids at once: real served ids when the hook can seed them (so only the count is wrong), else unknown ones."""
-    main = yns.main
+    """101 ids at once (§6.10 allows 100): ids the platform served, when the hook can seed them (so only the count
+    is wrong), else unknown ones."""
+    main, limit = yns.main, MAX_CONFIRM_IDS + 1
     if yns.hook:
         start = yns.window()
-        recs = yns.feed_records("alarm", 101, start)
+        recs = yns.feed_records("alarm", limit + 20, start)
         yns.seed_feed(main, "alarm", recs)
-        pull = yns.pull(main, "alarmVehicle", {"enterpriseId": main.eid, "alarmTimestamp": f"{start:%Y-%m-%d}"})
-        ids = [r.get("alarmId") for r in pull.records if isinstance(r, dict)] or [r["alarmId"] for r in recs]
-        note = f"{len(ids)} served alarm ids in one call"
+        pull = yns.pull(main, "alarmVehicle", {"enterpriseId": main.eid, "alarmTimestamp": yns.since(start)})
+        served = list(dict.fromkeys(r.get("alarmId") for r in pull.records if isinstance(r, dict)))
+        seeded = [r["alarmId"] for r in recs]
+        ids = (served + [i for i in seeded if i not in served])[:limit]  # served first; seeded ones only if short
+        note = f"{len(ids)} alarm ids in one call ({min(len(served), limit)} of them served by the pull)"
     else:
-        ids = [f"NOSUCH{yns.salt}{i:03d}" for i in range(101)]
-        note = "101 ids in one call (unknown ids: without the admin hook the count cannot be tested alone)"
+        ids = [f"NOSUCH{yns.salt}{i:03d}" for i in range(limit)]
+        note = f"{limit} ids in one call (unknown ids: without the admin hook the count cannot be tested alone)"
     reply = send_mutant(yns, "alarmConfirm", {"alarmId": ",".join(ids)}, note)
     return judge(yns, "confirm_too_many", "alarmConfirm", [reply], what=note)
 

@@ -57,7 +57,7 @@ def test_paging(yns, vrun, interface):
         start = yns.window()
         recs = yns.feed_records(feed, n, start)
         yns.seed_feed(yns.main, feed, recs)
-        query = _query(yns, interface, f"{start:%Y-%m-%d}")
+        query = _query(yns, interface, yns.since(start))
         for reading in READINGS:
             pull = yns.pull(yns.main, interface, query, reading)
             label = f"{n} records, {reading} reading"
@@ -131,7 +131,7 @@ def test_valid_confirms_accepted(yns, vrun, interface):
         start = yns.window()
         recs = yns.feed_records(feed, 5, start)
         yns.seed_feed(yns.main, feed, recs)
-        yns.pull(yns.main, pull_iface, _query(yns, pull_iface, f"{start:%Y-%m-%d}"))
+        yns.pull(yns.main, pull_iface, _query(yns, pull_iface, yns.since(start)))
         body = {id_field: sep.join(recs[i][id_field] for i in chosen)}
         body.update({"enterpriseId": yns.main.eid} if interface == "strategyConfirm" else {})
         reply = yns.send(yns.main, interface, body, note="generated valid id list")

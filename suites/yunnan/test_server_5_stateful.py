@@ -88,6 +88,7 @@ def machine_for(yns):
         @rule(ent=enterprises, interface=st.sampled_from(UPLOADS), data=st.data())
         def upload(self, ent, interface, data):
             plain = data.draw(S.requests(interface, ent.ident.eid, yns.profile), label="record")
+            plain = yns.prepare(ent.ident, interface, plain, renew=False)  # §6.13: the vehicle in its ledger first
             reply = yns.call(ent.ident, interface, plain, note="stateful: upload with the current token")
             self._judge_token(ent, interface, reply)
             if reply.accepted and interface != "heartBeat":

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -147,6 +149,60 @@ class ResetOnMalformedJson(_MalformedJson):
         raise asyncio.CancelledError()
 
 
+class StrictlyAfter(YunnanMock):
+    """Not broken: serves records strictly after the query time ("返回该时间后新的数据", E-YN-30's alternative)."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        pull = self.state.pull
+        self.state.pull = lambda ent, feed, since: pull(ent, feed, since + timedelta(microseconds=1))
+
+
+class ExampleQueryFormatOnly(YunnanMock):
+    """Not broken: accepts pull timestamps only as YYYY-MM-DD, the format of the §6.6/§6.7/§6.9 examples (E-YN-17)."""
+
+    def _do_pull(self, ex, interface, ent, plain):
+        value = plain.get(self.ep["interfaces"][interface]["timestamp_field"])
+        if not (isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)):
+            raise Rejection(500, "invalid", "invalid", f"{value!r} 不是 yyyy-MM-dd")
+        return super()._do_pull(ex, interface, ent, plain)
+
+
+class ConfirmLimit101(YunnanMock):
+    """Accepts 101 ids in one confirm, although §6.10 allows at most 100 (refuses 102)."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.ep = {**self.ep, "interfaces": {**self.ep["interfaces"]}}
+        for name, spec in self.ep["interfaces"].items():
+            if spec.get("max_ids"):
+                self.ep["interfaces"][name] = {**spec, "max_ids": spec["max_ids"] + 1}
+
+    def _validate(self, ex, interface, plain):
+        field, limit = self.ep["interfaces"][interface].get("ids_field"), self.ep["interfaces"][interface].get("max_ids")
+        ids = str(plain.get(field, "")).split(",") if field else []
+        if limit and len(ids) == limit:  # the table's id_list rule (at most 100) is lifted by one as well
+            plain = {**plain, field: ",".join(ids[:-1])}
+        return super()._validate(ex, interface, plain)
+
+
+class ChecksLedger(YunnanMock):
+    """Not broken: refuses access records of vehicles not in the enterprise's §6.11 ledger (§6.13 vehicleId 与车辆台账
+    车辆编号一致) and §6.14 verifications of recordIds it never served through §6.6, with code 500 and a message."""
+
+    def _do_upload(self, ex, interface, ent, plain):
+        if interface == "vehicleAccess":
+            ledger = {str(u["record"].get("vehicleId")) for u in self.state.uploads.get("vehicleInfo", [])
+                      if str(u["record"].get("enterpriseId")) == ent.enterprise_id}
+            if str(plain.get("vehicleId")) not in ledger:
+                raise Rejection(500, "invalid", "invalid", f"vehicleId {plain.get('vehicleId')!r} 不在车辆台账中")
+        if interface == "exceedVehicleConfirm":
+            issued = {rid for (_eid, feed, rid) in self.state.served_log if feed == "exceed"}
+            if str(plain.get("recordId")) not in issued:
+                raise Rejection(500, "invalid", "invalid", f"recordId {plain.get('recordId')!r} 未由平台下发")
+        return super()._do_upload(ex, interface, ent, plain)
+
+
 class NoAdminHook(YunnanMock):
     """Not broken: a platform as a vendor ships it, without the harness's admin hook (skips, never failures)."""
 
@@ -166,6 +222,10 @@ VARIANTS = {
     "crash-500-on-malformed-json": Crash500OnMalformedJson,
     "reset-on-malformed-json": ResetOnMalformedJson,
     "no-admin-hook": NoAdminHook,
+    "strictly-after": StrictlyAfter,
+    "example-query-format-only": ExampleQueryFormatOnly,
+    "confirm-limit-101": ConfirmLimit101,
+    "checks-ledger": ChecksLedger,
     "mock": YunnanMock,
 }
 
