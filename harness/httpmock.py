@@ -38,13 +38,12 @@ from aiohttp.web_protocol import RequestHandler
 from harness.clock import Clock
 from harness.faults import Fault, Faults
 from harness.journal import Exchange, Journal
+from harness.mocklimits import BODY_TIMEOUT, HEADER_TIMEOUT, IDLE_TIMEOUT, MAX_CONNECTIONS
 
 # Reasons the pipeline itself answers with the spec's failure answer (the journal's `outcome`).
 REASONS = ("too_large", "fault_5xx", "method", "not_found", "internal_error", "bad_request", "timeout", "busy")
 ADMIN_PATH = "/__vconform/{op}"
 MOCK_KEY = web.AppKey("vconform_mock", object)
-# Defaults of the connection guard, in seconds; `vconform mock` options override them.
-HEADER_TIMEOUT, BODY_TIMEOUT, IDLE_TIMEOUT, MAX_CONNECTIONS = 10.0, 30.0, 60.0, 512
 
 
 @dataclass(frozen=True)
