@@ -148,6 +148,9 @@ class HttpMock:
         except asyncio.TimeoutError:
             ex.notes["timeout"] = f"body not complete within {self.body_timeout:g} s"
             return self._fail(ex, t0, "timeout", 408, {"timeout_s": self.body_timeout}, close=True)
+        except Exception as exc:  # noqa: BLE001 - the body ended short of its length, a bad chunk, an encoding
+            ex.notes["read_error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+            return self._fail(ex, t0, "bad_request", 400, {}, close=True)
         ex.request_body = raw.decode("utf-8", errors="replace")
         for fault in self.faults.take(ex.interface):
             ex.notes.setdefault("faults", []).append(fault.kind)
