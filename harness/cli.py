@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the body must arrive within S seconds of the headers (default %(default)g)")
     g.add_argument("--idle-timeout", type=_positive, default=limits.IDLE_TIMEOUT, metavar="S",
                    help="close a keep-alive connection idle for S seconds (default %(default)g)")
-    g.add_argument("--max-connections", type=int, default=limits.MAX_CONNECTIONS, metavar="N",
+    g.add_argument("--max-connections", type=_positive_int, default=limits.MAX_CONNECTIONS, metavar="N",
                    help="beyond N open connections a request is answered 503 (default %(default)d)")
 
     r = sub.add_parser("run", help="run a spec's conformance suites and write a signed report")
@@ -181,6 +181,13 @@ def _positive(text: str) -> float:
     return v
 
 
+def _positive_int(text: str) -> int:
+    v = int(text)
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1: {text}")
+    return v
+
+
 def cmd_mock(args) -> int:
     from harness import specdata
     from harness.journal import Journal
@@ -197,7 +204,7 @@ def cmd_mock(args) -> int:
     mock = spec.make_mock(journal=journal, profile=profile)
     if hasattr(mock, "app"):
         mock.header_timeout, mock.body_timeout = args.header_timeout, args.body_timeout
-        mock.idle_timeout, mock.max_connections = args.idle_timeout, max(1, args.max_connections)
+        mock.idle_timeout, mock.max_connections = args.idle_timeout, args.max_connections
     try:
         if hasattr(mock, "app"):
             return serve_forever(mock.app(), args.host, args.port, spec.mock_scheme, on_stop=journal.close)
