@@ -16,7 +16,7 @@ optionally `http_status(body)`, `begin(ex)`, `on_fault(fault, ex)`, `admin_ops()
 Nothing here assumes an envelope, encryption or an answer shape.
 
 Served through `runner(app)` (harness.serve does), each connection is guarded: the request line and headers
-must arrive within `header_timeout` seconds of the first byte (or of the connection, for a silent one), the
+must arrive within `header_timeout` seconds of the connection (of the first byte, after a keep-alive pause), the
 body within `body_timeout`, an idle keep-alive connection is closed after `idle_timeout`, and beyond
 `max_connections` open connections a request gets the failure answer "busy" (HTTP 503) and its connection is
 closed (a silent one after `over_cap_grace` seconds). A request the HTTP parser refuses (bytes not allowed in
@@ -142,7 +142,9 @@ class HttpMock:
         if guard is not None and guard.over_cap:
             return self._fail(ex, t0, "busy", 503, {"max_connections": self.max_connections}, close=True)
         try:
-            raw = await asyncio.wait_for(request.read(), self.body_timeout)
+            # A body already complete (the usual case) is read without a timer task.
+            raw = await (request.read() if request.content.is_eof() else
+                         asyncio.wait_for(request.read(), self.body_timeout))
         except web.HTTPRequestEntityTooLarge:
             return self._fail(ex, t0, "too_large", 413, {"limit": self.max_body})
         except asyncio.TimeoutError:
@@ -263,8 +265,9 @@ class GuardedHandler(RequestHandler):
 
     def data_received(self, data: bytes) -> None:
         if not self._busy:
-            if self._received == 0:  # the first byte of a request: its headers are due in header_timeout
-                self._disarm()
+            if self._received == 0 and self._timer is None:
+                # The first byte of a request after a keep-alive pause: its headers are due in header_timeout.
+                # (A connection's first request runs on the timer armed when it connected.)
                 self._arm(self.mock.header_timeout)
             self._received += len(data)
         super().data_received(data)

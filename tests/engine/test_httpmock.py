@@ -256,6 +256,27 @@ def test_trickled_headers_get_a_timeout_answer(guarded):
     assert ex.outcome == "timeout" and ex.notes["received_bytes"] > 0
 
 
+def test_trickled_headers_after_a_keep_alive_pause_get_a_timeout_answer(guarded):
+    mock, port = guarded
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        s.sendall(_req().replace(b"Connection: close", b"Connection: keep-alive"))
+        assert b"200 OK" in s.recv(65536)
+        time.sleep(0.8)  # longer than the header timeout: the pause itself is the idle timeout's business
+        t0 = time.monotonic()
+        out = b""
+        for line in [b"POST /toy/put HTTP/1.1\r\n"] + [b"X-Slow: 1\r\n"] * 40:
+            if select.select([s], [], [], 0.1)[0]:
+                break
+            s.sendall(line)
+        while chunk := s.recv(65536):
+            out += chunk
+        assert _json_answer(out)[0] == 408 and time.monotonic() - t0 < 5
+    finally:
+        s.close()
+    assert [e.outcome for e in mock.journal.entries] == ["ok", "timeout"]
+
+
 def test_a_body_shorter_than_its_length_times_out(guarded):
     mock, port = guarded
     head = b"POST /toy/put HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n"
