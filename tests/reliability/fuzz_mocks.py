@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -31,7 +32,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -183,10 +184,10 @@ def _bodies(rng: random.Random) -> bytes:
     return b""
 
 
-def yunnan_inputs(rng: random.Random, n: int, *, big: int = 16 * 1024 * 1024 + 1) -> list[HttpInput]:
+def yunnan_inputs(rng: random.Random, n: int, *, big: int = 16 * 1024 * 1024 + 1) -> Iterator[HttpInput]:
+    """`n` inputs, made as they are sent (a million of them would not fit in memory at once)."""
     ep = specdata.endpoints("yunnan")
     paths = [f"{ep['prefix']}/{name}" for name in ep["interfaces"]]
-    out: list[HttpInput] = []
     for i in range(n):
         path = rng.choice(paths).encode()
         fid = i + 1
@@ -257,21 +258,34 @@ def yunnan_inputs(rng: random.Random, n: int, *, big: int = 16 * 1024 * 1024 + 1
                 inp.chunks = [head + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body]
         if kind != "body":
             inp.fid = None  # only well-formed HTTP is matched by id; the parser may refuse the rest (journaled too)
-        out.append(inp)
-    return out
+        yield inp
 
 
 async def _http_one(port: int, inp: HttpInput, timeout: float) -> bytes | None:
-    """Send one input; the bytes answered (b"" when closed without an answer; None: not closed in time)."""
+    """Send one input; the bytes answered (b"" when closed without an answer; None: not closed in time).
+
+    Answer bytes are taken as they arrive: a mock that answers and closes while the client is still sending
+    (a refused request line, say) makes the client's kernel see a reset, which would drop unread bytes."""
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
     except OSError:
         return b""
-    out = b""
+    got = bytearray()
+
+    async def drain_answer() -> None:
+        while True:
+            try:
+                chunk = await reader.read(65536)
+            except (ConnectionError, OSError):
+                return
+            if not chunk:
+                return
+            got.extend(chunk)
+
+    read = asyncio.ensure_future(drain_answer())
     try:
-        read = asyncio.ensure_future(reader.read())
         for chunk in inp.chunks:
-            if read.done():
+            if read.done() or got:
                 break
             try:
                 writer.write(chunk)
@@ -286,13 +300,12 @@ async def _http_one(port: int, inp: HttpInput, timeout: float) -> bytes | None:
             except (OSError, RuntimeError):
                 pass
         try:
-            out = await asyncio.wait_for(read, timeout)
+            await asyncio.wait_for(read, timeout)
         except asyncio.TimeoutError:
             return None
-        except (ConnectionError, OSError):
-            return out
-        return out
+        return bytes(got)
     finally:
+        read.cancel()
         writer.close()
 
 
@@ -307,17 +320,19 @@ def _classify(raw: bytes) -> tuple[str, int]:
     return ("json" if b"application/json" in head else "plain"), status
 
 
-async def _run_http(port: int, inputs: list[HttpInput], concurrency: int, timeout: float, fig: Figures,
+async def _run_http(port: int, inputs: Iterator[HttpInput], n: int, concurrency: int, timeout: float, fig: Figures,
                     answered_ids: set[int], sample: Any = None) -> None:
-    sem = asyncio.Semaphore(concurrency)
     done = 0
+
+    async def worker() -> None:
+        for inp in inputs:  # one shared iterator: each input is taken by one worker
+            await one(inp)
 
     async def one(inp: HttpInput) -> None:
         nonlocal done
-        async with sem:
-            raw = await _http_one(port, inp, timeout)
+        raw = await _http_one(port, inp, timeout)
         done += 1
-        if sample and done % max(1, len(inputs) // 10) == 0:
+        if sample and done % max(1, n // 10) == 0:
             sample()
         fig.kinds[inp.kind] = fig.kinds.get(inp.kind, 0) + 1
         if raw is None:
@@ -355,7 +370,7 @@ def fuzz_yunnan(n: int, workdir: Path, seed: int = 1, concurrency: int = 24) -> 
 
     sample()
     try:
-        asyncio.run(_run_http(mock.port, inputs, concurrency, 15.0, fig, answered, sample))
+        asyncio.run(_run_http(mock.port, inputs, n, concurrency, 15.0, fig, answered, sample))
         fig.crashes = 0 if mock.alive() else 1
         fig.peak_rss_mb = mock.peak_kb() / 1024
         sample()
@@ -398,9 +413,8 @@ def _position(rng: random.Random) -> UpExgMsg:
     return UpExgMsg(f"粤X{rng.randrange(10000, 99999)}", 2, 0x1202, loc)
 
 
-def shunde_inputs(rng: random.Random, n: int) -> list[tuple[str, list[bytes], int]]:
-    """(kind, writes, events at least expected in the journal)."""
-    out = []
+def shunde_inputs(rng: random.Random, n: int) -> Iterator[tuple[str, list[bytes], int]]:
+    """(kind, writes, events at least expected in the journal), made as they are sent."""
     for i in range(n):
         sn = 1000 + i
         kind = rng.choices(["good", "crc", "length", "escape", "truncated", "unknown_id", "encrypted", "random_body",
@@ -436,8 +450,7 @@ def shunde_inputs(rng: random.Random, n: int) -> list[tuple[str, list[bytes], in
             w = [_junk(rng, rng.randrange(1, 200), no_crlf=False).replace(b"\x5b", b"").replace(b"\x5d", b"") + good]
         else:  # endless: a start flag and more than max_frame bytes without an end flag, then an end flag
             w = [b"\x5b"] + [b"\x01" * 8192] * 10 + [b"\x5d"]
-        out.append((kind, w, 1 + (kind == "garbage")))
-    return out
+        yield kind, w, 1 + (kind == "garbage")
 
 
 async def _read_until(reader: asyncio.StreamReader, dec: FrameDecoder, msg_id: int, timeout: float) -> Any:
@@ -469,13 +482,13 @@ async def _shunde_login(port: int) -> tuple[asyncio.StreamReader, asyncio.Stream
     return reader, writer, dec
 
 
-async def _run_shunde(port: int, inputs: list, fig: Figures, sample: Any, batch: int = 100) -> int:
+async def _run_shunde(port: int, inputs: Iterator, n: int, fig: Figures, sample: Any, batch: int = 100) -> int:
     """Send the inputs in batches, each closed by a 0x1005 whose 0x1006 proves the batch was handled."""
     reader, writer, dec = await _shunde_login(port)
     expected = 1  # the login
     sn = 10_000_000
-    for k in range(0, len(inputs), batch):
-        for kind, writes, events in inputs[k:k + batch]:
+    for k in range(0, n, batch):
+        for kind, writes, events in itertools.islice(inputs, batch):
             fig.kinds[kind] = fig.kinds.get(kind, 0) + 1
             for w in writes:
                 writer.write(w)
@@ -491,7 +504,7 @@ async def _run_shunde(port: int, inputs: list, fig: Figures, sample: Any, batch:
             writer.close()
             reader, writer, dec = await _shunde_login(port)
             expected += 1
-        if sample and (k // batch) % max(1, len(inputs) // batch // 10) == 0:
+        if sample and (k // batch) % max(1, n // batch // 10) == 0:
             sample()
     writer.close()
     return expected
@@ -508,7 +521,7 @@ def fuzz_shunde(n: int, workdir: Path, seed: int = 1) -> Figures:
 
     sample()
     try:
-        expected = asyncio.run(_run_shunde(mock.port, inputs, fig, sample))
+        expected = asyncio.run(_run_shunde(mock.port, inputs, n, fig, sample))
         fig.crashes = 0 if mock.alive() else 1
         fig.peak_rss_mb = mock.peak_kb() / 1024
         sample()
