@@ -45,7 +45,8 @@ from harness.jt809.messages import Location, UpConnectReq, UpExgMsg, UpLinktestR
 from mocks.shunde.accounts import AccountSheet  # noqa: E402
 
 # Short limits so slow inputs cost little; the same options a user passes to `vconform mock`.
-LIMITS = ["--header-timeout", "2", "--body-timeout", "2", "--idle-timeout", "5"]
+# The cap is tried on its own (idle_flood); here it stays out of the way of a client that outruns the mock.
+LIMITS = ["--header-timeout", "2", "--body-timeout", "2", "--idle-timeout", "5", "--max-connections", "4096"]
 
 
 # ---- the mock process -----------------------------------------------------------------------------------------
