@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from harness import __version__, stages
+from harness import mocklimits as limits
 from harness.run import DEFAULT_DEADLINE
 
 
@@ -25,8 +26,17 @@ def build_parser() -> argparse.ArgumentParser:
     _spec_args(m)
     m.add_argument("--host", default="127.0.0.1")
     m.add_argument("--port", type=int, default=0, help="0 picks a free port (printed)")
-    m.add_argument("--journal", type=Path, help="SQLite journal file (default: in memory)")
+    m.add_argument("--journal", type=Path, help="SQLite journal file, mode 0600 (default: a private temporary file)")
     m.add_argument("--profile", default=None)
+    g = m.add_argument_group("HTTP mocks: connection limits")
+    g.add_argument("--header-timeout", type=_positive, default=limits.HEADER_TIMEOUT, metavar="S",
+                   help="request line and headers must arrive within S seconds (default %(default)g)")
+    g.add_argument("--body-timeout", type=_positive, default=limits.BODY_TIMEOUT, metavar="S",
+                   help="the body must arrive within S seconds of the headers (default %(default)g)")
+    g.add_argument("--idle-timeout", type=_positive, default=limits.IDLE_TIMEOUT, metavar="S",
+                   help="close a keep-alive connection idle for S seconds (default %(default)g)")
+    g.add_argument("--max-connections", type=_positive_int, default=limits.MAX_CONNECTIONS, metavar="N",
+                   help="beyond N open connections a request is answered 503 (default %(default)d)")
 
     r = sub.add_parser("run", help="run a spec's conformance suites and write a signed report")
     _spec_args(r)
@@ -190,9 +200,22 @@ def cmd_profiles(args) -> int:
     return 0
 
 
+def _positive(text: str) -> float:
+    v = float(text)
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0 seconds: {text}")
+    return v
+
+
+def _positive_int(text: str) -> int:
+    v = int(text)
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1: {text}")
+    return v
+
+
 def cmd_mock(args) -> int:
     from harness import specdata
-    from harness.journal import Journal
     from harness.serve import PortInUse, serve_forever, serve_mock_forever
 
     spec = _spec(args.spec, args.level)
@@ -206,6 +229,9 @@ def cmd_mock(args) -> int:
         raise HarnessFailure(f"--port {args.port}: a TCP port is 0-65535 (0 picks a free one)")
     journal = open_journal(args.journal)
     mock = spec.make_mock(journal=journal, profile=profile)
+    if hasattr(mock, "app"):
+        mock.header_timeout, mock.body_timeout = args.header_timeout, args.body_timeout
+        mock.idle_timeout, mock.max_connections = args.idle_timeout, args.max_connections
     try:
         if hasattr(mock, "app"):
             return serve_forever(mock.app(), args.host, args.port, spec.mock_scheme, on_stop=journal.close)

@@ -14,6 +14,14 @@ A spec's mock subclasses `HttpMock` and supplies:
 - `respond(ex, route, incoming)`, the handler: the answer body, with `ex.outcome` set when it refuses;
 optionally `http_status(body)`, `begin(ex)`, `on_fault(fault, ex)`, `admin_ops()`, `snapshot()`, `encode(body)`.
 Nothing here assumes an envelope, encryption or an answer shape.
+
+Served through `runner(app)` (harness.serve does), each connection is guarded: the request line and headers
+must arrive within `header_timeout` seconds of the connection (of the first byte, after a keep-alive pause), the
+body within `body_timeout`, an idle keep-alive connection is closed after `idle_timeout`, and beyond
+`max_connections` open connections a request gets the failure answer "busy" (HTTP 503) and its connection is
+closed (a silent one after `over_cap_grace` seconds). A request the HTTP parser refuses (bytes not allowed in
+the method, path, query or a header name) gets the failure answer "bad_request" (HTTP 400). Every one of
+these answers is journaled before it is sent, like any other.
 """
 from __future__ import annotations
 
@@ -24,14 +32,18 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestHandler
 
 from harness.clock import Clock
 from harness.faults import Fault, Faults
 from harness.journal import Exchange, Journal
+from harness.mocklimits import BODY_TIMEOUT, HEADER_TIMEOUT, IDLE_TIMEOUT, MAX_CONNECTIONS
 
 # Reasons the pipeline itself answers with the spec's failure answer (the journal's `outcome`).
-REASONS = ("too_large", "fault_5xx", "method", "not_found", "internal_error")
+REASONS = ("too_large", "fault_5xx", "method", "not_found", "internal_error", "bad_request", "timeout", "busy")
 ADMIN_PATH = "/__vconform/{op}"
+MOCK_KEY = web.AppKey("vconform_mock", object)
 
 
 @dataclass(frozen=True)
@@ -52,12 +64,18 @@ class HttpMock:
     max_body = 1024 * 1024           # bytes; larger bodies get the failure answer "too_large" (HTTP 413)
     methods = ("POST",)              # others get "method" (HTTP 405)
     fault_kinds = ("delay", "drop", "http_5xx")  # faults the admin hook may arm; a spec adds its own
+    header_timeout = HEADER_TIMEOUT  # request line + headers, from the first byte (or the connection)
+    body_timeout = BODY_TIMEOUT      # the whole body, from the end of the headers
+    idle_timeout = IDLE_TIMEOUT      # an idle keep-alive connection
+    max_connections = MAX_CONNECTIONS
+    over_cap_grace = 1.0             # a connection over the cap that sends nothing is closed after this
 
     def __init__(self, *, journal: Journal | None = None, clock: Clock | None = None):
         self.journal = journal or Journal(None)
         self.clock = clock or Clock()
         self.faults = Faults()
         self.routes = self._routes()
+        self.connections = 0  # open connections (served through runner())
 
     # ---- what a spec supplies --------------------------------------------------------------------------
     def _routes(self) -> dict[str, tuple[str, Any]]:
@@ -97,21 +115,44 @@ class HttpMock:
     # ---- the application ------------------------------------------------------------------------------
     def app(self) -> web.Application:
         app = web.Application(client_max_size=self.max_body)
+        app[MOCK_KEY] = self
         app.router.add_route("*", ADMIN_PATH, self.admin)
         app.router.add_route("*", "/{tail:.*}", self.handle)
         return app
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        guard = request.protocol if isinstance(request.protocol, GuardedHandler) else None
+        if guard is not None:
+            guard.request_started()
+        try:
+            return await self._handle(request, guard)
+        finally:
+            if guard is not None:
+                guard.request_done()
+
+    async def _handle(self, request: web.Request, guard: "GuardedHandler | None") -> web.StreamResponse:
         t0 = time.perf_counter()
         ex = Exchange(self.spec, self.clock.now(), request.method, request.path, peer=request.remote or "",
                       headers=dict(request.headers))
+        if request.query_string:
+            ex.notes["query"] = request.query_string
         self.begin(ex)
         route = self.routes.get(request.path.rstrip("/") or "/")
         ex.interface = route[0] if route else ""
+        if guard is not None and guard.over_cap:
+            return self._fail(ex, t0, "busy", 503, {"max_connections": self.max_connections}, close=True)
         try:
-            raw = await request.read()
+            # A body already complete (the usual case) is read without a timer task.
+            raw = await (request.read() if request.content.is_eof() else
+                         asyncio.wait_for(request.read(), self.body_timeout))
         except web.HTTPRequestEntityTooLarge:
             return self._fail(ex, t0, "too_large", 413, {"limit": self.max_body})
+        except asyncio.TimeoutError:
+            ex.notes["timeout"] = f"body not complete within {self.body_timeout:g} s"
+            return self._fail(ex, t0, "timeout", 408, {"timeout_s": self.body_timeout}, close=True)
+        except Exception as exc:  # noqa: BLE001 - the body ended short of its length, a bad chunk, an encoding
+            ex.notes["read_error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+            return self._fail(ex, t0, "bad_request", 400, {}, close=True)
         ex.request_body = raw.decode("utf-8", errors="replace")
         for fault in self.faults.take(ex.interface):
             ex.notes.setdefault("faults", []).append(fault.kind)
@@ -141,17 +182,37 @@ class HttpMock:
             return self._fail(ex, t0, "internal_error", None, {"error": ex.notes["internal_error"]})
         return self._send(ex, t0, body, ex.outcome or "ok")
 
-    def _fail(self, ex: Exchange, t0: float, reason: str, status: int | None, info: dict[str, Any]) -> web.Response:
-        return self._send(ex, t0, self.failure(reason, status, info), reason, status)
+    def _fail(self, ex: Exchange, t0: float, reason: str, status: int | None, info: dict[str, Any], *,
+              close: bool = False) -> web.Response:
+        return self._send(ex, t0, self.failure(reason, status, info), reason, status, close=close)
 
-    def _send(self, ex: Exchange, t0: float, body: Any, outcome: str, status: int | None = None) -> web.Response:
+    def _send(self, ex: Exchange, t0: float, body: Any, outcome: str, status: int | None = None, *,
+              close: bool = False) -> web.Response:
         """Journal, then answer."""
         if status is None:
             status = self.http_status(body)
         ex.status, ex.response_body, ex.outcome = status, body, outcome
         ex.duration_ms = (time.perf_counter() - t0) * 1000
         self.journal.record(ex)
-        return web.Response(status=status, body=self.encode(body), content_type="application/json", charset="utf-8")
+        resp = web.Response(status=status, body=self.encode(body), content_type="application/json", charset="utf-8")
+        if close:
+            resp.force_close()
+        return resp
+
+    def refused(self, reason: str, status: int, info: dict[str, Any], *, peer: str = "",
+                notes: dict[str, Any] | None = None) -> bytes:
+        """A whole HTTP/1.1 answer (connection closed) for what never became a request: parser refusals and
+        header timeouts. Journaled first; raises when the journal does."""
+        ex = Exchange(self.spec, self.clock.now(), peer=peer, notes=dict(notes or {}))
+        self.begin(ex)
+        ex.notes.update(notes or {})
+        body = self.failure(reason, status, info)
+        ex.status, ex.response_body, ex.outcome = status, body, reason
+        self.journal.record(ex)
+        data = self.encode(body)
+        phrase = {400: "Bad Request", 408: "Request Timeout", 503: "Service Unavailable"}.get(status, "Error")
+        return (f"HTTP/1.1 {status} {phrase}\r\nContent-Type: application/json; charset=utf-8\r\n"
+                f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n").encode() + data
 
     # ---- admin hook for suites driving a mock out of process -------------------------------------------
     async def admin(self, request: web.Request) -> web.Response:
@@ -173,3 +234,118 @@ class HttpMock:
             return web.json_response({"ok": True, "state": self.snapshot()})
         except (ValueError, KeyError, TypeError) as exc:
             return web.json_response({"ok": False, "error": f"{type(exc).__name__}: {exc}"}, status=400)
+
+
+# ---- the connection guard ----------------------------------------------------------------------------------
+class GuardedHandler(RequestHandler):
+    """aiohttp's connection protocol with header timeout, connection cap and spec-shaped parser refusals."""
+
+    def __init__(self, mock: HttpMock, *args: Any, **kw: Any):
+        super().__init__(*args, **kw)
+        self.mock = mock
+        self.over_cap = False
+        self._busy = False
+        self._received = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._peer = ""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        m = self.mock
+        m.connections += 1
+        peer = transport.get_extra_info("peername")
+        self._peer = str(peer[0]) if peer else ""
+        self.over_cap = m.connections > m.max_connections
+        self._arm(m.over_cap_grace if self.over_cap else m.header_timeout)
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self.mock.connections -= 1
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if not self._busy:
+            if self._received == 0 and self._timer is None:
+                # The first byte of a request after a keep-alive pause: its headers are due in header_timeout.
+                # (A connection's first request runs on the timer armed when it connected.)
+                self._arm(self.mock.header_timeout)
+            self._received += len(data)
+        super().data_received(data)
+
+    def request_started(self) -> None:
+        self._busy = True
+        self._disarm()
+
+    def request_done(self) -> None:
+        self._busy, self._received = False, 0
+
+    def _arm(self, seconds: float) -> None:
+        self._disarm()
+        self._timer = asyncio.get_running_loop().call_later(seconds, self._expired)
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _expired(self) -> None:
+        self._timer = None
+        transport = self.transport
+        if self._busy or transport is None or transport.is_closing():
+            return
+        if self._received:  # headers trickled in too slowly: a clear answer, journaled
+            m = self.mock
+            try:
+                transport.write(m.refused("timeout", 408, {"timeout_s": m.header_timeout}, peer=self._peer,
+                                          notes={"timeout": f"headers not complete within {m.header_timeout:g} s",
+                                                 "received_bytes": self._received}))
+            except Exception:  # noqa: BLE001 - not journaled, so not answered: just close
+                pass
+        transport.close()
+
+    def handle_error(self, request: Any, status: int = 500, exc: BaseException | None = None,
+                     message: str | None = None) -> web.StreamResponse:
+        if status == 400 and isinstance(exc, HttpProcessingError):
+            m = self.mock
+            try:
+                ex = Exchange(m.spec, m.clock.now(), peer=self._peer)
+                m.begin(ex)
+                ex.notes["parser"] = str(getattr(exc, "message", exc))[:300]
+                body = m.failure("bad_request", 400, {})
+                ex.status, ex.response_body, ex.outcome = 400, body, "bad_request"
+                m.journal.record(ex)
+            except Exception:  # noqa: BLE001 - not journaled: aiohttp's own refusal
+                return super().handle_error(request, status, exc, message)
+            resp = web.Response(status=400, body=m.encode(body), content_type="application/json", charset="utf-8")
+            resp.force_close()
+            return resp
+        return super().handle_error(request, status, exc, message)
+
+
+class _GuardedServer(web.Server):
+    def __init__(self, mock: HttpMock, *args: Any, **kw: Any):
+        super().__init__(*args, **kw)
+        self._mock = mock
+
+    def __call__(self) -> RequestHandler:
+        return GuardedHandler(self._mock, self, loop=self._loop, **self._kwargs)
+
+
+class _GuardedRunner(web.AppRunner):
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        mock = self._app[MOCK_KEY]
+        guarded = _GuardedServer(mock, server.request_handler, request_factory=server.request_factory,
+                                 handler_cancellation=server.handler_cancellation, **server._kwargs)
+        return guarded
+
+
+def runner(app: web.Application) -> web.AppRunner:
+    """The runner to serve `app` with: guarded connections when it is an HttpMock's application."""
+    mock = app.get(MOCK_KEY)
+    if mock is None:
+        return web.AppRunner(app, access_log=None, handle_signals=False)
+    # lingering_time: how long aiohttp keeps reading a body nobody will read (a refused or timed-out request)
+    # before it closes the connection; its default (10 s) would hold a slot well past the answer.
+    return _GuardedRunner(app, access_log=None, handle_signals=False, keepalive_timeout=mock.idle_timeout,
+                          lingering_time=min(1.0, mock.body_timeout))

@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import sqlite3
+import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+import weakref
+from collections import deque
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -54,41 +59,65 @@ class Exchange:
 
 
 class Journal:
-    """Append-only SQLite journal; `path=None` keeps it in memory only. Thread-safe.
+    """Append-only SQLite journal, thread-safe. Everything is on disk; memory holds a bounded window only.
+
+    `path=None` journals to a private temporary file (mode 0600, removed when the journal is garbage collected
+    or the process exits), so a long-running mock's memory stays bounded either way. A journal file is created
+    mode 0600, and an existing one is made so: journals hold decrypted bodies, secrets and tokens.
 
     Unbatched (the default), `record()` writes its row at once: an HTTP mock records an exchange just
     before answering it. Batched, rows wait for `flush()` (or `max_pending`): a TCP mock receiving
     thousands of unanswered position frames a second flushes once per socket read and before every answer,
     so the journal-before-answer rule still holds at one transaction per read instead of one per frame.
+
+    The last `window` exchanges (at most `window_bytes` of raw request bodies) stay in memory as the very
+    objects recorded; `since(seq)` reaching further back reads them from the file (JSON columns decoded).
+    `keep=False` keeps no window.
     """
 
     def __init__(self, path: str | Path | None = None, *, keep: bool = True, batch: bool = False,
-                 max_pending: int = 2000):
-        self.path = str(path) if path else ":memory:"
+                 max_pending: int = 2000, window: int = 1000, window_bytes: int = 16 * 1024 * 1024):
+        self.temporary = not path
         if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            path = Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            os.chmod(path, 0o600)
+        else:
+            fd, name = tempfile.mkstemp(prefix="vconform-journal-", suffix=".sqlite")
+            os.close(fd)
+            path = Path(name)
+            weakref.finalize(self, _remove, name)
+        self.path = str(path)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        if path:
-            # WAL + NORMAL: each commit is durable against a process crash without an fsync per request.
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+        # WAL + NORMAL: each commit is durable against a process crash without an fsync per request. SQLite
+        # creates the -wal and -shm files with the database file's mode.
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(SCHEMA)
         self._lock = threading.Lock()
-        self._keep, self.batch, self._max = keep, batch, max_pending
+        self.batch, self._max = batch, max_pending
+        self._window_n = window if keep else 0
+        self._window_bytes = window_bytes
+        self._window: deque[Exchange] = deque()
+        self._held = 0  # bytes of request bodies in the window
         self._pending: list[tuple] = []
         self._closed = False
-        self.entries: list[Exchange] = []
         self._seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM exchanges").fetchone()[0]
 
     def record(self, ex: Exchange) -> Exchange:
         with self._lock:
             self._seq += 1
             ex.seq = self._seq
-            if self._keep:
-                self.entries.append(ex)
+            if self._window_n:
+                self._hold(ex)
             if not self.batch:
                 if not self._closed:
-                    self._db.execute(_INSERT, _row(ex))
+                    row = _row(ex)
+                    try:
+                        self._db.execute(_INSERT, row)
+                    except UnicodeEncodeError:
+                        self._db.execute(_INSERT, _storable(row))
                 return ex
             self._pending.append(_row(ex))
             full = len(self._pending) >= self._max
@@ -96,37 +125,77 @@ class Journal:
             self.flush()
         return ex
 
+    def _hold(self, ex: Exchange) -> None:
+        w = self._window
+        w.append(ex)
+        self._held += _size(ex)
+        while len(w) > self._window_n or (self._held > self._window_bytes and len(w) > 1):
+            self._held -= _size(w.popleft())
+
     def flush(self) -> None:
         """Write every buffered row in one transaction (a no-op when unbatched)."""
         with self._lock:
-            if not self._pending or self._closed:
-                return
-            rows, self._pending = self._pending, []
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending or self._closed:
+            return
+        rows, self._pending = self._pending, []
+        self._db.execute("BEGIN")
+        try:
+            self._db.executemany(_INSERT, rows)
+        except UnicodeEncodeError:
+            self._db.execute("ROLLBACK")
             self._db.execute("BEGIN")
-            try:
-                self._db.executemany(_INSERT, rows)
-            finally:
-                self._db.execute("COMMIT")
+            self._db.executemany(_INSERT, [_storable(r) for r in rows])
+        finally:
+            self._db.execute("COMMIT")
 
     @property
     def pending(self) -> int:
         return len(self._pending)
 
     def since(self, seq: int) -> list[Exchange]:
-        # Entries are in seq order: search from the end, the common case is "the last few".
-        entries = self.entries
-        i = len(entries)
-        while i and entries[i - 1].seq > seq:
-            i -= 1
-        return entries[i:]
+        """Every exchange after `seq`, in order: from the window when it reaches back that far, else from disk."""
+        with self._lock:
+            w = self._window
+            if (w and w[0].seq <= seq + 1) or seq >= self._seq:
+                # Entries are in seq order: search from the end, the common case is "the last few".
+                i = len(w)
+                while i and w[i - 1].seq > seq:
+                    i -= 1
+                return [w[j] for j in range(i, len(w))]
+            self._flush()
+            upto = w[0].seq if w else self._seq + 1
+            older = [_exchange(r) for r in self._query("SELECT * FROM exchanges WHERE seq > ? AND seq < ? ORDER BY seq",
+                                                       (seq, upto))]
+            return older + list(w)
+
+    @property
+    def entries(self) -> list[Exchange]:
+        """Every exchange of this journal (read from disk beyond the window)."""
+        return self.since(0)
 
     @property
     def last_seq(self) -> int:
         return self._seq
 
+    def _query(self, sql: str, args: tuple) -> list[sqlite3.Row]:
+        if not self._closed:
+            cur = self._db.execute(sql, args)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r)) for r in cur]
+        db = sqlite3.connect(self.path)
+        try:
+            cur = db.execute(sql, args)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r)) for r in cur]
+        finally:
+            db.close()
+
     def close(self) -> None:
-        self.flush()
         with self._lock:
+            self._flush()
             if not self._closed:
                 self._closed = True
                 self._db.close()
@@ -139,11 +208,54 @@ class Journal:
         out = []
         for row in db.execute("SELECT * FROM exchanges ORDER BY seq"):
             d = dict(row)
-            for k in ("headers", "request_plaintext", "response_body", "response_plaintext", "notes"):
+            for k in _JSON_COLUMNS:
                 d[k] = _load(d[k])
             out.append(d)
         db.close()
         return out
+
+
+_JSON_COLUMNS = ("headers", "request_plaintext", "response_body", "response_plaintext", "notes")
+_FIELDS = {f.name for f in fields(Exchange)}
+
+
+def _exchange(row: dict[str, Any]) -> Exchange:
+    d = {k: v for k, v in row.items() if k in _FIELDS}
+    for k in _JSON_COLUMNS:
+        d[k] = _load(d[k])
+    for k in ("headers", "notes"):
+        if d[k] is None:
+            d[k] = {}
+    for k in ("method", "path", "interface", "link", "peer", "client_id", "request_body", "outcome", "spec"):
+        if d[k] is None:
+            d[k] = ""
+    return Exchange(**d)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _storable(row: tuple) -> tuple:
+    """The row with lone surrogates (undecodable bytes a peer sent, e.g. in a header) written as `\\uDCxx`:
+    SQLite stores UTF-8 only. Inside the JSON columns that is the JSON escape, so they read back unchanged."""
+    return tuple(_SURROGATE.sub(_escape, v) if isinstance(v, str) else v for v in row)
+
+
+def _escape(m: re.Match) -> str:
+    return "\\u%04x" % ord(m.group())
+
+
+def _size(ex: Exchange) -> int:
+    b = ex.request_body
+    return (len(b) if isinstance(b, (str, bytes, bytearray)) else 0) + 512
+
+
+def _remove(name: str) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            os.unlink(name + suffix)
+        except OSError:
+            pass
 
 
 _INSERT = "INSERT INTO exchanges VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"

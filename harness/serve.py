@@ -1,4 +1,6 @@
-"""Run an aiohttp application on loopback, in a background thread (suites) or in the foreground (CLI)."""
+"""Run an aiohttp application on loopback, in a background thread (suites) or in the foreground (CLI).
+
+An HttpMock's application is served with its connection guard (timeouts, connection cap: harness.httpmock)."""
 from __future__ import annotations
 
 import asyncio
@@ -8,6 +10,8 @@ import threading
 from typing import Callable
 
 from aiohttp import web
+
+from harness.httpmock import runner
 
 
 class PortInUse(OSError):
@@ -39,7 +43,7 @@ class BackgroundServer:
         self.loop.close()
 
     async def _start(self) -> None:
-        self._runner = web.AppRunner(self.app_factory(), access_log=None, handle_signals=False)
+        self._runner = runner(self.app_factory())
         await self._runner.setup()
         sock = bind(self.host, self.port)
         site = web.SockSite(self._runner, sock)
@@ -90,7 +94,7 @@ class AppMock:
         self.app, self.runner = app, None
 
     async def start(self, host: str, port: int) -> int:
-        self.runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        self.runner = runner(self.app)
         await self.runner.setup()
         sock = bind(host, port)
         await web.SockSite(self.runner, sock).start()

@@ -36,10 +36,10 @@ class Link(asyncio.Protocol):
         try:
             self.decoder.feed(data)
             for event in self.decoder.events():
-                self.platform.on_event(self, event)
-        except Exception as exc:  # a peer must never crash the mock: note it, start the stream afresh
-            self.platform.internal_error(f"{self.kind} link {self.peer}", exc)
-            self.decoder = self.platform.new_decoder()
+                try:
+                    self.platform.on_event(self, event)
+                except Exception as exc:  # a peer must never crash the mock: journal it, go on with the stream
+                    self.platform.internal_error(f"{self.kind} link {self.peer}", exc, event.raw)
         finally:
             self.platform.journal.flush()  # one transaction per read for the frames nobody answers
 

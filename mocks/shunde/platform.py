@@ -80,10 +80,10 @@ class DistrictPlatform:
         self.header_profile = PROFILES[str(self.profile.get("header", "2011"))]
         self.rng = random.Random(seed) if seed is not None else random.SystemRandom()
         self._positions: dict[tuple[str, int], list[dict[str, Any]]] = {}
-        self._unindexed: deque[Exchange] = deque()  # 0x1200 exchanges not yet turned into position records
+        self._indexed = self.journal.last_seq  # journal seq up to which positions were read back
         self.sessions: dict[int, Session] = {}
         self.links: list[Link] = []
-        self.errors: list[str] = []  # internal errors caught so a peer cannot crash the mock
+        self.errors: deque[str] = deque(maxlen=100)  # the latest internal errors caught (all are journaled)
         self._server: asyncio.base_events.Server | None = None
         self._ticker: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
@@ -197,6 +197,7 @@ class DistrictPlatform:
             body.data_length = len(frame.body_plain) - EXG_HEAD_SIZE
         findings = [_finding(f) for f in lint(frame)] if frame is not None else []
         notes: dict[str, Any] = {"findings": findings}
+        unreadable = isinstance(event, Frame) and header.encrypt_flag == 1 and frame.body_plain is None
         if isinstance(event, FrameError):
             notes["reason"], notes["message"] = event.reason, event.message
             if event.others:
@@ -205,7 +206,8 @@ class DistrictPlatform:
             link, "recv", msg_label(msg_id, body), path=f"0x{msg_id:04X}" if msg_id is not None else "",
             headers=header_to_json(header, frame.profile, frame.crc) if header is not None else {},
             request_body=event.raw.hex().upper(), request_plaintext=body_to_json(body, msg_id) if msg_id else None,
-            outcome="ok" if isinstance(event, Frame) else event.reason, notes=notes)
+            outcome=("encrypted_no_keys" if unreadable else "ok") if isinstance(event, Frame) else event.reason,
+            notes=notes)
         link.last_rx = ex.time  # any frame, malformed or not, is traffic: the link is not idle
         if link.kind == "main":
             self._on_main(link, event, frame, msg_id, body, ex)
@@ -219,6 +221,8 @@ class DistrictPlatform:
             return self._refuse(link, ex, RESULT["other"], frame.header.gnss_center_id)
         if isinstance(event, FrameError):
             return self.on_malformed(link, ex)
+        if ex.outcome == "encrypted_no_keys":
+            return self._unreadable(link, frame, msg_id, ex)
         if msg_id == 0x1001:
             return self._login(link, event, body, ex)
         if link.account is None:
@@ -229,9 +233,8 @@ class DistrictPlatform:
             return self.answer_linktest(link, ex)
         if msg_id == 0x1003:
             return self._disconnect(link, body, ex)
-        if msg_id == 0x1200:
+        if msg_id == 0x1200:  # stored in the journal only; `positions` reads them back when asked
             self.journal.record(ex)
-            self._store(ex)
             return
         ex.outcome = "unexpected"
         self.journal.record(ex)
@@ -273,6 +276,20 @@ class DistrictPlatform:
             session.slave_state = "connecting"
             self.spawn(self.open_slave(session))
 
+    def _unreadable(self, link: Link, frame: Frame, msg_id: int, ex: Exchange) -> None:
+        """ENCRYPT_FLAG=1 and this profile has no cipher constants: the body cannot be read. Journaled raw with
+        the codec's finding; answered only where JT/T 809 needs no body to answer (0x1001: RESULT 6 "other",
+        0x1005: 0x1006); anything else is kept without an answer, as a malformed frame is. The link goes on."""
+        if msg_id == 0x1001 and link.account is None:
+            ex.status, ex.notes["login"] = RESULT["other"], "other"
+            self.send(link, UpConnectRsp(RESULT["other"], 0), ex, center=frame.header.gnss_center_id)
+            if self.settings["close_on_login_failure"]:
+                link.close("login_refused")
+        elif msg_id == 0x1005 and link.account is not None:
+            self.answer_linktest(link, ex)
+        else:
+            self.journal.record(ex)
+
     def on_malformed(self, link: Link, ex: Exchange) -> None:
         """Journal a malformed frame with its reason; no answer, and the link stays up for later frames."""
         self.journal.record(ex)
@@ -297,17 +314,17 @@ class DistrictPlatform:
         if session and session.slave and not session.slave.closed:
             session.slave.close("disconnect")
 
-    def _store(self, ex: Exchange) -> None:
-        # Records are built when a suite asks for them: the receive path stays as short as the journal allows.
-        self._unindexed.append(ex)
-
     @property
     def positions(self) -> dict[tuple[str, int], list[dict[str, Any]]]:
-        """Per (plate, colour code): every position received from a logged-in operator, in arrival order."""
-        # popleft/append on a deque are atomic: the loop thread may append while a suite thread reads.
-        while self._unindexed:
-            ex = self._unindexed.popleft()
-            valid = ex.outcome == "ok" and not any(f["level"] == "fail" for f in ex.notes["findings"])
+        """Per (plate, colour code): every position received from a logged-in operator, in arrival order.
+
+        Built from the journal when asked (the receive path stays as short as the journal allows, and a mock
+        nobody asks keeps no positions in memory)."""
+        for ex in self.journal.since(self._indexed):
+            self._indexed = ex.seq
+            if ex.method != "recv" or ex.link != "main" or ex.path != "0x1200" or ex.outcome != "ok":
+                continue
+            valid = not any(f["level"] == "fail" for f in ex.notes["findings"])
             for rec in position_records(ex.request_plaintext, received=ex.time, seq=ex.seq, valid=valid,
                                         user_id=ex.client_id):
                 self._positions.setdefault((rec["vehicle_no"], rec["vehicle_color"]), []).append(rec)
@@ -339,10 +356,9 @@ class DistrictPlatform:
         session.slave_state = "up" if getattr(rsp, "result", None) == 0 else "failed"
 
     def _on_slave(self, link: Link, event: Any, msg_id: int | None, body: Any, ex: Exchange) -> None:
-        if isinstance(event, FrameError):
-            self.journal.record(ex)
-            return
         self.journal.record(ex)
+        if isinstance(event, FrameError) or ex.outcome == "encrypted_no_keys":
+            return
         if msg_id is not None:
             link.answer(msg_id, body)
 
@@ -366,10 +382,12 @@ class DistrictPlatform:
     def session_of(self, user_id: int) -> Session | None:
         return self.sessions.get(user_id)
 
-    def internal_error(self, where: str, exc: BaseException) -> None:
+    def internal_error(self, where: str, exc: BaseException, raw: bytes | None = None) -> None:
+        """Note an error a peer's input caused; `raw`, the bytes being handled, goes to the journal with it."""
         self.errors.append(f"{where}: {type(exc).__name__}: {exc}")
         self.journal.record(Exchange(spec=SPEC, time=self.clock.now(), method="event", interface="INTERNAL",
-                                     outcome="internal_error", notes={"where": where, "error": repr(exc)}))
+                                     request_body=raw.hex().upper() if raw else "", outcome="internal_error",
+                                     notes={"where": where, "error": repr(exc)}))
 
 
 def _finding(f: Any) -> dict[str, Any]:

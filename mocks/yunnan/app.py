@@ -44,6 +44,9 @@ MSG = {
     "method": "✖ 请求方式须为 POST",
     "fault_5xx": "✖ 服务暂不可用（注入故障）",
     "internal_error": "✖ 请求无法处理",
+    "bad_request": "✖ HTTP 请求格式错误",
+    "timeout": "✖ 请求超时：请求头或请求体未在时限内收齐",
+    "busy": "✖ 连接数已达上限，请稍后重试",
 }
 
 

@@ -160,3 +160,149 @@ def test_admin_hook(toy):
     assert post(admin + "clock", b'{}')[0] == 400
     assert post(admin + "nothing")[0] == 404
     assert mock.journal.entries == []  # admin calls are not exchanges of the spec
+
+
+# ---- hostile bytes, timeouts and the connection cap (issue 9) ------------------------------------------------
+import select  # noqa: E402
+import socket  # noqa: E402
+
+
+def raw_exchange(port: int, data: bytes = b"", *, pause: float = 0.0, chunks: list[bytes] | None = None,
+                 timeout: float = 10.0) -> tuple[bytes, float]:
+    """Send `data` (or `chunks`, `pause` s apart) on a fresh connection; everything read until the mock closes it,
+    and how long that took."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    t0 = time.monotonic()
+    try:
+        for chunk in chunks or [data]:
+            if select.select([s], [], [], 0)[0]:
+                break  # the mock answered (or closed): stop sending, read
+            if chunk:
+                try:
+                    s.sendall(chunk)
+                except (BrokenPipeError, ConnectionResetError):
+                    break
+            if pause:
+                select.select([s], [], [], pause)
+        out = b""
+        while True:
+            try:
+                b = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not b:
+                break
+            out += b
+        return out, time.monotonic() - t0
+    finally:
+        s.close()
+
+
+def _json_answer(out: bytes) -> tuple[int, dict]:
+    head, _, body = out.partition(b"\r\n\r\n")
+    assert b"application/json" in head, out[:300]
+    return int(head.split(b" ", 2)[1]), json.loads(body)
+
+
+def _req(path: bytes = b"/toy/put", extra: bytes = b"", body: bytes = b'{"id": 1}', method: bytes = b"POST") -> bytes:
+    return (method + b" " + path + b" HTTP/1.1\r\nHost: t\r\n" + extra + b"Content-Length: " + str(len(body)).encode()
+            + b"\r\nConnection: close\r\n\r\n" + body)
+
+
+def test_undecodable_bytes_anywhere_get_the_spec_answer_and_are_journaled():
+    mock = ToyMock(journal=Journal(None))
+    with BackgroundServer(mock.app) as srv:
+        cases = [_req(extra=b"X-A: \xff\xfe\r\n"), _req(path=b"/toy/p\xffut"), _req(path=b"/toy/put?a=\xff"),
+                 _req(extra=b"X-\xff: 1\r\n"), _req(method=b"P\xffST"), b"\x16\x03\x01\x00\xff\r\n\r\n"]
+        answers = [_json_answer(raw_exchange(srv.port, c)[0]) for c in cases]
+    assert answers[0] == (200, {"status": "1", "header": "\ufffd\ufffd"}) or answers[0][0] == 200
+    assert all(a == (400, {"status": "0", "reason": "bad_request"}) for a in answers[1:]), answers
+    journal = mock.journal.entries
+    assert [e.outcome for e in journal] == ["ok"] + ["bad_request"] * 5
+    assert journal[0].headers["X-A"] == "\udcff\udcfe"  # kept as received (surrogate-escaped bytes)
+    assert "url path" in journal[1].notes["parser"]
+
+
+@pytest.fixture()
+def guarded():
+    mock = ToyMock(journal=Journal(None))
+    mock.header_timeout, mock.body_timeout, mock.idle_timeout = 0.5, 0.5, 1.5
+    mock.max_connections, mock.over_cap_grace = 3, 0.3
+    with BackgroundServer(mock.app) as srv:
+        yield mock, srv.port
+
+
+def test_silent_and_idle_connections_are_closed(guarded):
+    mock, port = guarded
+    out, took = raw_exchange(port)  # connects and says nothing
+    assert out == b"" and took < 5
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(_req().replace(b"Connection: close", b"Connection: keep-alive"))
+    first = s.recv(65536)
+    assert b"200 OK" in first
+    t0 = time.monotonic()
+    assert s.recv(65536) == b"" and time.monotonic() - t0 < 5  # idle keep-alive closed
+    s.close()
+    assert [e.outcome for e in mock.journal.entries] == ["ok"]  # a silent connection is no exchange
+
+
+def test_trickled_headers_get_a_timeout_answer(guarded):
+    mock, port = guarded
+    chunks = [b"POST /toy/put HTTP/1.1\r\n"] + [b"X-Slow: 1\r\n"] * 40
+    out, took = raw_exchange(port, chunks=chunks, pause=0.1)
+    status, body = _json_answer(out)
+    assert (status, body["reason"]) == (408, "timeout") and took < 8
+    ex = mock.journal.entries[-1]
+    assert ex.outcome == "timeout" and ex.notes["received_bytes"] > 0
+
+
+def test_trickled_headers_after_a_keep_alive_pause_get_a_timeout_answer(guarded):
+    mock, port = guarded
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        s.sendall(_req().replace(b"Connection: close", b"Connection: keep-alive"))
+        assert b"200 OK" in s.recv(65536)
+        time.sleep(0.8)  # longer than the header timeout: the pause itself is the idle timeout's business
+        t0 = time.monotonic()
+        out = b""
+        for line in [b"POST /toy/put HTTP/1.1\r\n"] + [b"X-Slow: 1\r\n"] * 40:
+            if select.select([s], [], [], 0.1)[0]:
+                break
+            s.sendall(line)
+        while chunk := s.recv(65536):
+            out += chunk
+        assert _json_answer(out)[0] == 408 and time.monotonic() - t0 < 5
+    finally:
+        s.close()
+    assert [e.outcome for e in mock.journal.entries] == ["ok", "timeout"]
+
+
+def test_a_body_shorter_than_its_length_times_out(guarded):
+    mock, port = guarded
+    head = b"POST /toy/put HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n"
+    out, took = raw_exchange(port, chunks=[head + b'{"id":', b""], pause=0.0)
+    status, body = _json_answer(out)
+    assert (status, body["reason"]) == (408, "timeout") and took < 5
+    ex = mock.journal.entries[-1]
+    assert (ex.outcome, ex.interface, ex.status) == ("timeout", "put", 408) and mock.store == []
+
+
+def test_connections_over_the_cap_get_a_clear_answer(guarded):
+    mock, port = guarded
+    mock.header_timeout = 30  # the idle ones must hold their slots for the whole test
+    idle = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(3)]
+    try:
+        time.sleep(0.2)
+        status, body = _json_answer(raw_exchange(port, _req())[0])
+        assert (status, body["reason"]) == (503, "busy")
+        out, took = raw_exchange(port)  # over the cap and silent: closed after the grace period
+        assert out == b"" and took < 5
+    finally:
+        for s in idle:
+            s.close()
+    deadline = time.monotonic() + 5
+    while mock.connections and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert mock.connections == 0
+    assert _json_answer(raw_exchange(port, _req())[0]) == (200, {"status": "1", "header": ""})
+    assert [e.outcome for e in mock.journal.entries] == ["busy", "ok"]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-import hostile_adapters as HA
-import hostile_targets as HT
+from . import hostile_adapters as HA
+from . import hostile_targets as HT
 from harness import adapter as adapter_mod
 from harness.adapter import Adapter, AdapterNotFound, completion_problems
 from harness.registry import SpecInfo

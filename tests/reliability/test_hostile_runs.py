@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import hostile_targets as HT
+from . import hostile_targets as HT
 
 ROOT = Path(__file__).resolve().parents[2]
 
