@@ -2,7 +2,9 @@
 
 The file holds, per interface, a one-line summary (Chinese and English), what the software is expected to do,
 what the adapter prints, and the check ids that judge it; `[all]` holds what applies to every action.
-`vconform actions SPEC` prints it (`--schema` adds each action's params JSON Schema).
+`vconform actions SPEC` prints it (`--schema` adds each action's params JSON Schema and, where the spec has a
+generated one, the JSON Schema of the platform's answer). The complete adapter contract (context file, exit codes,
+timeout, stdout rules, state_dir) is docs/adapter.md, which is not in the wheel: the header line says where it is.
 """
 from __future__ import annotations
 
@@ -10,11 +12,12 @@ import json
 import textwrap
 from typing import Any, Iterable
 
-from harness import specdata
+from harness import schemagen, specdata
 
 FILE = "actions"
 ENTRY_KEYS = {"summary_zh": str, "summary_en": str, "expects": str, "output": str, "judged_by": list}
 WIDTH = 100
+CONTRACT = "full adapter contract: see docs/adapter.md in the source or the project page"
 
 
 def load(spec: str) -> dict[str, Any]:
@@ -54,7 +57,7 @@ def render(spec, schema: bool = False) -> str:
     doc = load(spec.folder)
     entries = doc.get("actions", {})
     common = doc.get("all", {})
-    lines = [f"{spec.name}: what your software is expected to do for each action", ""]
+    lines = [f"{spec.name}: what your software is expected to do for each action", CONTRACT, ""]
     lines += _wrap(common.get("expects", ""), "  ")
     if common.get("judged_by"):
         lines += _wrap("Every action is judged by (where they apply): " + ", ".join(common["judged_by"]), "  ")
@@ -72,7 +75,17 @@ def render(spec, schema: bool = False) -> str:
         if schema and spec.action_schema:
             body = json.dumps(spec.action_schema(name), ensure_ascii=False, indent=2)
             lines += ["    params schema:"] + ["      " + ln for ln in body.splitlines()]
+        answer = response_schema(spec.folder, name) if schema else None
+        if answer is not None:
+            body = json.dumps(answer, ensure_ascii=False, indent=2)
+            lines += ["    response schema (the platform's answer):"] + ["      " + ln for ln in body.splitlines()]
     return "\n".join(lines)
+
+
+def response_schema(folder: str, action: str) -> dict[str, Any] | None:
+    """The generated JSON Schema of the platform's answer to `action` (schemas/<folder>/generated/), if any."""
+    path = schemagen.spec_dir(folder) / "generated" / schemagen.file_name(action, "response")
+    return json.loads(path.read_text("utf-8")) if path.is_file() else None
 
 
 def show(spec, schema: bool = False) -> int:
