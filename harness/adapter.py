@@ -53,7 +53,7 @@ class AdapterResult:
                 "params": self.context.get("params"), "stdout": self.stdout[-4000:], "stderr": self.stderr[-4000:]}
 
 
-@check(ADAPTER_COMPLETED, "vconform adapter contract (README: Your adapter)", "major", "被测系统完成动作",
+@check(ADAPTER_COMPLETED, "vconform adapter contract (docs/adapter.md)", "major", "被测系统完成动作",
        "SUT completed the action")
 def completion_problems(res: AdapterResult) -> list[Problem]:
     """DESIGN.md: an adapter that times out or exits non-zero is the SUT failing that action (every spec)."""

@@ -20,7 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("actions", help="what the software must do for each client-role action of a spec")
     _spec_args(a)
-    a.add_argument("--schema", action="store_true", help="print each action's params JSON Schema too")
+    a.add_argument("--schema", action="store_true", help="print each action's params JSON Schema, and its answer's where one is generated")
 
     m = sub.add_parser("mock", help="run a spec's mock platform until SIGINT/SIGTERM")
     _spec_args(m)

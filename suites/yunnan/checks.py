@@ -211,7 +211,7 @@ def pull_complete(output: Any, output_error: str, expected: list[dict], served: 
     if extra:
         out.append(fail(f"{len(extra)} records reported that were never served (first: {extra[:3]})"))
     altered = [r.get(id_field) for r in (output or []) if isinstance(r, dict) and r.get(id_field) in by_id
-               and r != by_id[r.get(id_field)]]
+               and not json_equal(r, by_id[r.get(id_field)])]
     if altered:
         out.append(fail(f"{len(altered)} records differ from what was served (first: {altered[:3]})"))
     return out
