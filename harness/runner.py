@@ -13,7 +13,7 @@ import pytest
 from harness import registry, stages
 from harness import pytest_plugin
 from harness.pytest_plugin import VconformPlugin
-from harness.run import HarnessError, RunConfig, RunContext
+from harness.run import HarnessError, RunConfig, RunContext, version_mismatch
 from harness.terminal import MAX_CAUSES, MAX_HARNESS_ERRORS, ProgressPlugin, distinct, root_causes
 
 PYTEST_USAGE_CODES = {2: "interrupted", 3: "internal error", 4: "usage error", 5: "no tests selected"}
@@ -44,6 +44,10 @@ def run(config: RunConfig, *, stream=None) -> int:
             check_command(config.sut_cmd)
         except AdapterNotFound as exc:
             raise HarnessError(f"--sut-cmd: {exc}") from None
+    if config.expect_versions:
+        mismatch = version_mismatch(config.expect_versions)
+        if mismatch:
+            raise HarnessError(mismatch)
     require_writable(config.out)
     ctx = RunContext(config, spec)
     suite_dir = Path(spec.suite_dir)
@@ -52,6 +56,9 @@ def run(config: RunConfig, *, stream=None) -> int:
             f"--hypothesis-seed={config.seed}"]
     scope = partial_note({"scope": ctx.scope()})
     print(f"vconform {spec.name} ({config.role}), seed {config.seed}{scope}: running", file=stream, flush=True)
+    signoff_warnings = ctx.signoff_warnings()
+    if signoff_warnings:
+        print(f"WARNING sign-off: {'; '.join(signoff_warnings)}", file=stream, flush=True)
     # pytest's own report ("28 failed, 35 deselected", tracebacks) is the harness's business, not the vendor's:
     # it is kept aside and shown only when the harness itself failed.
     pytest_out = io.StringIO()

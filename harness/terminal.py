@@ -21,7 +21,7 @@ _VOLATILE = [
     (re.compile(r"\d{2,}"), "<n>"),
 ]
 MESSAGE_WIDTH = 100  # characters of a root cause's message on its line
-MAX_CAUSES = 10  # root-cause lines printed (the first ones, in report order); the report lists every failure
+MAX_CAUSES = 8  # root-cause lines printed (the first ones, in report order); the report lists every failure
 MAX_HARNESS_ERRORS = 5  # distinct harness errors printed; the report lists all
 
 
