@@ -86,6 +86,8 @@ class ProgressPlugin:
         self.ctx, self.stream = ctx, stream
         self._start = 0
         self._skipped = False
+        self._why = ""  # why a test ended without judging anything (its pytest.fail message)
+        self._group_why = ""
         self._item = None
         self._pending: tuple[str, str] | None = None
         self._results: list = []
@@ -94,10 +96,13 @@ class ProgressPlugin:
     def pytest_runtest_logstart(self, nodeid, location) -> None:
         self._start = len(self.ctx.results)
         self._skipped = False
+        self._why = ""
 
     def pytest_runtest_logreport(self, report) -> None:
         if report.skipped:
             self._skipped = True
+        if report.failed and not self._why:
+            self._why = _reason(report)
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_teardown(self, item, nextitem) -> None:
@@ -111,8 +116,9 @@ class ProgressPlugin:
                _marker(item, "interface") or _label(item))
         if key != self._pending:
             self.flush()
-            self._pending, self._results, self._all_skipped = key, [], True
+            self._pending, self._results, self._all_skipped, self._group_why = key, [], True, ""
         self._results += self.ctx.results[self._start:]
+        self._group_why = self._group_why or self._why
         self._all_skipped = self._all_skipped and self._skipped
 
     def pytest_sessionfinish(self, session) -> None:
@@ -128,7 +134,8 @@ class ProgressPlugin:
             fails = sum(1 for r in results if r.verdict == "fail")
             state = f"{verdict} ({fails})" if fails else verdict
         else:
-            state = "skip" if self._all_skipped else "no checks"
+            state = "skip" if self._all_skipped else (f"not judged: {self._group_why}" if self._group_why
+                                                      else "no checks")
         print(f"  {stage:<9} {label:<24} {len(results):>4} checks  {state}", file=self.stream, flush=True)
         self._pending = None
 
@@ -136,6 +143,19 @@ class ProgressPlugin:
 def _marker(item, name: str) -> str:
     m = item.get_closest_marker(name)
     return str(m.args[0]) if m and m.args else ""
+
+
+def _reason(report) -> str:
+    """The one-line reason a test ended (`pytest.fail("connect failed")` -> "connect failed")."""
+    text = getattr(report, "longreprtext", "") or ""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if line.startswith("E "):
+            line = line[1:].strip()
+            for prefix in ("Failed: ", "harness.pytest_plugin.SutFailure: "):
+                line = line[len(prefix):] if line.startswith(prefix) else line
+            return line[:80]
+    return (lines[-1][:80] if lines else "the test failed")
 
 
 def _label(item) -> str:

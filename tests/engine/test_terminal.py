@@ -84,3 +84,13 @@ def test_root_causes_group_by_check_and_normalised_message():
         normalise_message("id 00aa11bb22cc: #99 at 2026-01-02T09:10:11+08:00 to /api/enterprise", ["enterprise"])
     assert normalise_message("exited 1", ["x"]) != normalise_message("exited 2", ["x"])
     assert "exceedVehicleConfirm" not in normalise_message("exceedVehicleConfirm", ["exceedVehicle", "exceedVehicleConfirm"])
+
+
+def test_a_test_that_ended_without_checks_says_why():
+    from types import SimpleNamespace
+
+    from harness.terminal import _reason
+
+    report = SimpleNamespace(longreprtext="suites/x.py:20: in test_heartbeat\n    pytest.fail(...)\n"
+                                          "E   Failed: connect failed; see the connect interface")
+    assert _reason(report) == "connect failed; see the connect interface"
