@@ -54,7 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--deadline", type=_seconds, default=DEFAULT_DEADLINE, metavar="SECONDS",
                    help=f"seconds the whole run may take; past it the run ends with verdict `error`, exit 2 "
                         f"(default: {DEFAULT_DEADLINE:g})")
-    r.add_argument("--seed", type=int, help="data and fuzzing seed; a run with the same seed repeats exactly")
+    r.add_argument("--seed", type=int, help="data and fuzzing seed; a run with the same seed (and the same "
+                                            "--expect-versions) repeats exactly")
+    r.add_argument("--expect-versions", metavar="python=V,hypothesis=V,faker=V,vconform=V",
+                   help="replay: refuse to run (exit 2) unless this install has these versions, which decide the data "
+                        "a seed generates (a report's reproduce line and `reproducibility` member give them)")
     r.add_argument("--profile", default="default", help="errata profile (see `vconform profiles SPEC`)")
     r.add_argument("--journal", type=Path, help="keep the mock's SQLite journal in this file")
     r.add_argument("--sign-key", help="Ed25519 PKCS#8 PEM to sign with (default: generated on first use)")
@@ -310,7 +314,16 @@ def run_config(args):
         raise HarnessFailure("--target is empty (is the variable that should hold the URL set?)")
     check_journal_path(args.journal)
     from harness.runner import require_writable
-    from harness.run import HarnessError
+    from harness.run import HarnessError, parse_versions, version_mismatch
+
+    expect_versions: dict[str, str] = {}
+    if args.expect_versions is not None:
+        try:
+            expect_versions = parse_versions(args.expect_versions)
+        except ValueError as exc:
+            raise HarnessFailure(f"--expect-versions: {exc}") from None
+        if version_mismatch(expect_versions):
+            raise HarnessFailure(version_mismatch(expect_versions))
 
     try:
         require_writable(args.out)
@@ -320,7 +333,7 @@ def run_config(args):
                     stages=args.stage, out=args.out, seed=args.seed, profile=args.profile, sign_key=args.sign_key,
                     signoff={"tester": args.tester, "organisation": args.organisation}, journal=args.journal,
                     sut_name=args.sut_name, sut_version=args.sut_version, extra={"tool_version": __version__},
-                    adapter_timeout=args.adapter_timeout, deadline=args.deadline)
+                    adapter_timeout=args.adapter_timeout, deadline=args.deadline, expect_versions=expect_versions)
     return cfg
 
 

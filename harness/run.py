@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import platform
 import random
 import time
+from importlib import metadata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,50 @@ from harness.registry import SpecInfo
 
 
 DEFAULT_DEADLINE = 3600.0  # seconds a whole run may take (`vconform run --deadline`); then it ends as `error`
+
+
+# What decides the data a run generates from its seed: `--seed N` repeats a run only under the same versions.
+REPRODUCIBILITY_KEYS = ("python", "hypothesis", "faker", "vconform")
+
+
+def versions() -> dict[str, str]:
+    """The versions of this install that decide generated data (report.json `reproducibility`)."""
+    return {"python": platform.python_version(), "hypothesis": metadata.version("hypothesis"),
+            "faker": metadata.version("faker"), "vconform": __version__}
+
+
+def parse_versions(text: str) -> dict[str, str]:
+    """`python=3.11.7,hypothesis=6.155.2,...` (every key of REPRODUCIBILITY_KEYS, once); ValueError says why not."""
+    pairs = [p.strip() for p in text.split(",") if p.strip()]
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not value:
+            raise ValueError(f"{pair!r} is not NAME=VERSION")
+        if key not in REPRODUCIBILITY_KEYS:
+            raise ValueError(f"unknown name {key!r}; known: {', '.join(REPRODUCIBILITY_KEYS)}")
+        out[key] = value
+    missing = [k for k in REPRODUCIBILITY_KEYS if k not in out]
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)} (give all of {', '.join(REPRODUCIBILITY_KEYS)}, "
+                         f"as the report's reproduce line does)")
+    return out
+
+
+def format_versions(found: dict[str, str]) -> str:
+    return ",".join(f"{k}={found[k]}" for k in REPRODUCIBILITY_KEYS)
+
+
+def version_mismatch(expected: dict[str, str]) -> str:
+    """'' when this install has the expected versions; else one line naming each difference."""
+    here = versions()
+    diffs = [f"{k} {here[k]} here, {expected[k]} expected" for k in REPRODUCIBILITY_KEYS
+             if k in expected and expected[k] != here[k]]
+    if not diffs:
+        return ""
+    return (f"--expect-versions: {'; '.join(diffs)} — the same --seed would not generate the same data; install "
+            f"the expected versions to replay, or drop --expect-versions for a new run")
 
 
 class HarnessError(RuntimeError):
@@ -43,6 +89,7 @@ class RunConfig:
     extra: dict[str, Any] = field(default_factory=dict)
     adapter_timeout: float | None = None  # seconds per adapter call; None: the spec's own, else 60
     deadline: float = DEFAULT_DEADLINE    # seconds for the whole run
+    expect_versions: dict[str, str] = field(default_factory=dict)  # a replay: refuse to run under other versions
 
     @property
     def partial(self) -> bool:
@@ -161,11 +208,19 @@ class RunContext:
             "coverage": self.spec.coverage([r.id for r in self.results if r.verdict != "skip"]),
             "exchanges": [exchanges[k] for k in sorted(exchanges)],
             "reproduce": self.reproduce_line(),
+            "reproducibility": versions(),
             "signoff": {"tester": cfg.signoff.get("tester", ""), "organisation": cfg.signoff.get("organisation", ""),
                         "sut_name": cfg.sut_name or self.sut_info.get("name", ""),
                         "sut_version": cfg.sut_version or self.sut_info.get("version", ""),
-                        "date": self.finished[:10]},
+                        "date": self.finished[:10], "warnings": self.signoff_warnings()},
         }
+
+    def signoff_warnings(self) -> list[str]:
+        """What makes the sign-off less than a person's word: a blank tester or organisation."""
+        return [f"{label} is blank (--{flag}): nobody is named as {what} this report"
+                for key, flag, label, what in (("tester", "tester", "tester", "having run"),
+                                               ("organisation", "organisation", "organisation", "answering for"))
+                if not str(self.config.signoff.get(key, "")).strip()]
 
     def reproduce_line(self) -> str:
         cfg = self.config
@@ -184,6 +239,7 @@ class RunContext:
             parts += ["--adapter-timeout", f"{cfg.adapter_timeout:g}"]
         if cfg.deadline != DEFAULT_DEADLINE:
             parts += ["--deadline", f"{cfg.deadline:g}"]
+        parts += ["--expect-versions", format_versions(versions())]  # the seed replays only under these
         return " ".join(parts)
 
 

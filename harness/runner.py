@@ -1,6 +1,8 @@
 """`vconform run`: run a spec's pytest suites with the plugin, then write and sign the report."""
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import sys
 import tempfile
@@ -11,7 +13,8 @@ import pytest
 from harness import registry, stages
 from harness import pytest_plugin
 from harness.pytest_plugin import VconformPlugin
-from harness.run import HarnessError, RunConfig, RunContext
+from harness.run import HarnessError, RunConfig, RunContext, version_mismatch
+from harness.terminal import MAX_CAUSES, MAX_HARNESS_ERRORS, ProgressPlugin, distinct, root_causes
 
 PYTEST_USAGE_CODES = {2: "interrupted", 3: "internal error", 4: "usage error", 5: "no tests selected"}
 
@@ -41,12 +44,27 @@ def run(config: RunConfig, *, stream=None) -> int:
             check_command(config.sut_cmd)
         except AdapterNotFound as exc:
             raise HarnessError(f"--sut-cmd: {exc}") from None
+    if config.expect_versions:
+        mismatch = version_mismatch(config.expect_versions)
+        if mismatch:
+            raise HarnessError(mismatch)
     require_writable(config.out)
     ctx = RunContext(config, spec)
     suite_dir = Path(spec.suite_dir)
     args = [str(suite_dir), "-c", str(suite_dir / "pytest.ini"), "--rootdir", str(suite_dir),
-            "-p", "no:cacheprovider", "-q", "--tb=line", "--no-header", f"--hypothesis-seed={config.seed}"]
-    code = pytest.main(args, plugins=[VconformPlugin(ctx), pytest_plugin, DeadlinePlugin(ctx)])
+            "-p", "no:cacheprovider", "-q", "--tb=short", "--no-header", "--capture=sys",
+            f"--hypothesis-seed={config.seed}"]
+    scope = partial_note({"scope": ctx.scope()})
+    print(f"vconform {spec.name} ({config.role}), seed {config.seed}{scope}: running", file=stream, flush=True)
+    signoff_warnings = ctx.signoff_warnings()
+    if signoff_warnings:
+        print(f"WARNING sign-off: {'; '.join(signoff_warnings)}", file=stream, flush=True)
+    # pytest's own report ("28 failed, 35 deselected", tracebacks) is the harness's business, not the vendor's:
+    # it is kept aside and shown only when the harness itself failed.
+    pytest_out = io.StringIO()
+    with contextlib.redirect_stdout(pytest_out), contextlib.redirect_stderr(pytest_out):
+        code = pytest.main(args, plugins=[VconformPlugin(ctx), pytest_plugin, DeadlinePlugin(ctx),
+                                          ProgressPlugin(ctx, stream)])
     if ctx.remaining() <= 0:
         try:
             ctx.check_deadline()  # notes the deadline as a harness error once
@@ -70,18 +88,37 @@ def run(config: RunConfig, *, stream=None) -> int:
         raise HarnessError(f"cannot write the report to {config.out}: {exc}") from None
     except ReportContractError as exc:
         raise HarnessError(str(exc)) from None
-    c = model["counts"]
-    print(f"\nvconform {spec.name} ({config.role}): {model['verdict'].upper()}{partial_note(model)} — "
-          f"{c['pass']} pass, {c['fail']} fail, {c['warn']} warn, {c['skip']} skip", file=stream)
-    for r in ctx.failures():
-        print(f"  FAIL {r.id} [{r.spec_ref}] {r.interface}: {r.message[:200]}", file=stream)
-    for err in ctx.harness_errors:
-        print(f"  HARNESS ERROR {err}", file=stream)
-    print(f"report: {paths['html']}  (json: {paths['json']}, junit: {paths['junit']})", file=stream)
-    print(f"reproduce: {model['reproduce']}", file=stream)
+    print_summary(model, ctx.harness_errors, paths, pytest_out.getvalue(), stream)
     if ctx.harness_errors:
         return 2
     return 0 if model["verdict"] == "pass" else 1
+
+
+def print_summary(model: dict, harness_errors: list[str], paths: dict, pytest_output: str, stream) -> None:
+    """The end of a run on the terminal: the headline, one line per distinct root cause, harness errors (with the
+    tail of pytest's output, kept aside until now), and where the report is."""
+    c = model["counts"]
+    causes = root_causes(model)
+    print(f"vconform {model['spec']['name']} ({model['role']}): {model['verdict'].upper()}{partial_note(model)} — "
+          f"{c['pass']} pass, {c['fail']} fail, {c['warn']} warn, {c['skip']} skip"
+          + (f"; {len(causes)} distinct cause(s):" if causes else ""), file=stream)
+    for cause in causes[:MAX_CAUSES]:
+        print(cause.line(), file=stream)
+    if len(causes) > MAX_CAUSES:
+        print(f"  ... and {len(causes) - MAX_CAUSES} more distinct cause(s), often consequences of the first: "
+              f"see the report", file=stream)
+    errors = distinct([str(e) for e in harness_errors])
+    for err in errors[:MAX_HARNESS_ERRORS]:
+        print(f"  HARNESS ERROR {err.splitlines()[0][:300] if err else ''}", file=stream)
+    if len(errors) > MAX_HARNESS_ERRORS:
+        print(f"  ... and {len(errors) - MAX_HARNESS_ERRORS} more harness error(s) in the report", file=stream)
+    if errors and pytest_output.strip():
+        tail = [line for line in pytest_output.splitlines() if line.strip()][-12:]
+        print("  pytest output (last lines):", file=stream)
+        for line in tail:
+            print(f"    {line[:200]}", file=stream)
+    print(f"report: {paths['html']}  (json: {paths['json']}, junit: {paths['junit']})", file=stream)
+    print(f"reproduce: {model['reproduce']}", file=stream)
 
 
 def partial_note(model: dict) -> str:

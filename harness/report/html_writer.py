@@ -1,6 +1,7 @@
 """report.html: a self-contained bilingual page rendered from the report model through a Jinja2 template."""
 from __future__ import annotations
 
+import base64
 import datetime as _dt
 import hashlib
 import json
@@ -13,6 +14,7 @@ import markupsafe
 
 from harness import stages as engine_stages
 
+from .sign import fingerprint
 from .writers import count_verdicts, evidence_line, iter_checks, stage_names, stage_verdicts
 
 LONG = 512  # strings longer than this are shortened in the page (never in report.json)
@@ -191,13 +193,23 @@ def build_view(model: dict[str, Any], *, key_id: str = "", public_key: str = "")
         "signoff": [(zh, en, (model.get("signoff") or {}).get(key, "")) for key, zh, en in (
             ("tester", "测试人员", "Tester"), ("organisation", "测试单位", "Organisation"),
             ("sut_name", "被测系统名称", "SUT name"), ("sut_version", "被测系统版本", "SUT version"),
-            ("date", "日期", "Date"))],
+            ("date", "日期", "Date"))] + ([("签名密钥指纹", "Signing key fingerprint", _fingerprint(public_key))]
+                                          if public_key else []),
+        "signoff_warnings": [str(w) for w in (model.get("signoff") or {}).get("warnings") or []],
         "harness_errors": [str(e) for e in model.get("harness_errors") or []],
         "scope": _scope(model),
         "key_id": key_id, "public_key": public_key,
         "exchanges": [dict(evidence_view(e), seq=e.get("seq", "")) for e in model.get("exchanges") or []
                       if isinstance(e, dict)],
     }
+
+
+def _fingerprint(public_key: str) -> str:
+    """The signer's full key fingerprint (as in the signature member) from the base64 raw public key."""
+    try:
+        return fingerprint(base64.b64decode(public_key, validate=True))
+    except (ValueError, TypeError):
+        return ""
 
 
 def _scope(model: dict[str, Any]) -> dict[str, Any]:

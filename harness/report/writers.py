@@ -123,6 +123,7 @@ def render_junit(model: dict[str, Any]) -> bytes:
         by_stage[stage].append((iface, chk))
 
     all_checks = [chk for _, _, chk in iter_checks(model)]
+    names = junit_names(model)
     total = count_verdicts(all_checks)
     harness_errors = [str(e) for e in model.get("harness_errors") or []]
     scope = model.get("scope") or {}
@@ -159,7 +160,7 @@ def render_junit(model: dict[str, Any]) -> bytes:
             err.text = _x(text)
         for iface, chk in items:
             case = ET.SubElement(suite, "testcase", {
-                "classname": _x(f"{spec}.{iface.get('name', '')}"), "name": _x(chk.get("id", "")),
+                "classname": _x(f"{spec}.{iface.get('name', '')}"), "name": _x(names[id(chk)]),
                 "time": _seconds(chk),
             })
             verdict = chk.get("verdict")
@@ -175,6 +176,31 @@ def render_junit(model: dict[str, Any]) -> bytes:
                 out.text = f"WARN{' [' + _x(errata) + ']' if errata else ''}: {message}"
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def junit_names(model: dict[str, Any]) -> dict[int, str]:
+    """A JUnit name per check (keyed by id() of the check dict), unique within its classname (spec.interface), as CI
+    tools key test history on classname+name: the check id alone when it ran once for that interface; else
+    `<check id> [<stage>]`, and `<check id> [<stage> #n]` (n = 1, 2, ... in report order) when it also repeated
+    within one stage (flow loops)."""
+    entries = [(id(chk), str(iface.get("name", "")), str(chk.get("id", "")), stage)
+               for stage, iface, chk in iter_checks(model)]
+    per_id: dict[tuple[str, str], int] = {}
+    per_stage: dict[tuple[str, str, str], int] = {}
+    for _, iface, cid, stage in entries:
+        per_id[(iface, cid)] = per_id.get((iface, cid), 0) + 1
+        per_stage[(iface, cid, stage)] = per_stage.get((iface, cid, stage), 0) + 1
+    names: dict[int, str] = {}
+    counter: dict[tuple[str, str, str], int] = {}
+    for ident, iface, cid, stage in entries:
+        if per_id[(iface, cid)] == 1:
+            names[ident] = cid
+        elif per_stage[(iface, cid, stage)] == 1:
+            names[ident] = f"{cid} [{stage}]"
+        else:
+            counter[(iface, cid, stage)] = n = counter.get((iface, cid, stage), 0) + 1
+            names[ident] = f"{cid} [{stage} #{n}]"
+    return names
 
 
 def _seconds(chk: dict[str, Any]) -> str:

@@ -196,3 +196,20 @@ def test_junit_time_sums_evidence_durations(paths):
     root = ET.parse(paths["junit"]).getroot()
     case = next(c for c in root.iter("testcase") if c.get("name") == "yunnan.vehicleAccess.schema")
     assert float(case.get("time")) == pytest.approx(0.0435, abs=1e-3)  # 3.5 ms exchange + 40 ms adapter
+
+
+def test_junit_names_unique_when_checks_repeat(tmp_path, monkeypatch):
+    """A check that runs several times for one interface (flow loops, several stages) gets a distinct JUnit name."""
+    monkeypatch.setenv("VCONFORM_HOME", str(tmp_path / "home"))
+    model = _model()
+    model["interfaces"].append({"name": "vehicleAccess", "section": "yunnan §6.13", "stage": "flow", "verdict": "pass",
+                                "checks": [_check("yunnan.vehicleAccess.params", "pass", stage="flow"),
+                                           _check("yunnan.vehicleAccess.params", "pass", stage="flow")]})
+    model["counts"]["pass"] += 2
+    root = ET.parse(write_report(model, tmp_path / "out")["junit"]).getroot()
+    pairs = [(c.get("classname"), c.get("name")) for c in root.iter("testcase")]
+    assert len(pairs) == len(set(pairs)), sorted(p for p in pairs if pairs.count(p) > 1)
+    names = [n for cls, n in pairs if cls == "yunnan.vehicleAccess"]
+    assert {"yunnan.vehicleAccess.params [interface]", "yunnan.vehicleAccess.params [flow #1]",
+            "yunnan.vehicleAccess.params [flow #2]"} <= set(names)
+    assert "yunnan.vehicleAccess.schema" in names  # a check that ran once keeps its plain id

@@ -49,6 +49,18 @@ def test_reference_client_passes_clean(full_run):
 
 
 @pytest.mark.slow
+def test_junit_names_unique_on_a_full_run(full_run):
+    """CI tools key test history on classname+name: a full run's junit.xml repeats no pair (flow loops included)."""
+    import xml.etree.ElementTree as ET
+
+    _proc, out, _journal, _tmp = full_run
+    pairs = [(c.get("classname"), c.get("name")) for c in ET.parse(out / "junit.xml").getroot().iter("testcase")]
+    assert len(pairs) > 100
+    dupes = sorted({p for p in pairs if pairs.count(p) > 1})
+    assert not dupes, f"{len(dupes)} duplicated classname+name pairs, e.g. {dupes[:3]}"
+
+
+@pytest.mark.slow
 def test_report_verifies_and_detects_tampering(full_run):
     proc, out, _journal, tmp = full_run
     home = tmp / "home"

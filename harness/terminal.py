@@ -1,0 +1,163 @@
+"""What `vconform run` prints: one progress line per test as it finishes, and at the end one line per distinct root
+cause (check id + normalised message) with its clause, how far it reached and a pointer into report.json.
+
+pytest's own output never reaches the terminal (the runner captures it and shows it only on a harness error)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, TextIO
+
+import pytest
+
+from harness import stages
+
+# What differs between repeats of one defect and says nothing about its cause: times, hex ids, sequence numbers,
+# long numbers (record ids, byte counts of random data). Single digits stay (`exited 1` is not `exited 2`).
+_VOLATILE = [
+    (re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?"), "<time>"),
+    (re.compile(r"\b[0-9a-fA-F]{8,}\b"), "<id>"),
+    (re.compile(r"#\d+"), "#<n>"),
+    (re.compile(r"\d{2,}"), "<n>"),
+]
+MESSAGE_WIDTH = 100  # characters of a root cause's message on its line
+MAX_CAUSES = 8  # root-cause lines printed (the first ones, in report order); the report lists every failure
+MAX_HARNESS_ERRORS = 5  # distinct harness errors printed; the report lists all
+
+
+def normalise_message(message: str, interfaces: Iterable[str] = ()) -> str:
+    """The message with what varies between repeats of one defect replaced, interface names included (a defect
+    that hits every upload names each upload in its message)."""
+    text = " ".join(str(message).split())
+    names = sorted({n for n in interfaces if n}, key=len, reverse=True)
+    if names:
+        text = re.sub(r"(?<![\w-])(" + "|".join(map(re.escape, names)) + r")(?![\w-])", "<interface>", text)
+    for pattern, repl in _VOLATILE:
+        text = pattern.sub(repl, text)
+    return text
+
+
+@dataclass
+class RootCause:
+    check_id: str
+    clause: str
+    message: str            # the first occurrence's message, as written
+    pointer: str            # JSON pointer into report.json of the first failing check of this cause
+    count: int = 0          # failing checks with this cause
+    interfaces: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        where = ", ".join(self.interfaces[:2]) + (f" +{len(self.interfaces) - 2}" if len(self.interfaces) > 2 else "")
+        msg = self.message if len(self.message) <= MESSAGE_WIDTH else self.message[:MESSAGE_WIDTH - 1] + "…"
+        return (f"  FAIL {self.check_id} [{self.clause}] ×{self.count} ({where}): {msg}"
+                f"  → report.json#{self.pointer}")
+
+
+def root_causes(model: dict[str, Any]) -> list[RootCause]:
+    """Failing checks of the report model grouped by check id and normalised message, in report order."""
+    causes: dict[tuple[str, str], RootCause] = {}
+    names = [str(i.get("name", "")) for i in model.get("interfaces") or []]
+    for i, iface in enumerate(model.get("interfaces") or []):
+        name = str(iface.get("name", ""))
+        for j, chk in enumerate(iface.get("checks") or []):
+            if chk.get("verdict") != "fail":
+                continue
+            key = (str(chk.get("id", "")), normalise_message(chk.get("message", ""), names))
+            cause = causes.get(key)
+            if cause is None:
+                one_line = " ".join(str(chk.get("message", "")).split())
+                cause = causes[key] = RootCause(key[0], str(chk.get("spec_ref", "")), one_line,
+                                                f"/interfaces/{i}/checks/{j}")
+            cause.count += 1
+            if name not in cause.interfaces:
+                cause.interfaces.append(name)
+    return list(causes.values())
+
+
+def distinct(lines: list[str]) -> list[str]:
+    return list(dict.fromkeys(lines))
+
+
+class ProgressPlugin:
+    """Prints one line per interface (or flow step) as it finishes: stage, interface, how many checks it recorded
+    and their rolled-up verdict. Consecutive tests of one stage and label (a parametrised flow step) share a line."""
+
+    def __init__(self, ctx, stream: TextIO):
+        self.ctx, self.stream = ctx, stream
+        self._start = 0
+        self._skipped = False
+        self._why = ""  # why a test ended without judging anything (its pytest.fail message)
+        self._group_why = ""
+        self._item = None
+        self._pending: tuple[str, str] | None = None
+        self._results: list = []
+        self._all_skipped = True
+
+    def pytest_runtest_logstart(self, nodeid, location) -> None:
+        self._start = len(self.ctx.results)
+        self._skipped = False
+        self._why = ""
+
+    def pytest_runtest_logreport(self, report) -> None:
+        if report.skipped:
+            self._skipped = True
+        if report.failed and not self._why:
+            self._why = _reason(report)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_teardown(self, item, nextitem) -> None:
+        self._item = item
+
+    def pytest_runtest_logfinish(self, nodeid, location) -> None:
+        item = self._item
+        if item is None or item.nodeid != nodeid:
+            return
+        key = (_marker(item, "stage") or self.ctx.current_stage or stages.DEFAULT,
+               _marker(item, "interface") or _label(item))
+        if key != self._pending:
+            self.flush()
+            self._pending, self._results, self._all_skipped, self._group_why = key, [], True, ""
+        self._results += self.ctx.results[self._start:]
+        self._group_why = self._group_why or self._why
+        self._all_skipped = self._all_skipped and self._skipped
+
+    def pytest_sessionfinish(self, session) -> None:
+        self.flush()
+
+    def flush(self) -> None:
+        if self._pending is None:
+            return
+        stage, label = self._pending
+        results = self._results
+        if results:
+            verdict = stages.roll_up(r.verdict for r in results)
+            fails = sum(1 for r in results if r.verdict == "fail")
+            state = f"{verdict} ({fails})" if fails else verdict
+        else:
+            state = "skip" if self._all_skipped else (f"not judged: {self._group_why}" if self._group_why
+                                                      else "no checks")
+        print(f"  {stage:<9} {label:<24} {len(results):>4} checks  {state}", file=self.stream, flush=True)
+        self._pending = None
+
+
+def _marker(item, name: str) -> str:
+    m = item.get_closest_marker(name)
+    return str(m.args[0]) if m and m.args else ""
+
+
+def _reason(report) -> str:
+    """The one-line reason a test ended (`pytest.fail("connect failed")` -> "connect failed")."""
+    text = getattr(report, "longreprtext", "") or ""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if line.startswith("E "):
+            line = line[1:].strip()
+            for prefix in ("Failed: ", "harness.pytest_plugin.SutFailure: "):
+                line = line[len(prefix):] if line.startswith(prefix) else line
+            return line[:80]
+    return (lines[-1][:80] if lines else "the test failed")
+
+
+def _label(item) -> str:
+    name = getattr(item, "originalname", "") or getattr(item, "name", "") or item.nodeid
+    return name[5:] if name.startswith("test_") else name

@@ -1,0 +1,96 @@
+"""A failed run is easy to read in the terminal (issue 8, "Failures first"): progress per stage and interface while
+the run goes, no pytest internals, and one line per distinct root cause with its check id, clause and a pointer
+into report.json; a failing run fits on one screen."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from harness.terminal import normalise_message, root_causes
+
+ROOT = Path(__file__).resolve().parents[2]
+BROKEN = ROOT / "tests" / "specs" / "yunnan" / "broken_clients.py"
+
+
+def vconform(*args: str, home: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "harness.cli", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "VCONFORM_HOME": str(home)})
+
+
+PYTEST_INTERNALS = ("deselected", "passed", "failed in", "FAILURES", "Traceback", "pytest_plugin.py", ".py:", "[100%]")
+
+
+def test_adapter_that_always_exits_1_prints_its_cause_once_on_one_screen(tmp_path):
+    adapter = f"{sys.executable} -c 'import sys; print(\"cannot reach the database\", file=sys.stderr); sys.exit(1)'"
+    res = vconform("run", "yunnan", "--seed", "5", "--out", str(tmp_path / "o"), "--sut-cmd", adapter,
+                   home=tmp_path / "home")
+    text = res.stdout + res.stderr
+    assert res.returncode == 1, text
+    lines = text.splitlines()
+    assert len(lines) <= 40, f"{len(lines)} lines:\n{text}"
+    for needle in PYTEST_INTERNALS:
+        assert needle not in text, (needle, text)
+    cause = [line for line in lines if "cannot reach the database" in line and not line.startswith("reproduce:")]
+    assert len(cause) == 1, text
+    assert "adapter.completed" in cause[0] and "report.json#/interfaces/" in cause[0]
+    # progress: one line per interface of the interface stage, with its check count and verdict
+    assert any(line.split()[:2] == ["interface", "heartBeat"] and "checks" in line and "fail" in line
+               for line in lines), text
+    # the pointer leads to a failing check of that root cause
+    pointer = cause[0].split("report.json#")[1].split()[0]
+    report = json.loads((tmp_path / "o" / "report.json").read_text("utf-8"))
+    node = report
+    for part in pointer.strip("/").split("/"):
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    assert node["id"] == "adapter.completed" and node["verdict"] == "fail"
+
+
+def test_broken_client_from_the_catalog_names_its_root_cause_once(tmp_path):
+    res = vconform("run", "yunnan", "--seed", "5", "--out", str(tmp_path / "o"),
+                   "--sut-cmd", f"{sys.executable} {BROKEN} aes128", home=tmp_path / "home")
+    text = res.stdout + res.stderr
+    assert res.returncode == 1, text
+    assert len(text.splitlines()) <= 40, text
+    aes = [line for line in text.splitlines() if "yunnan.envelope.aes256" in line]
+    assert len(aes) == 1 and "yunnan §5" in aes[0], text
+
+
+def _fail(cid, message, i, j):
+    return {"id": cid, "verdict": "fail", "message": message, "spec_ref": "yunnan §5.2"}, i, j
+
+
+def test_root_causes_group_by_check_and_normalised_message():
+    model = {"interfaces": [
+        {"name": "heartBeat", "stage": "interface", "checks": [
+            {"id": "x.aes", "verdict": "fail", "message": "seq 17: key is 16 bytes, heartBeat needs 32",
+             "spec_ref": "yunnan §5.2"},
+            {"id": "x.ok", "verdict": "pass", "message": "", "spec_ref": "yunnan §5.2"}]},
+        {"name": "vehicleAccess", "stage": "interface", "checks": [
+            {"id": "x.aes", "verdict": "fail", "message": "seq 2301: key is 16 bytes, vehicleAccess needs 32",
+             "spec_ref": "yunnan §5.2"},
+            {"id": "x.other", "verdict": "fail", "message": "status 500", "spec_ref": "yunnan §4.1"}]},
+        {"name": "vehicleAccess", "stage": "flow", "checks": [
+            {"id": "x.aes", "verdict": "fail", "message": "seq 2310: key is 16 bytes, vehicleAccess needs 32",
+             "spec_ref": "yunnan §5.2"}]},
+    ]}
+    causes = root_causes(model)
+    assert [(c.check_id, c.count, c.interfaces) for c in causes] == [("x.aes", 3, ["heartBeat", "vehicleAccess"]),
+                                                                     ("x.other", 1, ["vehicleAccess"])]
+    assert causes[0].pointer == "/interfaces/0/checks/0" and causes[1].pointer == "/interfaces/1/checks/1"
+    assert normalise_message("id 8f3a2c1d9e0b: #3 at 2025-10-01T08:00:01+08:00 to /api/heartBeat", ["heartBeat"]) == \
+        normalise_message("id 00aa11bb22cc: #99 at 2026-01-02T09:10:11+08:00 to /api/enterprise", ["enterprise"])
+    assert normalise_message("exited 1", ["x"]) != normalise_message("exited 2", ["x"])
+    assert "exceedVehicleConfirm" not in normalise_message("exceedVehicleConfirm", ["exceedVehicle", "exceedVehicleConfirm"])
+
+
+def test_a_test_that_ended_without_checks_says_why():
+    from types import SimpleNamespace
+
+    from harness.terminal import _reason
+
+    report = SimpleNamespace(longreprtext="suites/x.py:20: in test_heartbeat\n    pytest.fail(...)\n"
+                                          "E   Failed: connect failed; see the connect interface")
+    assert _reason(report) == "connect failed; see the connect interface"
