@@ -12,12 +12,11 @@ from dataclasses import replace
 import pytest
 from proving import assert_fails, assert_passes
 
+from shunde_fakes import feed_main_link
 from harness.clock import FixedClock
 from harness.jt809 import Header, decode_frame, encode, encode_raw
 from harness.jt809.messages import Location, UpConnectReq, UpConnectRsp, UpExgMsg, UpLinktestRsp, encode_body
-from mocks.shunde.accounts import Account, AccountSheet
-from mocks.shunde.links import Link
-from mocks.shunde.platform import DistrictPlatform
+from mocks.shunde.accounts import Account
 from mocks.shunde.store import by_vehicle, positions_from_journal
 from suites.shunde import checks as C
 from suites.shunde import platform_checks as P
@@ -30,28 +29,9 @@ LOGIN = encode(UpConnectReq(1, "pw", "127.0.0.1", 9), Header(msg_sn=1, gnss_cent
 WHEN = dt.datetime(2024, 5, 1, 8)
 
 
-class _Transport:
-    def get_extra_info(self, name, default=None):
-        return ("127.0.0.1", 1) if name == "peername" else default
-
-    def write(self, data):
-        pass
-
-    def is_closing(self):
-        return False
-
-    def close(self):
-        pass
-
-
 def journal(*chunks: bytes):
     """What the district mock journals when a forwarder sends these bytes on the main link."""
-    mock = DistrictPlatform(profile=dict(PROFILE), accounts=AccountSheet([ACCT]), clock=FixedClock(), seed=1)
-    link = Link(mock, "main")
-    link.connection_made(_Transport())
-    for c in chunks:
-        link.data_received(c)
-    return mock.journal.entries
+    return feed_main_link(PROFILE, [ACCT], FixedClock(), *chunks)
 
 
 def position(lon: float = 113.2, sn: int = 3, center: int = 2) -> bytes:

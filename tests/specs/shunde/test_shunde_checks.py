@@ -6,12 +6,11 @@ import datetime as dt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from shunde_fakes import feed_main_link
 from harness.clock import FixedClock
 from harness.jt809 import Header, encode
 from harness.jt809.messages import Location, Register, UpConnectReq, UpExgMsg
-from mocks.shunde.accounts import Account, AccountSheet
-from mocks.shunde.links import Link
-from mocks.shunde.platform import DistrictPlatform
+from mocks.shunde.accounts import Account
 from mocks.shunde.store import by_vehicle, positions_from_journal
 from suites.shunde import checks as C
 from suites.shunde import gpsrules
@@ -21,27 +20,8 @@ PROFILE = {"name": "t", "header": "2011", "encrypt": False, "main_link_only": Tr
 LOGIN = encode(UpConnectReq(1, "pw", "127.0.0.1", 9), Header(msg_sn=1, gnss_center_id=2))
 
 
-class _T:
-    def get_extra_info(self, name, default=None):
-        return ("127.0.0.1", 1) if name == "peername" else default
-
-    def write(self, data):
-        pass
-
-    def is_closing(self):
-        return False
-
-    def close(self):
-        pass
-
-
 def feed(*chunks: bytes):
-    mock = DistrictPlatform(profile=dict(PROFILE), accounts=AccountSheet([ACCT]), clock=FixedClock(), seed=1)
-    link = Link(mock, "main")
-    link.connection_made(_T())
-    for c in chunks:
-        link.data_received(c)
-    return mock.journal.entries
+    return feed_main_link(PROFILE, [ACCT], FixedClock(), *chunks)
 
 
 def test_register_with_8_byte_model_warns_as_e_sd_02_and_fails_when_strict():
