@@ -6,6 +6,7 @@ later frames in the same read are processed and nothing is counted as an interna
 """
 from __future__ import annotations
 
+from shunde_fakes import FakeTransport
 from harness.clock import FixedClock
 from harness.jt809 import Header, decode_stream, encode
 from harness.jt809.frame import CipherConfig
@@ -17,23 +18,6 @@ from mocks.shunde.platform import DistrictPlatform
 ACCT = Account(user_id=7001, password="pw7001ab", access_code=9001, allowed_ips=["127.0.0.1"])
 PROFILE = {"name": "t", "header": "2011", "encrypt": False, "main_link_only": True}
 CIPHER = CipherConfig(30000000, 20000000, 20000000)
-
-
-class FakeTransport:
-    def __init__(self):
-        self.out, self.closing = bytearray(), False
-
-    def get_extra_info(self, name, default=None):
-        return ("127.0.0.1", 5555) if name == "peername" else default
-
-    def write(self, data):
-        self.out += data
-
-    def is_closing(self):
-        return self.closing
-
-    def close(self):
-        self.closing = True
 
 
 def _enc(msg, sn):

@@ -6,12 +6,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import openpyxl
 import pytest
 
+from shunde_fakes import FakeTransport
 from harness.clock import Clock
 from harness.journal import Journal
 from harness.jt809 import Header, encode
@@ -32,20 +32,6 @@ def vconform(*args: str, timeout: int = 120) -> subprocess.CompletedProcess:
                           timeout=timeout, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
 
 
-class _Transport:
-    def get_extra_info(self, name, default=None):
-        return ("127.0.0.1", 5000) if name == "peername" else default
-
-    def write(self, data):
-        pass
-
-    def is_closing(self):
-        return False
-
-    def close(self):
-        pass
-
-
 @pytest.fixture(scope="module")
 def journal_file(tmp_path_factory) -> Path:
     """A platform journal in which 粤X12345 and 粤X54321 reported normally for ten minutes, up to now."""
@@ -54,7 +40,7 @@ def journal_file(tmp_path_factory) -> Path:
     mock = DistrictPlatform(journal=journal, profile={"name": "t", "header": "2011", "main_link_only": True},
                             accounts=AccountSheet([ACCT]), clock=Clock())
     link = Link(mock, "main")
-    link.connection_made(_Transport())
+    link.connection_made(FakeTransport())
     link.data_received(encode(UpConnectReq(ACCT.user_id, ACCT.password, "127.0.0.1", 809),
                               Header(msg_sn=1, gnss_center_id=ACCT.access_code)))
     end = dt.datetime.now(BEIJING).replace(tzinfo=None, microsecond=0)

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from shunde_fakes import FakeTransport
 from harness.clock import FixedClock
 from harness.journal import Journal
 from harness.jt809 import Header, decode_stream, encode
@@ -172,24 +173,6 @@ def test_unreachable_down_link_is_reported_with_0x9007(platform):
     inform = link.expect(0x9007)
     assert inform is not None and inform.body.error_code == 0
     assert mock.session_of(ACCT.user_id).slave_state == "refused"
-
-
-class FakeTransport:
-    def __init__(self):
-        self.out = bytearray()
-        self.closing = False
-
-    def get_extra_info(self, name, default=None):
-        return ("127.0.0.1", 5555) if name == "peername" else default
-
-    def write(self, data):
-        self.out += data
-
-    def is_closing(self):
-        return self.closing
-
-    def close(self):
-        self.closing = True
 
 
 LOGIN = encode(UpConnectReq(ACCT.user_id, ACCT.password, "127.0.0.1", 1), Header(msg_sn=1, gnss_center_id=9001))

@@ -1,4 +1,4 @@
-"""Test doubles shared by the Shunde tests: an asyncio transport that swallows writes, and a district mock fed
+"""Test doubles shared by the Shunde tests (tests/specs/shunde, tests/reliability): an asyncio transport that swallows writes, and a district mock fed
 bytes on its main link without sockets."""
 from __future__ import annotations
 
@@ -8,22 +8,22 @@ from mocks.shunde.platform import DistrictPlatform
 
 
 class FakeTransport:
-    """Just enough of asyncio.Transport for a Link: a peer address, writes dropped."""
+    """Just enough of asyncio.Transport for a Link: a peer address; what is written is kept in `out`."""
 
-    def __init__(self, peer: tuple[str, int] = ("127.0.0.1", 1)):
-        self.peer = peer
+    def __init__(self, peer: tuple[str, int] = ("127.0.0.1", 5555)):
+        self.peer, self.out, self.closing = peer, bytearray(), False
 
     def get_extra_info(self, name, default=None):
         return self.peer if name == "peername" else default
 
     def write(self, data):
-        pass
+        self.out += data
 
     def is_closing(self):
-        return False
+        return self.closing
 
     def close(self):
-        pass
+        self.closing = True
 
 
 def feed_main_link(profile: dict, accounts: list, clock, *chunks: bytes, peer=("127.0.0.1", 1)):
