@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 from pathlib import Path
@@ -27,12 +28,27 @@ class ReportContractError(ValueError):
     """The report would break its published schema (harness/report/report.schema.json): a harness bug, exit 2."""
 
 
-def check_contract(model: dict[str, Any]) -> None:
-    """Validate a finished report model against report.schema.json; raise ReportContractError naming the paths."""
+@functools.lru_cache(maxsize=1)
+def _contract_validators():
+    """(fast, detailed): jsonschema-rs decides, pure jsonschema lists the errors only when there are some."""
     import jsonschema
 
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(model), key=lambda e: list(e.absolute_path))
+    try:
+        import jsonschema_rs
+
+        fast = jsonschema_rs.validator_for(schema, validate_formats=False)
+    except ImportError:  # the detailed validator alone is correct, only slower
+        fast = None
+    return fast, jsonschema.Draft202012Validator(schema)
+
+
+def check_contract(model: dict[str, Any]) -> None:
+    """Validate a finished report model against report.schema.json; raise ReportContractError naming the paths."""
+    fast, detailed = _contract_validators()
+    if fast is not None and fast.is_valid(model):
+        return
+    errors = sorted(detailed.iter_errors(model), key=lambda e: list(e.absolute_path))
     if errors:
         where = "; ".join(f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message[:160]}" for e in errors[:3])
         raise ReportContractError(f"report.json would break its schema ({len(errors)} problem(s)): {where}")
