@@ -171,6 +171,15 @@ class Journal:
                                                        (seq, upto))]
             return older + list(w)
 
+    def of(self, *interfaces: str) -> list[Exchange]:
+        """Every exchange of these interfaces, in order, read from disk: a check over one interface's history
+        loads that history only, not the whole journal."""
+        with self._lock:
+            self._flush()
+            marks = ",".join("?" * len(interfaces))
+            return [_exchange(r) for r in self._query(
+                f"SELECT * FROM exchanges WHERE interface IN ({marks}) ORDER BY seq", tuple(interfaces))]
+
     @property
     def entries(self) -> list[Exchange]:
         """Every exchange of this journal (read from disk beyond the window)."""

@@ -82,7 +82,7 @@ def judge_own_confirms(yn, pull: str, exs: list, *, stage: str) -> list:
         "yunnan.confirm.once": C.confirm_once(exs, confirm, ids_field),
         "yunnan.confirm.batch_size": C.confirm_batch_size(exs, confirm, ids_field, int(stated or _stated_confirm_limit(ep)),
                                                           bool(stated), bool(yn.vrun.profile.get("strict"))),
-        "yunnan.confirm.after_receipt": C.confirm_after_receipt(yn.journal.entries, seqs, pull, id_field, confirm, ids_field),
+        "yunnan.confirm.after_receipt": C.confirm_after_receipt(yn.journal.of(pull, confirm), seqs, pull, id_field, confirm, ids_field),
     }
     out = [yn.record(cid, probs, interface=confirm, stage=stage, evidence=ev) for cid, probs in found.items()]
     sent = [e for e in calls if isinstance(e.request_plaintext, dict)]

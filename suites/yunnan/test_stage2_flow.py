@@ -25,8 +25,8 @@ def test_register_once(yn, vrun):
     _need_registration(yn)
     res, exs = yn.act("init-auth", yn.credentials)
     results = [yn.completed(res, interface="init-auth", stage=STAGE),
-               yn.record("yunnan.register.once", C.register_once(yn.journal.entries), interface="init-auth",
-                         stage=STAGE, evidence=[e.evidence() for e in yn.journal.entries if e.interface == "init-auth"])]
+               yn.record("yunnan.register.once", C.register_once(yn.journal.of("init-auth")), interface="init-auth",
+                         stage=STAGE, evidence=[e.evidence() for e in yn.journal.of("init-auth")])]
     require(vrun, results)
 
 

@@ -76,3 +76,15 @@ def test_memory_stays_flat_while_exchanges_pile_up(tmp_path):
     j.close()
     assert grown_mb < 30, f"RSS grew {grown_mb:.0f} MB over 20,000 exchanges"
     assert len(Journal.read(tmp_path / "j.sqlite")) == 22000
+
+
+def test_of_reads_one_interface_history_from_disk(tmp_path):
+    """`of()` returns the exchanges of the named interfaces, in order, including those past the memory window."""
+    from harness.journal import Exchange, Journal
+
+    j = Journal(tmp_path / "j.sqlite", window=3)
+    for i in range(10):
+        j.record(Exchange("toy", float(i), "POST", f"/{i}", interface="a" if i % 3 == 0 else "b"))
+    assert [e.seq for e in j.of("a")] == [1, 4, 7, 10]
+    assert [e.interface for e in j.of("a", "b")] == [e.interface for e in j.entries]
+    j.close()
