@@ -19,8 +19,7 @@ PAYLOAD_KINDS = {
     "composition": ("流水号组成合规", "lsh composed as Appendix A §6.4 states", "major"),
     "rule": ("表旁规则满足", "Rules stated beside the tables (images, JPG <= 1M, times in order)", "major"),
     "unknown_field": ("无表外字段", "No fields outside the table", "info"),
-    "not_object": ("报文为 JSON 对象", "The body is a JSON object", "major"),
-}
+}  # a body that is no JSON object is henan.envelope.shape's failure
 for _kind, (_zh, _en, _sev) in PAYLOAD_KINDS.items():
     declare(f"henan.payload.{_kind}", "henan §4.1; Appendix A, B", _sev, _zh, _en)
 

@@ -28,7 +28,7 @@ def _action_schema(action: str) -> dict:
 CITY_REQUIREMENTS = {
     "henan §2.1/§3.1 paths": ["henan.transport.reached", "henan.envelope.shape"],
     "henan §2.2 transport, photos": ["henan.http.post_json", "henan.payload.rule"],
-    "henan §2.4 envelope": ["henan.envelope.shape", "henan.envelope.organ", "henan.payload.not_object"],
+    "henan §2.4 envelope": ["henan.envelope.shape", "henan.envelope.organ"],
     "henan §2.5/§2.6 answers": ["henan.answer.accepted"],
     "henan §4.1.1 token": ["henan.token.valid", "henan.token.renewal"],
     "henan §4.1.2-§4.1.8 fields": ["henan.payload.required", "henan.payload.type", "henan.payload.length",
