@@ -177,8 +177,10 @@ class HenanCityMock(HttpMock):
             self._alternative(ex, "E-HN-03", f"{interface} body without the §2.4 envelope, as §4.1 prints it")
         token = body.get("accessToken")
         value = {k: v for k, v in body.items() if k not in ("accessToken", "organ", "ipctype")}
-        return {"organ": body.get("organ") or self.state.organ_of(token) or "", "ipctype": interface,
+        read = {"organ": body.get("organ") or self.state.organ_of(token) or "", "ipctype": interface,
                 "access_token": token, "value": value}
+        ex.notes["as_envelope"] = read  # what is validated and judged; request_plaintext keeps the body as sent
+        return read
 
     def _value_fields(self, interface: str) -> set[str]:
         from schemas.henan.validate import VALIDATOR

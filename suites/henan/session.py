@@ -66,13 +66,14 @@ class HenanCitySession(ClientSession):
         if mine:
             last = mine[-1]
             evidence = [last.evidence()]
-            violations = validate(interface, "request", last.request_plaintext, profile=self.vrun.profile)
+            body = last.notes.get("as_envelope", last.request_plaintext)  # E-HN-03: a flat body read as the envelope
+            violations = validate(interface, "request", body, profile=self.vrun.profile)
             for kind in C.PAYLOAD_KINDS:
                 probs = [C.Problem(v.message, "warn" if kind == "unknown_field" else v.level, v.errata)
                          for v in violations if v.kind == kind]
                 rec(f"henan.payload.{kind}", probs, evidence)
             if params is not None:
-                sent = last.request_plaintext.get("value", last.request_plaintext)
+                sent = body.get("value", body)
                 rec("henan.payload.params_intact", C.params_intact(sent, params), evidence)
         rec("henan.answer.accepted", C.accepted(exchanges, interface))
         return out

@@ -167,6 +167,53 @@ class WrongSecret(GateClient):
         return v
 
 
+# ---- documented alternative readings: they pass, with a warning citing their erratum ----------------------------
+class MultipartPhotos(GateClient):
+    """E-HN-02: photos as §5.2 shows them, multipart/form-data with parts file (the JPEG) and info (the envelope)."""
+
+    def post(self, path, body):
+        if body.get("ipctype") != "sharePhotoInfo":
+            return super().post(path, body)
+        import json
+        import urllib.error
+        import urllib.request
+
+        value = dict(body["value"])
+        jpeg = base64.b64decode(value.pop("base64Image"))
+        info = json.dumps({**body, "value": value}, ensure_ascii=False).encode()
+        boundary = "vconformHenanBoundary7"
+        data = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"photo.jpg\"\r\n"
+                f"Content-Type: image/jpeg\r\n\r\n").encode() + jpeg + \
+               (f"\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"info\"\r\n"
+                f"Content-Type: application/json; charset=utf-8\r\n\r\n").encode() + info + f"\r\n--{boundary}--\r\n".encode()
+        req = urllib.request.Request(self.base_url + path, data=data, method="POST",
+                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+            return json.loads(resp.read().decode())
+
+
+class FlatBodies(GateClient):
+    """E-HN-03: shareVehInfo, shareInnerVehInfo and shareInnerMHYElec bodies as §4.1.2/§4.1.7/§4.1.8 print them."""
+
+    def call(self, ipctype, value):
+        if ipctype not in ("shareVehInfo", "shareInnerVehInfo", "shareInnerMHYElec"):
+            return super().call(ipctype, value)
+        ans = self.post(self.path(ipctype), {"accessToken": self.token(), **value})
+        if ans.get("result") != "success":
+            from suites.henan.reference_gate_client import ClientError
+
+            raise ClientError(f"{ipctype} refused: {ans}")
+        return {"code": "200"}
+
+
+class DetectingPath(GateClient):
+    """E-HN-01: put_data at /restapi/detecting/put_data as printed under the §2.4 table."""
+
+    def path(self, ipctype):
+        p = super().path(ipctype)
+        return "/restapi/detecting/put_data" if p.endswith("/put_data") else p
+
+
 VARIANTS = {
     "wrong-path": WrongPath,
     "form-encoded": FormEncoded,
@@ -185,6 +232,9 @@ VARIANTS = {
     "rewrites-plate": RewritesPlate,
     "no-goods": NoGoods,
     "wrong-secret": WrongSecret,
+    "multipart-photos": MultipartPhotos,
+    "flat-bodies": FlatBodies,
+    "detecting-path": DetectingPath,
     "reference": GateClient,
 }
 
