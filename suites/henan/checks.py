@@ -173,3 +173,69 @@ def lsh_link(lsh: str | None, record: dict | None, photos: int, goods: int) -> l
 def _short(v: Any) -> str:
     s = json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else repr(v)
     return s if len(s) <= 60 else s[:57] + "…"
+
+
+# ---- server role: the city platform under test (henan §2.5, §2.6, §4.1) ---------------------------------------------
+
+@check("henan.server.token", "henan §4.1.1", "critical", "签发授权码与服务器时间",
+       "getAccessToken answers code 200 with an access_token and the server time")
+def server_token(reply: Any) -> list[Problem]:
+    from schemas.henan.validate import validate
+
+    if not reply.accepted:
+        return [fail(f"getAccessToken with the harness's account: {reply.outcome}: {reply.describe()}")]
+    return [fail(v.message) for v in validate("getAccessToken", "response", reply.body) if v.level == "fail"]
+
+
+@check("henan.server.accept", "henan §4.1.2-§4.1.8; §2.5", "critical", "接受合规数据",
+       "Valid requests are answered code 200 with the answer the tables show")
+def server_accept(reply: Any, interface: str) -> list[Problem]:
+    from schemas.henan.validate import validate
+
+    if not reply.accepted:
+        return [fail(f"a valid {interface} request was answered {reply.outcome}: {reply.describe()}")]
+    return [fail(f"{interface} answer: {v.message}") for v in validate(interface, "response", reply.body)
+            if v.level == "fail"]
+
+
+@check("henan.server.check_vehicle", "henan §4.1.3", "critical", "车辆通行校验结果正确",
+       "getCheckVehicle reports the controlled vehicle as isControl 1 and a free one as 0, for the plate asked")
+def server_check_vehicle(reply: Any, asked: dict, controlled: bool) -> list[Problem]:
+    if not reply.accepted:
+        return [fail(f"getCheckVehicle answered {reply.outcome}")]
+    value = reply.body.get("value") if isinstance(reply.body, dict) else None
+    if not isinstance(value, dict):
+        return [fail(f"getCheckVehicle answer without a value object: {reply.describe()}")]
+    out = []
+    if value.get("license") != asked["license"]:
+        out.append(fail(f"asked about {asked['license']}, the answer is about {value.get('license')!r}"))
+    want = "1" if controlled else "0"
+    if value.get("isControl") != want:
+        out.append(fail(f"{asked['license']} is {'controlled' if controlled else 'not controlled'}: isControl "
+                        f"{want} expected, got {value.get('isControl')!r}"))
+    return out
+
+
+def refused(reply: Any, code: str, what: str) -> list[Problem]:
+    """A refusal with the §2.6 code the case calls for; another refusal code warns, acceptance fails."""
+    if reply.error:
+        return [fail(f"{what}: no usable answer ({reply.error})")]
+    if reply.accepted:
+        return [fail(f"{what}: accepted (code 200); henan §2.6 calls for {code}")]
+    if reply.code != code:
+        return [warn(f"{what}: refused with code {reply.code} (HTTP {reply.status}); henan §2.6 calls for {code}")]
+    return []
+
+
+declare("henan.server.reject.token_missing", "henan §2.4; §2.6 401", "critical", "无授权码拒绝",
+        "A request without access_token is refused with 401")
+declare("henan.server.reject.token_expired", "henan §4.1.1; §2.6 401", "critical", "授权码 2 小时后失效",
+        "A token older than 2 hours is refused with 401")
+declare("henan.server.reject.format", "henan §4.1; §2.6 952", "major", "格式错误拒绝 (952)",
+        "One field broken (missing, too long, outside its code table, wrong format) is refused with 952")
+declare("henan.server.reject.wrong_ipctype", "henan §3.1; §2.6 404", "major", "业务接口代码与地址不符拒绝",
+        "An ipctype sent to a path that does not carry it is refused")
+declare("henan.server.reject.malformed", "henan §2.2; §2.6 400", "major", "非 JSON 报文拒绝",
+        "A body that is no JSON object is refused with 400")
+declare("henan.server.stateful", "henan §4.1.4-§4.1.6; §6.4", "major", "通行记录、照片、货物台账按流水号保存",
+        "Random sequences of passages, photos and goods records: the platform keeps each accepted record, linked by lsh")

@@ -18,3 +18,18 @@ def hc(vrun):
         raise HarnessError(str(exc)) from None
     yield session
     session.close()
+
+
+@pytest.fixture(scope="session")
+def hcs(vrun):
+    """The server-role session: the harness as a gate system against --target (default: the project's city mock)."""
+    from suites.henan.server_session import HenanCityServer
+
+    cfg = vrun.config
+    session = HenanCityServer(vrun)
+    vrun.sut_info = {**session.describe_target(),
+                     "name": cfg.sut_name or ("" if cfg.target else "vconform city platform mock"),
+                     "version": cfg.sut_version or ("" if cfg.target else cfg.extra.get("tool_version", ""))}
+    session.start()
+    yield session
+    session.close()
