@@ -227,8 +227,8 @@ def refused(reply: Any, code: str, what: str) -> list[Problem]:
     return []
 
 
-declare("henan.server.reject.token_missing", "henan §2.4; §2.6 401", "critical", "无授权码拒绝",
-        "A request without access_token is refused with 401")
+declare("henan.server.reject.token_missing", "henan §2.4; §2.6 401", "critical", "无有效授权码拒绝",
+        "A request without a token the platform issued (none, or a forged one) is refused with 401")
 declare("henan.server.reject.token_expired", "henan §4.1.1; §2.6 401", "critical", "授权码 2 小时后失效",
         "A token older than 2 hours is refused with 401")
 declare("henan.server.reject.format", "henan §4.1; §2.6 952", "major", "格式错误拒绝 (952)",

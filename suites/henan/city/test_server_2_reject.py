@@ -25,9 +25,12 @@ MUTANTS = [
 
 @pytest.mark.interface("shareDrivingRecord")
 def test_token_missing(hcs, vrun):
-    reply = hcs.call("shareDrivingRecord", hcs.valid("shareDrivingRecord", 301), token="", note="no access_token")
-    require(vrun, [hcs.record("henan.server.reject.token_missing", C.refused(reply, "401", "no access_token"),
-                              interface="shareDrivingRecord", stage=STAGE, evidence=[reply])])
+    none = hcs.call("shareDrivingRecord", hcs.valid("shareDrivingRecord", 301), token="", note="no access_token")
+    forged = hcs.call("shareDrivingRecord", hcs.valid("shareDrivingRecord", 301), token="0" * 32,
+                      note="an access_token the platform never issued")
+    problems = C.refused(none, "401", "no access_token") + C.refused(forged, "401", "a forged access_token")
+    require(vrun, [hcs.record("henan.server.reject.token_missing", problems, interface="shareDrivingRecord",
+                              stage=STAGE, evidence=[none, forged])])
 
 
 @pytest.mark.interface("shareDrivingRecord")
