@@ -14,8 +14,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from harness.jpeg import tiny_jpeg
 from harness.schemagen import load
-from schemas.yunnan.datagen import tiny_jpeg  # a valid JPEG of a few hundred bytes; nothing Yunnan-specific
 
 from . import identifiers as ids
 
