@@ -83,6 +83,16 @@ class HenanCitySession(ClientSession):
         res, exs = self.act(interface, params or {}, expect_output=expect_output)
         return res, exs, self.judge(interface, res, exs, params if intact else None, stage=stage)
 
+    def decide(self, vehicle: dict, *, stage: str) -> list[CheckResult]:
+        """A vehicle at the gate: getCheckVehicle judged as an action, then the gate's decision against the answer."""
+        res, exs, results = self.run_action("getCheckVehicle", vehicle, stage=stage, expect_output=True)
+        answered = next((e.response_body.get("value") for e in reversed(exs)
+                         if e.interface == "getCheckVehicle" and e.outcome == "ok"), None)
+        results.append(self.record("henan.gate.decision", C.gate_decision(res.stdout, answered),
+                                   interface="getCheckVehicle", stage=stage,
+                                   evidence=[res.evidence()] + [e.evidence() for e in exs]))
+        return results
+
     # ---- params of each action: the business event, without what the gate knows from its configuration --------
     def params(self, interface: str, n: int = 1) -> dict[str, Any]:
         d = self.data

@@ -5,7 +5,6 @@ import pytest
 
 from harness import specdata
 from harness.pytest_plugin import require
-from suites.henan import checks as C
 
 pytestmark = [pytest.mark.role("client"), pytest.mark.stage("interface")]
 STAGE = "interface"
@@ -21,13 +20,7 @@ def test_get_access_token(hc, vrun):
 
 @pytest.mark.interface("getCheckVehicle")
 def test_check_vehicle(hc, vrun):
-    params = hc.params("getCheckVehicle")
-    res, exs, results = hc.run_action("getCheckVehicle", params, stage=STAGE, expect_output=True)
-    answered = next((e.response_body.get("value") for e in reversed(exs)
-                     if e.interface == "getCheckVehicle" and e.outcome == "ok"), None)
-    results.append(hc.record("henan.gate.decision", C.gate_decision(res.stdout, answered), interface="getCheckVehicle",
-                             stage=STAGE, evidence=[res.evidence()]))
-    require(vrun, results)
+    require(vrun, hc.decide(hc.params("getCheckVehicle"), stage=STAGE))
 
 
 @pytest.mark.parametrize("interface", [pytest.param(i, marks=pytest.mark.interface(i), id=i) for i in UPLOADS])

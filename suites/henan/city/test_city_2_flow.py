@@ -13,24 +13,16 @@ STAGE = "flow"
 N = 40  # data numbers of the flow, apart from the interface stage's
 
 
-def _decide(hc, vehicle):
-    res, exs, results = hc.run_action("getCheckVehicle", vehicle, stage=STAGE, expect_output=True)
-    answered = next((e.response_body.get("value") for e in reversed(exs)
-                     if e.interface == "getCheckVehicle" and e.outcome == "ok"), None)
-    results.append(hc.record("henan.gate.decision", C.gate_decision(res.stdout, answered), interface="getCheckVehicle",
-                             stage=STAGE, evidence=[res.evidence()] + [e.evidence() for e in exs]))
-    return results
-
-
 def test_controlled_vehicle_is_refused(hc, vrun):
     controlled = hc.data.controlled_vehicles()[0]
-    require(vrun, _decide(hc, {"license": controlled["license"], "licenseColor": controlled["licenseColor"]}))
+    vehicle = {"license": controlled["license"], "licenseColor": controlled["licenseColor"]}
+    require(vrun, hc.decide(vehicle, stage=STAGE))
 
 
 def test_passage_photos_goods_share_the_lsh(hc, vrun):
     d = hc.data
     vehicle = d.free_vehicle(N)
-    results = _decide(hc, vehicle)
+    results = hc.decide(vehicle, stage=STAGE)
     record = d.passage(vehicle, N)
     strip = lambda m: {k: v for k, v in m.items() if k not in ("qybh", "qymc", "dzbh")}  # noqa: E731
     for interface, made in (("shareDrivingRecord", record), ("sharePhotoInfo", d.photo(record, "1")),
