@@ -146,3 +146,17 @@ def test_http_status_mirrors_the_code_under_e_hn_13(city):
     _, server = city
     status, ans = post(server, BASE + "get_data", env("F" * 32, "getCheckVehicle", {"license": "豫A1", "licenseColor": "1"}))
     assert (status, ans["code"]) == (401, "401")
+
+
+def test_faults_through_the_admin_hook_are_journaled(city):
+    mock, server = city
+    d = CityData(SEED)
+    tok = login(server)["access_token"]
+    assert post(server, "/__vconform/fault", {"kind": "expire_token"})[1]["ok"] is True
+    record = d.passage(d.free_vehicle())
+    assert post(server, BASE + "put_data", env(tok, "shareDrivingRecord", record))[1]["code"] == "401"
+    assert post(server, "/__vconform/fault", {"kind": "http_5xx", "value": 503})[1]["ok"] is True
+    status, body = post(server, BASE + "get_data", env(tok, "getCheckVehicle", d.free_vehicle()))
+    assert (status, body["code"]) == (503, "500")
+    outcomes = [(e.outcome, e.notes.get("faults")) for e in mock.journal.since(0)][-2:]
+    assert outcomes == [("token_expired", ["expire_token"]), ("fault_5xx", ["http_5xx"])]
