@@ -91,3 +91,16 @@ def test_nested_fields_are_judged_with_their_own_rows():
     record.pop("qymc")
     got = {(v.kind, v.path) for v in validate("shareDrivingRecord", "request", _env("shareDrivingRecord", record))}
     assert ("code", "$.value.cpys") in got and ("required", "$.value.qymc") in got
+
+
+def test_photo_over_one_megabyte_is_refused():
+    """§2.2: a JPG of at most 1M (1 048 576 bytes); one byte more is a rule violation."""
+    import base64
+
+    d = CityData(4)
+    record = d.passage(d.free_vehicle())
+    jpeg = d.photo_bytes("big")
+    for size, kinds in ((1048576, []), (1048577, ["rule"])):
+        photo = {**d.photo(record), "base64Image": base64.b64encode(jpeg + b"\0" * (size - len(jpeg))).decode()}
+        got = validate("sharePhotoInfo", "request", _env("sharePhotoInfo", photo, d.qybh))
+        assert [v.kind for v in got] == kinds, (size, [v.message for v in got])
