@@ -491,12 +491,12 @@ class _Run:
                 for name in err.validator_value:
                     if name not in err.instance and parts + (name,) not in missing:
                         missing.add(parts + (name,))
-                        self.required(parts + (name,), (rec_defs if parts else defs)[name])
+                        self.required(parts + (name,), self.defs_at(parts, defs, rec_defs)[1][name])
             else:
                 by_path.setdefault(parts, []).append(err)
         spec = self.t.spec
         for parts, errs in by_path.items():
-            scope, fdefs = ("records", rec_defs) if len(parts) > 1 else (self.direction, defs)
+            scope, fdefs = self.defs_at(parts[:-1], defs, rec_defs)
             fdef = fdefs.get(parts[-1]) if parts and isinstance(parts[-1], str) else None
             value = self.value(parts)
             if fdef is None:  # an item of records that is not an object
@@ -515,6 +515,22 @@ class _Run:
             loosens = any(k in fdef for k in ("alt", "alias", "absent"))
             self.add(parts, fdef, kind, _describe(value, kind in ("length", "format")), self.requires(fdef, kind),
                      errata=None if loosens else fdef.get("errata"), ref=ref)
+
+    def defs_at(self, parent: tuple, defs: dict, rec_defs: dict) -> tuple[str, dict[str, dict]]:
+        """(scope, field definitions) of the object at `parent`: the top level, an item of the records array, or
+        the `fields` of an object field (a key of [objects]) at any depth."""
+        scope, cur = self.direction, defs
+        for p in parent:
+            if isinstance(p, int):
+                continue
+            f = cur.get(p)
+            if f is not None and f["type"] == "object":
+                scope, cur = "object", {x["name"]: x for x in self.t.objects[f["fields"]]}
+            elif f is not None and f["type"] == "array" and f.get("items") in self.t.objects:
+                scope, cur = "object", {x["name"]: x for x in self.t.objects[f["items"]]}
+            else:
+                scope, cur = "records", rec_defs
+        return scope, cur
 
     def field_checks(self, obj: dict, defs: dict[str, dict], at: tuple, scope: str) -> None:
         """Checks JSON Schema cannot state: decimals, check characters, unknown fields; then the rules."""

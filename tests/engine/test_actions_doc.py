@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import suites
 from harness import actions, checks, registry
 
 SPECS = sorted(registry.discover())
@@ -19,7 +20,8 @@ SPECS = sorted(registry.discover())
 
 def _registered_check_ids(spec: registry.SpecInfo) -> set[str]:
     """Import every checks module of the spec's suite package, then read the registry."""
-    package = f"suites.{spec.suite_dir.name}"
+    package = ".".join(spec.suite_dir.resolve().relative_to(Path(suites.__file__).resolve().parents[1]).parts)
+    importlib.import_module(package)  # a level's suite package (suites.henan.city) imports its document's checks
     for mod in pkgutil.iter_modules([str(spec.suite_dir)]):
         if mod.name.endswith("checks"):
             importlib.import_module(f"{package}.{mod.name}")

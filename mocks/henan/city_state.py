@@ -1,0 +1,144 @@
+"""The Henan city platform's business state, without I/O (henan §4.1): accounts, tokens, vehicles under control,
+the gate records linked by their §6.4 serial `lsh`, and the vehicle and machine ledgers.
+
+The clock is injected, so the 2-hour token (§4.1.1) expires in tests without waiting.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.clock import Clock
+
+
+@dataclass
+class Account:
+    """A gate system's account at the city platform: the organ it was assigned (E-HN-18) and its login."""
+
+    organ: str
+    username: str
+    password: str
+    qymc: str = ""
+    company_secret_code: str = ""  # the enterprise's 企业授权码 (§4.1.2, §4.1.7, §4.1.8)
+
+
+@dataclass
+class Token:
+    value: str
+    organ: str
+    issued: float
+
+
+@dataclass
+class Control:
+    """What getCheckVehicle answers for a vehicle (§4.1.3)."""
+
+    is_control: str = "0"
+    fuel_type: str = "B"
+    emission_standard: str = "6"
+    reason: str = ""
+
+
+@dataclass
+class Passage:
+    """One entry or exit: its §4.1.4 record and what was linked to it by lsh (§4.1.5 photos, §4.1.6 goods)."""
+
+    record: dict[str, Any]
+    photos: list[dict[str, Any]] = field(default_factory=list)
+    goods: list[dict[str, Any]] = field(default_factory=list)
+
+
+class CityState:
+    def __init__(self, clock: Clock, token_ttl: float):
+        self.clock = clock
+        self.token_ttl = token_ttl
+        self.accounts: dict[str, Account] = {}
+        self.tokens: dict[str, Token] = {}
+        self.controls: dict[tuple[str, str], Control] = {}
+        self.passages: dict[str, Passage] = {}
+        self.orphans: list[tuple[str, str]] = []   # (interface, lsh) of photos / goods without a passage
+        self.vehicles: dict[tuple[str, str], dict] = {}
+        self.inner_vehicles: dict[tuple[str, str], dict] = {}
+        self.machines: dict[str, dict] = {}
+        self.checks: list[tuple[str, str]] = []    # (license, colour) asked by getCheckVehicle, in order
+
+    # ---- accounts and tokens (§4.1.1) ---------------------------------------------------------------------
+    def add_account(self, organ: str, username: str, password: str, qymc: str = "",
+                    company_secret_code: str = "") -> Account:
+        acc = Account(organ, username, password, qymc, company_secret_code or secrets.token_hex(16).upper())
+        self.accounts[organ] = acc
+        return acc
+
+    def login(self, organ: str, username: str, password: str) -> Token | None:
+        acc = self.accounts.get(organ)
+        if acc is None or acc.username != username or acc.password != password:
+            return None
+        tok = Token(secrets.token_hex(16).upper(), organ, self.clock.now())
+        self.tokens[tok.value] = tok
+        return tok
+
+    def token_status(self, value: Any, organ: Any) -> str:
+        """ok | missing | unknown | expired | other_organ."""
+        if not value:
+            return "missing"
+        tok = self.tokens.get(str(value).strip())
+        if tok is None:
+            return "unknown"
+        if self.clock.now() - tok.issued >= self.token_ttl:
+            return "expired"
+        if organ is not None and str(organ) != tok.organ:
+            return "other_organ"
+        return "ok"
+
+    def organ_of(self, token: Any) -> str | None:
+        tok = self.tokens.get(str(token or "").strip())
+        return tok.organ if tok else None
+
+    def expire_tokens(self) -> None:
+        for tok in self.tokens.values():
+            tok.issued -= self.token_ttl
+
+    # ---- vehicles (§4.1.3) -------------------------------------------------------------------------------
+    def set_control(self, license: str, colour: str, **kw: Any) -> None:
+        self.controls[(license, colour)] = Control(**kw)
+
+    def check_vehicle(self, license: str, colour: str) -> dict[str, str]:
+        self.checks.append((license, colour))
+        c = self.controls.get((license, colour), Control())
+        return {"license": license, "licenseColor": colour, "isControl": c.is_control, "fuelType": c.fuel_type,
+                "emissionStandard": c.emission_standard, "controlReason": c.reason}
+
+    def is_controlled(self, license: str, colour: str) -> bool:
+        return self.controls.get((license, colour), Control()).is_control == "1"
+
+    # ---- gate records (§4.1.4-§4.1.6), linked by lsh --------------------------------------------------------
+    def store(self, interface: str, value: dict[str, Any]) -> str:
+        """Keep one business record; returns how it links: new | linked | orphan | repeated."""
+        lsh = str(value.get("lsh", ""))
+        if interface == "shareDrivingRecord":
+            known = lsh in self.passages
+            self.passages[lsh] = Passage(dict(value))
+            return "repeated" if known else "new"
+        passage = self.passages.get(lsh)
+        if passage is None:
+            self.orphans.append((interface, lsh))
+            return "orphan"
+        (passage.photos if interface == "sharePhotoInfo" else passage.goods).append(dict(value))
+        return "linked"
+
+    def store_ledger(self, interface: str, value: dict[str, Any]) -> None:
+        if interface == "shareVehInfo":
+            self.vehicles[(str(value.get("license")), str(value.get("licenseColor")))] = dict(value)
+        elif interface == "shareInnerVehInfo":
+            self.inner_vehicles[(str(value.get("license")), str(value.get("licenseColor")))] = dict(value)
+        else:
+            self.machines[str(value.get("mhyFrameNo"))] = dict(value)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"accounts": sorted(self.accounts), "tokens": len(self.tokens),
+                "controlled": sorted(f"{k[0]}/{k[1]}" for k, c in self.controls.items() if c.is_control == "1"),
+                "passages": {lsh: {"cphm": p.record.get("cphm"), "tgzt": p.record.get("tgzt"),
+                                   "photos": len(p.photos), "goods": len(p.goods)} for lsh, p in self.passages.items()},
+                "orphans": [list(o) for o in self.orphans], "vehicles": len(self.vehicles),
+                "inner_vehicles": len(self.inner_vehicles), "machines": len(self.machines)}

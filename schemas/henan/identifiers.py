@@ -1,0 +1,88 @@
+"""Henan Appendix A numbering rules (henan §6.1-§6.4) as validators; strategies in schemas/henan/datagen.py.
+
+§6.1 organisation codes of the city bureaus (code table `cityBureau`), §6.2 enterprise codes (the 6-digit
+district code of a §6.1 city + a 4-digit sequence from 0001), §6.3 gate numbers (01, 02, … within an enterprise),
+§6.4 the 25-character entry/exit serial `lsh` (enterprise code + gate number + A in / B out + yyMMddHHmmss).
+Each validator returns the problems in words ([] when the value is good).
+"""
+from __future__ import annotations
+
+import functools
+import re
+from datetime import datetime
+
+from harness.schemagen import load
+
+LSH_LEN = 25
+LSH_STATE = {"A": "1", "B": "2"}  # §6.4 进出状态 letter -> §4.1.4 tgzt (1 进门, 2 出门)
+_ENTERPRISE = re.compile(r"[0-9]{10}")
+_GATE = re.compile(r"[0-9]{2}")
+
+
+@functools.lru_cache(maxsize=1)
+def city_bureaus() -> dict[str, str]:
+    """§6.1: organisation code -> name (the provincial department and the 17 city bureaus)."""
+    return dict(load("henan").codes["cityBureau"]["codes"])
+
+
+def city_prefixes() -> set[str]:
+    """The first four digits of the §6.1 city bureaus (4101 郑州 … 4117 驻马店), not the department's 4100."""
+    return {c[:4] for c in city_bureaus() if c[2:4] != "00"}
+
+
+def org_code_problems(code: str) -> list[str]:
+    if code not in city_bureaus():
+        return [f"{code!r} is no §6.1 organisation code (4100000000, 4101000000 … 4117000000)"]
+    return []
+
+
+def enterprise_code_problems(code: str) -> list[str]:
+    """§6.2: 10 digits, the district's 6 digits under a §6.1 city, then a sequence 0001, 0002, …"""
+    if not isinstance(code, str) or not _ENTERPRISE.fullmatch(code):
+        return [f"{code!r} is not 10 digits (§6.2: 6-digit district code + 4-digit sequence)"]
+    out = []
+    if code[:4] not in city_prefixes():
+        out.append(f"{code!r}: district {code[:6]} is under no §6.1 Henan city (4101-4117)")
+    if code[6:] == "0000":
+        out.append(f"{code!r}: the §6.2 sequence starts at 0001")
+    return out
+
+
+def gate_code_problems(code: str) -> list[str]:
+    """§6.3: two digits 01, 02, … (00 is no gate)."""
+    if not isinstance(code, str) or not _GATE.fullmatch(code) or code == "00":
+        return [f"{code!r} is no §6.3 gate number (01, 02, …)"]
+    return []
+
+
+def lsh_parts(lsh: str) -> dict[str, str] | None:
+    """The four parts of a well-formed §6.4 serial, else None."""
+    if not isinstance(lsh, str) or len(lsh) != LSH_LEN or lsh[12] not in LSH_STATE:
+        return None
+    return {"qybh": lsh[:10], "dzbh": lsh[10:12], "state": lsh[12], "time": lsh[13:]}
+
+
+def lsh_problems(lsh: str, qybh: str | None = None, dzbh: str | None = None, tgzt: str | None = None) -> list[str]:
+    """§6.4 composition, and agreement with the record's enterprise, gate and (for §4.1.4) pass state."""
+    parts = lsh_parts(lsh)
+    if parts is None:
+        return [f"{lsh!r} is not a §6.4 serial: enterprise code (10) + gate number (2) + A/B + yyMMddHHmmss (12), "
+                f"{LSH_LEN} characters"]
+    out = enterprise_code_problems(parts["qybh"]) + gate_code_problems(parts["dzbh"])
+    try:
+        datetime.strptime(parts["time"], "%y%m%d%H%M%S")
+    except ValueError:
+        out.append(f"{lsh!r}: {parts['time']!r} is not a real time yyMMddHHmmss")
+    if qybh is not None and parts["qybh"] != qybh:
+        out.append(f"{lsh!r} starts with enterprise {parts['qybh']!r}, the record's qybh is {qybh!r}")
+    if dzbh is not None and parts["dzbh"] != dzbh:
+        out.append(f"{lsh!r} carries gate {parts['dzbh']!r}, the record's dzbh is {dzbh!r}")
+    if tgzt is not None and LSH_STATE[parts["state"]] != tgzt:
+        out.append(f"{lsh!r} carries {parts['state']} ({'进门' if parts['state'] == 'A' else '出门'}), "
+                   f"the record's tgzt is {tgzt!r}")
+    return out
+
+
+def make_lsh(qybh: str, dzbh: str, entering: bool, when: datetime) -> str:
+    """A §6.4 serial for a passage."""
+    return f"{qybh}{dzbh}{'A' if entering else 'B'}{when:%y%m%d%H%M%S}"

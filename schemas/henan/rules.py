@@ -1,0 +1,108 @@
+"""Henan's cross-field rules: what the §4.1 tables' descriptions and Appendix A state beside the fields.
+
+Registered by the names interfaces.toml uses; the clause each cites comes from its entry there. City bodies
+carry their business fields in the §2.4 envelope's `value`, so these rules read `value` (or the body itself
+when it has no `value`: the flat bodies of E-HN-03).
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from harness.validation import COMMON_RULES, RuleContext, Rules, parse_time
+
+from . import identifiers as ids
+
+RULES = Rules(COMMON_RULES)
+JPEG_MAGIC = b"\xff\xd8\xff"
+
+
+def _value(ctx: RuleContext) -> tuple[dict, str]:
+    v = ctx.obj.get("value")
+    return (v, "value.") if isinstance(v, dict) else (ctx.obj, "")
+
+
+def _ok(ctx: RuleContext, v: dict, *names: str) -> bool:
+    """The named business fields are non-empty strings that match their own pattern (a field that failed its own
+    check is not judged again by a rule)."""
+    if "value" in ctx.bad:
+        return False
+    fields = {f["name"]: f for f in ctx.tables.objects.get(str(ctx.obj.get("ipctype", "")), [])}
+    for n in names:
+        value, fdef = v.get(n), fields.get(n, {})
+        if not isinstance(value, str) or not value:
+            return False
+        if fdef.get("pattern") and not re.match(ctx.tables.patterns[fdef["pattern"]]["regex"], value):
+            return False
+        if "max_length" in fdef and len(value) > fdef["max_length"]:
+            return False
+    return True
+
+
+@RULES.rule("one_image")
+def one_image(ctx: RuleContext):
+    """Parameters first, second: 行驶证与随车清单不能同时为空 (the two images are not both empty)."""
+    v, at = _value(ctx)
+    a, b = ctx.params["first"], ctx.params["second"]
+    if "value" not in ctx.bad and not v.get(a) and not v.get(b):
+        yield ctx.violation(at + a, "rule", f"received neither {a} nor {b} at {ctx.at}.{at}{a}, spec requires "
+                                            f"at least one of them (行驶证与随车清单不能同时为空)")
+
+
+@RULES.rule("lsh_composition")
+def lsh_composition(ctx: RuleContext):
+    """§6.4: lsh = qybh + dzbh + A/B + yyMMddHHmmss; parameter state: the field whose 1/2 the letter must match."""
+    v, at = _value(ctx)
+    if not _ok(ctx, v, "lsh", "qybh", "dzbh"):
+        return
+    state = ctx.params.get("state")
+    tgzt = v.get(state) if state and isinstance(v.get(state), str) and v.get(state) in ("1", "2") else None
+    for msg in ids.lsh_problems(v["lsh"], v["qybh"], v["dzbh"], tgzt):
+        yield ctx.violation(at + "lsh", "composition", f"received {msg} at {ctx.at}.{at}lsh")
+    for msg in ids.enterprise_code_problems(v["qybh"]):
+        yield ctx.violation(at + "qybh", "composition", f"received {msg} at {ctx.at}.{at}qybh")
+
+
+@RULES.rule("value_ordered")
+def value_ordered(ctx: RuleContext):
+    """Parameters first, then: the business time `then` is not earlier than `first` (inside value)."""
+    v, at = _value(ctx)
+    first, then = ctx.params["first"], ctx.params["then"]
+    if not _ok(ctx, v, first, then):
+        return
+    fields = {f["name"]: f for f in ctx.tables.objects[ctx.obj.get("ipctype", "")]} \
+        if ctx.obj.get("ipctype") in ctx.tables.objects else {}
+    if first not in fields:
+        return
+    a, b = parse_time(ctx.tables, fields[first], v[first]), parse_time(ctx.tables, fields[then], v[then])
+    if a and b and b < a:
+        yield ctx.violation(at + then, "rule", f"received {then} {v[then]!r} before {first} {v[first]!r} at "
+                                               f"{ctx.at}.{at}{then}, spec requires {then} not earlier than {first}")
+
+
+def photo_problems(data: bytes, limit: int) -> list[str]:
+    """§2.2: a JPG photo of at most 1M."""
+    out = []
+    if not data.startswith(JPEG_MAGIC):
+        out.append(f"a photo that is no JPEG (starts {data[:4].hex() or 'empty'}, a JPEG starts ffd8ff)")
+    if len(data) > limit:
+        out.append(f"a photo of {len(data)} bytes, more than {limit}")
+    return out
+
+
+@RULES.rule("jpeg_photo")
+def jpeg_photo(ctx: RuleContext):
+    """Parameter field: the Base64 photo decodes to a JPEG of at most photo_max_bytes (§2.2)."""
+    v, at = _value(ctx)
+    name = ctx.params["field"]
+    if not _ok(ctx, v, name):
+        return
+    try:
+        data = base64.b64decode(v[name], validate=True)
+    except (binascii.Error, ValueError):
+        yield ctx.violation(at + name, "format", f"received {name} that is not Base64 at {ctx.at}.{at}{name}")
+        return
+    for msg in photo_problems(data, int(ctx.tables.meta["photo_max_bytes"])):
+        yield ctx.violation(at + name, "rule", f"received {msg} at {ctx.at}.{at}{name}, spec requires a JPG of "
+                                               f"at most 1M")
