@@ -75,6 +75,7 @@ class Cursor:
     pages: int = 0
     open: SortedList = field(default_factory=SortedList)
     mark: tuple | None = None
+    enterprise: str | None = None  # whose cursor (records of other owners never count in it)
 
     def start(self) -> None:
         self.active, self.served, self.pages, self.open, self.mark = True, set(), 0, SortedList(), None
@@ -122,10 +123,16 @@ class Feed:
 
     def add(self, fr: FeedRecord) -> None:
         old = self.records.get(fr.id)
-        if old is not None and old.id not in self.confirmed:
+        live = fr.id not in self.confirmed
+        if old is not None and live:
             self.live[old.owner].discard(old.key)
+            for cur in self.cursors:  # served already in an open sequence: still served, under its new key
+                if fr.id in cur.served:
+                    cur.open.discard(old.key)
+                    if fr.owner in (None, cur.enterprise):
+                        cur.open.add(fr.key)
         self.records[fr.id] = fr
-        if fr.id not in self.confirmed:
+        if live:
             self.live.setdefault(fr.owner, SortedList()).add(fr.key)
 
     def lists_of(self, owner: str) -> list[SortedList]:
@@ -397,7 +404,7 @@ class PlatformState:
             key = (ent.enterprise_id, feed)
             cur = self.cursors.get(key)
             if cur is None:
-                cur = self.cursors[key] = Cursor()
+                cur = self.cursors[key] = Cursor(enterprise=ent.enterprise_id)
                 f.cursors.append(cur)
             if not cur.active:
                 cur.start()
@@ -483,8 +490,8 @@ def _remove(name: str) -> None:
 def _ENCODE(v: Any) -> str:
     try:
         return orjson.dumps(v).decode()
-    except TypeError:  # lone surrogates, keys that are not strings: the standard encoder writes them all
+    except TypeError:  # lone surrogates (escaped: SQLite stores UTF-8 only), keys that are not strings
         return _JSON(v)
 
 
-_JSON = json.JSONEncoder(ensure_ascii=False, default=str).encode
+_JSON = json.JSONEncoder(ensure_ascii=True, default=str).encode
