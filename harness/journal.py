@@ -1,6 +1,7 @@
 """Exchange journal: every request a mock receives, and its answer, written to SQLite before the answer goes out."""
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
@@ -12,7 +13,9 @@ import weakref
 from collections import deque
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
+
+import orjson
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS exchanges (
@@ -21,9 +24,12 @@ CREATE TABLE IF NOT EXISTS exchanges (
   method TEXT, path TEXT, interface TEXT,
   headers TEXT, request_body TEXT, request_plaintext TEXT,
   status INTEGER, response_body TEXT, response_plaintext TEXT,
-  duration_ms REAL, outcome TEXT, notes TEXT
+  duration_ms REAL, outcome TEXT, notes TEXT, view TEXT
 )
 """
+# `view`: NULL for a row written whole. Otherwise the row holds the raw bytes a peer sent (request_body, a BLOB)
+# and the scalar columns, and its JSON views (headers, request_plaintext, notes) are derived from those bytes
+# when the row is read, by the view builder registered under the name before the colon (see `register_view`).
 
 
 @dataclass
@@ -95,6 +101,8 @@ class Journal:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(SCHEMA)
+        if "view" not in {r[1] for r in self._db.execute("PRAGMA table_info(exchanges)")}:
+            self._db.execute("ALTER TABLE exchanges ADD COLUMN view TEXT")  # a journal of an earlier version
         self._lock = threading.Lock()
         self.batch, self._max = batch, max_pending
         self._window_n = window if keep else 0
@@ -124,6 +132,32 @@ class Journal:
         if full:
             self.flush()
         return ex
+
+    def add_raw(self, spec: str, time: float, method: str, path: str, interface: str, link: str, peer: str,
+                client_id: str, raw: bytes, outcome: str, view: str) -> int:
+        """Journal a received message as its raw bytes and scalar columns only; its JSON views are built from
+        `raw` by the view builder `view` names when the row is read (the hot path of a stream of messages
+        nobody answers: no exchange object, no JSON encoding). Returns the row's seq. Such a row is not kept
+        in the memory window (the window empties: `since()` reads the rows from disk)."""
+        with self._lock:
+            self._seq += 1
+            row = (self._seq, spec, time, link, peer, client_id, method, path, interface, None, raw, None, 0, None,
+                   None, 0.0, outcome, None, view)
+            if self._window:
+                self._window.clear()
+                self._held = 0
+            if not self.batch:
+                if not self._closed:
+                    try:
+                        self._db.execute(_INSERT, row)
+                    except UnicodeEncodeError:
+                        self._db.execute(_INSERT, _storable(row))
+                return self._seq
+            self._pending.append(row)
+            full = len(self._pending) >= self._max
+        if full:
+            self.flush()
+        return row[0]
 
     def _hold(self, ex: Exchange) -> None:
         w = self._window
@@ -217,9 +251,7 @@ class Journal:
         out = []
         for row in db.execute("SELECT * FROM exchanges ORDER BY seq"):
             d = dict(row)
-            for k in _JSON_COLUMNS:
-                d[k] = _load(d[k])
-            out.append(d)
+            out.append(_columns(d))
         db.close()
         return out
 
@@ -228,10 +260,44 @@ _JSON_COLUMNS = ("headers", "request_plaintext", "response_body", "response_plai
 _FIELDS = {f.name for f in fields(Exchange)}
 
 
-def _exchange(row: dict[str, Any]) -> Exchange:
-    d = {k: v for k, v in row.items() if k in _FIELDS}
+def _columns(d: dict[str, Any]) -> dict[str, Any]:
+    """A row's JSON columns decoded, or for a raw row (`view` set) built from its bytes."""
+    view = d.get("view")
+    if view:
+        raw = d["request_body"]
+        if not isinstance(raw, bytes):
+            raw = bytes.fromhex(raw or "")
+        d["request_body"] = raw.hex().upper()
+        d.update(_view(view)(raw, view.partition(":")[2]))
+        return d
     for k in _JSON_COLUMNS:
         d[k] = _load(d[k])
+    return d
+
+
+# View builders: name -> build(raw bytes, argument after the colon) -> {column: value} for the JSON columns.
+_VIEWS: dict[str, Callable[[bytes, str], dict[str, Any]]] = {}
+# Where the builder of a name lives, imported when a journal written by another process is read.
+_VIEW_MODULES = {"jt809": "mocks.shunde.journal"}
+
+
+def register_view(name: str, build: Callable[[bytes, str], dict[str, Any]]) -> None:
+    """Register the builder of raw rows whose `view` is `name` or `name:argument`."""
+    _VIEWS[name] = build
+
+
+def _view(view: str) -> Callable[[bytes, str], dict[str, Any]]:
+    name = view.partition(":")[0]
+    if name not in _VIEWS and name in _VIEW_MODULES:
+        importlib.import_module(_VIEW_MODULES[name])
+    try:
+        return _VIEWS[name]
+    except KeyError:
+        raise ValueError(f"journal row with view {view!r}: no builder registered for {name!r}") from None
+
+
+def _exchange(row: dict[str, Any]) -> Exchange:
+    d = {k: v for k, v in _columns(dict(row)).items() if k in _FIELDS}
     for k in ("headers", "notes"):
         if d[k] is None:
             d[k] = {}
@@ -267,9 +333,19 @@ def _remove(name: str) -> None:
             pass
 
 
-_INSERT = "INSERT INTO exchanges VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-# One encoder for every row: json.dumps with options builds a new encoder per call.
-_ENCODE = json.JSONEncoder(ensure_ascii=False, default=str).encode
+_INSERT = "INSERT INTO exchanges VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+# orjson for every row; the standard encoder (one for every row: json.dumps with options builds a new encoder per
+# call) for what orjson refuses: lone surrogates (undecodable bytes a peer sent) and integers beyond 64 bits.
+# Datetimes and dataclasses go through str() as the standard encoder's default does.
+_JSON = json.JSONEncoder(ensure_ascii=False, default=str).encode
+_ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def _ENCODE(v: Any) -> str:
+    try:
+        return orjson.dumps(v, default=str, option=_ORJSON_OPTIONS).decode()
+    except TypeError:
+        return _JSON(v)
 # Encodings of one-key dicts holding an empty list or dict: a stream of good messages repeats such notes (e.g.
 # no findings) thousands of times a second, so each is encoded once. Bounded in number and key length, as a
 # request's own plaintext passes here too.
@@ -281,7 +357,7 @@ def _row(ex: Exchange) -> tuple:
     body = ex.request_body if isinstance(ex.request_body, str) else _dump(ex.request_body)
     return (ex.seq, ex.spec, ex.time, ex.link, ex.peer, ex.client_id, ex.method, ex.path, ex.interface,
             _dump(ex.headers), body, _dump(ex.request_plaintext), ex.status, _dump(ex.response_body),
-            _dump(ex.response_plaintext), ex.duration_ms, ex.outcome, _dump(ex.notes))
+            _dump(ex.response_plaintext), ex.duration_ms, ex.outcome, _dump(ex.notes), None)
 
 
 def _dump(v: Any) -> str | None:
