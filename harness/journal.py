@@ -277,8 +277,8 @@ def _columns(d: dict[str, Any]) -> dict[str, Any]:
 
 # View builders: name -> build(raw bytes, argument after the colon) -> {column: value} for the JSON columns.
 _VIEWS: dict[str, Callable[[bytes, str], dict[str, Any]]] = {}
-# Where the builder of a name lives, imported when a journal written by another process is read.
-_VIEW_MODULES = {"jt809": "mocks.shunde.journal"}
+# Builders the engine knows by name: module and function, imported when a row of that view is first read.
+_VIEW_MODULES = {"jt809": ("harness.jt809.journalview", "frame_view")}
 
 
 def register_view(name: str, build: Callable[[bytes, str], dict[str, Any]]) -> None:
@@ -289,7 +289,8 @@ def register_view(name: str, build: Callable[[bytes, str], dict[str, Any]]) -> N
 def _view(view: str) -> Callable[[bytes, str], dict[str, Any]]:
     name = view.partition(":")[0]
     if name not in _VIEWS and name in _VIEW_MODULES:
-        importlib.import_module(_VIEW_MODULES[name])
+        module, function = _VIEW_MODULES[name]
+        _VIEWS[name] = getattr(importlib.import_module(module), function)
     try:
         return _VIEWS[name]
     except KeyError:
