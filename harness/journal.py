@@ -1,6 +1,7 @@
 """Exchange journal: every request a mock receives, and its answer, written to SQLite before the answer goes out."""
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import os
@@ -71,10 +72,11 @@ class Journal:
     or the process exits), so a long-running mock's memory stays bounded either way. A journal file is created
     mode 0600, and an existing one is made so: journals hold decrypted bodies, secrets and tokens.
 
-    Unbatched (the default), `record()` writes its row at once: an HTTP mock records an exchange just
-    before answering it. Batched, rows wait for `flush()` (or `max_pending`): a TCP mock receiving
-    thousands of unanswered position frames a second flushes once per socket read and before every answer,
-    so the journal-before-answer rule still holds at one transaction per read instead of one per frame.
+    Unbatched (the default), `record()` writes its row at once. Batched, rows wait for `flush()` (or
+    `max_pending`): the JT/T 809 mock flushes before every answer and commits the frames nobody answers in
+    batches. Write-behind (`write_behind()`, the HTTP mocks): rows are committed once per event-loop turn and
+    the answer waits for `settled()`, so journal-before-answer holds at one transaction per turn, not per
+    request. `add_raw()` journals bytes plus scalar columns, with JSON views built when read.
 
     The last `window` exchanges (at most `window_bytes` of raw request bodies) stay in memory as the very
     objects recorded; `since(seq)` reaching further back reads them from the file (JSON columns decoded).
@@ -110,6 +112,8 @@ class Journal:
         self._window: deque[Exchange] = deque()
         self._held = 0  # bytes of request bodies in the window
         self._pending: list[tuple] = []
+        self._behind = False
+        self._turn: asyncio.Future | None = None  # the commit at the end of this loop turn (write-behind)
         self._closed = False
         self._seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM exchanges").fetchone()[0]
 
@@ -131,7 +135,47 @@ class Journal:
             full = len(self._pending) >= self._max
         if full:
             self.flush()
+        elif self._behind:
+            self._schedule()
         return ex
+
+    # ---- write-behind: one commit per event-loop turn, answers released after it --------------------------
+    def write_behind(self) -> None:
+        """Batch rows and commit them once per event-loop turn: every exchange recorded during a turn is written
+        in one transaction at its end. A caller that answers awaits `settled()` before the answer leaves; a
+        record() made off the loop (no running loop in that thread) commits at once."""
+        self.batch = self._behind = True
+
+    def _schedule(self) -> None:
+        if self._turn is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            return
+        self._turn = loop.create_future()
+        loop.call_soon(self._end_turn)
+
+    def _end_turn(self) -> None:
+        fut, self._turn = self._turn, None
+        try:
+            self.flush()
+        except Exception as exc:  # noqa: BLE001 - handed to whoever waits for this commit
+            if fut is not None and not fut.done():
+                fut.set_exception(exc)
+                fut.exception()  # retrieved here too: nobody may be waiting
+            return
+        if fut is not None and not fut.done():
+            fut.set_result(None)
+
+    async def settled(self) -> None:
+        """Return once every row recorded so far is committed (at once when none waits)."""
+        fut = self._turn
+        if fut is not None:
+            await asyncio.shield(fut)
+        elif self._pending:
+            self.flush()
 
     def add_raw(self, spec: str, time: float, method: str, path: str, interface: str, link: str, peer: str,
                 client_id: str, raw: bytes, outcome: str, view: str) -> int:
