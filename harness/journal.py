@@ -111,7 +111,8 @@ class Journal:
         self._window_bytes = window_bytes
         self._window: deque[Exchange] = deque()
         self._held = 0  # bytes of request bodies in the window
-        self._pending: list[tuple] = []
+        self._pending: list[tuple] = []  # whole rows waiting for the next flush
+        self._raw: list[tuple] = []  # raw rows (add_raw) waiting for it
         self._behind = False
         self._turn: asyncio.Future | None = None  # the commit at the end of this loop turn (write-behind)
         self._closed = False
@@ -174,7 +175,7 @@ class Journal:
         fut = self._turn
         if fut is not None:
             await asyncio.shield(fut)
-        elif self._pending:
+        elif self.pending:
             self.flush()
 
     def add_raw(self, spec: str, time: float, method: str, path: str, interface: str, link: str, peer: str,
@@ -185,20 +186,19 @@ class Journal:
         in the memory window (the window empties: `since()` reads the rows from disk)."""
         with self._lock:
             self._seq += 1
-            row = (self._seq, spec, time, link, peer, client_id, method, path, interface, None, raw, None, 0, None,
-                   None, 0.0, outcome, None, view)
+            row = (self._seq, spec, time, link, peer, client_id, method, path, interface, raw, outcome, view)
             if self._window:
                 self._window.clear()
                 self._held = 0
             if not self.batch:
                 if not self._closed:
                     try:
-                        self._db.execute(_INSERT, row)
+                        self._db.execute(_INSERT_RAW, row)
                     except UnicodeEncodeError:
-                        self._db.execute(_INSERT, _storable(row))
+                        self._db.execute(_INSERT_RAW, _storable(row))
                 return self._seq
-            self._pending.append(row)
-            full = len(self._pending) >= self._max
+            self._raw.append(row)
+            full = len(self._pending) + len(self._raw) >= self._max
         if full:
             self.flush()
         return row[0]
@@ -216,22 +216,26 @@ class Journal:
             self._flush()
 
     def _flush(self) -> None:
-        if not self._pending or self._closed:
+        if not (self._pending or self._raw) or self._closed:
             return
         rows, self._pending = self._pending, []
+        raw, self._raw = self._raw, []
         self._db.execute("BEGIN")
         try:
+            # Whole and raw rows of one batch go in seq order per kind; since() reads ORDER BY seq.
             self._db.executemany(_INSERT, rows)
+            self._db.executemany(_INSERT_RAW, raw)
         except UnicodeEncodeError:
             self._db.execute("ROLLBACK")
             self._db.execute("BEGIN")
             self._db.executemany(_INSERT, [_storable(r) for r in rows])
+            self._db.executemany(_INSERT_RAW, [_storable(r) for r in raw])
         finally:
             self._db.execute("COMMIT")
 
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        return len(self._pending) + len(self._raw)
 
     def since(self, seq: int) -> list[Exchange]:
         """Every exchange after `seq`, in order: from the window when it reaches back that far, else from disk."""
@@ -379,6 +383,8 @@ def _remove(name: str) -> None:
 
 
 _INSERT = "INSERT INTO exchanges VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+_INSERT_RAW = ("INSERT INTO exchanges (seq, spec, time, link, peer, client_id, method, path, interface, request_body, "
+               "outcome, view, status, duration_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,0,0.0)")
 # orjson for every row; the standard encoder (one for every row: json.dumps with options builds a new encoder per
 # call) for what orjson refuses: lone surrogates (undecodable bytes a peer sent) and integers beyond 64 bits.
 # Datetimes and dataclasses go through str() as the standard encoder's default does.

@@ -29,7 +29,7 @@ from mocks.shunde.store import position_records
 
 SPEC = "shunde"
 MAX_LINKS_KEPT = 1000
-FLUSH_ROWS = 500   # rows nobody answered are committed once this many wait...
+FLUSH_ROWS = 2000  # rows nobody answered are committed once this many wait...
 FLUSH_S = 0.05     # ...or this many seconds after the first of them arrived, whichever comes first
 RESULT = {"ok": 0, "ip_wrong": 1, "access_code_wrong": 2, "user_not_registered": 3, "password_wrong": 4,
           "busy": 5, "other": 6}
