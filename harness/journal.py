@@ -86,17 +86,7 @@ class Journal:
     def __init__(self, path: str | Path | None = None, *, keep: bool = True, batch: bool = False,
                  max_pending: int = 2000, window: int = 1000, window_bytes: int = 16 * 1024 * 1024):
         self.temporary = not path
-        if path:
-            path = Path(path)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-            os.chmod(path, 0o600)
-        else:
-            fd, name = tempfile.mkstemp(prefix="vconform-journal-", suffix=".sqlite")
-            os.close(fd)
-            path = Path(name)
-            weakref.finalize(self, _remove, name)
-        self.path = str(path)
+        self.path = private_file(path, "vconform-journal-", self)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         # WAL + NORMAL: each commit is durable against a process crash without an fsync per request. SQLite
         # creates the -wal and -shm files with the database file's mode.
@@ -374,8 +364,23 @@ def _size(ex: Exchange) -> int:
     return (len(b) if isinstance(b, (str, bytes, bytearray)) else 0) + 512
 
 
+def private_file(path: str | Path | None, prefix: str, owner: object) -> str:
+    """A SQLite file only its owner may read (0600: created so, or an existing one made so); without a path a
+    temporary file, removed (with its -wal, -shm, -journal files) when `owner` is garbage collected or at exit."""
+    if path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.chmod(path, 0o600)
+        return str(path)
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=".sqlite")
+    os.close(fd)
+    weakref.finalize(owner, _remove, name)
+    return name
+
+
 def _remove(name: str) -> None:
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", "-journal"):
         try:
             os.unlink(name + suffix)
         except OSError:

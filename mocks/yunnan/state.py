@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import heapq
 import json
-import os
 import secrets
 import sqlite3
 import string
-import tempfile
 import threading
-import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +23,7 @@ from sortedcontainers import SortedList
 
 from harness import crypto
 from harness.clock import Clock
+from harness.journal import private_file
 
 HEARTBEAT_STATES = ("never", "online", "warning", "offline")
 _TS_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y%m%d", "%Y%m%d%H%M%S")
@@ -155,17 +153,7 @@ class Store:
     path is given). Rows are buffered and written in one transaction when a batch fills or anything is read."""
 
     def __init__(self, path: str | Path | None = None, batch: int = 512):
-        if path:
-            path = Path(path)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-            os.chmod(path, 0o600)
-        else:
-            fd, name = tempfile.mkstemp(prefix="vconform-state-", suffix=".sqlite")
-            os.close(fd)
-            path = name
-            weakref.finalize(self, _remove, name)
-        self.path = str(path)
+        self.path = private_file(path, "vconform-state-", self)
         self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         # Transient state, rebuilt by every run: no rollback journal and no fsync, the journal is the evidence.
         self.db.execute("PRAGMA journal_mode=OFF")
@@ -477,14 +465,6 @@ class PlatformState:
 def _random(n: int) -> str:
     alphabet = string.ascii_letters + string.digits
     return "".join(secrets.choice(alphabet) for _ in range(n))
-
-
-def _remove(name: str) -> None:
-    for suffix in ("", "-journal", "-wal", "-shm"):
-        try:
-            os.unlink(name + suffix)
-        except OSError:
-            pass
 
 
 def _ENCODE(v: Any) -> str:

@@ -122,19 +122,12 @@ def test_uploads_and_served_log_live_on_disk_and_read_back(tmp_path):
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
 
 
-def _rss_kb() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
-
-
 def test_uploads_do_not_stay_in_memory(tmp_path):
     """30,000 accepted uploads of ~1 KB kept as dicts cost > 40 MB; on disk the state grows by far less."""
     import gc
 
     from schemas.yunnan.datagen import YunnanData
+    from tests.engine.test_journal_bounded import _rss_kb
 
     state = PlatformState(EP, key_bits=1024, store=tmp_path / "state.sqlite")
     base = YunnanData(3).vehicle(1)
