@@ -1,7 +1,10 @@
-"""Benchmark: 0x1202 frames per second the Shunde mock decodes AND journals on one core, beside the codec alone."""
+"""Benchmark: 0x1202 frames per second the Shunde mock decodes AND journals (to a file, committed once per read),
+as a share of the bare decoder's frames per second measured interleaved in the same run (target >= 0.50)."""
 from __future__ import annotations
 
+import asyncio
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -10,7 +13,6 @@ from datetime import datetime
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from harness.clock import FixedClock  # noqa: E402
-from harness.journal import Journal  # noqa: E402
 from harness.jt809 import Frame, FrameDecoder, Header, encode  # noqa: E402
 from harness.jt809.messages import Location, UpConnectReq, UpExgMsg  # noqa: E402
 from mocks.shunde.accounts import Account, AccountSheet  # noqa: E402
@@ -19,7 +21,8 @@ from mocks.shunde.links import Link  # noqa: E402
 from mocks.shunde.platform import DistrictPlatform  # noqa: E402
 
 N = 30_000
-TARGET = 20_000
+ROUNDS = 5
+TARGET_RATIO = 0.50  # frames/s decoded + journaled, as a share of the bare decoder's in the same run
 ACCOUNT = Account(user_id=20180920, password="20180920", access_code=20180920)
 
 
@@ -39,19 +42,6 @@ class FakeTransport:
         return False
 
     def close(self):
-        pass
-
-
-class PerInsert:
-    """The engine's Journal with the no-op flush() the mock calls."""
-
-    def __init__(self, journal: Journal):
-        self.journal = journal
-
-    def __getattr__(self, name):
-        return getattr(self.journal, name)
-
-    def flush(self):
         pass
 
 
@@ -78,12 +68,10 @@ def bench_codec(stream: bytes) -> float:
     return count / (time.perf_counter() - t0)
 
 
-def bench_mock(stream: bytes, journal_path: str | None, batched: bool = True) -> tuple[float, int]:
-    journal = BatchJournal(journal_path) if batched else Journal(journal_path)
+def bench_mock(stream: bytes, journal_path: str | None) -> tuple[float, int]:
+    journal = BatchJournal(journal_path)
     mock = DistrictPlatform(journal=journal, accounts=AccountSheet([ACCOUNT]), clock=FixedClock(),
                             profile={"name": "bench", "header": "2011", "encrypt": False, "main_link_only": True})
-    if not batched:
-        mock.journal = PerInsert(journal)  # the engine's Journal as it is: one committed INSERT per frame
     link = Link(mock, "main")
     link.connection_made(FakeTransport())
     link.data_received(encode(UpConnectReq(20180920, "20180920", "127.0.0.1", 809),
@@ -91,11 +79,15 @@ def bench_mock(stream: bytes, journal_path: str | None, batched: bool = True) ->
     assert link.account is not None, "login failed"
     seq0 = journal.last_seq
     pieces = chunks(stream)
-    t0 = time.perf_counter()
-    for c in pieces:
-        link.data_received(c)
-    getattr(journal, "flush", lambda: None)()
-    elapsed = time.perf_counter() - t0
+
+    async def feed() -> float:  # on a running loop, as served: rows nobody answers are committed in batches
+        t0 = time.perf_counter()
+        for c in pieces:
+            link.data_received(c)
+        journal.flush()
+        return time.perf_counter() - t0
+
+    elapsed = asyncio.run(feed())
     stored = sum(len(v) for v in mock.positions.values())
     journaled = journal.last_seq - seq0
     journal.close()
@@ -103,20 +95,23 @@ def bench_mock(stream: bytes, journal_path: str | None, batched: bool = True) ->
     return N / elapsed, stored
 
 
-def main() -> None:
+def main() -> int:
     stream = b"".join(frames(N))
-    codec = bench_codec(stream)
+    codec, mock = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        on_disk, _ = bench_mock(stream, os.path.join(tmp, "journal.sqlite"))
-        per_insert, _ = bench_mock(stream, os.path.join(tmp, "plain.sqlite"), batched=False)
-    in_memory, _ = bench_mock(stream, None)
-    print(f"0x1202 frames: {N}, 4 KiB reads, one core")
-    print(f"codec alone (FrameDecoder):                {codec:>10,.0f} frames/s")
-    print(f"mock: decode + lint + store + journal file: {on_disk:>10,.0f} frames/s")
-    print(f"mock: decode + lint + store + journal mem:  {in_memory:>10,.0f} frames/s")
-    print(f"mock with harness Journal (commit/frame):   {per_insert:>10,.0f} frames/s")
-    print(f"target {TARGET:,} frames/s: {'met' if on_disk >= TARGET else 'NOT met'}")
+        for r in range(ROUNDS):  # interleaved: only ratios measured in the same run mean anything here
+            codec.append(bench_codec(stream))
+            mock.append(bench_mock(stream, os.path.join(tmp, f"journal{r}.sqlite"))[0])
+    c, m = statistics.median(codec), statistics.median(mock)
+    ratio = m / c
+    print(f"0x1202 frames: {N}, 4 KiB reads, one process; median of {ROUNDS} interleaved rounds "
+          "(the machine is shared: absolute figures are context, the ratio is the result)")
+    print(f"bare decoder (FrameDecoder):                     {c:>10,.0f} frames/s")
+    print(f"mock: decode + journal file (batched commits):  {m:>10,.0f} frames/s")
+    print(f"shunde mock frames decoded + journaled: measured {ratio:.2f} of the bare decoder / target "
+          f"{TARGET_RATIO:.2f} / ratio {ratio / TARGET_RATIO:.2f} [{'MET' if ratio >= TARGET_RATIO else 'MISSED'}]")
+    return 0 if ratio >= TARGET_RATIO else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -72,6 +72,7 @@ class HttpMock:
 
     def __init__(self, *, journal: Journal | None = None, clock: Clock | None = None):
         self.journal = journal or Journal(None)
+        self.journal.write_behind()  # one commit per loop turn; handle() releases an answer after its commit
         self.clock = clock or Clock()
         self.faults = Faults()
         self.routes = self._routes()
@@ -125,7 +126,9 @@ class HttpMock:
         if guard is not None:
             guard.request_started()
         try:
-            return await self._handle(request, guard)
+            resp = await self._handle(request, guard)
+            await self.journal.settled()  # journaled before answering: the commit of this turn's exchanges
+            return resp
         finally:
             if guard is not None:
                 guard.request_done()
@@ -209,6 +212,7 @@ class HttpMock:
         body = self.failure(reason, status, info)
         ex.status, ex.response_body, ex.outcome = status, body, reason
         self.journal.record(ex)
+        self.journal.flush()  # written at once by the caller: committed first
         data = self.encode(body)
         phrase = {400: "Bad Request", 408: "Request Timeout", 503: "Service Unavailable"}.get(status, "Error")
         return (f"HTTP/1.1 {status} {phrase}\r\nContent-Type: application/json; charset=utf-8\r\n"
@@ -314,6 +318,7 @@ class GuardedHandler(RequestHandler):
                 body = m.failure("bad_request", 400, {})
                 ex.status, ex.response_body, ex.outcome = 400, body, "bad_request"
                 m.journal.record(ex)
+                m.journal.flush()
             except Exception:  # noqa: BLE001 - not journaled: aiohttp's own refusal
                 return super().handle_error(request, status, exc, message)
             resp = web.Response(status=400, body=m.encode(body), content_type="application/json", charset="utf-8")

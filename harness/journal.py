@@ -1,6 +1,8 @@
 """Exchange journal: every request a mock receives, and its answer, written to SQLite before the answer goes out."""
 from __future__ import annotations
 
+import asyncio
+import importlib
 import json
 import os
 import re
@@ -12,7 +14,9 @@ import weakref
 from collections import deque
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
+
+import orjson
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS exchanges (
@@ -21,9 +25,12 @@ CREATE TABLE IF NOT EXISTS exchanges (
   method TEXT, path TEXT, interface TEXT,
   headers TEXT, request_body TEXT, request_plaintext TEXT,
   status INTEGER, response_body TEXT, response_plaintext TEXT,
-  duration_ms REAL, outcome TEXT, notes TEXT
+  duration_ms REAL, outcome TEXT, notes TEXT, view TEXT
 )
 """
+# `view`: NULL for a row written whole. Otherwise the row holds the raw bytes a peer sent (request_body, a BLOB)
+# and the scalar columns, and its JSON views (headers, request_plaintext, notes) are derived from those bytes
+# when the row is read, by the view builder registered under the name before the colon (see `register_view`).
 
 
 @dataclass
@@ -65,10 +72,11 @@ class Journal:
     or the process exits), so a long-running mock's memory stays bounded either way. A journal file is created
     mode 0600, and an existing one is made so: journals hold decrypted bodies, secrets and tokens.
 
-    Unbatched (the default), `record()` writes its row at once: an HTTP mock records an exchange just
-    before answering it. Batched, rows wait for `flush()` (or `max_pending`): a TCP mock receiving
-    thousands of unanswered position frames a second flushes once per socket read and before every answer,
-    so the journal-before-answer rule still holds at one transaction per read instead of one per frame.
+    Unbatched (the default), `record()` writes its row at once. Batched, rows wait for `flush()` (or
+    `max_pending`): the JT/T 809 mock flushes before every answer and commits the frames nobody answers in
+    batches. Write-behind (`write_behind()`, the HTTP mocks): rows are committed once per event-loop turn and
+    the answer waits for `settled()`, so journal-before-answer holds at one transaction per turn, not per
+    request. `add_raw()` journals bytes plus scalar columns, with JSON views built when read.
 
     The last `window` exchanges (at most `window_bytes` of raw request bodies) stay in memory as the very
     objects recorded; `since(seq)` reaching further back reads them from the file (JSON columns decoded).
@@ -78,30 +86,25 @@ class Journal:
     def __init__(self, path: str | Path | None = None, *, keep: bool = True, batch: bool = False,
                  max_pending: int = 2000, window: int = 1000, window_bytes: int = 16 * 1024 * 1024):
         self.temporary = not path
-        if path:
-            path = Path(path)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-            os.chmod(path, 0o600)
-        else:
-            fd, name = tempfile.mkstemp(prefix="vconform-journal-", suffix=".sqlite")
-            os.close(fd)
-            path = Path(name)
-            weakref.finalize(self, _remove, name)
-        self.path = str(path)
+        self.path = private_file(path, "vconform-journal-", self)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         # WAL + NORMAL: each commit is durable against a process crash without an fsync per request. SQLite
         # creates the -wal and -shm files with the database file's mode.
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(SCHEMA)
+        if "view" not in {r[1] for r in self._db.execute("PRAGMA table_info(exchanges)")}:
+            self._db.execute("ALTER TABLE exchanges ADD COLUMN view TEXT")  # a journal of an earlier version
         self._lock = threading.Lock()
         self.batch, self._max = batch, max_pending
         self._window_n = window if keep else 0
         self._window_bytes = window_bytes
         self._window: deque[Exchange] = deque()
         self._held = 0  # bytes of request bodies in the window
-        self._pending: list[tuple] = []
+        self._pending: list[tuple] = []  # whole rows waiting for the next flush
+        self._raw: list[tuple] = []  # raw rows (add_raw) waiting for it
+        self._behind = False
+        self._turn: asyncio.Future | None = None  # the commit at the end of this loop turn (write-behind)
         self._closed = False
         self._seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM exchanges").fetchone()[0]
 
@@ -123,7 +126,72 @@ class Journal:
             full = len(self._pending) >= self._max
         if full:
             self.flush()
+        elif self._behind:
+            self._schedule()
         return ex
+
+    # ---- write-behind: one commit per event-loop turn, answers released after it --------------------------
+    def write_behind(self) -> None:
+        """Batch rows and commit them once per event-loop turn: every exchange recorded during a turn is written
+        in one transaction at its end. A caller that answers awaits `settled()` before the answer leaves; a
+        record() made off the loop (no running loop in that thread) commits at once."""
+        self.batch = self._behind = True
+
+    def _schedule(self) -> None:
+        if self._turn is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            return
+        self._turn = loop.create_future()
+        loop.call_soon(self._end_turn)
+
+    def _end_turn(self) -> None:
+        fut, self._turn = self._turn, None
+        try:
+            self.flush()
+        except Exception as exc:  # noqa: BLE001 - handed to whoever waits for this commit
+            if fut is not None and not fut.done():
+                fut.set_exception(exc)
+                fut.exception()  # retrieved here too: nobody may be waiting
+            return
+        if fut is not None and not fut.done():
+            fut.set_result(None)
+
+    async def settled(self) -> None:
+        """Return once every row recorded so far is committed (at once when none waits)."""
+        fut = self._turn
+        if fut is not None:
+            await asyncio.shield(fut)
+        elif self.pending:
+            self.flush()
+
+    def add_raw(self, spec: str, time: float, method: str, path: str, interface: str, link: str, peer: str,
+                client_id: str, raw: bytes, outcome: str, view: str) -> int:
+        """Journal a received message as its raw bytes and scalar columns only; its JSON views are built from
+        `raw` by the view builder `view` names when the row is read (the hot path of a stream of messages
+        nobody answers: no exchange object, no JSON encoding). Returns the row's seq. Such a row is not kept
+        in the memory window (the window empties: `since()` reads the rows from disk)."""
+        with self._lock:
+            self._seq += 1
+            row = (self._seq, spec, time, link, peer, client_id, method, path, interface, raw, outcome, view)
+            if self._window:
+                self._window.clear()
+                self._held = 0
+            if not self.batch:
+                if not self._closed:
+                    try:
+                        self._db.execute(_INSERT_RAW, row)
+                    except UnicodeEncodeError:
+                        self._db.execute(_INSERT_RAW, _storable(row))
+                return self._seq
+            self._raw.append(row)
+            full = len(self._pending) + len(self._raw) >= self._max
+        if full:
+            self.flush()
+        return row[0]
 
     def _hold(self, ex: Exchange) -> None:
         w = self._window
@@ -138,22 +206,26 @@ class Journal:
             self._flush()
 
     def _flush(self) -> None:
-        if not self._pending or self._closed:
+        if not (self._pending or self._raw) or self._closed:
             return
         rows, self._pending = self._pending, []
+        raw, self._raw = self._raw, []
         self._db.execute("BEGIN")
         try:
+            # Whole and raw rows of one batch go in seq order per kind; since() reads ORDER BY seq.
             self._db.executemany(_INSERT, rows)
+            self._db.executemany(_INSERT_RAW, raw)
         except UnicodeEncodeError:
             self._db.execute("ROLLBACK")
             self._db.execute("BEGIN")
             self._db.executemany(_INSERT, [_storable(r) for r in rows])
+            self._db.executemany(_INSERT_RAW, [_storable(r) for r in raw])
         finally:
             self._db.execute("COMMIT")
 
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        return len(self._pending) + len(self._raw)
 
     def since(self, seq: int) -> list[Exchange]:
         """Every exchange after `seq`, in order: from the window when it reaches back that far, else from disk."""
@@ -217,9 +289,7 @@ class Journal:
         out = []
         for row in db.execute("SELECT * FROM exchanges ORDER BY seq"):
             d = dict(row)
-            for k in _JSON_COLUMNS:
-                d[k] = _load(d[k])
-            out.append(d)
+            out.append(_columns(d))
         db.close()
         return out
 
@@ -228,10 +298,45 @@ _JSON_COLUMNS = ("headers", "request_plaintext", "response_body", "response_plai
 _FIELDS = {f.name for f in fields(Exchange)}
 
 
-def _exchange(row: dict[str, Any]) -> Exchange:
-    d = {k: v for k, v in row.items() if k in _FIELDS}
+def _columns(d: dict[str, Any]) -> dict[str, Any]:
+    """A row's JSON columns decoded, or for a raw row (`view` set) built from its bytes."""
+    view = d.get("view")
+    if view:
+        raw = d["request_body"]
+        if not isinstance(raw, bytes):
+            raw = bytes.fromhex(raw or "")
+        d["request_body"] = raw.hex().upper()
+        d.update(_view(view)(raw, view.partition(":")[2]))
+        return d
     for k in _JSON_COLUMNS:
         d[k] = _load(d[k])
+    return d
+
+
+# View builders: name -> build(raw bytes, argument after the colon) -> {column: value} for the JSON columns.
+_VIEWS: dict[str, Callable[[bytes, str], dict[str, Any]]] = {}
+# Builders the engine knows by name: module and function, imported when a row of that view is first read.
+_VIEW_MODULES = {"jt809": ("harness.jt809.journalview", "frame_view")}
+
+
+def register_view(name: str, build: Callable[[bytes, str], dict[str, Any]]) -> None:
+    """Register the builder of raw rows whose `view` is `name` or `name:argument`."""
+    _VIEWS[name] = build
+
+
+def _view(view: str) -> Callable[[bytes, str], dict[str, Any]]:
+    name = view.partition(":")[0]
+    if name not in _VIEWS and name in _VIEW_MODULES:
+        module, function = _VIEW_MODULES[name]
+        _VIEWS[name] = getattr(importlib.import_module(module), function)
+    try:
+        return _VIEWS[name]
+    except KeyError:
+        raise ValueError(f"journal row with view {view!r}: no builder registered for {name!r}") from None
+
+
+def _exchange(row: dict[str, Any]) -> Exchange:
+    d = {k: v for k, v in _columns(dict(row)).items() if k in _FIELDS}
     for k in ("headers", "notes"):
         if d[k] is None:
             d[k] = {}
@@ -259,17 +364,44 @@ def _size(ex: Exchange) -> int:
     return (len(b) if isinstance(b, (str, bytes, bytearray)) else 0) + 512
 
 
+def private_file(path: str | Path | None, prefix: str, owner: object) -> str:
+    """A SQLite file only its owner may read (0600: created so, or an existing one made so); without a path a
+    temporary file, removed (with its -wal, -shm, -journal files) when `owner` is garbage collected or at exit."""
+    if path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.chmod(path, 0o600)
+        return str(path)
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=".sqlite")
+    os.close(fd)
+    weakref.finalize(owner, _remove, name)
+    return name
+
+
 def _remove(name: str) -> None:
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", "-journal"):
         try:
             os.unlink(name + suffix)
         except OSError:
             pass
 
 
-_INSERT = "INSERT INTO exchanges VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-# One encoder for every row: json.dumps with options builds a new encoder per call.
-_ENCODE = json.JSONEncoder(ensure_ascii=False, default=str).encode
+_INSERT = "INSERT INTO exchanges VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+_INSERT_RAW = ("INSERT INTO exchanges (seq, spec, time, link, peer, client_id, method, path, interface, request_body, "
+               "outcome, view, status, duration_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,0,0.0)")
+# orjson for every row; the standard encoder (one for every row: json.dumps with options builds a new encoder per
+# call) for what orjson refuses: lone surrogates (undecodable bytes a peer sent) and integers beyond 64 bits.
+# Datetimes and dataclasses go through str() as the standard encoder's default does.
+_JSON = json.JSONEncoder(ensure_ascii=False, default=str).encode
+_ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def _ENCODE(v: Any) -> str:
+    try:
+        return orjson.dumps(v, default=str, option=_ORJSON_OPTIONS).decode()
+    except TypeError:
+        return _JSON(v)
 # Encodings of one-key dicts holding an empty list or dict: a stream of good messages repeats such notes (e.g.
 # no findings) thousands of times a second, so each is encoded once. Bounded in number and key length, as a
 # request's own plaintext passes here too.
@@ -281,7 +413,7 @@ def _row(ex: Exchange) -> tuple:
     body = ex.request_body if isinstance(ex.request_body, str) else _dump(ex.request_body)
     return (ex.seq, ex.spec, ex.time, ex.link, ex.peer, ex.client_id, ex.method, ex.path, ex.interface,
             _dump(ex.headers), body, _dump(ex.request_plaintext), ex.status, _dump(ex.response_body),
-            _dump(ex.response_plaintext), ex.duration_ms, ex.outcome, _dump(ex.notes))
+            _dump(ex.response_plaintext), ex.duration_ms, ex.outcome, _dump(ex.notes), None)
 
 
 def _dump(v: Any) -> str | None:

@@ -1,11 +1,16 @@
-"""The district mock's journal: the engine's Journal in batched mode (one transaction per socket read)."""
+"""The district mock's journal: the engine's Journal in batched mode. Position frames nobody answers are journaled
+raw (harness.jt809.journalview builds their views when read) and committed in batches; every answer commits
+everything before it first."""
 from __future__ import annotations
 
 from harness.journal import Journal
+from harness.jt809.journalview import VIEW, finding, settle_body
+
+__all__ = ["BatchJournal", "VIEW", "finding", "settle_body"]
 
 
 class BatchJournal(Journal):
-    """harness.journal.Journal with batch=True; flushed by the mock after each read and before each answer."""
+    """harness.journal.Journal with batch=True; flushed by the mock after reads and before each answer."""
 
     def __init__(self, path=None, *, keep: bool = True, max_pending: int = 2000):
         super().__init__(path, keep=keep, batch=True, max_pending=max_pending)

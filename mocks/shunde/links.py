@@ -41,7 +41,7 @@ class Link(asyncio.Protocol):
                 except Exception as exc:  # a peer must never crash the mock: journal it, go on with the stream
                     self.platform.internal_error(f"{self.kind} link {self.peer}", exc, event.raw)
         finally:
-            self.platform.journal.flush()  # one transaction per read for the frames nobody answers
+            self.platform.settle_journal()  # frames nobody answers: committed in batches (answers flush first)
 
     def connection_lost(self, exc: Exception | None) -> None:
         try:

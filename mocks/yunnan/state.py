@@ -1,15 +1,29 @@
-"""The Yunnan provincial platform's business state, without I/O: enterprises, tokens, feeds, paging, heartbeats."""
+"""The Yunnan provincial platform's business state, without I/O: enterprises, tokens, feeds, paging, heartbeats.
+
+Sized for a long-running mock: accepted uploads and the log of served records live in a private SQLite file
+(`store=`, default a temporary file removed with the state), so memory does not grow with traffic; the feeds
+a suite seeds are indexed in memory (per feed and owner a sorted list of the unconfirmed records, per paging
+cursor the set of ids it served), so a page or a confirm costs its own size, not the feed's.
+"""
 from __future__ import annotations
 
+import heapq
+import json
 import secrets
+import sqlite3
 import string
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, Iterator
+
+import orjson
+from sortedcontainers import SortedList
 
 from harness import crypto
 from harness.clock import Clock
+from harness.journal import private_file
 
 HEARTBEAT_STATES = ("never", "online", "warning", "offline")
 _TS_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y%m%d", "%Y%m%d%H%M%S")
@@ -49,11 +63,32 @@ class Token:
 
 @dataclass
 class Cursor:
-    """A paging sequence: records served since the last page that said isNew 0 (E-YN-11)."""
+    """A paging sequence: records served since the last page that said isNew 0 (E-YN-11).
+
+    `served` holds every id served in the sequence; `open` the (time, id) keys of those not yet confirmed
+    (to count what is left without a scan); `mark` the greatest key served (a page resumes after it)."""
 
     active: bool = False
     served: set[str] = field(default_factory=set)
     pages: int = 0
+    open: SortedList = field(default_factory=SortedList)
+    mark: tuple | None = None
+    enterprise: str | None = None  # whose cursor (records of other owners never count in it)
+
+    def start(self) -> None:
+        self.active, self.served, self.pages, self.open, self.mark = True, set(), 0, SortedList(), None
+
+    def serve(self, fr: "FeedRecord") -> None:
+        self.served.add(fr.id)
+        self.open.add(fr.key)
+        if self.mark is None or fr.key > self.mark:
+            self.mark = fr.key
+
+    def open_from(self, lo: tuple) -> int:
+        return len(self.open) - self.open.bisect_left(lo)
+
+    def open_between(self, lo: tuple, hi: tuple) -> int:
+        return self.open.bisect_right(hi) - self.open.bisect_left(lo)
 
 
 @dataclass
@@ -63,11 +98,185 @@ class FeedRecord:
     owner: str | None  # enterprise id, None for platform-wide feeds (exceedVehicle)
     data: dict[str, Any]
 
+    @property
+    def key(self) -> tuple[datetime, str]:
+        return (self.time, self.id)
+
+
+class Feed:
+    """One feed's records: every record by id, the unconfirmed ones sorted by (time, id) per owner, the
+    confirmed ids, and the paging cursors open on it."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, FeedRecord] = {}
+        self.live: dict[str | None, SortedList] = {}
+        self.confirmed: set[str] = set()
+        self.cursors: list[Cursor] = []
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self) -> Iterator[FeedRecord]:
+        return iter(self.records.values())
+
+    def add(self, fr: FeedRecord) -> None:
+        old = self.records.get(fr.id)
+        live = fr.id not in self.confirmed
+        if old is not None and live:
+            self.live[old.owner].discard(old.key)
+            for cur in self.cursors:  # served already in an open sequence: still served, under its new key
+                if fr.id in cur.served:
+                    cur.open.discard(old.key)
+                    if fr.owner in (None, cur.enterprise):
+                        cur.open.add(fr.key)
+        self.records[fr.id] = fr
+        if live:
+            self.live.setdefault(fr.owner, SortedList()).add(fr.key)
+
+    def lists_of(self, owner: str) -> list[SortedList]:
+        """The sorted unconfirmed keys this owner may be served: platform-wide ones and its own."""
+        return [sl for sl in (self.live.get(None), self.live.get(owner)) if sl]
+
+    def confirm(self, rid: str) -> None:
+        if rid in self.confirmed:
+            return
+        self.confirmed.add(rid)
+        fr = self.records[rid]
+        self.live[fr.owner].discard(fr.key)
+        for cur in self.cursors:
+            if rid in cur.served:
+                cur.open.discard(fr.key)
+
+
+class Store:
+    """The state's disk side: a private SQLite file (mode 0600; a temporary one removed with the state when no
+    path is given). Rows are buffered and written in one transaction when a batch fills or anything is read."""
+
+    def __init__(self, path: str | Path | None = None, batch: int = 512):
+        self.path = private_file(path, "vconform-state-", self)
+        self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        # Transient state, rebuilt by every run: no rollback journal and no fsync, the journal is the evidence.
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute("CREATE TABLE IF NOT EXISTS uploads (n INTEGER PRIMARY KEY, interface TEXT, record TEXT)")
+        self.db.execute("CREATE INDEX IF NOT EXISTS uploads_by_interface ON uploads (interface, n)")
+        self.db.execute("CREATE TABLE IF NOT EXISTS served (n INTEGER PRIMARY KEY, enterprise TEXT, feed TEXT, "
+                        "record_id TEXT)")
+        self.lock = threading.RLock()
+        self._batch = batch
+        self._pending: dict[str, list[tuple]] = {"uploads": [], "served": []}
+        self._sql = {"uploads": "INSERT INTO uploads (interface, record) VALUES (?, ?)",
+                     "served": "INSERT INTO served (enterprise, feed, record_id) VALUES (?, ?, ?)"}
+
+    def put(self, table: str, rows: list[tuple]) -> None:
+        with self.lock:
+            pending = self._pending[table]
+            pending.extend(rows)
+            if len(pending) >= self._batch:
+                self.flush()
+
+    def flush(self) -> None:
+        with self.lock:
+            if not any(self._pending.values()):
+                return
+            self.db.execute("BEGIN")
+            try:
+                for table, rows in self._pending.items():
+                    if rows:
+                        self.db.executemany(self._sql[table], rows)
+                        rows.clear()
+            finally:
+                self.db.execute("COMMIT")
+
+    def query(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self.lock:
+            self.flush()
+            return self.db.execute(sql, args).fetchall()
+
+
+class UploadList:
+    """The accepted uploads of one interface, in order, read from the store: [{"record": {...}}, ...]."""
+
+    def __init__(self, store: Store, interface: str):
+        self._store, self.interface = store, interface
+
+    def __len__(self) -> int:
+        return self._store.query("SELECT COUNT(*) FROM uploads WHERE interface = ?", (self.interface,))[0][0]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self[:])
+
+    def __getitem__(self, i: int | slice) -> Any:
+        if isinstance(i, slice):
+            rows = self._store.query("SELECT record FROM uploads WHERE interface = ? ORDER BY n", (self.interface,))
+            return [{"record": json.loads(r[0])} for r in rows][i]
+        n = len(self) if i < 0 else 0
+        rows = self._store.query("SELECT record FROM uploads WHERE interface = ? ORDER BY n LIMIT 1 OFFSET ?",
+                                 (self.interface, i + n))
+        if not rows or i + n < 0:
+            raise IndexError(i)
+        return {"record": json.loads(rows[0][0])}
+
+
+class Uploads:
+    """interface -> UploadList, for the interfaces with at least one accepted upload (a read-only mapping)."""
+
+    def __init__(self, store: Store):
+        self._store = store
+
+    def add(self, interface: str, record: dict[str, Any]) -> None:
+        self._store.put("uploads", [(interface, _ENCODE(record))])
+
+    def keys(self) -> list[str]:
+        return [r[0] for r in self._store.query("SELECT DISTINCT interface FROM uploads ORDER BY interface")]
+
+    def __contains__(self, interface: object) -> bool:
+        return bool(self._store.query("SELECT 1 FROM uploads WHERE interface = ? LIMIT 1", (interface,)))
+
+    def __getitem__(self, interface: str) -> UploadList:
+        if interface not in self:
+            raise KeyError(interface)
+        return UploadList(self._store, interface)
+
+    def get(self, interface: str, default: Any = None) -> Any:
+        return UploadList(self._store, interface) if interface in self else default
+
+    def items(self) -> list[tuple[str, UploadList]]:
+        return [(k, UploadList(self._store, k)) for k in self.keys()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return len(self.keys())
+
+
+class ServedLog:
+    """(enterprise, feed, record id) of every record served, in serving order, read from the store."""
+
+    def __init__(self, store: Store):
+        self._store = store
+
+    def extend(self, rows: Any) -> None:
+        rows = list(rows)
+        if rows:
+            self._store.put("served", rows)
+
+    def append(self, row: tuple[str, str, str]) -> None:
+        self._store.put("served", [row])
+
+    def __iter__(self) -> Iterator[tuple[str, str, str]]:
+        return iter([tuple(r) for r in self._store.query("SELECT enterprise, feed, record_id FROM served ORDER BY n")])
+
+    def __len__(self) -> int:
+        return self._store.query("SELECT COUNT(*) FROM served")[0][0]
+
 
 class PlatformState:
     """Everything the mock platform knows; thread-safe so suites can seed and inspect while it serves."""
 
-    def __init__(self, endpoints: dict[str, Any], clock: Clock | None = None, key_bits: int = 2048):
+    def __init__(self, endpoints: dict[str, Any], clock: Clock | None = None, key_bits: int = 2048,
+                 store: str | Path | None = None):
         self.ep = endpoints
         self.clock = clock or Clock()
         self.lock = threading.RLock()
@@ -77,11 +286,12 @@ class PlatformState:
         self.by_api_key: dict[str, Enterprise] = {}
         self.tokens: dict[str, Token] = {}
         feeds = [spec["feed"] for spec in endpoints["interfaces"].values() if spec["kind"] == "pull"]
-        self.feeds: dict[str, list[FeedRecord]] = {feed: [] for feed in feeds}
-        self.confirmed: dict[str, set[str]] = {feed: set() for feed in feeds}
+        self.feeds: dict[str, Feed] = {feed: Feed() for feed in feeds}
+        self.confirmed: dict[str, set[str]] = {feed: f.confirmed for feed, f in self.feeds.items()}
         self.cursors: dict[tuple[str, str], Cursor] = {}
-        self.uploads: dict[str, list[dict[str, Any]]] = {}
-        self.served_log: list[tuple[str, str, str]] = []  # (enterprise, feed, record id), in serving order
+        self.store = Store(store)
+        self.uploads = Uploads(self.store)
+        self.served_log = ServedLog(self.store)  # (enterprise, feed, record id), in serving order
 
     # ---- registration and tokens (§6.1, §6.2) -------------------------------------------------
     def register(self, enterprise_id: str, name: str, public_key: str) -> Enterprise:
@@ -143,21 +353,27 @@ class PlatformState:
 
     # ---- uploads -------------------------------------------------------------------------------
     def store_upload(self, interface: str, record: dict[str, Any], exchange: Any = None) -> None:
-        """Keep an accepted upload with the exchange that carried it (its journal seq is set on answering)."""
+        """Keep an accepted upload (on disk: a long-running mock's memory does not grow with its uploads).
+
+        The exchange that carried it is in the journal (same interface, same order); it is not kept here."""
         with self.lock:
-            self.uploads.setdefault(interface, []).append({"exchange": exchange, "record": record})
+            self.uploads.add(interface, record)
 
     # ---- feeds, paging and confirms (§6.6–§6.10) ------------------------------------------------
     def seed(self, feed: str, records: list[dict[str, Any]], owner: str | None = None) -> None:
-        """Admin hook: add records the platform will serve on a pull."""
+        """Admin hook: add records the platform will serve on a pull. A record whose id the feed already holds
+        replaces the earlier one (a feed serves each id once per paging sequence and confirms it by id)."""
         spec = self._pull_spec(feed)
+        parsed = []
+        for r in records:
+            t = parse_time(r.get(spec["record_time"]))
+            if t is None:
+                raise ValueError(f"seed record lacks a parsable {spec['record_time']}: {r}")
+            parsed.append(FeedRecord(str(r[spec["record_id"]]), t, owner, dict(r)))
         with self.lock:
-            for r in records:
-                t = parse_time(r.get(spec["record_time"]))
-                if t is None:
-                    raise ValueError(f"seed record lacks a parsable {spec['record_time']}: {r}")
-                self.feeds[feed].append(FeedRecord(str(r[spec["record_id"]]), t, owner, dict(r)))
-            self.feeds[feed].sort(key=lambda fr: (fr.time, fr.id))
+            f = self.feeds[feed]
+            for fr in parsed:
+                f.add(fr)
 
     def _pull_spec(self, feed: str) -> dict[str, Any]:
         for spec in self.ep["interfaces"].values():
@@ -166,44 +382,69 @@ class PlatformState:
         raise KeyError(feed)
 
     def pull(self, ent: Enterprise, feed: str, since: datetime) -> tuple[list[dict[str, Any]], int, bool]:
-        """One page: (records, totalRecords, isNew) under the exactly-once rule of E-YN-11."""
+        """One page: (records, totalRecords, isNew) under the exactly-once rule of E-YN-11.
+
+        Costs the page's size plus a few O(log n) counts: the feed's unconfirmed records are kept sorted per
+        owner, and the cursor knows the greatest record it served and which served records are still open."""
         page_size = int(self.ep["max_page"])
         with self.lock:
-            cur = self.cursors.setdefault((ent.enterprise_id, feed), Cursor())
+            f = self.feeds[feed]
+            key = (ent.enterprise_id, feed)
+            cur = self.cursors.get(key)
+            if cur is None:
+                cur = self.cursors[key] = Cursor(enterprise=ent.enterprise_id)
+                f.cursors.append(cur)
             if not cur.active:
-                cur.active, cur.served, cur.pages = True, set(), 0
-            done = self.confirmed[feed]
-            cands = [
-                fr for fr in self.feeds[feed]
-                if fr.owner in (None, ent.enterprise_id) and fr.time >= since
-                and fr.id not in done and fr.id not in cur.served
-            ]
-            page = cands[:page_size]
-            cur.served.update(fr.id for fr in page)
+                cur.start()
+            lists = f.lists_of(ent.enterprise_id)
+            lo = (since,)
+            total = sum(len(sl) - sl.bisect_left(lo) for sl in lists) - cur.open_from(lo)
+            start, first = lo, True
+            if cur.mark is not None and cur.mark >= lo:
+                # Resume after the greatest record served when every open record up to it was served already.
+                live = sum(sl.bisect_right(cur.mark) - sl.bisect_left(lo) for sl in lists)
+                if live == cur.open_between(lo, cur.mark):
+                    start, first = cur.mark, False
+            page: list[FeedRecord] = []
+            if total > 0:
+                its = [sl.irange(minimum=start, inclusive=(first, True)) for sl in lists]
+                for k in (heapq.merge(*its) if len(its) > 1 else its[0]):
+                    rid = k[1]
+                    if rid in cur.served:
+                        continue
+                    page.append(f.records[rid])
+                    if len(page) >= page_size:
+                        break
+            for fr in page:
+                cur.serve(fr)
             cur.pages += 1
-            more = len(cands) > len(page)
+            more = total > len(page)
             if not more:
                 cur.active = False
-            for fr in page:
-                self.served_log.append((ent.enterprise_id, feed, fr.id))
-            return [dict(fr.data) for fr in page], len(cands), more
+            self.served_log.extend((ent.enterprise_id, feed, fr.id) for fr in page)
+            return [dict(fr.data) for fr in page], total, more
 
     def pending(self, enterprise_id: str, feed: str, since: datetime) -> list[dict[str, Any]]:
         """What a complete paging sequence from `since` must deliver now: unconfirmed records of this owner."""
         with self.lock:
-            return [dict(fr.data) for fr in self.feeds[feed] if fr.owner in (None, enterprise_id)
-                    and fr.time >= since and fr.id not in self.confirmed[feed]]
+            f = self.feeds[feed]
+            its = [sl.irange(minimum=(since,)) for sl in f.lists_of(enterprise_id)]
+            return [dict(f.records[k[1]].data) for k in heapq.merge(*its)]
 
     def known_ids(self, ent: Enterprise, feed: str) -> set[str]:
-        return {fr.id for fr in self.feeds[feed] if fr.owner in (None, ent.enterprise_id)}
+        with self.lock:
+            return {i for i, fr in self.feeds[feed].records.items() if fr.owner in (None, ent.enterprise_id)}
 
     def confirm(self, ent: Enterprise, feed: str, ids: list[str]) -> list[str]:
-        """Mark ids confirmed; returns the ids this enterprise was never offered (the caller rejects those)."""
+        """Mark ids confirmed; returns the ids this enterprise was never offered (the caller rejects those).
+        Costs the number of ids (times the feed's open paging sequences), not the feed's size."""
         with self.lock:
-            known = self.known_ids(ent, feed)
-            unknown = [i for i in ids if i not in known]
+            f = self.feeds[feed]
+            owners = (None, ent.enterprise_id)
+            unknown = [i for i in ids if (fr := f.records.get(i)) is None or fr.owner not in owners]
             if not unknown:
-                self.confirmed[feed].update(ids)
+                for i in ids:
+                    f.confirm(i)
             return unknown
 
     def snapshot(self) -> dict[str, Any]:
@@ -224,3 +465,13 @@ class PlatformState:
 def _random(n: int) -> str:
     alphabet = string.ascii_letters + string.digits
     return "".join(secrets.choice(alphabet) for _ in range(n))
+
+
+def _ENCODE(v: Any) -> str:
+    try:
+        return orjson.dumps(v).decode()
+    except TypeError:  # lone surrogates (escaped: SQLite stores UTF-8 only), keys that are not strings
+        return _JSON(v)
+
+
+_JSON = json.JSONEncoder(ensure_ascii=True, default=str).encode
