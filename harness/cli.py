@@ -101,8 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
             except ImportError as exc:  # one spec's broken extra commands must not take the whole CLI down
                 print(f"vconform: warning: {spec.name} sub-commands unavailable: {exc}", file=sys.stderr)
     from harness.jt809.cli import add_parser as add_jt809
+    from harness.load.cli import add_parser as add_load
 
     add_jt809(sub)
+    add_load(sub)
     return p
 
 
@@ -399,8 +401,20 @@ def cmd_jt809(args) -> int:
     return decode_main(args.jt809_argv) if hasattr(args, "jt809_argv") else args.func(args)
 
 
+def cmd_load(args) -> int:
+    from harness.load.cli import main as load_main
+    from harness.load.engine import LoadError
+    from harness.report import SigningKeyError
+
+    try:
+        return load_main(args)
+    except (LoadError, SigningKeyError) as exc:
+        raise HarnessFailure(str(exc)) from None
+
+
 COMMANDS = {"specs": cmd_specs, "actions": cmd_actions, "profiles": cmd_profiles, "mock": cmd_mock, "run": cmd_run,
-            "verify": cmd_verify, "key": cmd_key, "schemas": cmd_schemas, "jt809": cmd_jt809}
+            "verify": cmd_verify, "key": cmd_key, "schemas": cmd_schemas, "jt809": cmd_jt809,
+            "load": cmd_load}
 
 
 if __name__ == "__main__":
