@@ -226,7 +226,8 @@ def test_platform_losing_uploads_under_concurrency_is_caught(tmp_path):
 
 @pytest.mark.slow
 def test_province_scale_2000_enterprises_on_two_processes(tmp_path):
-    with mock_process() as url:
+    # every enterprise keeps its connection open: the mock's cap (512 by default) must be above 2000
+    with mock_process("--max-connections", "5000") as url:
         code, report, output = vconform_load(tmp_path, url, "--enterprises", "2000", "--processes", "2",
                                              "--duration", "45", "--time-scale", "5", "--spawn-rate", "100",
                                              timeout=1800)
