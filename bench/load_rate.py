@@ -53,7 +53,8 @@ def load_run(url: str, duration: int, out: Path) -> dict:
     cmd = pinned(1, [sys.executable, "-m", "harness.cli", "load", "yunnan", "--target", url, "--enterprises",
                      str(ENTERPRISES), "--processes", "1", "--duration", str(duration), "--time-scale", "2000",
                      "--spawn-rate", str(ENTERPRISES), "--out", str(out)])
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "VCONFORM_HOME": str(HOME)})
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "VCONFORM_HOME": str(HOME)})
     report = json.loads((out / "report.json").read_text("utf-8"))
     if proc.returncode != 0:
         raise SystemExit(f"load run failed ({proc.returncode}): {proc.stdout[-800:]} {proc.stderr[-800:]}")

@@ -150,8 +150,9 @@ def run(cfg: LoadConfig) -> int:
                                                        str(out / f"locust-worker-{i}.log")],
                       env, out / f"locust-worker-{i}.err") for i in range(cfg.processes)]
     if cfg.remote_workers:
-        print(f"vconform load: waiting for {cfg.remote_workers} more worker(s): on each machine run\n  "
-              f"{shlex.join(worker_command('THIS_HOST', port))}", file=sys.stderr)
+        print(f"vconform load: waiting for {cfg.remote_workers} more worker(s); on each other machine run\n  "
+              f"vconform load {shlex.quote(spec.name)} --worker --master-host ADDRESS_OF_THIS_MACHINE "
+              f"--master-port {port}", file=sys.stderr, flush=True)
     deadline = time.monotonic() + cfg.duration + cfg.enterprises / spawn_rate + GRACE + 120
     master_rc = _wait(master, deadline)
     usage1 = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -51,7 +51,7 @@ UPLOADS = tuple(n for n, s in IFACES.items() if s["kind"] == "upload")
        "Every upload acknowledged under concurrent load is counted by the platform")
 def uploads_counted(before: dict[str, int], after: dict[str, int], acked: dict[str, int]) -> list[Problem]:
     """`before`/`after`: the platform's `uploads` counts (admin hook state, over all enterprises, never decreasing);
-    `acked`: uploads the load answered with code 200. Other clients may only add, so fewer counted than acked is loss."""
+    `acked`: uploads answered with code 200 under load. Other clients may only add: fewer counted than acked is loss."""
     out = []
     for interface in sorted(acked):
         counted = int(after.get(interface, 0)) - int(before.get(interface, 0))
@@ -232,7 +232,8 @@ class Enterprise:
         kind = IFACES[interface]["kind"]
         if kind in ("pull", "token"):
             self.decode(reply)
-            self.w.tally.judge("yunnan.server.answer.envelope", interface, C.answer_envelope(reply), reply.evidence_list)
+            self.w.tally.judge("yunnan.server.answer.envelope", interface, C.answer_envelope(reply),
+                               reply.evidence_list)
         if not accepted or self.w.tally.sample():
             self.w.tally.judge("yunnan.server.answer.shape", interface, C.answer_shape(reply), reply.evidence_list)
             if accepted and kind == "pull":

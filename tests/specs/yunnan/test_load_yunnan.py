@@ -212,13 +212,18 @@ def test_load_on_two_processes_against_the_mock_has_no_correctness_failure(tmp_p
     _assert_clean_load_report(code, report, output, tmp_path, 20)
 
 
-def test_platform_losing_uploads_under_concurrency_is_caught(tmp_path):
-    srv = BackgroundServer(PLATFORMS.make("loses-uploads-under-concurrency").app).start()
+def against(variant: str, tmp: Path, *args: str) -> tuple[int, dict, str]:
+    """A load run against one of the catalog's platforms (tests/specs/yunnan/broken_platforms.py), in process."""
+    srv = BackgroundServer(PLATFORMS.make(variant).app).start()
     try:
-        code, report, output = vconform_load(tmp_path, srv.url, "--enterprises", "20", "--processes", "2",
-                                             "--duration", "6", "--time-scale", "100")
+        return vconform_load(tmp, srv.url, *args)
     finally:
         srv.stop()
+
+
+def test_platform_losing_uploads_under_concurrency_is_caught(tmp_path):
+    code, report, output = against("loses-uploads-under-concurrency", tmp_path, "--enterprises", "20",
+                                   "--processes", "2", "--duration", "6", "--time-scale", "100")
     assert code == 1, output
     assert failing(report) == {"yunnan.server.load.counted"}
     assert "lost" in json.dumps(report["interfaces"], ensure_ascii=False)
@@ -236,15 +241,44 @@ def test_province_scale_2000_enterprises_on_two_processes(tmp_path):
 
 @pytest.mark.slow
 def test_platform_without_admin_hook_skips_the_count_with_its_reason(tmp_path):
-    srv = BackgroundServer(PLATFORMS.make("no-admin-hook").app).start()
-    try:
-        code, report, output = vconform_load(tmp_path, srv.url, "--enterprises", "5", "--processes", "1",
-                                             "--duration", "5", "--time-scale", "100")
-    finally:
-        srv.stop()
+    code, report, output = against("no-admin-hook", tmp_path, "--enterprises", "5", "--processes", "1",
+                                   "--duration", "5", "--time-scale", "100")
     assert code == 0, output
     counted = [c for i in report["interfaces"] for c in i["checks"] if c["id"] == "yunnan.server.load.counted"]
     assert counted[0]["verdict"] == "skip" and "admin hook" in counted[0]["message"]
+
+
+@pytest.mark.slow
+def test_a_worker_started_by_hand_joins_the_master(tmp_path):
+    """The several-machines command of docs/load.md, on one machine: one local worker, one started with --worker."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "VCONFORM_HOME": str(KEY_HOME)}
+    with mock_process() as url:
+        master = subprocess.Popen([sys.executable, "-m", "harness.cli", "load", "yunnan", "--target", url,
+                                   "--enterprises", "10", "--processes", "1", "--remote-workers", "1",
+                                   "--master-port", str(port), "--duration", "6", "--time-scale", "100",
+                                   "--out", str(tmp_path / "report")], cwd=ROOT, env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            said = "".join(master.stderr.readline() for _ in range(3))  # a warning, then the command to run
+            assert f"--worker --master-host ADDRESS_OF_THIS_MACHINE --master-port {port}" in said
+            worker = subprocess.Popen([sys.executable, "-m", "harness.cli", "load", "yunnan", "--worker",
+                                       "--master-host", "127.0.0.1", "--master-port", str(port)], cwd=ROOT, env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            out, err = master.communicate(timeout=600)
+            worker.wait(timeout=60)
+        finally:
+            for p in (master, locals().get("worker")):
+                if p is not None and p.poll() is None:
+                    p.kill()
+                    p.wait()
+    report = json.loads((tmp_path / "report" / "report.json").read_text("utf-8"))
+    assert master.returncode == 0, out + err
+    assert report["load"]["remote_workers"] == 1 and report["load"]["counters"]["tokens"] >= 10
+    rows = {r["name"]: r for r in report["load"]["interfaces"]}
+    assert rows["init-auth"]["requests"] == 10
 
 
 # ---- refusals before any load -------------------------------------------------------------------------------
@@ -258,6 +292,7 @@ def _cli(tmp_path, *args):
     (["yunnan"], "--target URL is required"),
     (["yunnan", "--target", "http://127.0.0.1:9", "--processes", "0"], "--processes 0 needs --remote-workers"),
     (["yunnan", "--target", "http://127.0.0.1:9", "--sample", "0"], "--sample"),
+    (["yunnan", "--target", "http://127.0.0.1:9", "--enterprises", "0"], "--enterprises"),
     (["nosuchspec", "--target", "http://127.0.0.1:9"], "nosuchspec"),
     (["yunnan", "--worker"], "--master-host"),
 ])
