@@ -131,6 +131,8 @@ def _load_args(sub) -> None:
     p.add_argument("--sign-key", help="Ed25519 PKCS#8 PEM to sign with (default: generated on first use)")
     p.add_argument("--tester", default="", help="sign-off: tester's name")
     p.add_argument("--organisation", default="", help="sign-off: testing organisation")
+    p.add_argument("--web-port", type=_non_negative, default=0, metavar="PORT", help="show Locust's web UI on "
+                   "127.0.0.1:PORT while the run lasts (default: none)")
     g = p.add_argument_group("several machines (docs/load.md)")
     g.add_argument("--master-bind", default="127.0.0.1", metavar="HOST", help="address the master listens on for "
                    "workers; 0.0.0.0 to accept workers of other machines (default %(default)s)")

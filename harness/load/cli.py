@@ -43,6 +43,6 @@ def main(args) -> int:
                      processes=args.processes, duration=args.duration, out=args.out, spawn_rate=args.spawn_rate,
                      time_scale=args.time_scale, sample=args.sample, seed=args.seed, profile=args.profile,
                      sign_key=args.sign_key, master_bind=args.master_bind, master_port=args.master_port,
-                     remote_workers=args.remote_workers,
+                     remote_workers=args.remote_workers, web_port=args.web_port,
                      signoff={"tester": args.tester, "organisation": args.organisation})
     return run(cfg)

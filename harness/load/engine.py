@@ -57,6 +57,7 @@ class LoadConfig:
     master_port: int = 0            # 0: a free port
     remote_workers: int = 0         # workers started by hand on other machines (`--worker --master-host`)
     key_dir: str | None = None
+    web_port: int = 0               # Locust's web UI on 127.0.0.1:PORT while the run lasts; 0: none (headless)
     signoff: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -136,7 +137,9 @@ def run(cfg: LoadConfig) -> int:
     tally_path.unlink(missing_ok=True)
     master_cmd = _locust_cmd(
         "--master", "--master-bind-host", cfg.master_bind, "--master-bind-port", str(port),
-        "--expect-workers", str(cfg.workers), "--expect-workers-max-wait", "120", "--headless",
+        "--expect-workers", str(cfg.workers), "--expect-workers-max-wait", "120",
+        *(["--autostart", "--autoquit", "0", "--web-host", "127.0.0.1", "--web-port", str(cfg.web_port)]
+          if cfg.web_port else ["--headless"]),
         "-u", str(cfg.enterprises), "-r", f"{spawn_rate:g}", "-t", f"{int(max(1, round(cfg.duration)))}s",
         "--host", origin(base), "--csv", str(out / STATS_PREFIX), "--html", str(out / f"{STATS_PREFIX}.html"),
         "--only-summary", "--stop-timeout", "0", "--exit-code-on-error", "0", "--loglevel", "WARNING",
@@ -149,6 +152,9 @@ def run(cfg: LoadConfig) -> int:
     workers = [_start(worker_command(connect, port) + ["--loglevel", "WARNING", "--logfile",
                                                        str(out / f"locust-worker-{i}.log")],
                       env, out / f"locust-worker-{i}.err") for i in range(cfg.processes)]
+    if cfg.web_port:
+        print(f"vconform load: Locust's web UI at http://127.0.0.1:{cfg.web_port}/ while the run lasts",
+              file=sys.stderr, flush=True)
     if cfg.remote_workers:
         print(f"vconform load: waiting for {cfg.remote_workers} more worker(s); on each other machine run\n  "
               f"vconform load {shlex.quote(spec.name)} --worker --master-host ADDRESS_OF_THIS_MACHINE "
@@ -306,6 +312,8 @@ def build_model(spec, cfg: LoadConfig, *, seed: int, salt: int, base: str, hook:
     line = ["vconform", "load", spec.name, "--target", cfg.target, "--enterprises", str(cfg.enterprises),
             "--processes", str(cfg.processes), "--duration", f"{cfg.duration:g}", "--time-scale",
             f"{cfg.time_scale:g}", "--sample", str(cfg.sample), "--seed", str(seed)]
+    if cfg.spawn_rate:
+        line += ["--spawn-rate", f"{cfg.spawn_rate:g}"]
     if cfg.profile != "default":
         line += ["--profile", cfg.profile]
     signoff = cfg.signoff or {}

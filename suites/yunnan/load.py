@@ -221,8 +221,9 @@ class Enterprise:
         reply = self.call(interface, plain)
         if reply.is_token_error():
             age = (time.monotonic() - self.token_at) * self.w.scale
-            self.w.tally.judge("yunnan.server.token.lifetime", interface, C.token_lifetime(reply, age),
-                               reply.evidence_list)
+            if age < self.ttl:  # refused within its expireTime (on the scaled clock): §6.2 broken
+                self.w.tally.judge("yunnan.server.token.lifetime", interface, C.token_lifetime(reply, age),
+                                   reply.evidence_list)
             if self.get_token():
                 reply = self.call(interface, plain)
         accepted = reply.accepted
