@@ -14,10 +14,12 @@ import os
 import random
 import resource
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,7 +99,6 @@ def worker_command(master_host: str, master_port: int) -> list[str]:
 
 def run(cfg: LoadConfig) -> int:
     from harness import registry
-    from harness.report import write_report
 
     try:
         spec = registry.get(cfg.spec)
@@ -128,13 +129,27 @@ def run(cfg: LoadConfig) -> int:
     keys.ensure(cfg.enterprises + cfg.workers, folder=cfg.key_dir, processes=max(1, cfg.processes))
     keygen_s = time.monotonic() - t0
 
+    for stale in out.glob(f"{STATS_PREFIX}*"):  # an earlier run's statistics must never pass for this run's
+        if stale.is_file():
+            stale.unlink()
+    # The judgements carry exchanges in clear (tokens, apiSecret): kept in a private folder, never beside the report.
+    private = Path(tempfile.mkdtemp(prefix="vconform-load-"))
+    try:
+        return _run(cfg, spec, module, out, private / TALLY_FILE, seed=seed, salt=salt, base=base, admin=admin,
+                    baseline=baseline, started=started, keygen_s=keygen_s)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def _run(cfg: LoadConfig, spec, module, out: Path, tally_path: Path, *, seed: int, salt: int, base: str,
+         admin: AdminHook, baseline: Any, started: str, keygen_s: float) -> int:
+    from harness.report import write_report
+
     options = {"module": module.__name__, "base_path": base[len(origin(base)):], "time_scale": cfg.time_scale,
                "sample": cfg.sample, "seed": seed, "salt": salt, "workers": cfg.workers, "profile": cfg.profile,
                "key_dir": cfg.key_dir}
     spawn_rate = cfg.spawn_rate or max(1.0, cfg.enterprises / max(1.0, min(10.0, cfg.duration / 3)))
     port = cfg.master_port or _free_port(cfg.master_bind)
-    tally_path = out / TALLY_FILE
-    tally_path.unlink(missing_ok=True)
     master_cmd = _locust_cmd(
         "--master", "--master-bind-host", cfg.master_bind, "--master-bind-port", str(port),
         "--expect-workers", str(cfg.workers), "--expect-workers-max-wait", "120",

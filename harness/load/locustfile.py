@@ -5,7 +5,8 @@ must not happen inside vconform's own process). The master gets the run's option
 Locust hands them to every worker with its spawn message, so a worker on another machine needs nothing but
 `vconform load SPEC --worker --master-host HOST`. One Locust user is one simulated enterprise of the spec's load
 behaviour (`<suite package>.load.Worker`); each worker sends its judgements (a `Tally` snapshot) with every stats
-report, and the master writes the newest snapshot of each worker to `$VCONFORM_LOAD_TALLY`.
+report, and the master writes the newest snapshot of each worker to `$VCONFORM_LOAD_TALLY` (a private
+temporary file: the snapshots hold exchanges in clear).
 """
 from __future__ import annotations
 

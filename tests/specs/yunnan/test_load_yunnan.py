@@ -199,6 +199,7 @@ def _assert_clean_load_report(code: int, report: dict, output: str, tmp: Path, e
     assert counted and counted[0]["verdict"] == "pass"
     for name in ("locust_stats.csv", "locust.html", "report.html", "junit.xml"):
         assert (tmp / "report" / name).is_file(), name
+    assert not list((tmp / "report").glob("*tally*"))  # judgements hold exchanges in clear: never beside the report
     assert "p99" in (tmp / "report" / "report.html").read_text("utf-8")
     verify = subprocess.run([sys.executable, "-m", "harness.cli", "verify", str(tmp / "report")], cwd=ROOT,
                             capture_output=True, text=True, env={**os.environ, "VCONFORM_HOME": str(KEY_HOME)})
