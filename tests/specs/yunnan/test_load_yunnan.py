@@ -296,6 +296,7 @@ def _cli(tmp_path, *args):
     (["yunnan", "--target", "http://127.0.0.1:9", "--enterprises", "0"], "--enterprises"),
     (["nosuchspec", "--target", "http://127.0.0.1:9"], "nosuchspec"),
     (["yunnan", "--worker"], "--master-host"),
+    (["shunde", "--target", "http://127.0.0.1:9"], "shunde"),  # no load behaviour (nor an HTTP server role)
 ])
 def test_bad_arguments_are_harness_errors(tmp_path, args, words):
     out = _cli(tmp_path, *args)
