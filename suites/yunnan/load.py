@@ -25,6 +25,7 @@ from schemas.yunnan import envelope
 from schemas.yunnan.datagen import YunnanData
 from suites.yunnan import server_checks as C
 from suites.yunnan.server_checks import Reply
+from suites.yunnan.server_session import open_answer
 
 EP = specdata.endpoints("yunnan")
 PREFIX = EP["prefix"]
@@ -206,15 +207,7 @@ class Enterprise:
         return self._post(interface, json.dumps(sealed).encode(), headers, plain)
 
     def decode(self, reply: Reply) -> None:
-        body = reply.body if isinstance(reply.body, dict) else {}
-        data, key = body.get("data"), body.get("aesKey")
-        if data in (None, "") or not key:
-            return
-        opened = envelope.open_response(key, data, self.key)
-        if opened.failure:
-            reply.data_error = opened.failure.message
-        else:
-            reply.data = opened.obj
+        open_answer(reply, self.key)
 
     def send(self, interface: str, plain: Any) -> LoadReply:
         """A valid request, judged; a token refusal renews the token and retries once, as a client would."""
