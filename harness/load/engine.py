@@ -121,8 +121,11 @@ def run(cfg: LoadConfig) -> int:
     out.mkdir(parents=True, exist_ok=True)
     started = _now()
     admin = AdminHook(root)
+    options = {"module": module.__name__, "base_path": base[len(origin(base)):], "time_scale": cfg.time_scale,
+               "sample": cfg.sample, "seed": seed, "salt": salt, "workers": cfg.workers, "profile": cfg.profile,
+               "key_dir": cfg.key_dir}
     try:
-        baseline = module.prepare(admin)
+        baseline = module.prepare(admin, options)  # may add what the workers need to know to `options`
     except AdminRefused as exc:
         raise LoadError(str(exc)) from None
     t0 = time.monotonic()
@@ -135,19 +138,16 @@ def run(cfg: LoadConfig) -> int:
     # The judgements carry exchanges in clear (tokens, apiSecret): kept in a private folder, never beside the report.
     private = Path(tempfile.mkdtemp(prefix="vconform-load-"))
     try:
-        return _run(cfg, spec, module, out, private / TALLY_FILE, seed=seed, salt=salt, base=base, admin=admin,
-                    baseline=baseline, started=started, keygen_s=keygen_s)
+        return _run(cfg, spec, module, out, private / TALLY_FILE, options, seed=seed, salt=salt, base=base,
+                    admin=admin, baseline=baseline, started=started, keygen_s=keygen_s)
     finally:
         shutil.rmtree(private, ignore_errors=True)
 
 
-def _run(cfg: LoadConfig, spec, module, out: Path, tally_path: Path, *, seed: int, salt: int, base: str,
-         admin: AdminHook, baseline: Any, started: str, keygen_s: float) -> int:
+def _run(cfg: LoadConfig, spec, module, out: Path, tally_path: Path, options: dict[str, Any], *, seed: int,
+         salt: int, base: str, admin: AdminHook, baseline: Any, started: str, keygen_s: float) -> int:
     from harness.report import write_report
 
-    options = {"module": module.__name__, "base_path": base[len(origin(base)):], "time_scale": cfg.time_scale,
-               "sample": cfg.sample, "seed": seed, "salt": salt, "workers": cfg.workers, "profile": cfg.profile,
-               "key_dir": cfg.key_dir}
     spawn_rate = cfg.spawn_rate or max(1.0, cfg.enterprises / max(1.0, min(10.0, cfg.duration / 3)))
     port = cfg.master_port or _free_port(cfg.master_bind)
     master_cmd = _locust_cmd(

@@ -24,7 +24,7 @@ from harness.load.tally import Tally
 from schemas.yunnan import envelope
 from schemas.yunnan.datagen import YunnanData
 from suites.yunnan import server_checks as C
-from suites.yunnan.server_checks import Reply
+from suites.yunnan.server_checks import Pull, Reply
 from suites.yunnan.server_session import open_answer
 
 EP = specdata.endpoints("yunnan")
@@ -45,6 +45,7 @@ CADENCE: dict[str, tuple[float, str]] = {
 RENEW_BEFORE = 600.0   # spec seconds before expireTime a token is renewed (a well-behaved client never lets it lapse)
 LEDGER_VEHICLES = 2    # vehicles in each enterprise's §6.11 ledger; access records name only these (§6.13)
 MAX_PAGES = 20         # pages one pull sequence follows while isNew is 1
+EXCEED_SEEDED = 200    # exceedVehicle records seeded through the admin hook: two full pages (the edge of §6.6 isNew)
 UPLOADS = tuple(n for n, s in IFACES.items() if s["kind"] == "upload")
 
 
@@ -103,6 +104,7 @@ class Worker:
         self.accesses = [data.access_record(v, 1, acc) for v in self.vehicles for acc in (0, 1)]
         self.queries = {n: data.sample(n, "request") for n, s in IFACES.items() if s["kind"] == "pull"}
         self.rng = random.Random(f"{seed}|{self.salt}|{options.get('worker_index', 0)}")
+        self.exceed = options.get("exceed_seeded")  # what every exceedVehicle sequence must serve (None: no hook)
 
     def enterprise(self, index: int, key, post: Callable[..., Answer]) -> "Enterprise":
         return Enterprise(self, index, key, post)
@@ -240,16 +242,30 @@ class Enterprise:
     def pull(self, interface: str) -> None:
         """A paging sequence (E-YN-11's default reading: the same query while isNew is 1), then confirm what it
         served where the feed has a confirm (§6.8, §6.10), at most `max_ids` ids a call."""
-        spec = IFACES[interface]
+        spec, seq = IFACES[interface], Pull()
         query = {**self.w.own(self.w.queries[interface], self.eid), spec["timestamp_field"]: self.since}
-        served: list[str] = []
         for _ in range(MAX_PAGES):
             reply = self.send(interface, query)
+            seq.pages.append(reply)
             data = reply.data if isinstance(reply.data, dict) else {}
             records = data.get("records") if isinstance(data.get("records"), list) else []
-            served += [str(r[spec["record_id"]]) for r in records if isinstance(r, dict) and r.get(spec["record_id"])]
-            if not reply.accepted or str(data.get("isNew")) != "1" or not records:
+            seq.records += records
+            seq.flags.append(data.get("isNew"))
+            seq.sizes.append(len(records))
+            if not reply.accepted or reply.data_error:
+                seq.error = reply.data_error or reply.describe()
                 break
+            if str(data.get("isNew")) != "1" or not records:
+                break
+        else:
+            seq.error = f"still isNew=1 after {MAX_PAGES} pages"
+        if interface == "exceedVehicle" and self.w.exceed is not None:
+            # every record seeded for this run, once, unaltered; others (earlier runs) only warn
+            last = seq.pages[-1].evidence_list
+            self.w.tally.judge("yunnan.server.pull.complete", interface,
+                               C.pull_complete(seq, self.w.exceed, spec["record_id"], extras_ok=True), last)
+            self.w.tally.judge("yunnan.server.pull.isnew", interface, C.pull_isnew(seq), last)
+        served = [str(r[spec["record_id"]]) for r in seq.records if isinstance(r, dict) and r.get(spec["record_id"])]
         confirm = next((n for n, s in IFACES.items() if s["kind"] == "confirm" and s["feed"] == spec["feed"]), None)
         if confirm and served:
             cs, limit = IFACES[confirm], IFACES[confirm].get("max_ids") or 100
@@ -271,10 +287,27 @@ def _refusal(ans: Answer) -> str:
 
 # ---- the parent process: before and after the run ------------------------------------------------------------
 
-def prepare(admin: Callable[[str], dict | None]) -> dict[str, Any] | None:
-    """The platform's upload counts before the load starts; None when the target offers no admin hook."""
+def prepare(admin: Callable[..., dict | None], options: dict[str, Any]) -> dict[str, Any] | None:
+    """Before the load: the platform's upload counts, and EXCEED_SEEDED exceedVehicle records seeded for this run
+    (their list goes to the workers in `options`). None when the target offers no admin hook."""
     state = admin("state")
-    return None if state is None else {"uploads": dict(state.get("uploads") or {})}
+    if state is None:
+        return None
+    records = exceed_feed(int(options.get("seed") or 0), int(options["salt"]))
+    admin("seed", {"feed": "exceed", "records": records, "owner": None})
+    options["exceed_seeded"] = records
+    return {"uploads": dict(state.get("uploads") or {})}
+
+
+def exceed_feed(seed: int, salt: int) -> list[dict[str, Any]]:
+    """Valid §6.6 records sent today, with ids unique to the run; the pulls ask from yesterday (E-YN-30 either way)."""
+    data, today = YunnanData(seed), f"{_now_cn():%Y%m%d}"
+    out = []
+    for i in range(EXCEED_SEEDED):
+        rec = {k: v for k, v in data.exceed_record(i).items() if k != "removeTime"}
+        rec.update(recordId=f"EV{today}{salt:04d}{i:03d}", sendTime=today, isRemove="0")
+        out.append(rec)
+    return out
 
 
 def conclude(admin: Callable[[str], dict | None], baseline: dict[str, Any] | None,

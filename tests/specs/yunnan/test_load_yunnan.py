@@ -129,6 +129,38 @@ def test_enterprise_registers_renews_its_token_keeps_the_cadence_and_is_counted(
     assert state["enterprises"][e.eid]["heartbeat"] == "online"
 
 
+def _admin_of(mock):
+    """The admin hook's calls, straight on an in-process mock's state."""
+    def admin(op, args=None):
+        if op == "seed":
+            mock.state.seed(args["feed"], args["records"], args.get("owner"))
+        return mock.state.snapshot()
+    return admin
+
+
+@pytest.mark.parametrize("variant, fails", [("mock", set()), ("isnew-wrong-at-100", {"yunnan.server.pull.isnew"}),
+                                            ("strictly-after", set())])
+def test_pulls_page_through_the_records_seeded_for_the_run(variant, fails):
+    from harness.crypto import generate_rsa
+
+    mock = PLATFORMS.make(variant)
+    srv = BackgroundServer(mock.app).start()
+    try:
+        options = {"salt": 4321, "seed": 7, "time_scale": 1.0}
+        baseline = load.prepare(_admin_of(mock), options)
+        assert baseline == {"uploads": {}} and len(options["exceed_seeded"]) == load.EXCEED_SEEDED
+        w = load.Worker(options, Tally(1))
+        e = w.enterprise(5, generate_rsa(2048), _post_to(srv.url + load.PREFIX))
+        e.start()
+        e.pull("exceedVehicle")
+        e.pull("exceedVehicle")  # a second sequence serves them all again (nothing confirms an exceed record)
+    finally:
+        srv.stop()
+    checks = w.tally.snapshot()["checks"]
+    assert checks["yunnan.server.pull.complete|exceedVehicle"]["judged"] == 2
+    assert {c["id"] for c in checks.values() if c["fail"]} == fails
+
+
 def test_a_refused_token_is_judged_renewed_and_the_request_retried():
     from harness.crypto import generate_rsa
 
