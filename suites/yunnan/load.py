@@ -5,7 +5,8 @@ expireTime, uploads its vehicle ledger (§6.11), then keeps the cadence below: h
 (§6.13) and pulls (§6.6, §6.7, §6.9, confirming what a pull served, §6.8, §6.10). The engine (harness/load) runs
 this on Locust across processes; this module knows no Locust. Answers are judged by the server role's checks
 (suites/yunnan/server_checks.py): every answer for acceptance, every answer carrying data for its envelope, one in
-K (and every refusal) for its shape and schema. At the end, every upload the platform acknowledged must have been
+K (and every refusal) for its shape and schema; with the admin hook, every exceedVehicle paging sequence must serve
+the records seeded for the run once each. At the end, every upload the platform acknowledged must have been
 counted by it (admin hook state), which a platform that loses uploads under concurrency fails.
 """
 from __future__ import annotations
