@@ -175,10 +175,15 @@ def _run(cfg: LoadConfig, spec, module, out: Path, tally_path: Path, options: di
               f"vconform load {shlex.quote(spec.name)} --worker --master-host ADDRESS_OF_THIS_MACHINE "
               f"--master-port {port}", file=sys.stderr, flush=True)
     deadline = time.monotonic() + cfg.duration + cfg.enterprises / spawn_rate + GRACE + 120
-    master_rc = _wait(master, deadline)
-    usage1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    worker_rcs = [_wait(w, time.monotonic() + 30) for w in workers]
-    usage2 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    try:
+        master_rc = _wait(master, deadline)
+        usage1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        worker_rcs = [_wait(w, time.monotonic() + 30) for w in workers]
+        usage2 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    except BaseException:  # Ctrl-C or anything else: the processes in their own sessions must not outlive us
+        for proc in [master, *workers]:
+            _wait(proc, 0)
+        raise
     finished = _now()
     if master_rc is None:
         errors.append(f"the Locust master did not finish within {cfg.duration:g} s plus {GRACE:g} s; stopped")
@@ -221,6 +226,9 @@ def _start(cmd: list[str], env: dict[str, str], stderr: Path) -> subprocess.Pope
 
 
 def _wait(proc: subprocess.Popen, deadline: float) -> int | None:
+    """Its exit code by `deadline`, else None after killing its whole session (it and what it started)."""
+    if proc.poll() is not None:
+        return proc.returncode
     try:
         return proc.wait(timeout=max(0.1, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
