@@ -103,7 +103,46 @@ def build_parser() -> argparse.ArgumentParser:
     from harness.jt809.cli import add_parser as add_jt809
 
     add_jt809(sub)
+    _load_args(sub)
     return p
+
+
+def _load_args(sub) -> None:
+    p = sub.add_parser("load", help="server role at province scale: simulated enterprises on Locust, judged, one "
+                       "signed report with latency percentiles (docs/load.md)")
+    p.add_argument("spec", help="a spec with a server role and a load behaviour (`vconform specs`)")
+    p.add_argument("--level", help="the platform of a spec document with several (same as DOCUMENT-LEVEL)")
+    p.add_argument("--target", help="base URL of the platform under test (as for `vconform run --role server`)")
+    p.add_argument("--enterprises", type=_positive_int, default=100, help="simulated enterprises, each its own key "
+                   "pair (cached under $VCONFORM_HOME/load-keys) and id (default %(default)s)")
+    p.add_argument("--processes", type=_non_negative, default=1, help="Locust worker processes on this machine, "
+                   "beside the master (default %(default)s)")
+    p.add_argument("--duration", type=_seconds, default=60.0, metavar="S", help="seconds of load (default %(default)g)")
+    p.add_argument("--spawn-rate", type=_seconds, metavar="N", help="enterprises started per second "
+                   "(default: all within 10 s, or a third of --duration when shorter)")
+    p.add_argument("--time-scale", type=_seconds, default=1.0, metavar="F", help="run the spec's cadence F times "
+                   "faster (heartbeats every 900/F s, ...) so a short run exercises it (default %(default)g)")
+    p.add_argument("--sample", type=int, default=10, metavar="K", help="judge the shape and schema of one answer "
+                   "in K, and of every refusal (default %(default)s)")
+    p.add_argument("--seed", type=int, help="data seed (the records sent); enterprise ids are fresh every run")
+    p.add_argument("--profile", default="default", help="errata profile (see `vconform profiles SPEC`)")
+    p.add_argument("--out", type=Path, default=Path("reports/load"), help="report folder; Locust's CSV and HTML "
+                   "statistics are written beside the report (default %(default)s)")
+    p.add_argument("--sign-key", help="Ed25519 PKCS#8 PEM to sign with (default: generated on first use)")
+    p.add_argument("--tester", default="", help="sign-off: tester's name")
+    p.add_argument("--organisation", default="", help="sign-off: testing organisation")
+    p.add_argument("--web-port", type=_non_negative, default=0, metavar="PORT", help="show Locust's web UI on "
+                   "127.0.0.1:PORT while the run lasts (default: none)")
+    g = p.add_argument_group("several machines (docs/load.md)")
+    g.add_argument("--master-bind", default="127.0.0.1", metavar="HOST", help="address the master listens on for "
+                   "workers; 0.0.0.0 to accept workers of other machines (default %(default)s)")
+    g.add_argument("--master-port", type=_non_negative, default=0, metavar="PORT", help="the master's port "
+                   "(default: a free one, printed when --remote-workers is given)")
+    g.add_argument("--remote-workers", type=_non_negative, default=0, metavar="N",
+                   help="also wait for N workers started on other machines with --worker")
+    g.add_argument("--worker", action="store_true", help="be one worker of a master on another machine: needs "
+                   "--master-host (the run's options come from the master)")
+    g.add_argument("--master-host", metavar="HOST", help="with --worker: the master's address")
 
 
 def _seconds(text: str) -> float:
@@ -208,6 +247,13 @@ def _positive(text: str) -> float:
     v = float(text)
     if not v > 0:
         raise argparse.ArgumentTypeError(f"must be > 0 seconds: {text}")
+    return v
+
+
+def _non_negative(text: str) -> int:
+    v = int(text)
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0: {text}")
     return v
 
 
@@ -399,8 +445,20 @@ def cmd_jt809(args) -> int:
     return decode_main(args.jt809_argv) if hasattr(args, "jt809_argv") else args.func(args)
 
 
+def cmd_load(args) -> int:
+    from harness.load.cli import main as load_main
+    from harness.load.engine import LoadError
+    from harness.report import SigningKeyError
+
+    try:
+        return load_main(args)
+    except (LoadError, SigningKeyError) as exc:
+        raise HarnessFailure(str(exc)) from None
+
+
 COMMANDS = {"specs": cmd_specs, "actions": cmd_actions, "profiles": cmd_profiles, "mock": cmd_mock, "run": cmd_run,
-            "verify": cmd_verify, "key": cmd_key, "schemas": cmd_schemas, "jt809": cmd_jt809}
+            "verify": cmd_verify, "key": cmd_key, "schemas": cmd_schemas, "jt809": cmd_jt809,
+            "load": cmd_load}
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("negative", "异常测试", "one defect per request; the platform must refuse it"),
     Stage("flow", "业务流程测试", "business flows across interfaces: registration, tokens, paging, confirms"),
     Stage("fuzz", "模糊测试", "generated edge data and random request sequences"),
-    Stage("pilot", "试点测试", "pilot operation (no suite uses it yet)"),
+    Stage("pilot", "试点测试", "pilot operation: many enterprises at once (`vconform load`, docs/load.md)"),
     Stage("go-live", "上线验收", "go-live acceptance (no suite uses it yet)"),
 )
 _BY_NAME = {s.name: s for s in STAGES}

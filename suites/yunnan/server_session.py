@@ -123,17 +123,7 @@ class ServerSession(Uploader):
         return reply
 
     def open(self, ident: Identity, reply: Reply) -> None:
-        """Decrypt an answer's data (§5.1 step 10) into reply.data; a failure is kept in reply.data_error."""
-        body = reply.body if isinstance(reply.body, dict) else {}
-        data, key = body.get("data"), body.get("aesKey")
-        if data in (None, "") or not key:
-            reply.data = None if data == "" else data
-            return
-        opened = envelope.open_response(key, data, ident.key)
-        if opened.failure:
-            reply.data_error = opened.failure.message
-        else:
-            reply.data = opened.obj
+        open_answer(reply, ident.key)
 
     # ---- registration and tokens (§6.1, §6.2) -------------------------------------------------------------
     def identity(self, n: int) -> Identity:
@@ -347,6 +337,21 @@ class ServerSession(Uploader):
     @property
     def ready(self) -> bool:
         return self.main.registered and bool(self.main.token)
+
+
+def open_answer(reply: Reply, key) -> None:
+    """Decrypt an answer's data (§5.1 step 10) with the enterprise's private key into reply.data; a failure is kept
+    in reply.data_error. Data sent without aesKey stays as sent (answer_envelope judges that)."""
+    body = reply.body if isinstance(reply.body, dict) else {}
+    data, aes_key = body.get("data"), body.get("aesKey")
+    if data in (None, "") or not aes_key:
+        reply.data = None if data == "" else data
+        return
+    opened = envelope.open_response(aes_key, data, key)
+    if opened.failure:
+        reply.data_error = opened.failure.message
+    else:
+        reply.data = opened.obj
 
 
 def _not_found(reply: Reply) -> bool:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import re
 import sys
@@ -105,6 +106,37 @@ class LosesUploads(YunnanMock):
 
     def _do_upload(self, ex, interface, ent, plain):
         if interface == "vehicleInfo":
+            self._owner(interface, ent, plain)
+            return {"code": 200, "message": "上传成功", "aesKey": None, "data": None}
+        return super()._do_upload(ex, interface, ent, plain)
+
+
+_REQUEST: contextvars.ContextVar[dict] = contextvars.ContextVar("request")
+
+
+class LosesUploadsUnderConcurrency(YunnanMock):
+    """Keeps an upload only when no other request overlapped it: its store is an unlocked read-modify-write across
+    an await (a lost update), so one client at a time loses nothing and concurrent clients lose uploads (§4.3: the
+    200 answer says the upload was taken)."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.live: list[dict] = []  # per request in flight: {"overlapped": bool}
+
+    async def handle(self, request):
+        mine = {"overlapped": bool(self.live)}
+        for other in self.live:
+            other["overlapped"] = True
+        self.live.append(mine)
+        _REQUEST.set(mine)  # each request is handled in its own task, with its own context
+        try:
+            await asyncio.sleep(0)  # the platform's storage round trip: other requests run meanwhile
+            return await super().handle(request)
+        finally:
+            self.live.remove(mine)
+
+    def _do_upload(self, ex, interface, ent, plain):
+        if (_REQUEST.get(None) or {}).get("overlapped"):
             self._owner(interface, ent, plain)
             return {"code": 200, "message": "上传成功", "aesKey": None, "data": None}
         return super()._do_upload(ex, interface, ent, plain)
@@ -218,6 +250,7 @@ VARIANTS = {
     "serves-confirmed-again": ServesConfirmedAgain,
     "accepts-code-outside-table": AcceptsCodeOutsideTable,
     "loses-uploads": LosesUploads,
+    "loses-uploads-under-concurrency": LosesUploadsUnderConcurrency,
     "yunnan-plates-only": YunnanPlatesOnly,
     "crash-500-on-malformed-json": Crash500OnMalformedJson,
     "reset-on-malformed-json": ResetOnMalformedJson,
