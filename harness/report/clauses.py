@@ -1,9 +1,9 @@
 """Clause texts: the spec's own words quoted beside a clause number (schemas/<spec>/clauses.toml).
 
-A check cites its clauses in `spec_ref`, e.g. `yunnan §5.1 step 6; §5.3` or
-`jt809 notes §Messages (0x1002); E-SD-09`. `clause_keys` turns such a citation into the keys of clauses.toml
-(`yunnan §5.1 step 6`, `yunnan §5.3`, `jt809 notes §Messages (0x1002)`); errata ids and references to documents
-the file does not cover (the adapter contract, DESIGN) are not clauses of the spec and give no key.
+A check cites its clauses in `spec_ref`, e.g. `DOC §5.1 step 6; §5.3` or `NOTES §Messages (0x1002); E-XX-09`.
+`clause_keys` turns such a citation into the keys of clauses.toml (`DOC §5.1 step 6`, `DOC §5.3`,
+`NOTES §Messages (0x1002)`), for the documents the file lists; errata ids and references to documents the file
+does not cover (the adapter contract, DESIGN) are not clauses of the spec and give no key.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ FILE_NAME = "clauses.toml"
 
 _ERRATUM = re.compile(r"^E-[A-Z]+-\d+$")
 # A section ("§6.13", "§Messages", a range "§6.3–§6.14"), optional steps ("step 3", "steps 5, 8") and an optional
-# parenthesis ("(0x1202/0x1203)", "(body cipher)"); words after it ("vehicleId", "是否必传") only narrow the
+# parenthesis ("(0x1202/0x1203)", "(body cipher)"); words after it (a field name, a column title) only narrow the
 # reader's attention within the clause and are not part of its key.
 _SECTION = re.compile(r"^(§[\w.]+(?:[–-]§[\w.]+)?)(?:\s+steps?\s+(\d+(?:\s*,\s*\d+)*))?(?:\s*\(([^)]*)\))?")
 _ATTACHMENT = re.compile(r"^(Attachment\s+\d+)")
