@@ -170,6 +170,19 @@ def _anchor(i: int, j: int) -> str:
     return f"c-{i}-{j}"
 
 
+def _passing_key(i: int, stage: str) -> str:
+    """The data block's key of one interface's passing rows in one stage."""
+    return f"p-{i}-{stage}"
+
+
+def _passing_row(chk: dict[str, Any], anchor: str) -> list[Any]:
+    """A passing check as the page's script draws it when its interface's passing rows are opened."""
+    severity = str(chk.get("severity", ""))
+    return [anchor, chk.get("id", ""), severity, SEVERITY_ZH.get(severity, severity), chk.get("spec_ref", ""),
+            chk.get("title_zh", ""), chk.get("title_en", ""), _CONTROL.sub("\ufffd", shorten(str(chk.get("message", "")))),
+            len(chk.get("evidence") or [])]
+
+
 def _quote_title(quotes: list[dict[str, str]]) -> str:
     return "\n".join(f"{q['clause']}: “{q['quote']}”" for q in quotes)
 
@@ -228,11 +241,12 @@ def build_view(model: dict[str, Any], *, key_id: str = "", public_key: str = "")
                 continue
             stage_checks += [c for _, c in checks]
             v = iface.get("verdict") or engine_stages.roll_up(c.get("verdict", "") for _, c in checks)
-            rows = [_check_view(c, _anchor(i, j), clause_data) for j, c in checks]
             interfaces.append({"name": iface.get("name", ""), "section": iface.get("section", ""),
                                "verdict": v, "verdict_zh": VERDICT_ZH.get(v, v),
-                               "rows": [c for c in rows if c["verdict"] != "pass"],
-                               "passing": [c for c in rows if c["verdict"] == "pass"]})
+                               "rows": [_check_view(c, _anchor(i, j), clause_data) for j, c in checks
+                                        if c.get("verdict") != "pass"],
+                               "passing": sum(1 for _, c in checks if c.get("verdict") == "pass"),
+                               "passing_key": _passing_key(i, name)})
         counts = count_verdicts(stage_checks)
         v = verdicts[name]
         stages.append({"name": name, "zh": engine_stages.title_zh(name), "verdict": v, "verdict_zh": VERDICT_ZH.get(v, v),
@@ -301,7 +315,8 @@ def _compact(view: dict[str, Any]) -> list[Any]:
 def data_chunks(model: dict[str, Any]) -> Iterator[markupsafe.Markup]:
     """The page's data block as a stream of JSON records, one per evidence item (each distinct item once), per
     check that has evidence, and per journal exchange:
-    ["h", labels] | ["i", item] (numbered 0, 1, ... in order) | ["e", anchor, [item numbers]] | ["x", seq, title, item].
+    ["h", labels] | ["p", key, [passing rows]] | ["i", item] (numbered 0, 1, ... in order) |
+    ["e", anchor, [item numbers]] | ["x", seq, title, item].
     Only the digests of the items written are kept, so memory does not grow with their text."""
     seen: dict[bytes, int] = {}
 
@@ -314,8 +329,15 @@ def data_chunks(model: dict[str, Any]) -> Iterator[markupsafe.Markup]:
         seen[digest] = n = len(seen)
         return n, '["i",' + text + "],\n"
 
-    yield markupsafe.Markup('[["h",' + _js({"field_zh": FIELD_ZH, "kind_zh": KIND_ZH, "page": PAGE}) + "],\n")
+    yield markupsafe.Markup('[["h",' + _js({"field_zh": FIELD_ZH, "kind_zh": KIND_ZH, "page": PAGE,
+                                            "pass": VERDICT_ZH["pass"]}) + "],\n")
     for i, iface in enumerate(model.get("interfaces") or []):
+        passing: dict[str, list[list[Any]]] = {}
+        for j, chk in enumerate(iface.get("checks") or []):
+            if chk.get("verdict") == "pass":
+                passing.setdefault(_passing_key(i, stage_of(chk, iface)), []).append(_passing_row(chk, _anchor(i, j)))
+        for key, rows in passing.items():
+            yield markupsafe.Markup('["p",' + _js(key) + "," + _js(rows) + "],\n")
         for j, chk in enumerate(iface.get("checks") or []):
             evidence = chk.get("evidence") or []
             if not evidence:

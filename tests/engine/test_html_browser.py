@@ -107,3 +107,19 @@ def test_journal_is_drawn_a_page_at_a_time(page):
     first.locator("summary").click()
     first.locator(".ev").wait_for(state="visible")
     assert "/access/api/dataReceive/" in first.inner_text()
+
+
+def test_passing_rows_are_drawn_when_opened(page):
+    passing = page.locator("details.passing").first
+    rows = passing.locator("tr.r-pass")
+    assert rows.count() == 0, "passing rows are not in the DOM until their interface's list is opened"
+    passing.locator("summary").click()
+    rows.first.wait_for(state="visible")
+    assert rows.count() >= 1
+    first = rows.first
+    assert first.get_attribute("id").startswith("c-")
+    evidence = first.locator("details.evi")
+    if evidence.count():
+        evidence.locator("summary").click()
+        first.locator(".ev").first.wait_for(state="visible")
+    assert not page.script_errors
