@@ -40,7 +40,7 @@ FIELD_ORDER = ("seq", "time", "interface", "method", "path", "status", "outcome"
                "response_plaintext", "cmd", "action", "exit_code", "timed_out", "params", "stdout", "stderr",
                "note", "notes", "text")
 FIELD_ZH = {"seq": "序号", "time": "时间", "interface": "接口", "method": "方法", "path": "路径", "status": "状态码",
-            "outcome": "判定", "duration_ms": "耗时 ms", "link": "链路", "peer": "对端", "client_id": "客户端标识",
+            "outcome": "判定", "duration_ms": "耗时", "link": "链路", "peer": "对端", "client_id": "客户端标识",
             "headers": "请求头", "request_body": "请求体", "request_plaintext": "请求明文",
             "response_headers": "响应头", "response_body": "响应体", "response_plaintext": "响应明文",
             "cmd": "命令", "action": "动作", "exit_code": "退出码", "timed_out": "超时", "params": "参数",
@@ -94,26 +94,31 @@ def _shorten_deep(obj: Any) -> Any:
     return obj
 
 
-def _pretty(obj: Any) -> str:
-    return json.dumps(_shorten_deep(obj), ensure_ascii=False, indent=2)
+INLINE, BLOCK, JSON_BLOCK = 0, 1, 2  # how a field is shown: <code>, <pre>, <pre> indented by the page's script
 
 
-def _field_text(key: str, value: Any) -> tuple[str, bool]:
-    """The text shown for one evidence field, and whether it is a block (pre) rather than inline."""
+def _compact_json(obj: Any) -> str:
+    # Compact in the page (indentation is a third of a pull's text); the script indents it for reading without
+    # parsing numbers, so a 19-digit id is shown exactly as sent.
+    return json.dumps(_shorten_deep(obj), ensure_ascii=False, separators=(",", ":"))
+
+
+def _field_text(key: str, value: Any) -> tuple[str, int]:
+    """The text shown for one evidence field, and how: INLINE, BLOCK or JSON_BLOCK."""
     if isinstance(value, dict) and key.endswith("headers"):
-        return "\n".join(f"{k}: {shorten(str(v))}" for k, v in value.items()), True
+        return "\n".join(f"{k}: {shorten(str(v))}" for k, v in value.items()), BLOCK
     if isinstance(value, (dict, list)):
-        return _pretty(value), True
+        return _compact_json(value), JSON_BLOCK
     if isinstance(value, str):
         t = value.strip()
         if t[:1] in "{[" and t[-1:] in "}]":
             try:
-                return _pretty(json.loads(t)), True
+                return _compact_json(json.loads(t)), JSON_BLOCK
             except ValueError:
                 pass
         text = shorten(value)
-        return text, "\n" in text or len(text) > 100
-    return json.dumps(value, ensure_ascii=False), False
+        return text, BLOCK if "\n" in text or len(text) > 100 else INLINE
+    return json.dumps(value, ensure_ascii=False), INLINE
 
 
 def evidence_view(item: Any) -> dict[str, Any]:
@@ -309,7 +314,7 @@ def _js(obj: Any) -> str:
 
 def _compact(view: dict[str, Any]) -> list[Any]:
     return [view["kind"], view["title"], str(view["ref"]),
-            [[f["key"], f["text"], 1 if f["block"] else 0] for f in view["fields"]]]
+            [[f["key"], f["text"], int(f["block"])] for f in view["fields"]]]
 
 
 def data_chunks(model: dict[str, Any]) -> Iterator[markupsafe.Markup]:

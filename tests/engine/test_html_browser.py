@@ -107,6 +107,9 @@ def test_journal_is_drawn_a_page_at_a_time(page):
     first.locator("summary").click()
     first.locator(".ev").wait_for(state="visible")
     assert "/access/api/dataReceive/" in first.inner_text()
+    # JSON bodies travel compact in the page and are indented by its script for reading.
+    texts = first.locator("pre").all_inner_texts()
+    assert any(t.startswith("{\n  \"") for t in texts), texts
 
 
 def test_passing_rows_are_drawn_when_opened(page):
