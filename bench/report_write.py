@@ -80,10 +80,12 @@ def synthetic_model(n: int, *, checks_per_exchange: int = CHECKS_PER_EXCHANGE, f
             "spec": {"name": "toy", "version": "1", "title_zh": "示例规范", "title_en": "Toy spec"},
             "role": "client", "profile": "default", "sut": {"name": "bench", "version": "1", "kind": "command"},
             "started": "2025-10-01T08:00:00+08:00", "finished": "2025-10-01T09:00:00+08:00", "seed": 1,
-            "verdict": "fail" if fails else "pass", "counts": {"pass": total - fails, "fail": fails, "warn": 0, "skip": 0},
+            "verdict": "fail" if fails else "pass",
+            "counts": {"pass": total - fails, "fail": fails, "warn": 0, "skip": 0},
             "stages": [{"name": "interface", "verdict": "fail" if fails else "pass"}], "interfaces": interfaces,
             "exchanges": exchanges, "reproduce": "vconform run toy --seed 1",
-            "signoff": {"tester": "T", "organisation": "O", "sut_name": "bench", "sut_version": "1", "date": "2025-10-01"}}
+            "signoff": {"tester": "T", "organisation": "O", "sut_name": "bench", "sut_version": "1",
+                        "date": "2025-10-01"}}
 
 
 def _measure(n: int, checks: int) -> None:

@@ -183,9 +183,9 @@ def _passing_key(i: int, stage: str) -> str:
 def _passing_row(chk: dict[str, Any], anchor: str) -> list[Any]:
     """A passing check as the page's script draws it when its interface's passing rows are opened."""
     severity = str(chk.get("severity", ""))
+    message = _CONTROL.sub("\ufffd", shorten(str(chk.get("message", ""))))
     return [anchor, chk.get("id", ""), severity, SEVERITY_ZH.get(severity, severity), chk.get("spec_ref", ""),
-            chk.get("title_zh", ""), chk.get("title_en", ""), _CONTROL.sub("\ufffd", shorten(str(chk.get("message", "")))),
-            len(chk.get("evidence") or [])]
+            chk.get("title_zh", ""), chk.get("title_en", ""), message, len(chk.get("evidence") or [])]
 
 
 def _quote_title(quotes: list[dict[str, str]]) -> str:
@@ -213,17 +213,27 @@ def failure_groups(model: dict[str, Any], clause_data: dict[str, Any]) -> list[d
     interfaces = model.get("interfaces") or []
     groups = []
     for cause in root_causes(model):
-        _, _, i, _, j = cause.pointer.split("/")
-        chk = interfaces[int(i)]["checks"][int(j)]
+        i, j = _locate(cause.pointer, cause.check_id, interfaces)
+        chk = interfaces[i]["checks"][j]
         severity = str(chk.get("severity", ""))
         groups.append({
             "count": cause.count, "check_id": cause.check_id, "clause": cause.clause,
             "quotes": _clauses.quotes(cause.clause, clause_data), "interfaces": cause.interfaces,
-            "message": shorten(cause.message), "anchor": _anchor(int(i), int(j)), "severity": severity,
+            "message": shorten(cause.message), "anchor": _anchor(i, j), "severity": severity,
             "severity_zh": SEVERITY_ZH.get(severity, severity), "title_zh": chk.get("title_zh", ""),
             "title_en": chk.get("title_en", ""),
         })
     return groups
+
+
+def _locate(pointer: str, check_id: str, interfaces: list[dict[str, Any]]) -> tuple[int, int]:
+    """(interface index, check index) of a root cause's first failing check: from its JSON pointer, else the first
+    failing check with its id."""
+    m = re.fullmatch(r"/interfaces/(\d+)/checks/(\d+)", pointer)
+    if m and int(m[1]) < len(interfaces) and int(m[2]) < len(interfaces[int(m[1])].get("checks") or []):
+        return int(m[1]), int(m[2])
+    return next((i, j) for i, iface in enumerate(interfaces) for j, c in enumerate(iface.get("checks") or [])
+                if c.get("verdict") == "fail" and str(c.get("id", "")) == check_id)
 
 
 def _clause_data(model: dict[str, Any]) -> dict[str, Any]:

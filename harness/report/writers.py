@@ -102,7 +102,8 @@ def evidence_line(item: Any) -> str:
             line += f" ({format_duration(item['duration_ms'])})"
         return line + (f" — {item['note']}" if item.get("note") else "")
     if kind == "adapter":
-        return f"adapter {item.get('action', '')} exit={item.get('exit_code', '-')} ({format_duration(item.get('duration_ms', '-'))})"
+        took = format_duration(item.get("duration_ms", "-"))
+        return f"adapter {item.get('action', '')} exit={item.get('exit_code', '-')} ({took})"
     if kind == "note" and "text" in item:
         return str(item["text"])[:200]
     return json.dumps(item, ensure_ascii=False, sort_keys=True)[:200]
