@@ -1,4 +1,11 @@
-"""report.html: a self-contained bilingual page rendered from the report model through a Jinja2 template."""
+"""report.html: a self-contained bilingual page rendered from the report model through a Jinja2 template.
+
+Failures first: the page opens with the verdict and the failing checks grouped by root cause (the terminal's
+grouping, harness.terminal.root_causes), each with its clause quoted from schemas/<spec>/clauses.toml. It scales
+with the run: evidence and the exchange journal are not laid out per row but stored once, as one JSON block
+(<script type="application/json" id="vc-data">), and drawn by a few lines of inline script when a row is opened
+(the journal a page at a time); passing rows are collapsed. The page is written as a stream, never held whole.
+"""
 from __future__ import annotations
 
 import base64
@@ -7,15 +14,17 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import jinja2
 import markupsafe
 
 from harness import stages as engine_stages
 
+from . import clauses as _clauses
 from .sign import fingerprint
-from .writers import count_verdicts, evidence_line, iter_checks, stage_names, stage_verdicts
+from .writers import (count_verdicts, evidence_line, format_duration, iter_checks, stage_names, stage_of,
+                      stage_verdicts)
 
 LONG = 512  # strings longer than this are shortened in the page (never in report.json)
 HEAD = 120
@@ -31,7 +40,7 @@ FIELD_ORDER = ("seq", "time", "interface", "method", "path", "status", "outcome"
                "response_plaintext", "cmd", "action", "exit_code", "timed_out", "params", "stdout", "stderr",
                "note", "notes", "text")
 FIELD_ZH = {"seq": "序号", "time": "时间", "interface": "接口", "method": "方法", "path": "路径", "status": "状态码",
-            "outcome": "判定", "duration_ms": "耗时 ms", "link": "链路", "peer": "对端", "client_id": "客户端标识",
+            "outcome": "判定", "duration_ms": "耗时", "link": "链路", "peer": "对端", "client_id": "客户端标识",
             "headers": "请求头", "request_body": "请求体", "request_plaintext": "请求明文",
             "response_headers": "响应头", "response_body": "响应体", "response_plaintext": "响应明文",
             "cmd": "命令", "action": "动作", "exit_code": "退出码", "timed_out": "超时", "params": "参数",
@@ -85,34 +94,39 @@ def _shorten_deep(obj: Any) -> Any:
     return obj
 
 
-def _pretty(obj: Any) -> str:
-    return json.dumps(_shorten_deep(obj), ensure_ascii=False, indent=2)
+INLINE, BLOCK, JSON_BLOCK = 0, 1, 2  # how a field is shown: <code>, <pre>, <pre> indented by the page's script
 
 
-def _field_text(key: str, value: Any) -> tuple[str, bool]:
-    """The text shown for one evidence field, and whether it is a block (pre) rather than inline."""
+def _compact_json(obj: Any) -> str:
+    # Compact in the page (indentation is a third of a pull's text); the script indents it for reading without
+    # parsing numbers, so a 19-digit id is shown exactly as sent.
+    return json.dumps(_shorten_deep(obj), ensure_ascii=False, separators=(",", ":"))
+
+
+def _field_text(key: str, value: Any) -> tuple[str, int]:
+    """The text shown for one evidence field, and how: INLINE, BLOCK or JSON_BLOCK."""
     if isinstance(value, dict) and key.endswith("headers"):
-        return "\n".join(f"{k}: {shorten(str(v))}" for k, v in value.items()), True
+        return "\n".join(f"{k}: {shorten(str(v))}" for k, v in value.items()), BLOCK
     if isinstance(value, (dict, list)):
-        return _pretty(value), True
+        return _compact_json(value), JSON_BLOCK
     if isinstance(value, str):
         t = value.strip()
         if t[:1] in "{[" and t[-1:] in "}]":
             try:
-                return _pretty(json.loads(t)), True
+                return _compact_json(json.loads(t)), JSON_BLOCK
             except ValueError:
                 pass
         text = shorten(value)
-        return text, "\n" in text or len(text) > 100
-    return json.dumps(value, ensure_ascii=False), False
+        return text, BLOCK if "\n" in text or len(text) > 100 else INLINE
+    return json.dumps(value, ensure_ascii=False), INLINE
 
 
 def evidence_view(item: Any) -> dict[str, Any]:
     """An evidence item laid out for the page: a one-line title and its fields in reading order."""
     if not isinstance(item, dict):
         text, block = _field_text("value", item)
-        return {"kind": "", "kind_zh": "", "title": evidence_line(item), "ref": "", "fields": [
-            {"key": "value", "zh": "值", "text": text, "block": block}]}
+        return {"kind": "", "kind_zh": "", "title": _CONTROL.sub("\ufffd", evidence_line(item)), "ref": "",
+                "fields": [{"key": "value", "zh": "值", "text": _CONTROL.sub("\ufffd", text), "block": block}]}
     kind = str(item.get("kind", ""))
     keys = [k for k in FIELD_ORDER if k in item] + [k for k in item if k not in FIELD_ORDER and k != "kind"]
     fields = []
@@ -121,43 +135,133 @@ def evidence_view(item: Any) -> dict[str, Any]:
             continue
         text, block = _field_text(k, item[k])
         if k == "time" and isinstance(item[k], (int, float)) and not isinstance(item[k], bool):
-            # The journal records epoch seconds; show the wall-clock time beside the raw value.
-            stamp = _dt.datetime.fromtimestamp(item[k], _dt.timezone.utc).isoformat(timespec="milliseconds")
-            text = f"{stamp} ({text})"
-        fields.append({"key": k, "zh": FIELD_ZH.get(k, ""), "text": text, "block": block})
+            # The journal records epoch seconds; show the wall-clock time (Beijing and UTC) beside the raw value.
+            text = f"{both_times(item[k])} ({text})"
+        elif k == "duration_ms":
+            text = format_duration(item[k])
+        fields.append({"key": k, "zh": FIELD_ZH.get(k, ""), "text": _CONTROL.sub("\ufffd", text), "block": block})
     # A "ref" item points into the report's exchange journal.
     ref = item.get("exchange", "") if kind == "ref" else ""
-    return {"kind": kind, "kind_zh": KIND_ZH.get(kind, ""), "title": evidence_line(item), "fields": fields, "ref": ref}
+    return {"kind": kind, "kind_zh": KIND_ZH.get(kind, ""), "title": _CONTROL.sub("\ufffd", evidence_line(item)),
+            "fields": fields, "ref": ref}
 
 
-def _check_view(chk: dict[str, Any]) -> dict[str, Any]:
+BEIJING = _dt.timezone(_dt.timedelta(hours=8), "UTC+8")
+PAGE = 100  # journal entries drawn per page by the page's script
+
+
+def both_times(value: Any) -> str:
+    """A moment in Beijing time (the specs' clock) beside UTC: `2025-10-01 08:00:00 北京时间 UTC+8 / 2025-10-01
+    00:00:00 UTC`. Epoch seconds or an ISO 8601 text with an offset; anything else (no offset: its zone is
+    unknown) is shown as given."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        moment = _dt.datetime.fromtimestamp(value, _dt.timezone.utc)
+    elif isinstance(value, str) and value:
+        try:
+            moment = _dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is None:
+            return value
+    else:
+        return "" if value is None else str(value)
+    spec = "milliseconds" if moment.microsecond else "seconds"
+    bj = moment.astimezone(BEIJING).replace(tzinfo=None).isoformat(sep=" ", timespec=spec)
+    utc = moment.astimezone(_dt.timezone.utc).replace(tzinfo=None).isoformat(sep=" ", timespec=spec)
+    return f"{bj} 北京时间 UTC+8 / {utc} UTC"
+
+
+def _anchor(i: int, j: int) -> str:
+    return f"c-{i}-{j}"
+
+
+def _passing_key(i: int, stage: str) -> str:
+    """The data block's key of one interface's passing rows in one stage."""
+    return f"p-{i}-{stage}"
+
+
+def _passing_row(chk: dict[str, Any], anchor: str) -> list[Any]:
+    """A passing check as the page's script draws it when its interface's passing rows are opened."""
+    severity = str(chk.get("severity", ""))
+    message = _CONTROL.sub("\ufffd", shorten(str(chk.get("message", ""))))
+    return [anchor, chk.get("id", ""), severity, SEVERITY_ZH.get(severity, severity), chk.get("spec_ref", ""),
+            chk.get("title_zh", ""), chk.get("title_en", ""), message, len(chk.get("evidence") or [])]
+
+
+def _quote_title(quotes: list[dict[str, str]]) -> str:
+    return "\n".join(f"{q['clause']}: “{q['quote']}”" for q in quotes)
+
+
+def _check_view(chk: dict[str, Any], anchor: str, clause_data: dict[str, Any]) -> dict[str, Any]:
     verdict = chk.get("verdict", "")
     severity = chk.get("severity", "")
+    quotes = _clauses.quotes(str(chk.get("spec_ref", "")), clause_data) if verdict != "pass" else []
     return {
-        "id": chk.get("id", ""), "verdict": verdict, "verdict_zh": VERDICT_ZH.get(verdict, verdict),
+        "id": chk.get("id", ""), "anchor": anchor, "verdict": verdict, "verdict_zh": VERDICT_ZH.get(verdict, verdict),
         "severity": severity, "severity_zh": SEVERITY_ZH.get(severity, severity),
-        "spec_ref": chk.get("spec_ref", ""), "title_zh": chk.get("title_zh", ""),
+        "spec_ref": chk.get("spec_ref", ""), "quote_title": _quote_title(quotes), "title_zh": chk.get("title_zh", ""),
         "title_en": chk.get("title_en", ""), "message": shorten(str(chk.get("message", ""))),
-        "errata": list(chk.get("errata") or []),
-        "evidence": [evidence_view(e) for e in chk.get("evidence") or []],
+        "errata": list(chk.get("errata") or []), "n_ev": len(chk.get("evidence") or []),
     }
 
 
+def failure_groups(model: dict[str, Any], clause_data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The failing checks grouped by root cause (the terminal's grouping: check id + normalised message), each
+    with its clause quoted, the interfaces it hit and the anchor of its first failing check."""
+    from harness.terminal import root_causes
+
+    interfaces = model.get("interfaces") or []
+    groups = []
+    for cause in root_causes(model):
+        i, j = _locate(cause.pointer, cause.check_id, interfaces)
+        chk = interfaces[i]["checks"][j]
+        severity = str(chk.get("severity", ""))
+        groups.append({
+            "count": cause.count, "check_id": cause.check_id, "clause": cause.clause,
+            "quotes": _clauses.quotes(cause.clause, clause_data), "interfaces": cause.interfaces,
+            "message": shorten(cause.message), "anchor": _anchor(i, j), "severity": severity,
+            "severity_zh": SEVERITY_ZH.get(severity, severity), "title_zh": chk.get("title_zh", ""),
+            "title_en": chk.get("title_en", ""),
+        })
+    return groups
+
+
+def _locate(pointer: str, check_id: str, interfaces: list[dict[str, Any]]) -> tuple[int, int]:
+    """(interface index, check index) of a root cause's first failing check: from its JSON pointer, else the first
+    failing check with its id."""
+    m = re.fullmatch(r"/interfaces/(\d+)/checks/(\d+)", pointer)
+    if m and int(m[1]) < len(interfaces) and int(m[2]) < len(interfaces[int(m[1])].get("checks") or []):
+        return int(m[1]), int(m[2])
+    return next((i, j) for i, iface in enumerate(interfaces) for j, c in enumerate(iface.get("checks") or [])
+                if c.get("verdict") == "fail" and str(c.get("id", "")) == check_id)
+
+
+def _clause_data(model: dict[str, Any]) -> dict[str, Any]:
+    """The clause texts of the model's spec (none for a spec this installation does not know)."""
+    return _clauses.for_spec(str((model.get("spec") or {}).get("name", "")))
+
+
 def build_view(model: dict[str, Any], *, key_id: str = "", public_key: str = "") -> dict[str, Any]:
-    """Everything the template shows, with every key present so the template needs no guards."""
+    """Everything the template shows, with every key present so the template needs no guards. Evidence and the
+    journal are not in it: `data_chunks` streams them into the page's data block."""
+    clause_data = _clause_data(model)
     verdicts = stage_verdicts(model)
+    ifaces = list(enumerate(model.get("interfaces") or []))
     stages = []
     for name in stage_names(model):
         interfaces, stage_checks = [], []
-        for iface in model.get("interfaces") or []:
-            checks = [c for st, i, c in iter_checks({"interfaces": [iface]}) if st == name]
+        for i, iface in ifaces:
+            checks = [(j, c) for j, c in enumerate(iface.get("checks") or []) if stage_of(c, iface) == name]
             if not checks:
                 continue
-            stage_checks += checks
-            v = iface.get("verdict") or engine_stages.roll_up(c.get("verdict", "") for c in checks)
+            stage_checks += [c for _, c in checks]
+            v = iface.get("verdict") or engine_stages.roll_up(c.get("verdict", "") for _, c in checks)
             interfaces.append({"name": iface.get("name", ""), "section": iface.get("section", ""),
                                "verdict": v, "verdict_zh": VERDICT_ZH.get(v, v),
-                               "checks": [_check_view(c) for c in checks]})
+                               "rows": [_check_view(c, _anchor(i, j), clause_data) for j, c in checks
+                                        if c.get("verdict") != "pass"],
+                               "passing": sum(1 for _, c in checks if c.get("verdict") == "pass"),
+                               "passing_key": _passing_key(i, name)})
         counts = count_verdicts(stage_checks)
         v = verdicts[name]
         stages.append({"name": name, "zh": engine_stages.title_zh(name), "verdict": v, "verdict_zh": VERDICT_ZH.get(v, v),
@@ -177,16 +281,19 @@ def build_view(model: dict[str, Any], *, key_id: str = "", public_key: str = "")
     sut = model.get("sut") or {}
     verdict = model.get("verdict", "")
     counts = model.get("counts") or count_verdicts([c for _, _, c in iter_checks(model)])
+    failures = failure_groups(model, clause_data)
     return {
         "tool": model.get("tool") or {}, "spec": spec, "spec_name": spec.get("name", ""),
         "spec_version": spec.get("version", ""), "spec_title_zh": spec.get("title_zh", ""),
         "spec_title_en": spec.get("title_en", ""), "role": model.get("role", ""),
         "role_zh": ROLE_ZH.get(model.get("role", ""), ""), "profile": model.get("profile", ""),
         "sut_name": sut.get("name", ""), "sut_version": sut.get("version", ""), "sut_kind": sut.get("kind", ""),
-        "sut_target": sut.get("cmd") or sut.get("target") or "", "started": model.get("started", ""),
-        "finished": model.get("finished", ""), "seed": model.get("seed", ""), "verdict": verdict,
+        "sut_target": sut.get("cmd") or sut.get("target") or "", "started": both_times(model.get("started", "")),
+        "finished": both_times(model.get("finished", "")), "seed": model.get("seed", ""), "verdict": verdict,
         "verdict_zh": VERDICT_ZH.get(verdict, verdict),
         "counts": {k: counts.get(k, 0) for k in ("pass", "fail", "warn", "skip")},
+        "filter_counts": {k: counts.get(k, 0) for k in ("fail", "error", "warn", "skip", "pass")},
+        "failures": failures, "failing_checks": sum(g["count"] for g in failures),
         "verdict_zh_map": VERDICT_ZH, "stages": stages, "errata_hit": errata_hit,
         "errata_total": len(errata_all), "coverage": coverage, "known_gaps": model.get("known_gaps") or [],
         "coverage_covered": sum(1 for c in coverage if c["covered"]), "reproduce": model.get("reproduce", ""),
@@ -199,9 +306,72 @@ def build_view(model: dict[str, Any], *, key_id: str = "", public_key: str = "")
         "harness_errors": [str(e) for e in model.get("harness_errors") or []],
         "scope": _scope(model),
         "key_id": key_id, "public_key": public_key,
-        "exchanges": [dict(evidence_view(e), seq=e.get("seq", "")) for e in model.get("exchanges") or []
-                      if isinstance(e, dict)],
+        "n_exchanges": sum(1 for e in model.get("exchanges") or [] if isinstance(e, dict)),
+        "page_size": PAGE,
     }
+
+
+# -- the data block ------------------------------------------------------------------------------------------
+
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",
+                              "\u2029": "\\u2029"})
+
+
+def _js(obj: Any) -> str:
+    """JSON text that cannot end its <script> element or open markup (every <, >, & is escaped)."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).translate(_SCRIPT_SAFE)
+
+
+def _compact(view: dict[str, Any]) -> list[Any]:
+    return [view["kind"], view["title"], str(view["ref"]),
+            [[f["key"], f["text"], int(f["block"])] for f in view["fields"]]]
+
+
+def data_chunks(model: dict[str, Any]) -> Iterator[markupsafe.Markup]:
+    """The page's data block as a stream of JSON records, one per evidence item (each distinct item once), per
+    check that has evidence, and per journal exchange:
+    ["h", labels] | ["p", key, [passing rows]] | ["i", item] (numbered 0, 1, ... in order) |
+    ["e", anchor, [item numbers]] | ["x", seq, title, item].
+    Only the digests of the items written are kept, so memory does not grow with their text."""
+    seen: dict[bytes, int] = {}
+
+    def item(view: dict[str, Any]) -> tuple[int, str]:
+        text = _js(_compact(view))
+        digest = hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+        n = seen.get(digest)
+        if n is not None:
+            return n, ""
+        seen[digest] = n = len(seen)
+        return n, '["i",' + text + "],\n"
+
+    yield markupsafe.Markup('[["h",' + _js({"field_zh": FIELD_ZH, "kind_zh": KIND_ZH, "page": PAGE,
+                                            "pass": VERDICT_ZH["pass"]}) + "],\n")
+    for i, iface in enumerate(model.get("interfaces") or []):
+        passing: dict[str, list[list[Any]]] = {}
+        for j, chk in enumerate(iface.get("checks") or []):
+            if chk.get("verdict") == "pass":
+                passing.setdefault(_passing_key(i, stage_of(chk, iface)), []).append(_passing_row(chk, _anchor(i, j)))
+        for key, rows in passing.items():
+            yield markupsafe.Markup('["p",' + _js(key) + "," + _js(rows) + "],\n")
+        for j, chk in enumerate(iface.get("checks") or []):
+            evidence = chk.get("evidence") or []
+            if not evidence:
+                continue
+            numbers, out = [], []
+            for e in evidence:
+                n, text = item(evidence_view(e))
+                numbers.append(n)
+                if text:
+                    out.append(text)
+            out.append('["e",' + _js(_anchor(i, j)) + "," + _js(numbers) + "],\n")
+            yield markupsafe.Markup("".join(out))
+    for e in model.get("exchanges") or []:
+        if not isinstance(e, dict):
+            continue
+        view = evidence_view(e)
+        n, text = item(view)
+        yield markupsafe.Markup(text + '["x",' + _js(str(e.get("seq", ""))) + "," + _js(view["title"]) + f",{n}],\n")
+    yield markupsafe.Markup('["end"]]')
 
 
 def _fingerprint(public_key: str) -> str:
@@ -218,10 +388,25 @@ def _scope(model: dict[str, Any]) -> dict[str, Any]:
             "stages": [str(x) for x in scope.get("stages") or []]}
 
 
+def _chunks(model: dict[str, Any], key_id: str, public_key: str) -> Iterator[str]:
+    template = _ENV.get_template("report.html.j2")
+    return template.generate(r=build_view(model, key_id=key_id, public_key=public_key), data=data_chunks(model))
+
+
 def render_html(model: dict[str, Any], *, key_id: str = "", public_key: str = "") -> str:
-    return _ENV.get_template("report.html.j2").render(r=build_view(model, key_id=key_id, public_key=public_key))
+    return "".join(_chunks(model, key_id, public_key))
 
 
 def write_html(model: dict[str, Any], path: Path, *, key_id: str = "", public_key: str = "") -> Path:
-    Path(path).write_text(render_html(model, key_id=key_id, public_key=public_key), encoding="utf-8")
+    """Write the page as a stream: its size in memory is one chunk, not the page."""
+    with Path(path).open("w", encoding="utf-8") as fh:
+        buf: list[str] = []
+        size = 0
+        for chunk in _chunks(model, key_id, public_key):
+            buf.append(chunk)
+            size += len(chunk)
+            if size > 1 << 16:
+                fh.write("".join(buf))
+                buf, size = [], 0
+        fh.write("".join(buf))
     return Path(path)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 from typing import Any, Iterable
@@ -56,8 +57,11 @@ _JSON_FRAG = re.compile(r"(\\?\"([A-Za-z][\w.\-]*)\\?\"\s*:\s*)(\\?\"[^\"\\]+|-?
 
 def is_secret_key(name: Any) -> bool:
     """True when a field of this name carries a secret (case-insensitive, "_"/"-" ignored)."""
-    if not isinstance(name, str):
-        return False
+    return isinstance(name, str) and _secret_name(name)
+
+
+@functools.lru_cache(maxsize=8192)  # a report repeats a few hundred key names over and over
+def _secret_name(name: str) -> bool:
     norm = name.lower().replace("_", "").replace("-", "")
     return norm in SECRET_KEYS or norm.endswith(SECRET_SUFFIXES)
 
@@ -82,7 +86,7 @@ class Redactor:
         found: set[str] = set()
         self._harvest(obj, found)
         pattern = self._pattern(found)
-        return self._walk(copy.deepcopy(obj), pattern)
+        return self._walk(obj, pattern)  # _walk builds new containers: the input is never changed
 
     # -- harvesting ---------------------------------------------------------------------------------------
 
@@ -121,8 +125,7 @@ class Redactor:
 
     def _pattern(self, found: set[str]) -> re.Pattern[str] | None:
         variants = {e for v in self._secrets | found for e in encodings(v)}
-        values = sorted(variants, key=len, reverse=True)  # longest first: no partial leftovers
-        return re.compile("|".join(re.escape(v) for v in values)) if values else None
+        return re.compile(literal_alternation(variants)) if variants else None
 
     # -- masking ------------------------------------------------------------------------------------------
 
@@ -148,7 +151,9 @@ class Redactor:
                 compact = not re.search(r"[:,]\s", obj)
                 return json.dumps(cleaned, ensure_ascii=False, separators=(",", ":") if compact else None)
             return self._text(obj, pattern)
-        return obj
+        if obj is None or isinstance(obj, (bool, int, float)):
+            return obj
+        return copy.deepcopy(obj)  # anything else is copied, so the redacted copy shares nothing with the input
 
     def _text(self, s: str, pattern: re.Pattern[str] | None) -> str:
         s = _PEM.sub(KEY_MASK, s)
@@ -163,6 +168,36 @@ class Redactor:
         s = _CLI.sub(lambda m: m.group(1) + MASK if is_secret_key(m.group(2)) else m.group(0), s)
         s = _JSON_FRAG.sub(_mask_fragment, s)
         return s
+
+
+def literal_alternation(values: Iterable[str]) -> str:
+    """One regular expression matching any of `values`, built as a trie: at each position the engine follows only
+    the secrets that share the text read so far, so matching costs the length of the text, not the text times the
+    number of secrets (a flat `a|b|c|...` alternation grows with every token a run issues). Where one value is a
+    prefix of another the longer one wins (`abc(?:def)?`), as in a longest-first alternation."""
+    trie: dict[Any, dict] = {}
+    for value in values:
+        node = trie
+        for ch in value:
+            node = node.setdefault(ch, {})
+        node[None] = {}  # a value ends here
+
+    def emit(node: dict[Any, dict]) -> str:
+        alternatives = []
+        for ch in sorted(k for k in node if k is not None):
+            chain, child = [re.escape(ch)], node[ch]
+            while len(child) == 1 and None not in child:  # a run without branches: plain literal text
+                ((nxt, child),) = child.items()
+                chain.append(re.escape(nxt))
+            rest = {k: v for k, v in child.items() if k is not None}
+            tail = ""
+            if rest:
+                inner = emit(rest)
+                tail = f"(?:{inner})?" if None in child else (f"(?:{inner})" if "|" in inner else inner)
+            alternatives.append("".join(chain) + tail)
+        return "|".join(alternatives)
+
+    return emit(trie)
 
 
 def _is_jwk(obj: dict) -> bool:

@@ -79,6 +79,16 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def format_duration(ms: Any) -> str:
+    """A duration as a person reads it: milliseconds with at most one decimal below a second, else seconds with two
+    (3.4567 -> "3.5 ms", 40 -> "40 ms", 12345.6 -> "12.35 s"); anything that is not a number as given."""
+    if not isinstance(ms, (int, float)) or isinstance(ms, bool):
+        return f"{ms} ms"
+    if abs(ms) < 1000:
+        return f"{ms:.1f}".rstrip("0").rstrip(".") + " ms"
+    return f"{ms / 1000:.2f} s"
+
+
 def evidence_line(item: Any) -> str:
     """One line summing up an evidence item, for places with no room for the whole of it."""
     if not isinstance(item, dict):
@@ -89,10 +99,11 @@ def evidence_line(item: Any) -> str:
         if item.get("outcome") not in (None, "", "ok"):
             line += f" [{item['outcome']}]"
         if item.get("duration_ms") is not None:
-            line += f" ({item['duration_ms']} ms)"
+            line += f" ({format_duration(item['duration_ms'])})"
         return line + (f" — {item['note']}" if item.get("note") else "")
     if kind == "adapter":
-        return f"adapter {item.get('action', '')} exit={item.get('exit_code', '-')} ({item.get('duration_ms', '-')} ms)"
+        took = format_duration(item.get("duration_ms", "-"))
+        return f"adapter {item.get('action', '')} exit={item.get('exit_code', '-')} ({took})"
     if kind == "note" and "text" in item:
         return str(item["text"])[:200]
     return json.dumps(item, ensure_ascii=False, sort_keys=True)[:200]

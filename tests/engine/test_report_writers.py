@@ -103,9 +103,21 @@ def test_harness_errors_shown(tmp_path, monkeypatch):
     assert "The harness itself failed" in html and "pytest: &lt;usage error&gt;" in html
 
 
+def _data_block(html: str) -> list:
+    """The page's data block (evidence and journal, drawn on demand by its script), parsed."""
+    start = html.index('<script type="application/json" id="vc-data">')
+    body = html[html.index(">", start) + 1:html.index("</script>", start)]
+    return json.loads(body)
+
+
 def test_html_escapes_evidence_and_messages(paths):
     html = paths["html"].read_text(encoding="utf-8")
-    assert "<script>" not in html and "&lt;script&gt;alert(" in html
+    # The hostile answer reaches the page only inside the data block, with every <, > and & escaped, so it can
+    # neither end the block nor open markup; the page's script sets it with textContent, never as HTML.
+    assert "<script>alert" not in html and "alert(" not in html.replace("\\u003cscript\\u003ealert(", "")
+    assert "\\u003cscript\\u003ealert('x')\\u003c/script\\u003e" in html
+    assert "<script>alert('x')</script>" in json.dumps(_data_block(html), ensure_ascii=False)
+    assert "innerHTML" not in html and "insertAdjacentHTML" not in html and "document.write" not in html
     assert "<b>status</b>" not in html and "&lt;b&gt;status&lt;/b&gt;" in html
     assert "gate --x &lt;y&gt;" in html
 
@@ -113,7 +125,9 @@ def test_html_escapes_evidence_and_messages(paths):
 def test_html_self_contained_and_well_formed(paths):
     html = paths["html"].read_text(encoding="utf-8")
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html), "no external assets"
-    assert "<link" not in html and "<script" not in html
+    assert "<link" not in html
+    scripts = re.findall(r"<script[^>]*>", html)
+    assert scripts == ['<script type="application/json" id="vc-data">', "<script>"], "inline script and data only"
 
     class Balance(HTMLParser):
         VOID = {"meta", "br", "hr", "img", "input", "link"}

@@ -1,0 +1,141 @@
+"""Benchmark: writing a report (redaction, report.html, junit.xml, signed report.json) for 1k, 10k and 100k
+synthetic exchanges: milliseconds per exchange and peak RSS, each printed as measured / target / ratio.
+
+Targets (issue 10, "report writing"): linear, <= 1 ms per exchange, memory bounded. Each size runs in its own
+process, so one size's peak RSS is not another's; sizes are interleaved over ROUNDS rounds and the median is
+printed. The machine is shared: only the ratios within one run mean anything, absolute figures are context.
+
+    python bench/report_write.py [--sizes 1000,10000,100000] [--rounds 1]
+
+`synthetic_model(n)` is also what tests/engine/test_html_scale.py measures page size and DOM nodes on.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+TARGET_MS = 1.0  # per exchange
+# Checks judging each exchange. A full yunnan client run records ~14 per exchange (846 checks, 61 exchanges), but
+# a run at 100k exchanges is a load run, where few checks sample many exchanges: 3 keeps the model in memory.
+CHECKS_PER_EXCHANGE = 3
+INTERFACES = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
+              "mu", "nu", "xi")
+
+
+def _b64(rng: random.Random, n: int) -> str:
+    return base64.b64encode(rng.randbytes(n)).decode("ascii")
+
+
+def _exchange(seq: int, rng: random.Random) -> dict:
+    iface = INTERFACES[seq % len(INTERFACES)]
+    envelope = {"signature": _b64(rng, 256), "encryptedAesKey": _b64(rng, 256), "encryptedContent": _b64(rng, 400)}
+    plaintext = {"enterpriseId": f"9153{rng.randrange(10**14):014d}", "gateId": "A01", "licensePlate": "云A12345",
+                 "accessTime": "2025-10-01 08:30:45", "cargoWeight": round(rng.random() * 40, 2),
+                 "recordId": f"R{seq:012d}", "apiSecret": f"secret-{seq:08d}-{rng.randrange(10**8):08d}"}
+    return {"seq": seq, "time": 1_759_276_800 + seq * 0.25, "method": "POST", "path": f"/api/{iface}",
+            "interface": iface, "link": "http", "peer": "127.0.0.1", "client_id": "CLIENT_0001",
+            "headers": {"Authorization": f"Bearer tok{seq // 500:06d}{'x' * 24}", "X-Client-Id": "CLIENT_0001",
+                        "Content-Type": "application/json; charset=utf-8", "Content-Length": "1210"},
+            "request_body": json.dumps(envelope), "request_plaintext": json.dumps(plaintext, ensure_ascii=False),
+            "status": 200, "response_body": {"code": 200, "message": "操作成功", "aesKey": None, "data": None},
+            "outcome": "ok", "duration_ms": round(rng.random() * 20, 4)}
+
+
+def synthetic_model(n: int, *, checks_per_exchange: int = CHECKS_PER_EXCHANGE, fail_every: int = 0) -> dict:
+    """A report model shaped like a passing client run with `n` exchanges: each exchange in the journal, judged by
+    `checks_per_exchange` checks whose evidence is the adapter run and a reference to the exchange. With
+    `fail_every` > 0, one check in that many fails with the same defect (one root cause)."""
+    rng = random.Random(n)
+    exchanges = [_exchange(seq, rng) for seq in range(1, n + 1)]
+    by_interface: dict[str, list[dict]] = {}
+    for ex in exchanges:
+        adapter = {"kind": "adapter", "action": ex["interface"], "exit_code": 0, "timed_out": False,
+                   "duration_ms": round(rng.random() * 300, 3)}
+        ref = {"kind": "ref", "exchange": ex["seq"], "path": ex["path"], "outcome": "ok"}
+        for c in range(checks_per_exchange):
+            failing = bool(fail_every) and (ex["seq"] * checks_per_exchange + c) % fail_every == 0
+            by_interface.setdefault(ex["interface"], []).append({
+                "id": f"toy.check.c{c}", "verdict": "fail" if failing else "pass", "severity": "major",
+                "message": f"#{ex['seq']}: key is 128 bits, spec requires 256" if failing else "ok",
+                "spec_ref": "toy §5.2", "title_zh": "检查", "title_en": "Check", "interface": ex["interface"],
+                "stage": "interface", "evidence": [adapter, ref], "errata": []})
+    interfaces = [{"name": name, "section": "toy §6", "stage": "interface",
+                   "verdict": "fail" if any(c["verdict"] == "fail" for c in checks) else "pass", "checks": checks}
+                  for name, checks in by_interface.items()]
+    fails = sum(1 for i in interfaces for c in i["checks"] if c["verdict"] == "fail")
+    total = n * checks_per_exchange
+    return {"tool": {"name": "vconform", "version": "bench"},
+            "spec": {"name": "toy", "version": "1", "title_zh": "示例规范", "title_en": "Toy spec"},
+            "role": "client", "profile": "default", "sut": {"name": "bench", "version": "1", "kind": "command"},
+            "started": "2025-10-01T08:00:00+08:00", "finished": "2025-10-01T09:00:00+08:00", "seed": 1,
+            "verdict": "fail" if fails else "pass",
+            "counts": {"pass": total - fails, "fail": fails, "warn": 0, "skip": 0},
+            "stages": [{"name": "interface", "verdict": "fail" if fails else "pass"}], "interfaces": interfaces,
+            "exchanges": exchanges, "reproduce": "vconform run toy --seed 1",
+            "signoff": {"tester": "T", "organisation": "O", "sut_name": "bench", "sut_version": "1",
+                        "date": "2025-10-01"}}
+
+
+def _measure(n: int, checks: int) -> None:
+    """In a child process: build the model, write the report, print {"ms_per_exchange", "peak_rss_mb", ...}."""
+    from harness.report import write_report
+
+    model = synthetic_model(n, checks_per_exchange=checks)
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["VCONFORM_HOME"] = os.path.join(tmp, "home")
+        start = time.perf_counter()
+        paths = write_report(model, os.path.join(tmp, "out"))
+        elapsed = time.perf_counter() - start
+        html_bytes = os.path.getsize(paths["html"])
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"n": n, "ms_per_exchange": elapsed * 1000 / n, "peak_rss_mb": peak,
+                      "model_rss_mb": base_rss, "html_bytes_per_exchange": html_bytes / n}))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="1000,10000,100000")
+    ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--checks", type=int, default=CHECKS_PER_EXCHANGE, help="checks judging each exchange")
+    ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        _measure(args.child, args.checks)
+        return
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results: dict[int, list[dict]] = {n: [] for n in sizes}
+    for _ in range(args.rounds):
+        for n in sizes:  # interleaved: every size sees the same load in each round
+            out = subprocess.run([sys.executable, __file__, "--child", str(n), "--checks", str(args.checks)],
+                                 capture_output=True, text=True, check=True).stdout
+            results[n].append(json.loads(out.strip().splitlines()[-1]))
+    print(f"report writing, {args.checks} checks per exchange (shared machine: compare ratios, not absolute figures)")
+    print(f"{'exchanges':>10} {'ms/exchange':>12} {'target':>7} {'ratio':>6} {'peak RSS MB':>12} {'model MB':>9} "
+          f"{'RSS/exchange KB':>16} {'html B/exchange':>16}")
+    first = None
+    for n in sizes:
+        ms = statistics.median(r["ms_per_exchange"] for r in results[n])
+        rss = statistics.median(r["peak_rss_mb"] for r in results[n])
+        model = statistics.median(r["model_rss_mb"] for r in results[n])
+        html = statistics.median(r["html_bytes_per_exchange"] for r in results[n])
+        first = first or ms
+        print(f"{n:>10} {ms:>12.3f} {TARGET_MS:>7.1f} {TARGET_MS / ms:>6.2f} {rss:>12.0f} {model:>9.0f} "
+              f"{rss * 1024 / n:>16.1f} {html:>16.0f}   (x{ms / first:.2f} per exchange vs the smallest)")
+    print("ratio = target / measured: >= 1 meets the target. Linear: ms/exchange stays flat as the size grows.")
+
+
+if __name__ == "__main__":
+    main()
