@@ -200,7 +200,10 @@ class Uploader(Recorder):
             elif expired.is_set():
                 err = f"answer not complete within the request deadline of {limit:g} s"
         except (OSError, http.client.HTTPException) as exc:
-            err = (f"no complete answer within the request deadline of {limit:g} s" if expired.is_set()
+            # The socket's own timeout equals the deadline, so it may fire a moment before the watchdog does:
+            # either way the request ran out of its time.
+            late = expired.is_set() or isinstance(exc, TimeoutError)
+            err = (f"no complete answer within the request deadline of {limit:g} s" if late
                    else err or f"{type(exc).__name__}: {exc}")
         finally:
             watchdog.cancel()
