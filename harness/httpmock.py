@@ -18,8 +18,9 @@ Nothing here assumes an envelope, encryption or an answer shape.
 Served through `runner(app)` (harness.serve does), each connection is guarded: the request line and headers
 must arrive within `header_timeout` seconds of the connection (of the first byte, after a keep-alive pause), the
 body within `body_timeout`, an idle keep-alive connection is closed after `idle_timeout`, and beyond
-`max_connections` open connections a request gets the failure answer "busy" (HTTP 503) and its connection is
-closed (a silent one after `over_cap_grace` seconds). A request the HTTP parser refuses (bytes not allowed in
+`max_connections` live connections (open, not closing, not done with their last request: a connection the mock
+has closed holds no slot while a loaded loop has yet to report it lost) a request gets the failure answer
+"busy" (HTTP 503) and its connection is closed (a silent one after `over_cap_grace` seconds). A request the HTTP parser refuses (bytes not allowed in
 the method, path, query or a header name) gets the failure answer "bad_request" (HTTP 400). Every one of
 these answers is journaled before it is sent, like any other.
 """
@@ -31,7 +32,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from aiohttp import web
+from aiohttp import StreamReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler
 
@@ -75,7 +76,12 @@ class HttpMock:
         self.clock = clock or Clock()
         self.faults = Faults()
         self.routes = self._routes()
-        self.connections = 0  # open connections (served through runner())
+        self._open: set[GuardedHandler] = set()  # connections served through runner(), until connection_lost
+
+    @property
+    def connections(self) -> int:
+        """Live connections: open, not closing, and not done with their last request (what the cap counts)."""
+        return sum(1 for h in self._open if h.live())
 
     # ---- what a spec supplies --------------------------------------------------------------------------
     def _routes(self) -> dict[str, tuple[str, Any]]:
@@ -122,13 +128,19 @@ class HttpMock:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         guard = request.protocol if isinstance(request.protocol, GuardedHandler) else None
-        if guard is not None:
-            guard.request_started()
+        if guard is None:
+            return await self._handle(request, None)
+        guard.request_started(request)
+        resp = None
         try:
-            return await self._handle(request, guard)
+            resp = await self._handle(request, guard)
+            if guard.eof:  # the client has shut its side: answer, then close (no next request can come)
+                resp.force_close()
+            return resp
         finally:
-            if guard is not None:
-                guard.request_done()
+            # A connection whose last answer closes it no longer counts against the cap, even while aiohttp
+            # lingers on it or its close is not yet through.
+            guard.request_done(last=resp is None or not request.keep_alive or resp.keep_alive is False)
 
     async def _handle(self, request: web.Request, guard: "GuardedHandler | None") -> web.StreamResponse:
         t0 = time.perf_counter()
@@ -245,6 +257,9 @@ class GuardedHandler(RequestHandler):
         self.mock = mock
         self.over_cap = False
         self._busy = False
+        self._last = False  # its last request was answered: the connection is on its way out
+        self.eof = False  # the client shut its side (half-close) with a request in flight
+        self._request: web.Request | None = None
         self._received = 0
         self._timer: asyncio.TimerHandle | None = None
         self._peer = ""
@@ -252,14 +267,20 @@ class GuardedHandler(RequestHandler):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         m = self.mock
-        m.connections += 1
+        m._open.add(self)
         peer = transport.get_extra_info("peername")
         self._peer = str(peer[0]) if peer else ""
-        self.over_cap = m.connections > m.max_connections
+        # Counted only when the set is over the cap: connections closed but not yet reported lost (a loaded
+        # loop reports them late) or done with their last request are not live and hold no slot.
+        self.over_cap = len(m._open) > m.max_connections and m.connections > m.max_connections
         self._arm(m.over_cap_grace if self.over_cap else m.header_timeout)
 
+    def live(self) -> bool:
+        transport = self.transport
+        return not self._last and transport is not None and not transport.is_closing()
+
     def connection_lost(self, exc: BaseException | None) -> None:
-        self.mock.connections -= 1
+        self.mock._open.discard(self)
         self._disarm()
         super().connection_lost(exc)
 
@@ -272,12 +293,28 @@ class GuardedHandler(RequestHandler):
             self._received += len(data)
         super().data_received(data)
 
-    def request_started(self) -> None:
-        self._busy = True
-        self._disarm()
+    def eof_received(self) -> bool | None:
+        """The client shut its write side. With nothing in flight the connection closes (asyncio's default);
+        with a request under way, the write side stays open so that its answer still reaches the client (a
+        client that sends a body shorter than its Content-Length and shuts its side waits for that answer), and
+        a body still incomplete fails at once instead of waiting for the body timeout."""
+        if not (self._busy or self._received):
+            return None
+        self.eof = True
+        for _msg, payload in self._messages:
+            _fail_short(payload)
+        if self._request is not None:
+            _fail_short(self._request.content)
+        return True
 
-    def request_done(self) -> None:
-        self._busy, self._received = False, 0
+    def request_started(self, request: web.Request | None = None) -> None:
+        self._busy, self._request = True, request
+        self._disarm()
+        if self.eof and request is not None:
+            _fail_short(request.content)
+
+    def request_done(self, last: bool = False) -> None:
+        self._busy, self._received, self._last, self._request = False, 0, last, None
 
     def _arm(self, seconds: float) -> None:
         self._disarm()
@@ -320,6 +357,13 @@ class GuardedHandler(RequestHandler):
             resp.force_close()
             return resp
         return super().handle_error(request, status, exc, message)
+
+
+def _fail_short(payload: Any) -> None:
+    """A body the client will not finish: reading it fails now; aiohttp need not linger on it."""
+    if isinstance(payload, StreamReader) and not payload.is_eof():
+        payload.set_exception(EOFError("the client shut its side before the body was complete"))
+        payload.feed_eof()
 
 
 class _GuardedServer(web.Server):

@@ -12,6 +12,7 @@ from typing import Callable
 from aiohttp import web
 
 from harness.httpmock import runner
+from harness.mocklimits import BACKLOG
 
 
 class PortInUse(OSError):
@@ -46,7 +47,7 @@ class BackgroundServer:
         self._runner = runner(self.app_factory())
         await self._runner.setup()
         sock = bind(self.host, self.port)
-        site = web.SockSite(self._runner, sock)
+        site = web.SockSite(self._runner, sock, backlog=BACKLOG)
         await site.start()
         self.port = sock.getsockname()[1]
 
@@ -73,7 +74,7 @@ class BackgroundServer:
         self.stop()
 
 
-def bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int, backlog: int = BACKLOG) -> socket.socket:
     """Bind a listening socket, turning 'address in use' into PortInUse."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -83,7 +84,7 @@ def bind(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         raise PortInUse(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    sock.listen(128)
+    sock.listen(backlog)
     return sock
 
 
@@ -97,7 +98,7 @@ class AppMock:
         self.runner = runner(self.app)
         await self.runner.setup()
         sock = bind(host, port)
-        await web.SockSite(self.runner, sock).start()
+        await web.SockSite(self.runner, sock, backlog=BACKLOG).start()
         return sock.getsockname()[1]
 
     async def close(self) -> None:
