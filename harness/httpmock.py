@@ -41,10 +41,41 @@ from harness.faults import Fault, Faults
 from harness.journal import Exchange, Journal
 from harness.mocklimits import BODY_TIMEOUT, HEADER_TIMEOUT, IDLE_TIMEOUT, MAX_CONNECTIONS
 
+try:
+    import orjson
+except ImportError:  # a dependency; without it the stdlib does the same, slower
+    orjson = None
+
 # Reasons the pipeline itself answers with the spec's failure answer (the journal's `outcome`).
 REASONS = ("too_large", "fault_5xx", "method", "not_found", "internal_error", "bad_request", "timeout", "busy")
 ADMIN_PATH = "/__vconform/{op}"
+ADMIN_PREFIX = ADMIN_PATH.split("{", 1)[0]
 MOCK_KEY = web.AppKey("vconform_mock", object)
+_JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
+
+
+def load_json(raw: bytes, fallback: Callable[[bytes], Any] = json.loads) -> Any:
+    """JSON text parsed with orjson; what orjson refuses goes to `fallback` (the stdlib by default), which accepts
+    what it accepts (NaN, integers beyond 64 bits, lone surrogates) and words its errors as before."""
+    if orjson is not None:
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    return fallback(raw)
+
+
+_ORJSON_OPTS = orjson.OPT_NON_STR_KEYS if orjson is not None else 0
+
+
+def dump_json(value: Any) -> bytes:
+    """UTF-8 JSON (characters as they are, not \\u-escaped), with orjson when it can encode the value."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(value, option=_ORJSON_OPTS)
+        except TypeError:  # integers beyond 64 bits, types orjson does not know
+            pass
+    return json.dumps(value, ensure_ascii=False).encode()
 
 
 @dataclass(frozen=True)
@@ -116,7 +147,7 @@ class HttpMock:
         return {}
 
     def encode(self, body: Any) -> bytes:
-        return json.dumps(body, ensure_ascii=False).encode()
+        return dump_json(body)
 
     # ---- the application ------------------------------------------------------------------------------
     def app(self) -> web.Application:
@@ -144,7 +175,8 @@ class HttpMock:
 
     async def _handle(self, request: web.Request, guard: "GuardedHandler | None") -> web.StreamResponse:
         t0 = time.perf_counter()
-        ex = Exchange(self.spec, self.clock.now(), request.method, request.path, peer=request.remote or "",
+        peer = request.remote or ""
+        ex = Exchange(self.spec, self.clock.now(), request.method, request.path, peer=peer,
                       headers=dict(request.headers))
         if request.query_string:
             ex.notes["query"] = request.query_string
@@ -166,7 +198,7 @@ class HttpMock:
             ex.notes["read_error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
             return self._fail(ex, t0, "bad_request", 400, {}, close=True)
         ex.request_body = raw.decode("utf-8", errors="replace")
-        for fault in self.faults.take(ex.interface):
+        for fault in (self.faults.take(ex.interface) if self.faults else ()):
             ex.notes.setdefault("faults", []).append(fault.kind)
             if fault.kind == "delay":
                 await asyncio.sleep(fault.value)
@@ -186,7 +218,7 @@ class HttpMock:
             return self._fail(ex, t0, "method", 405, {"allowed": list(self.methods)})
         if route is None:
             return self._fail(ex, t0, "not_found", 404, {"path": request.path})
-        incoming = Incoming(request.method, request.path, request.headers, raw, request.remote or "")
+        incoming = Incoming(request.method, request.path, request.headers, raw, peer)
         try:
             body = self.respond(ex, route, incoming)
         except Exception as exc:  # noqa: BLE001 - input nobody foresaw still gets the spec's answer, journaled
@@ -206,7 +238,7 @@ class HttpMock:
         ex.status, ex.response_body, ex.outcome = status, body, outcome
         ex.duration_ms = (time.perf_counter() - t0) * 1000
         self.journal.record(ex)
-        resp = web.Response(status=status, body=self.encode(body), content_type="application/json", charset="utf-8")
+        resp = web.Response(status=status, body=self.encode(body), headers=_JSON_HEADERS)
         if close:
             resp.force_close()
         return resp
@@ -353,7 +385,7 @@ class GuardedHandler(RequestHandler):
                 m.journal.record(ex)
             except Exception:  # noqa: BLE001 - not journaled: aiohttp's own refusal
                 return super().handle_error(request, status, exc, message)
-            resp = web.Response(status=400, body=m.encode(body), content_type="application/json", charset="utf-8")
+            resp = web.Response(status=400, body=m.encode(body), headers=_JSON_HEADERS)
             resp.force_close()
             return resp
         return super().handle_error(request, status, exc, message)
@@ -379,7 +411,16 @@ class _GuardedRunner(web.AppRunner):
     async def _make_server(self) -> web.Server:
         server = await super()._make_server()
         mock = self._app[MOCK_KEY]
-        guarded = _GuardedServer(mock, server.request_handler, request_factory=server.request_factory,
+        app_handle = server.request_handler
+
+        async def dispatch(request: web.Request) -> web.StreamResponse:
+            # The mock's requests go straight to its pipeline (the application's router, middlewares and match
+            # info are per-request work it does not use); the admin hook goes through the application.
+            if request.path.startswith(ADMIN_PREFIX):
+                return await app_handle(request)
+            return await mock.handle(request)
+
+        guarded = _GuardedServer(mock, dispatch, request_factory=server.request_factory,
                                  handler_cancellation=server.handler_cancellation, **server._kwargs)
         return guarded
 

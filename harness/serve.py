@@ -4,6 +4,7 @@ An HttpMock's application is served with its connection guard (timeouts, connect
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 import socket
 import threading
@@ -126,11 +127,26 @@ def serve_mock_forever(mock, host: str, port: int, scheme: str = "tcp",
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        # Everything built so far (tables, schemas, keys, the application) lives as long as the process: out of
+        # the collector's generations, so that collections during the load stay short (p99 latency).
+        gc.freeze()
         print(f"listening on {scheme}://{host}:{real}", flush=True)
         await stop.wait()
         await mock.close()
 
-    asyncio.run(main())
+    run_loop(main())
     if on_stop:
         on_stop()
     return 0
+
+
+def run_loop(coro) -> None:
+    """asyncio.run, on uvloop where it is installed (a dependency on Linux): the same protocol semantics, a
+    faster event loop and transports for every mock `vconform mock` serves."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(coro)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as r:
+        r.run(coro)

@@ -12,7 +12,7 @@ from typing import Any
 from harness import crypto, specdata
 from harness.clock import Clock
 from harness.faults import Fault
-from harness.httpmock import HttpMock, Incoming
+from harness.httpmock import HttpMock, Incoming, load_json
 from harness.journal import Exchange, Journal
 from mocks.yunnan.state import Enterprise, PlatformState, parse_time
 from schemas.yunnan import envelope
@@ -146,7 +146,7 @@ class YunnanMock(HttpMock):
             return self._register(ex, plain)
         ent = self._client(ex, request, spec["kind"], raw)
         try:
-            body = json.loads(raw)
+            body = load_json(raw)
         except ValueError:
             raise Rejection(500, "malformed", "malformed", "请求体不是 JSON") from None
         opened = envelope.open_request(body, self.state.platform_key, crypto.load_public(ent.public_key), self.readings)
@@ -198,7 +198,7 @@ class YunnanMock(HttpMock):
 
     def _client_from_body(self, raw: bytes) -> Enterprise | None:
         try:
-            opened = envelope.peek_request(json.loads(raw), self.state.platform_key)
+            opened = envelope.peek_request(load_json(raw), self.state.platform_key)
         except ValueError:
             return None
         return self.state.by_api_key.get(str(opened.obj.get("apiKey"))) if opened.ok else None
@@ -287,7 +287,7 @@ class YunnanMock(HttpMock):
 
 def _json_object(raw: bytes) -> dict:
     try:
-        obj = json.loads(raw.decode("utf-8"))
+        obj = load_json(raw, lambda b: json.loads(b.decode("utf-8")))
     except (UnicodeDecodeError, ValueError) as exc:
         raise Rejection(500, "plaintext_json", "plaintext_json", str(exc)[:200]) from None
     if not isinstance(obj, dict):
