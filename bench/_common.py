@@ -41,14 +41,36 @@ def pinned(cmd: list[str], core: int | None) -> list[str]:
     return (["taskset", "-c", str(core)] + cmd) if core is not None and shutil.which("taskset") else cmd
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class Server:
-    """A server process that prints `listening on SCHEME://HOST:PORT` once it accepts connections."""
+    """A server process that prints `listening on SCHEME://HOST:PORT` once it accepts connections, or, given
+    `port`, one that is ready when that port accepts a connection (its output is discarded)."""
 
     def __init__(self, cmd: list[str], core: int | None = None, env: dict | None = None, cwd: Path = ROOT,
-                 ready: str = "listening on", timeout: float = 120.0):
-        self.proc = subprocess.Popen(pinned(cmd, core), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     text=True, env={**os.environ, **(env or {})})
+                 ready: str = "listening on", timeout: float = 120.0, port: int | None = None):
+        import socket
+
+        quiet = port is not None
+        self.proc = subprocess.Popen(pinned(cmd, core), cwd=cwd, stdout=subprocess.DEVNULL if quiet else subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True, env={**os.environ, **(env or {})})
         deadline = time.monotonic() + timeout
+        if quiet:
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    self.url = f"http://127.0.0.1:{port}"
+                    return
+                except OSError:
+                    time.sleep(0.2)
+            self.stop()
+            raise RuntimeError(f"server did not start: {' '.join(cmd)}")
         line = ""
         while time.monotonic() < deadline:
             line = self.proc.stdout.readline()
@@ -63,7 +85,8 @@ class Server:
         return self.proc.pid
 
     def cpu_seconds(self) -> float:
-        """CPU time the server process has used (user + system; taskset execs the command, so same pid)."""
+        """CPU time the server process and its children have used (user + system; taskset execs the command, so
+        same pid; a node or java server's threads are in its process)."""
         return cpu_seconds(self.proc.pid)
 
     def stop(self) -> None:
