@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
 
 from aiohttp import StreamReader, web
@@ -87,6 +87,7 @@ class Incoming:
     headers: Mapping[str, str]
     body: bytes
     peer: str = ""
+    prepared: Any = None  # what the spec's `prepare` hook computed off the event loop (e.g. an opened envelope)
 
 
 class HttpMock:
@@ -107,6 +108,7 @@ class HttpMock:
         self.clock = clock or Clock()
         self.faults = Faults()
         self.routes = self._routes()
+        self._prepares = type(self).prepare is not HttpMock.prepare
         self._open: set[GuardedHandler] = set()  # connections served through runner(), until connection_lost
 
     @property
@@ -134,6 +136,12 @@ class HttpMock:
 
     def begin(self, ex: Exchange) -> None:
         """Prepare a new exchange (e.g. its notes) before anything else happens to it."""
+
+    async def prepare(self, ex: Exchange, route: tuple[str, Any], incoming: Incoming) -> Any:
+        """Optional: CPU-heavy work on a routed request done off the event loop (in worker processes) before
+        `respond` runs; its result reaches `respond` as `incoming.prepared`. It must not change state or the
+        answer: `respond` decides everything, and does the work itself when this gives None."""
+        return None
 
     def on_fault(self, fault: Fault, ex: Exchange) -> None:
         """A fault kind of the spec's own (not delay, drop or http_5xx) fired for this request."""
@@ -220,6 +228,10 @@ class HttpMock:
             return self._fail(ex, t0, "not_found", 404, {"path": request.path})
         incoming = Incoming(request.method, request.path, request.headers, raw, peer)
         try:
+            if self._prepares:
+                prepared = await self.prepare(ex, route, incoming)
+                if prepared is not None:
+                    incoming = replace(incoming, prepared=prepared)
             body = self.respond(ex, route, incoming)
         except Exception as exc:  # noqa: BLE001 - input nobody foresaw still gets the spec's answer, journaled
             ex.notes["internal_error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
