@@ -303,6 +303,7 @@ class GuardedHandler(RequestHandler):
         self._busy = False
         self._last = False  # its last request was answered: the connection is on its way out
         self.eof = False  # the client shut its side (half-close) with a request in flight
+        self._late = False  # the header timer was once extended for bytes the loop had not delivered yet
         self._request: web.Request | None = None
         self._received = 0
         self._timer: asyncio.TimerHandle | None = None
@@ -358,7 +359,7 @@ class GuardedHandler(RequestHandler):
             _fail_short(request.content)
 
     def request_done(self, last: bool = False) -> None:
-        self._busy, self._received, self._last, self._request = False, 0, last, None
+        self._busy, self._received, self._last, self._request, self._late = False, 0, last, None, False
 
     def _arm(self, seconds: float) -> None:
         self._disarm()
@@ -372,7 +373,13 @@ class GuardedHandler(RequestHandler):
     def _expired(self) -> None:
         self._timer = None
         transport = self.transport
-        if self._busy or transport is None or transport.is_closing():
+        if self._busy or transport is None or transport.is_closing() or self._messages:
+            return  # (a request whose headers are complete waits for its handler: no header timeout)
+        if not self._late and _unread(transport):
+            # Bytes wait in the socket that a loaded event loop has not delivered yet: its lateness is not the
+            # client's. Once per request, the client gets another header timeout from now.
+            self._late = True
+            self._arm(self.mock.header_timeout)
             return
         if self._received:  # headers trickled in too slowly: a clear answer, journaled
             m = self.mock
@@ -401,6 +408,20 @@ class GuardedHandler(RequestHandler):
             resp.force_close()
             return resp
         return super().handle_error(request, status, exc, message)
+
+
+def _unread(transport: Any) -> int:
+    """Bytes received by the kernel on the transport's socket and not yet read (0 when it cannot tell)."""
+    try:
+        import fcntl
+        import termios
+        from array import array
+
+        buf = array("i", [0])
+        fcntl.ioctl(transport.get_extra_info("socket").fileno(), termios.FIONREAD, buf)
+        return buf[0]
+    except Exception:  # noqa: BLE001 - not a socket, not Linux/Unix: no extension
+        return 0
 
 
 def _fail_short(payload: Any) -> None:

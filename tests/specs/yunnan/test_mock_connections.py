@@ -115,3 +115,28 @@ def test_a_client_that_shuts_its_side_mid_body_still_gets_the_answer():
     assert b"Connection: close" in head
     ex = mock.journal.entries[-1]
     assert ex.outcome == "bad_request" and "before the body was complete" in ex.notes["read_error"]
+
+
+def test_a_late_event_loop_does_not_time_out_headers_that_arrived_in_time():
+    """The header timer and the bytes that beat it can become due in the same turn of a loaded event loop: a
+    request whose headers are complete (or still unread in the socket) is served, not answered 408."""
+    import socket
+    import time
+
+    mock = YunnanMock(key_bits=1024)
+    mock.header_timeout = 0.3
+    with BackgroundServer(mock.app) as srv:
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        try:
+            time.sleep(0.1)  # accepted: its header timer runs
+            srv.loop.call_soon_threadsafe(time.sleep, 1.0)  # the loop stalls past the timeout...
+            time.sleep(0.05)
+            s.sendall(b"POST /access/api/dataReceive/nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+                      b"Connection: close\r\n\r\n{}")  # ...while the request arrives in time
+            out = b""
+            while chunk := s.recv(65536):
+                out += chunk
+        finally:
+            s.close()
+    assert out.startswith(b"HTTP/1.1 404"), out[:200]  # the path's answer, not a header timeout
+    assert [e.outcome for e in mock.journal.entries] == ["not_found"]
