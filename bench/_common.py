@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -235,6 +236,16 @@ def replay(spec_path: str) -> None:
                       "statuses": {str(s): v for s, v in statuses.items()}}))
 
 
+@contextmanager
+def stopping(servers: dict[str, "Server"]):
+    """The servers (added to the dict as they start), all stopped at the end, whatever happens."""
+    try:
+        yield servers
+    finally:
+        for s in servers.values():
+            s.stop()
+
+
 def interleaved(rounds: int, runs: dict[str, Callable[[], Load]]) -> dict[str, list[Load]]:
     """Each run once per round, in turn (A B A B ...), so that both see the same machine load."""
     out: dict[str, list[Load]] = {k: [] for k in runs}
@@ -246,6 +257,11 @@ def interleaved(rounds: int, runs: dict[str, Callable[[], Load]]) -> dict[str, l
 
 def median(values: Iterable[float]) -> float:
     return statistics.median(list(values))
+
+
+def medians(res: dict[str, list[Load]], attr: str) -> dict[str, float]:
+    """Per run, the median of one Load attribute over its rounds."""
+    return {k: median(getattr(x, attr) for x in v) for k, v in res.items()}
 
 
 def row(what: str, measured: float, target: float, *, unit: str = "", higher: bool = True, context: str = "") -> bool:

@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import orjson  # noqa: E402
 
-from bench._common import PY, ROOT, Server, cores, free_port, interleaved, load, measured, median, row  # noqa: E402
+from bench._common import PY, ROOT, Server, cores, free_port, interleaved, load, measured, median, medians, row, stopping  # noqa: E402
 from harness import specdata  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))
@@ -93,7 +93,7 @@ def main() -> int:
     absent: list[str] = []
     with tempfile.TemporaryDirectory(prefix="vconform-bench-") as tmp:
         tmpd = Path(tmp)
-        try:
+        with stopping(servers):
             servers["mock"] = Server([PY, "-m", "harness.cli", "mock", "yunnan", "--port", "0", "--journal",
                                       str(tmpd / "journal.sqlite")], server_core)
             servers["mock, journal off"] = Server([PY, "bench/mock_server.py"], server_core)
@@ -126,11 +126,8 @@ def main() -> int:
             for s in servers.values():  # warm-up (the JVM's JIT above all), not counted
                 load(s.url + path, bodies, connections=CONNECTIONS, seconds=WARMUP, core=load_core)
             res = interleaved(ROUNDS, {name: run(s) for name, s in servers.items()})
-        finally:
-            for s in servers.values():
-                s.stop()
-    rps = {k: median(x.rps for x in v) for k, v in res.items()}
-    eff = {k: median(x.per_cpu for x in v) for k, v in res.items()}
+    rps = medians(res, "rps")
+    eff = medians(res, "per_cpu")
     for k, v in res.items():
         not2xx = sum(x.not_2xx for x in v)
         print(f"  {k}: {rps[k]:.0f} invalid bodies answered/s, {eff[k]:.0f} per CPU-s, p99 "

@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import orjson  # noqa: E402
 
-from bench._common import PY, Server, cores, interleaved, load, measured, median, row  # noqa: E402
+from bench._common import PY, Server, cores, interleaved, load, measured, median, medians, row, stopping  # noqa: E402
 from harness import crypto, specdata  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))
@@ -38,12 +38,11 @@ def main() -> int:
     path = specdata.endpoints("yunnan")["prefix"] + "/init-auth"
     workers = os.environ.get("BENCH_WORKERS")
     with tempfile.TemporaryDirectory(prefix="vconform-bench-") as tmp:
-        ref = Server([PY, "bench/reference_server.py", "yunnan", "init-auth", path], server_core)
-        mock_cmd = [PY, "-m", "harness.cli", "mock", "yunnan", "--port", "0"]
-        mock = Server(mock_cmd + ["--journal", str(Path(tmp) / "journal.sqlite")], server_core)
-        nojournal = Server([PY, "bench/mock_server.py"], server_core)
-        servers = {"reference": ref, "mock": mock, "mock, journal off": nojournal}
-        try:
+        with stopping({}) as servers:
+            servers["reference"] = Server([PY, "bench/reference_server.py", "yunnan", "init-auth", path], server_core)
+            servers["mock"] = Server([PY, "-m", "harness.cli", "mock", "yunnan", "--port", "0", "--journal",
+                                      str(Path(tmp) / "journal.sqlite")], server_core)
+            servers["mock, journal off"] = Server([PY, "bench/mock_server.py"], server_core)
             counter = iter(range(10**6))
 
             def run(s: Server):
@@ -55,12 +54,9 @@ def main() -> int:
                 return one
 
             res = interleaved(ROUNDS, {name: run(s) for name, s in servers.items()})
-        finally:
-            for s in servers.values():
-                s.stop()
-    rps = {k: median(x.rps for x in v) for k, v in res.items()}
-    eff = {k: median(x.per_cpu for x in v) for k, v in res.items()}
-    p99 = {k: median(x.p99_ms for x in v) for k, v in res.items()}
+    rps = medians(res, "rps")
+    eff = medians(res, "per_cpu")
+    p99 = medians(res, "p99_ms")
     bad = {k: sum(x.not_2xx for x in v) for k, v in res.items()}
     for k in res:
         print(f"  {k}: {rps[k]:.0f} req/s, {eff[k]:.0f} req per CPU-s, p50 {median(x.p50_ms for x in res[k]):.2f} ms, "

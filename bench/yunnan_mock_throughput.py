@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench._common import PY, Load, Server, cores, interleaved, load, measured, median, pinned, row  # noqa: E402
+from bench._common import PY, Load, Server, cores, interleaved, load, measured, median, medians, pinned, row, stopping  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))
 SECONDS = float(os.environ.get("BENCH_SECONDS", 3))
@@ -79,16 +79,13 @@ def main() -> int:
     server_core, load_core = cores()
     prefix = specdata.endpoints("yunnan")["prefix"]
     with tempfile.TemporaryDirectory(prefix="vconform-bench-") as tmp:
-        servers = {
-            "mock": Server([PY, "-m", "harness.cli", "mock", "yunnan", "--port", "0", "--journal",
-                            str(Path(tmp) / "journal.sqlite")], server_core),
-            "mock, journal off": Server([PY, "bench/mock_server.py"], server_core),
+        with stopping({}) as servers:
+            mock = [PY, "-m", "harness.cli", "mock", "yunnan", "--port", "0", "--journal"]
+            servers["mock"] = Server(mock + [str(Path(tmp) / "journal.sqlite")], server_core)
+            servers["mock, journal off"] = Server([PY, "bench/mock_server.py"], server_core)
             # Not pinned: it is given every core (the load generator shares the other one).
-            f"mock --workers {WORKERS}, all cores": Server([PY, "-m", "harness.cli", "mock", "yunnan", "--port", "0",
-                                                           "--journal", str(Path(tmp) / "journal-w.sqlite"),
-                                                           "--workers", str(WORKERS)], None),
-        }
-        try:
+            servers[f"mock --workers {WORKERS}, all cores"] = Server(
+                mock + [str(Path(tmp) / "journal-w.sqlite"), "--workers", str(WORKERS)], None)
             loads = {}
             for name, s in servers.items():
                 bodies, headers = envelopes(s.url + prefix, tempfile.mkdtemp(dir=tmp))
@@ -101,11 +98,8 @@ def main() -> int:
             runs = {"crypto ceiling": lambda: ceiling(server_core)}
             runs.update({name: run(*v) for name, v in loads.items()})
             res = interleaved(ROUNDS, runs)
-        finally:
-            for s in servers.values():
-                s.stop()
-    eff = {k: median(x.per_cpu for x in v) for k, v in res.items()}
-    rps = {k: median(x.rps for x in v) for k, v in res.items()}
+    eff = medians(res, "per_cpu")
+    rps = medians(res, "rps")
     for k, v in res.items():
         extra = "" if k == "crypto ceiling" else (f", p99 {median(x.p99_ms for x in v):.1f} ms, answers not 2xx "
                                                    f"{sum(x.not_2xx for x in v)}")
