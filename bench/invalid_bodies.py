@@ -7,8 +7,9 @@ failure answer and journaled findings, Prism its 422 with the violations, WireMo
 the diff against the JSON-Schema-matching stub; request journal off, as PERFORMANCE.md measured it). All run
 pinned to one core, the load (wrk, or bench/_common.py's replayer) from the other; rounds interleaved, medians,
 compared per CPU-second of each server (the machine is shared) with the requests/s ratio printed beside it.
-Target: >= 4x both. Prism and WireMock are looked for under $VCONFORM_NPM (default: ./node_modules, /tmp's
-npm install of the README); a peer that is absent is said so and skipped.
+Target: >= 4x both. Prism and WireMock are looked for in the node_modules folder $VCONFORM_NPM names (default:
+bench/.npm/node_modules, made by `npm install --prefix bench/.npm @stoplight/prism-cli wiremock`); a peer that is
+absent is named and skipped.
 """
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def invalid_bodies() -> list[bytes]:
 
 
 def npm_bin(name: str) -> Path | None:
-    for base in [os.environ.get("VCONFORM_NPM"), ROOT / "node_modules", "/tmp/httpperf-npm/node_modules"]:
+    for base in [os.environ.get("VCONFORM_NPM"), ROOT / "bench" / ".npm" / "node_modules"]:
         if base and (Path(base) / ".bin" / name).exists():
             return Path(base)
     return None

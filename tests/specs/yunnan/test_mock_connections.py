@@ -129,7 +129,7 @@ def test_a_late_event_loop_does_not_time_out_headers_that_arrived_in_time():
         s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
         try:
             time.sleep(0.1)  # accepted: its header timer runs
-            srv.loop.call_soon_threadsafe(time.sleep, 1.0)  # the loop stalls past the timeout...
+            srv.loop.call_soon_threadsafe(time.sleep, 2.0)  # the loop stalls past the timeout...
             time.sleep(0.05)
             s.sendall(b"POST /access/api/dataReceive/nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
                       b"Connection: close\r\n\r\n{}")  # ...while the request arrives in time
