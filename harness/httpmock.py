@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
@@ -54,10 +55,14 @@ MOCK_KEY = web.AppKey("vconform_mock", object)
 _JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 
 
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+
+
 def load_json(raw: bytes, fallback: Callable[[bytes], Any] = json.loads) -> Any:
     """JSON text parsed with orjson; what orjson refuses goes to `fallback` (the stdlib by default), which accepts
-    what it accepts (NaN, integers beyond 64 bits, lone surrogates) and words its errors as before."""
-    if orjson is not None:
+    what it accepts (NaN, lone surrogates) and words its errors as before. A text with 19 digits in a row may hold
+    an integer beyond 64 bits, which orjson would read as a float: the fallback reads it, exactly."""
+    if orjson is not None and not _LONG_DIGITS.search(raw):
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
