@@ -176,7 +176,7 @@ class YunnanMock(HttpMock):
         ent = self._client(ex, request, spec["kind"], raw)
         try:
             body = load_json(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # nested deeper than any parser follows: not an envelope either
             raise Rejection(500, "malformed", "malformed", "请求体不是 JSON") from None
         pre = request.prepared
         if pre is not None and pre[0] == ent.public_key:  # opened by a worker, with this enterprise's key
@@ -233,7 +233,7 @@ class YunnanMock(HttpMock):
     def _client_from_body(self, raw: bytes) -> Enterprise | None:
         try:
             opened = envelope.peek_request(load_json(raw), self.state.platform_key)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         return self.state.by_api_key.get(str(opened.obj.get("apiKey"))) if opened.ok else None
 
@@ -350,7 +350,7 @@ def _envelope_pool(workers: int, platform_private_b64: str):
 def _json_object(raw: bytes) -> dict:
     try:
         obj = load_json(raw, lambda b: json.loads(b.decode("utf-8")))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise Rejection(500, "plaintext_json", "plaintext_json", str(exc)[:200]) from None
     if not isinstance(obj, dict):
         raise Rejection(500, "plaintext_json", "plaintext_json", f"got {type(obj).__name__}")

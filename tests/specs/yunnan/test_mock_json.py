@@ -37,3 +37,28 @@ def test_answers_encode_to_the_same_json_value(value):
     data = dump_json(value)
     assert json.loads(data) == json.loads(json.dumps(value, ensure_ascii=False))
     assert "✖".encode() in data or "✖" not in json.dumps(value, ensure_ascii=False)  # characters as they are
+
+
+def test_json_nested_deeper_than_any_parser_follows_is_refused_as_malformed_not_an_internal_error(tmp_path):
+    import urllib.request
+
+    from harness.clock import FixedClock
+    from harness.journal import Journal
+    from harness.serve import BackgroundServer
+    from mocks.yunnan.app import YunnanMock
+    from schemas.yunnan.datagen import YunnanData
+    from suites.yunnan.client import YunnanClient
+
+    mock = YunnanMock(journal=Journal(None), clock=FixedClock(), key_bits=1024)
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with BackgroundServer(mock.app) as srv:
+        base = srv.url + mock.ep["prefix"]
+        data = YunnanData(2)
+        c = YunnanClient(base, tmp_path / "client", data.enterprise_id)
+        c.init_auth(data.enterprise_id, data.enterprise()["enterpriseName"])
+        c.get_token()
+        for path, headers in (("/init-auth", {}), ("/enterprise", c.headers())):
+            req = urllib.request.Request(base + path, data=deep, method="POST", headers=headers)
+            with urllib.request.urlopen(req, timeout=30) as r:
+                assert json.loads(r.read())["code"] == 500
+    assert [e.outcome for e in mock.journal.entries][-2:] == ["plaintext_json", "malformed"]
