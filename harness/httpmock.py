@@ -20,8 +20,9 @@ must arrive within `header_timeout` seconds of the connection (of the first byte
 body within `body_timeout`, an idle keep-alive connection is closed after `idle_timeout`, and beyond
 `max_connections` live connections (open, not closing, not done with their last request: a connection the mock
 has closed holds no slot while a loaded loop has yet to report it lost) a request gets the failure answer
-"busy" (HTTP 503) and its connection is closed (a silent one after `over_cap_grace` seconds). A request the HTTP parser refuses (bytes not allowed in
-the method, path, query or a header name) gets the failure answer "bad_request" (HTTP 400). Every one of
+"busy" (HTTP 503) and its connection is closed (a silent one after `over_cap_grace` seconds). A request the
+HTTP parser refuses (bytes not allowed in the method, path, query or a header name) gets the failure answer
+"bad_request" (HTTP 400). A client that shuts its write side mid-request still gets its answer. Every one of
 these answers is journaled before it is sent, like any other.
 """
 from __future__ import annotations
