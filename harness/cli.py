@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="close a keep-alive connection idle for S seconds (default %(default)g)")
     g.add_argument("--max-connections", type=_positive_int, default=limits.MAX_CONNECTIONS, metavar="N",
                    help="beyond N open connections a request is answered 503 (default %(default)d)")
+    g.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+                   help="processes that open encrypted envelopes (RSA) beside the one holding the state, the "
+                        "journal and every answer (default 1: none; docs/ARCHITECTURE.md says why not N servers)")
 
     r = sub.add_parser("run", help="run a spec's conformance suites and write a signed report")
     _spec_args(r)
@@ -282,6 +285,8 @@ def cmd_mock(args) -> int:
     if hasattr(mock, "app"):
         mock.header_timeout, mock.body_timeout = args.header_timeout, args.body_timeout
         mock.idle_timeout, mock.max_connections = args.idle_timeout, args.max_connections
+        if hasattr(mock, "workers"):
+            mock.workers = args.workers
     try:
         if hasattr(mock, "app"):
             return serve_forever(mock.app(), args.host, args.port, spec.mock_scheme, on_stop=journal.close)

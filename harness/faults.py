@@ -44,6 +44,10 @@ class Faults:
                         self._armed.remove(f)
         return fired
 
+    def __bool__(self) -> bool:
+        """Any fault armed (a request's pipeline skips take() when none is)."""
+        return bool(self._armed)
+
     def clear(self) -> None:
         with self._lock:
             self._armed.clear()

@@ -18,20 +18,23 @@ Nothing here assumes an envelope, encryption or an answer shape.
 Served through `runner(app)` (harness.serve does), each connection is guarded: the request line and headers
 must arrive within `header_timeout` seconds of the connection (of the first byte, after a keep-alive pause), the
 body within `body_timeout`, an idle keep-alive connection is closed after `idle_timeout`, and beyond
-`max_connections` open connections a request gets the failure answer "busy" (HTTP 503) and its connection is
-closed (a silent one after `over_cap_grace` seconds). A request the HTTP parser refuses (bytes not allowed in
-the method, path, query or a header name) gets the failure answer "bad_request" (HTTP 400). Every one of
+`max_connections` live connections (open, not closing, not done with their last request: a connection the mock
+has closed holds no slot while a loaded loop has yet to report it lost) a request gets the failure answer
+"busy" (HTTP 503) and its connection is closed (a silent one after `over_cap_grace` seconds). A request the
+HTTP parser refuses (bytes not allowed in the method, path, query or a header name) gets the failure answer
+"bad_request" (HTTP 400). A client that shuts its write side mid-request still gets its answer. Every one of
 these answers is journaled before it is sent, like any other.
 """
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
 
-from aiohttp import web
+from aiohttp import StreamReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler
 
@@ -40,10 +43,45 @@ from harness.faults import Fault, Faults
 from harness.journal import Exchange, Journal
 from harness.mocklimits import BODY_TIMEOUT, HEADER_TIMEOUT, IDLE_TIMEOUT, MAX_CONNECTIONS
 
+try:
+    import orjson
+except ImportError:  # a dependency; without it the stdlib does the same, slower
+    orjson = None
+
 # Reasons the pipeline itself answers with the spec's failure answer (the journal's `outcome`).
 REASONS = ("too_large", "fault_5xx", "method", "not_found", "internal_error", "bad_request", "timeout", "busy")
 ADMIN_PATH = "/__vconform/{op}"
+ADMIN_PREFIX = ADMIN_PATH.split("{", 1)[0]
 MOCK_KEY = web.AppKey("vconform_mock", object)
+_JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
+
+
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+
+
+def load_json(raw: bytes, fallback: Callable[[bytes], Any] = json.loads) -> Any:
+    """JSON text parsed with orjson; what orjson refuses goes to `fallback` (the stdlib by default), which accepts
+    what it accepts (NaN, lone surrogates) and words its errors as before. A text with 19 digits in a row may hold
+    an integer beyond 64 bits, which orjson would read as a float: the fallback reads it, exactly."""
+    if orjson is not None and not _LONG_DIGITS.search(raw):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    return fallback(raw)
+
+
+_ORJSON_OPTS = orjson.OPT_NON_STR_KEYS if orjson is not None else 0
+
+
+def dump_json(value: Any) -> bytes:
+    """UTF-8 JSON (characters as they are, not \\u-escaped), with orjson when it can encode the value."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(value, option=_ORJSON_OPTS)
+        except TypeError:  # integers beyond 64 bits, types orjson does not know
+            pass
+    return json.dumps(value, ensure_ascii=False).encode()
 
 
 @dataclass(frozen=True)
@@ -55,6 +93,7 @@ class Incoming:
     headers: Mapping[str, str]
     body: bytes
     peer: str = ""
+    prepared: Any = None  # what the spec's `prepare` hook computed off the event loop (e.g. an opened envelope)
 
 
 class HttpMock:
@@ -76,7 +115,13 @@ class HttpMock:
         self.clock = clock or Clock()
         self.faults = Faults()
         self.routes = self._routes()
-        self.connections = 0  # open connections (served through runner())
+        self._prepares = type(self).prepare is not HttpMock.prepare
+        self._open: set[GuardedHandler] = set()  # connections served through runner(), until connection_lost
+
+    @property
+    def connections(self) -> int:
+        """Live connections: open, not closing, and not done with their last request (what the cap counts)."""
+        return sum(1 for h in self._open if h.live())
 
     # ---- what a spec supplies --------------------------------------------------------------------------
     def _routes(self) -> dict[str, tuple[str, Any]]:
@@ -99,6 +144,12 @@ class HttpMock:
     def begin(self, ex: Exchange) -> None:
         """Prepare a new exchange (e.g. its notes) before anything else happens to it."""
 
+    async def prepare(self, ex: Exchange, route: tuple[str, Any], incoming: Incoming) -> Any:
+        """Optional: CPU-heavy work on a routed request done off the event loop (in worker processes) before
+        `respond` runs; its result reaches `respond` as `incoming.prepared`. It must not change state or the
+        answer: `respond` decides everything, and does the work itself when this gives None."""
+        return None
+
     def on_fault(self, fault: Fault, ex: Exchange) -> None:
         """A fault kind of the spec's own (not delay, drop or http_5xx) fired for this request."""
 
@@ -111,7 +162,7 @@ class HttpMock:
         return {}
 
     def encode(self, body: Any) -> bytes:
-        return json.dumps(body, ensure_ascii=False).encode()
+        return dump_json(body)
 
     # ---- the application ------------------------------------------------------------------------------
     def app(self) -> web.Application:
@@ -123,19 +174,27 @@ class HttpMock:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         guard = request.protocol if isinstance(request.protocol, GuardedHandler) else None
-        if guard is not None:
-            guard.request_started()
+        if guard is None:
+            resp = await self._handle(request, None)
+            await self.journal.settled()  # journaled before answering, served without the guard too
+            return resp
+        guard.request_started(request)
+        resp = None
         try:
             resp = await self._handle(request, guard)
             await self.journal.settled()  # journaled before answering: the commit of this turn's exchanges
+            if guard.eof:  # the client has shut its side: answer, then close (no next request can come)
+                resp.force_close()
             return resp
         finally:
-            if guard is not None:
-                guard.request_done()
+            # A connection whose last answer closes it no longer counts against the cap, even while aiohttp
+            # lingers on it or its close is not yet through.
+            guard.request_done(last=resp is None or not request.keep_alive or resp.keep_alive is False)
 
     async def _handle(self, request: web.Request, guard: "GuardedHandler | None") -> web.StreamResponse:
         t0 = time.perf_counter()
-        ex = Exchange(self.spec, self.clock.now(), request.method, request.path, peer=request.remote or "",
+        peer = request.remote or ""
+        ex = Exchange(self.spec, self.clock.now(), request.method, request.path, peer=peer,
                       headers=dict(request.headers))
         if request.query_string:
             ex.notes["query"] = request.query_string
@@ -157,7 +216,7 @@ class HttpMock:
             ex.notes["read_error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
             return self._fail(ex, t0, "bad_request", 400, {}, close=True)
         ex.request_body = raw.decode("utf-8", errors="replace")
-        for fault in self.faults.take(ex.interface):
+        for fault in (self.faults.take(ex.interface) if self.faults else ()):
             ex.notes.setdefault("faults", []).append(fault.kind)
             if fault.kind == "delay":
                 await asyncio.sleep(fault.value)
@@ -177,8 +236,12 @@ class HttpMock:
             return self._fail(ex, t0, "method", 405, {"allowed": list(self.methods)})
         if route is None:
             return self._fail(ex, t0, "not_found", 404, {"path": request.path})
-        incoming = Incoming(request.method, request.path, request.headers, raw, request.remote or "")
+        incoming = Incoming(request.method, request.path, request.headers, raw, peer)
         try:
+            if self._prepares:
+                prepared = await self.prepare(ex, route, incoming)
+                if prepared is not None:
+                    incoming = replace(incoming, prepared=prepared)
             body = self.respond(ex, route, incoming)
         except Exception as exc:  # noqa: BLE001 - input nobody foresaw still gets the spec's answer, journaled
             ex.notes["internal_error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
@@ -197,7 +260,7 @@ class HttpMock:
         ex.status, ex.response_body, ex.outcome = status, body, outcome
         ex.duration_ms = (time.perf_counter() - t0) * 1000
         self.journal.record(ex)
-        resp = web.Response(status=status, body=self.encode(body), content_type="application/json", charset="utf-8")
+        resp = web.Response(status=status, body=self.encode(body), headers=_JSON_HEADERS)
         if close:
             resp.force_close()
         return resp
@@ -249,6 +312,10 @@ class GuardedHandler(RequestHandler):
         self.mock = mock
         self.over_cap = False
         self._busy = False
+        self._last = False  # its last request was answered: the connection is on its way out
+        self.eof = False  # the client shut its side (half-close) with a request in flight
+        self._late = False  # the header timer was once extended for bytes the loop had not delivered yet
+        self._request: web.Request | None = None
         self._received = 0
         self._timer: asyncio.TimerHandle | None = None
         self._peer = ""
@@ -256,14 +323,20 @@ class GuardedHandler(RequestHandler):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         m = self.mock
-        m.connections += 1
+        m._open.add(self)
         peer = transport.get_extra_info("peername")
         self._peer = str(peer[0]) if peer else ""
-        self.over_cap = m.connections > m.max_connections
+        # Counted only when the set is over the cap: connections closed but not yet reported lost (a loaded
+        # loop reports them late) or done with their last request are not live and hold no slot.
+        self.over_cap = len(m._open) > m.max_connections and m.connections > m.max_connections
         self._arm(m.over_cap_grace if self.over_cap else m.header_timeout)
 
+    def live(self) -> bool:
+        transport = self.transport
+        return not self._last and transport is not None and not transport.is_closing()
+
     def connection_lost(self, exc: BaseException | None) -> None:
-        self.mock.connections -= 1
+        self.mock._open.discard(self)
         self._disarm()
         super().connection_lost(exc)
 
@@ -276,12 +349,28 @@ class GuardedHandler(RequestHandler):
             self._received += len(data)
         super().data_received(data)
 
-    def request_started(self) -> None:
-        self._busy = True
-        self._disarm()
+    def eof_received(self) -> bool | None:
+        """The client shut its write side. With nothing in flight the connection closes (asyncio's default);
+        with a request under way, the write side stays open so that its answer still reaches the client (a
+        client that sends a body shorter than its Content-Length and shuts its side waits for that answer), and
+        a body still incomplete fails at once instead of waiting for the body timeout."""
+        if not (self._busy or self._received):
+            return None
+        self.eof = True
+        for _msg, payload in self._messages:
+            _fail_short(payload)
+        if self._request is not None:
+            _fail_short(self._request.content)
+        return True
 
-    def request_done(self) -> None:
-        self._busy, self._received = False, 0
+    def request_started(self, request: web.Request | None = None) -> None:
+        self._busy, self._request = True, request
+        self._disarm()
+        if self.eof and request is not None:
+            _fail_short(request.content)
+
+    def request_done(self, last: bool = False) -> None:
+        self._busy, self._received, self._last, self._request, self._late = False, 0, last, None, False
 
     def _arm(self, seconds: float) -> None:
         self._disarm()
@@ -295,7 +384,13 @@ class GuardedHandler(RequestHandler):
     def _expired(self) -> None:
         self._timer = None
         transport = self.transport
-        if self._busy or transport is None or transport.is_closing():
+        if self._busy or transport is None or transport.is_closing() or self._messages:
+            return  # (a request whose headers are complete waits for its handler: no header timeout)
+        if not self._late and _unread(transport):
+            # Bytes wait in the socket that a loaded event loop has not delivered yet: its lateness is not the
+            # client's. Once per request, the client gets another header timeout from now.
+            self._late = True
+            self._arm(self.mock.header_timeout)
             return
         if self._received:  # headers trickled in too slowly: a clear answer, journaled
             m = self.mock
@@ -321,10 +416,31 @@ class GuardedHandler(RequestHandler):
                 m.journal.flush()
             except Exception:  # noqa: BLE001 - not journaled: aiohttp's own refusal
                 return super().handle_error(request, status, exc, message)
-            resp = web.Response(status=400, body=m.encode(body), content_type="application/json", charset="utf-8")
+            resp = web.Response(status=400, body=m.encode(body), headers=_JSON_HEADERS)
             resp.force_close()
             return resp
         return super().handle_error(request, status, exc, message)
+
+
+def _unread(transport: Any) -> int:
+    """Bytes received by the kernel on the transport's socket and not yet read (0 when it cannot tell)."""
+    try:
+        import fcntl
+        import termios
+        from array import array
+
+        buf = array("i", [0])
+        fcntl.ioctl(transport.get_extra_info("socket").fileno(), termios.FIONREAD, buf)
+        return buf[0]
+    except Exception:  # noqa: BLE001 - not a socket, not Linux/Unix: no extension
+        return 0
+
+
+def _fail_short(payload: Any) -> None:
+    """A body the client will not finish: reading it fails now; aiohttp need not linger on it."""
+    if isinstance(payload, StreamReader) and not payload.is_eof():
+        payload.set_exception(EOFError("the client shut its side before the body was complete"))
+        payload.feed_eof()
 
 
 class _GuardedServer(web.Server):
@@ -340,7 +456,16 @@ class _GuardedRunner(web.AppRunner):
     async def _make_server(self) -> web.Server:
         server = await super()._make_server()
         mock = self._app[MOCK_KEY]
-        guarded = _GuardedServer(mock, server.request_handler, request_factory=server.request_factory,
+        app_handle = server.request_handler
+
+        async def dispatch(request: web.Request) -> web.StreamResponse:
+            # The mock's requests go straight to its pipeline (the application's router, middlewares and match
+            # info are per-request work it does not use); the admin hook goes through the application.
+            if request.path.startswith(ADMIN_PREFIX):
+                return await app_handle(request)
+            return await mock.handle(request)
+
+        guarded = _GuardedServer(mock, dispatch, request_factory=server.request_factory,
                                  handler_cancellation=server.handler_cancellation, **server._kwargs)
         return guarded
 

@@ -7,8 +7,10 @@ switch of `[errata_switches]`), `precision` (decimals), `checksum` (a check char
 by `harness.identifiers.CHECKS`). An interface's `rules` name functions of the spec's registry with their
 parameters; `scope` is request (default), response, or the items of the record array.
 
-The valid path stays cheap: jsonschema-rs decides first, the detailed jsonschema pass (which gives the error
-list) runs only on invalid objects.
+The valid path stays cheap: jsonschema-rs decides first; an invalid object's errors are listed by jsonschema-rs
+too (`iter_errors`, mapped to the same keyword / path / value the pure-Python jsonschema gives, so the findings
+are worded alike), with pure-Python jsonschema as the fallback when jsonschema-rs is absent. Date formats are
+matched with precompiled regexes and each date field is parsed once per object, whichever rules read it.
 """
 from __future__ import annotations
 
@@ -65,6 +67,13 @@ class RuleContext:
     fields: dict[str, dict[str, Any]]
     tables: Any  # harness.schemagen.Tables
     bad: set[str] = field(default_factory=set)  # fields that already failed: rules do not pile on
+    times: dict[str, Any] = field(default_factory=dict)  # field -> parsed time, shared by the rules of one object
+
+    def time(self, name: str) -> datetime | None:
+        """The field's value read as a time (parse_time), parsed once per object whichever rules ask."""
+        if name not in self.times:
+            self.times[name] = parse_time(self.tables, self.fields[name], self.obj.get(name))
+        return self.times[name]
 
     def ok(self, *names: str) -> bool:
         """All named fields are present as non-empty strings that passed their own checks."""
@@ -110,14 +119,73 @@ class Rules(dict):
         return list(r.fn(ctx))
 
 
+_REGEX: dict[str, re.Pattern] = {}
+
+
+def _regex(pattern: str) -> re.Pattern:
+    rx = _REGEX.get(pattern)
+    if rx is None:
+        rx = _REGEX[pattern] = re.compile(pattern)
+    return rx
+
+
+def _formats(tables: Any, fdef: dict[str, Any]) -> list[tuple[str, re.Pattern, str]]:
+    """(name, compiled regex, strptime) of every format a field admits, its own then its errata alternative's;
+    built once per field definition."""
+    key = id(fdef)
+    hit = _FORMATS.get(key)
+    if hit is None or hit[0] is not fdef:
+        names = tables.format_names(fdef) + tables.format_names(fdef.get("alt", {}))
+        hit = _FORMATS[key] = (fdef, [(n, _regex(tables.formats[n]["regex"]), _strptime(tables.formats[n]["strptime"]))
+                                      for n in names])
+    return hit[1]
+
+
+_WIDTHS = {"Y": 4, "m": 2, "d": 2, "H": 2, "M": 2, "S": 2}
+_FIELDS = {"Y": 0, "m": 1, "d": 2, "H": 3, "M": 4, "S": 5}
+
+
+def _strptime(fmt: str) -> Callable[[str], datetime]:
+    """A parser for `fmt`, applied to values its format's regex already matched: fixed-width digit fields
+    (%Y %m %d %H %M %S) read by position, the rest of fmt literal; any other directive uses datetime.strptime.
+    An impossible date (2023-02-30) raises ValueError, as strptime does."""
+    slices: list[tuple[int, int, int]] = []
+    pos, i = 0, 0
+    while i < len(fmt):
+        if fmt[i] == "%":
+            d = fmt[i + 1: i + 2]
+            if d not in _WIDTHS:
+                return lambda value: datetime.strptime(value, fmt)
+            slices.append((pos, pos + _WIDTHS[d], _FIELDS[d]))
+            pos += _WIDTHS[d]
+            i += 2
+        else:
+            pos += 1
+            i += 1
+    length = pos
+
+    def parse(value: str) -> datetime:
+        if len(value) != length:
+            return datetime.strptime(value, fmt)
+        parts = [1900, 1, 1, 0, 0, 0]
+        for a, b, f in slices:
+            parts[f] = int(value[a:b])
+        return datetime(*parts)
+
+    return parse
+
+
+_FORMATS: dict[int, tuple[dict, list]] = {}
+
+
 def parse_time(tables: Any, fdef: dict[str, Any], value: Any) -> datetime | None:
     """The value read in any format the field admits (its own or its errata alternative), else None."""
-    names = tables.format_names(fdef) + tables.format_names(fdef.get("alt", {}))
-    for n in names:
-        spec = tables.formats[n]
-        if isinstance(value, str) and re.match(spec["regex"], value):
+    if not isinstance(value, str):
+        return None
+    for _n, rx, parse in _formats(tables, fdef):
+        if rx.match(value):
             try:
-                return datetime.strptime(value, spec["strptime"])
+                return parse(value)
             except ValueError:
                 return None
     return None
@@ -133,11 +201,10 @@ def real_dates(ctx: RuleContext):
         value = ctx.obj.get(name)
         if not fdef.get("format") or not isinstance(value, str) or not value or name in ctx.bad:
             continue
-        names = ctx.tables.format_names(fdef) + ctx.tables.format_names(fdef.get("alt", {}))
-        shaped = [n for n in names if re.match(ctx.tables.formats[n]["regex"], value)]
-        if shaped and parse_time(ctx.tables, fdef, value) is None:
+        shaped = next((n for n, rx, _f in _formats(ctx.tables, fdef) if rx.match(value)), None)
+        if shaped and ctx.time(name) is None:
             yield ctx.violation(name, "format", f"received {value!r} at {ctx.at}.{name}, "
-                                                f"spec requires a real calendar date ({shaped[0]})")
+                                                f"spec requires a real calendar date ({shaped})")
 
 
 @COMMON_RULES.rule("ordered")
@@ -146,8 +213,7 @@ def ordered(ctx: RuleContext):
     first, then = ctx.params["first"], ctx.params["then"]
     if not ctx.ok(first, then):
         return
-    a = parse_time(ctx.tables, ctx.fields[first], ctx.obj[first])
-    b = parse_time(ctx.tables, ctx.fields[then], ctx.obj[then])
+    a, b = ctx.time(first), ctx.time(then)
     if a and b and b < a:
         yield ctx.violation(then, "rule", f"received {then} {ctx.obj[then]!r} before {first} {ctx.obj[first]!r} "
                                           f"at {ctx.at}, spec requires {then} not earlier than {first}")
@@ -194,6 +260,52 @@ def _describe(value: Any, chars: bool = False) -> str:
     return f"{shown} ({n} char{'s' if n != 1 else ''})" if chars or n > 40 else shown
 
 
+class _RsError:
+    """A jsonschema-rs error seen through the attributes of a pure-Python jsonschema ValidationError."""
+
+    __slots__ = ("absolute_path", "validator", "validator_value", "instance", "schema")
+
+    def __init__(self, path, validator, value, instance, schema):
+        self.absolute_path, self.validator, self.validator_value = path, validator, value
+        self.instance, self.schema = instance, schema
+
+
+def _schema_order(err: Any, schema: dict) -> tuple:
+    """Where pure-Python jsonschema would list this error: it walks the schema's keywords in their order (the
+    properties in the schema's order, array items by index, a required list in its order); jsonschema-rs follows
+    the instance's order instead. The same order keeps the findings' order."""
+    key: list[int] = []
+    sub: Any = schema
+    inst = list(err.instance_path)
+    cursor = 0
+    path = err.schema_path
+    for i, p in enumerate(path):
+        key.append(list(sub).index(p))
+        parent_kw = path[i - 1] if i else None
+        sub = sub[p]
+        if parent_kw == "properties":
+            cursor += 1
+        elif p == "items":
+            key.append(inst[cursor])
+            cursor += 1
+    if err.kind.name == "required":
+        key.append(sub.index(err.kind.property))
+    return tuple(key)
+
+
+def _rs_error(err: Any, schema: dict) -> _RsError:
+    kind = err.kind
+    name = kind.name
+    sub: Any = schema
+    for p in err.schema_path[:-1]:  # the subschema holding the keyword
+        sub = sub[p]
+    if name == "required":  # one error per missing name (pure jsonschema: one carrying the whole list)
+        value = [kind.property]
+    else:
+        value = sub[name]
+    return _RsError(tuple(err.instance_path), name, value, err.instance, sub)
+
+
 def _kind(err, fdef: dict) -> str:
     v, value = err.validator, err.instance
     if v == "type":
@@ -236,6 +348,8 @@ class Validator:
         self.rules = rules if rules is not None else COMMON_RULES
         self._checksums = checksums
         self._validators: dict[tuple, Any] = {}
+        self._schemas: dict[tuple, dict] = {}
+        self.python_errors = False  # list errors with pure-Python jsonschema (tests compare both listings)
         self._fast: dict[tuple, Any] = {}
         self._field_validators: dict[tuple, Any] = {}
         self._defs: dict[tuple, dict] = {}
@@ -257,7 +371,25 @@ class Validator:
 
     # -- schema validators, built once each ----------------------------------------------------------
     def _schema(self, interface: str, direction: str) -> dict:
-        return json.loads((self.generated / f"{interface}.{direction}.schema.json").read_text(encoding="utf-8"))
+        key = (interface, direction)
+        if key not in self._schemas:
+            text = (self.generated / f"{interface}.{direction}.schema.json").read_text(encoding="utf-8")
+            self._schemas[key] = json.loads(text)
+        return self._schemas[key]
+
+    def errors(self, interface: str, direction: str, obj: Any) -> list:
+        """The schema errors of `obj`, each with the attributes of a jsonschema ValidationError that the
+        findings are made of (absolute_path, validator, validator_value, instance, schema): listed by
+        jsonschema-rs, or by pure-Python jsonschema when jsonschema-rs is absent or `python_errors` is set."""
+        fast = None if self.python_errors else self.fast_validator(interface, direction)
+        if fast is not None:
+            schema = self._schema(interface, direction)
+            try:
+                errs = sorted(fast.iter_errors(obj), key=lambda e: _schema_order(e, schema))
+                return [_rs_error(e, schema) for e in errs]
+            except (KeyError, IndexError, TypeError, AttributeError, ValueError):
+                pass  # a schema shape the mapping does not know: the detailed validator lists them
+        return list(self.validator(interface, direction).iter_errors(obj))
 
     def validator(self, interface: str, direction: str):
         """The detailed (pure-Python jsonschema) validator of one generated schema: it lists every error."""
@@ -346,7 +478,7 @@ class Validator:
             r.obj[a] = [r.prepare(x, rec_defs, (a, i)) if isinstance(x, dict) else x for i, x in enumerate(r.obj[a])]
         fast = self.fast_validator(interface, direction)
         if fast is None or not fast.is_valid(r.obj):
-            r.schema_errors(list(self.validator(interface, direction).iter_errors(r.obj)), defs, rec_defs)
+            r.schema_errors(self.errors(interface, direction, r.obj), defs, rec_defs)
         r.field_checks(r.obj, defs, (), direction)
         for a in arrays:
             for i, item in enumerate(r.obj[a]):
@@ -551,10 +683,12 @@ class _Run:
             if key not in known:
                 self.add(at + (key,), None, "unknown_field", f"field {key!r}",
                          "only the fields of its table", "warn", tail="; the field is ignored")
+        times: dict[str, Any] = {}
         for params in self.t.interfaces[self.interface].get("rules", []):
             if params.get("scope", "request") != scope:  # request (default) | response | records
                 continue
-            for v in self.v.rules.run(RuleContext(obj, _path(at), params, defs, self.t, set(self.bad.get(at, set())))):
+            ctx = RuleContext(obj, _path(at), params, defs, self.t, set(self.bad.get(at, set())), times)
+            for v in self.v.rules.run(ctx):
                 self.out.append(v)
                 if v.level == "fail":
                     self.bad.setdefault(at, set()).add(v.field)

@@ -6,13 +6,14 @@ codec (schemas/yunnan/envelope.py) and answers as yunnan §4.3 shows, failures i
 """
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 from harness import crypto, specdata
 from harness.clock import Clock
 from harness.faults import Fault
-from harness.httpmock import HttpMock, Incoming
+from harness.httpmock import HttpMock, Incoming, load_json
 from harness.journal import Exchange, Journal
 from mocks.yunnan.state import Enterprise, PlatformState, parse_time
 from schemas.yunnan import envelope
@@ -70,12 +71,16 @@ class YunnanMock(HttpMock):
     fault_kinds = HttpMock.fault_kinds + ("expire_token",)
 
     def __init__(self, *, journal: Journal | None = None, profile: str | dict | None = None,
-                 clock: Clock | None = None, key_bits: int = 2048):
+                 clock: Clock | None = None, key_bits: int = 2048, workers: int = 1):
         self.ep = specdata.endpoints(SPEC)
         self.profile = profile if isinstance(profile, dict) else specdata.profile(SPEC, profile)
         self.readings = envelope.readings(self.profile)
         super().__init__(journal=journal, clock=clock)
         self.state = PlatformState(self.ep, self.clock, key_bits)
+        # Worker processes that open envelopes (RSA: most of an encrypted request's CPU) while this process keeps
+        # the one platform state, the journal and every answer; 1 = none, everything in this process.
+        self.workers = workers
+        self._pool = None
 
     # ---- configuration from data -----------------------------------------------------------------
     def _routes(self) -> dict[str, tuple[str, str | None]]:
@@ -96,6 +101,30 @@ class YunnanMock(HttpMock):
     # ---- the engine's hooks ------------------------------------------------------------------------
     def begin(self, ex: Exchange) -> None:
         ex.notes["warnings"] = []
+
+    async def prepare(self, ex: Exchange, route: tuple[str, str | None], incoming: Incoming) -> Any:
+        """With workers, open the envelope of an encrypted request from a known enterprise in a worker process
+        (`_dispatch` still checks client, token and everything else first, and uses the result only for that
+        enterprise's key). None when there is nothing to open or no worker: `_dispatch` opens it itself."""
+        if self.workers <= 1 or self.ep["interfaces"][route[0]]["kind"] == "register":
+            return None
+        ent = self.state.by_api_key.get(incoming.headers.get("X-Client-Id", "").strip())
+        if ent is None:
+            return None
+        try:
+            body = load_json(incoming.body)
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(body, dict):
+            return None
+        try:
+            if self._pool is None:
+                self._pool = _envelope_pool(self.workers, crypto.private_b64(self.state.platform_key))
+            opened = await asyncio.get_running_loop().run_in_executor(self._pool, _open_in_worker, body,
+                                                                      ent.public_key, self.readings)
+        except Exception:  # noqa: BLE001 - a worker that died, a pool that cannot start: this process opens it
+            return None
+        return ent.public_key, opened
 
     def failure(self, reason: str, status: int | None, info: dict[str, Any]) -> dict:
         """§4.3's answer for what the pipeline refuses: the HTTP status as body code, 500 where none fits."""
@@ -146,10 +175,15 @@ class YunnanMock(HttpMock):
             return self._register(ex, plain)
         ent = self._client(ex, request, spec["kind"], raw)
         try:
-            body = json.loads(raw)
-        except ValueError:
+            body = load_json(raw)
+        except (ValueError, RecursionError):  # nested deeper than any parser follows: not an envelope either
             raise Rejection(500, "malformed", "malformed", "请求体不是 JSON") from None
-        opened = envelope.open_request(body, self.state.platform_key, crypto.load_public(ent.public_key), self.readings)
+        pre = request.prepared
+        if pre is not None and pre[0] == ent.public_key:  # opened by a worker, with this enterprise's key
+            opened = pre[1]
+        else:
+            opened = envelope.open_request(body, self.state.platform_key, crypto.load_public(ent.public_key),
+                                           self.readings)
         bad = opened.failure
         if bad is not None and bad.aspect != "plaintext":
             raise Rejection(500, bad.reason if bad.reason in MSG else "malformed", bad.reason, bad.message)
@@ -198,8 +232,8 @@ class YunnanMock(HttpMock):
 
     def _client_from_body(self, raw: bytes) -> Enterprise | None:
         try:
-            opened = envelope.peek_request(json.loads(raw), self.state.platform_key)
-        except ValueError:
+            opened = envelope.peek_request(load_json(raw), self.state.platform_key)
+        except (ValueError, RecursionError):
             return None
         return self.state.by_api_key.get(str(opened.obj.get("apiKey"))) if opened.ok else None
 
@@ -285,10 +319,38 @@ class YunnanMock(HttpMock):
         return answer(200, MSG["ok_notify"])
 
 
+# ---- envelope workers (--workers N) ---------------------------------------------------------------------
+_WORKER_KEY = None
+
+
+def _worker_init(platform_private_b64: str) -> None:
+    global _WORKER_KEY
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the mock; the mock stops its workers
+    _WORKER_KEY = crypto.load_private(platform_private_b64)
+
+
+def _open_in_worker(body: dict, client_public_b64: str, readings: list) -> envelope.Opened:
+    return envelope.open_request(body, _WORKER_KEY, crypto.load_public(client_public_b64), readings)
+
+
+def _envelope_pool(workers: int, platform_private_b64: str):
+    """`workers` processes holding the platform key (spawned: the mock's threads and sockets stay its own)."""
+    import multiprocessing
+    import weakref
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init,
+                               initargs=(platform_private_b64,))
+    weakref.finalize(pool, pool.shutdown, wait=False, cancel_futures=True)
+    return pool
+
+
 def _json_object(raw: bytes) -> dict:
     try:
-        obj = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        obj = load_json(raw, lambda b: json.loads(b.decode("utf-8")))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise Rejection(500, "plaintext_json", "plaintext_json", str(exc)[:200]) from None
     if not isinstance(obj, dict):
         raise Rejection(500, "plaintext_json", "plaintext_json", f"got {type(obj).__name__}")

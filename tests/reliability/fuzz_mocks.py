@@ -323,6 +323,7 @@ def _classify(raw: bytes) -> tuple[str, int]:
 
 async def _run_http(port: int, inputs: Iterator[HttpInput], n: int, concurrency: int, timeout: float, fig: Figures,
                     answered_ids: set[int], sample: Any = None) -> None:
+    """`concurrency` clients at once, each taking the next input when its last one is done."""
     done = 0
 
     async def worker() -> None:
@@ -350,16 +351,19 @@ async def _run_http(port: int, inputs: Iterator[HttpInput], n: int, concurrency:
             fig.plain_500 += status == 500
             if len(fig.notes) < 20:
                 fig.notes.append(f"{inp.kind}: plain answer {raw[:120]!r}")
-        elif inp.answer and inp.kind not in ("truncated", "oversize"):
-            # a truncated body is answered to a client that already closed; an oversize one may be cut off
+        elif inp.answer:
+            # Every input that is due an answer gets one: a truncated body's client shut only its write side and
+            # still reads; an oversize one is answered when the limit is passed, while it is still sending.
             fig.unanswered += 1
             if len(fig.notes) < 20:
                 fig.notes.append(f"{inp.kind}: no answer")
 
-    await asyncio.gather(*(one(i) for i in inputs))
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
-def fuzz_yunnan(n: int, workdir: Path, seed: int = 1, concurrency: int = 24) -> Figures:
+def fuzz_yunnan(n: int, workdir: Path, seed: int = 1, concurrency: int = 1000) -> Figures:
+    """`concurrency` clients at once: far above the 128 connections aiohttp's default listen backlog held, the
+    burst under which inputs used to go unanswered (the kernel dropped handshakes the mock never saw)."""
     fig = Figures("yunnan", inputs=n)
     journal = workdir / "yunnan.sqlite"
     mock = MockProcess("yunnan", journal, *LIMITS)

@@ -15,9 +15,9 @@ def test_malformed_inputs_crash_nothing_and_are_all_journaled(tmp_path, run):
     fig = run(CI_INPUTS, tmp_path)
     why = fig.line() + "\n" + "\n".join(fig.notes)
     assert not (fig.crashes or fig.plain_answers or fig.lost), why
-    # Under heavy machine load a few HTTP inputs (< 1 %) have been seen closed without an answer; not yet
-    # explained (not reproducible on an idle machine). Every one that was answered was journaled.
-    assert fig.unanswered <= CI_INPUTS // 100, why
+    # Every input due an answer gets one. (The < 1 % once allowed here were connections the kernel dropped from
+    # a 128-deep listen backlog under a burst, and half-closed clients whose answer was never written.)
+    assert fig.unanswered == 0, why
     assert fig.journaled >= fig.reached > CI_INPUTS // 2, fig.line()
     assert fig.peak_rss_mb < RSS_LIMIT_MB, fig.line()
     assert len(fig.kinds) >= 8, fig.kinds  # the mix reached most kinds of input
