@@ -135,7 +135,7 @@ def test_several_frames_and_garbage_in_one_input(capsys):
 
 def test_unknown_msg_id_is_a_warning(capsys):
     from harness.jt809 import Header, encode_raw
-    raw = encode_raw(Header(msg_id=0x1300), b"\x01").hex()
+    raw = encode_raw(Header(msg_id=0x1234), b"\x01").hex()
     code, out, _ = run(capsys, [raw])
     (record,) = json.loads(out)
     assert code == 0 and record["findings"][0]["code"] == "unknown_msg_id" and record["body_hex"] == "01"

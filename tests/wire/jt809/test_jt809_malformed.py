@@ -88,9 +88,9 @@ def test_truncated_in_a_stream():
 
 
 def test_unknown_msg_id_keeps_header_and_raw_body():
-    raw = encode_raw(Header(msg_sn=7, msg_id=0x1300, gnss_center_id=42), b"\x01\x02\x5b")
+    raw = encode_raw(Header(msg_sn=7, msg_id=0x1234, gnss_center_id=42), b"\x01\x02\x5b")
     error = _error(raw)
-    assert error.reason == "unknown_msg_id" and "0x1300" in error.message
+    assert error.reason == "unknown_msg_id" and "0x1234" in error.message
     assert error.partial.header.gnss_center_id == 42 and error.partial.body_raw == b"\x01\x02\x5b"
     assert error.partial.body is None
 
@@ -125,7 +125,7 @@ def test_body_error_keeps_partial_decode():
 
 def test_reason_codes_are_stable():
     assert set(REASONS) == {"garbage", "truncated", "oversize", "escape", "length", "crc", "unknown_msg_id",
-                            "unknown_data_type", "body"}
+                            "unknown_data_type", "body", "unverified_layout"}
 
 
 # ---- value lint
