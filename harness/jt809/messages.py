@@ -15,7 +15,7 @@ from harness.jt809.exg import (EXG_BY_CLASS, EXG_DATA_TYPES, LOCATION_SIZE, VEHI
 # Re-exported so callers need one import for every body class and table.
 __all__ = ["SPEC", "BodyError", "Finding", "MessageType", "UnknownDataType", "UnverifiedLayout", "EXG_DATA_TYPES",
            "LOCATION_SIZE", "VEHICLE_COLORS", "HistoryLocation", "HistoryLocation2019", "Location", "Location2019",
-           "Register", "UpExgMsg", "MESSAGES", "MESSAGES_2019", "TABLES", "messages_for", "body_class", "UP_CONNECT_RESULTS",
+           "Register", "UpExgMsg", "MESSAGES", "MESSAGES_2019", "TABLES", "messages_for", "body_class", "to_2019", "UP_CONNECT_RESULTS",
            "DOWN_CONNECT_RESULTS", "DOWN_DISCONNECT_ERRORS", "CHINA_BOX", "encode_body", "message_type",
            "message_name", "add_message", "lint", "UpConnectReq", "UpConnectRsp", "UpDisconnectReq", "UpDisconnectRsp",
            "UpLinktestReq", "UpLinktestRsp", "UpDisconnectInform", "UpCloselinkInform", "DownConnectReq",
@@ -264,3 +264,26 @@ def lint(frame: Any) -> list[Finding]:
     elif isinstance(body, UpExgMsg):
         out += _lint_exg(body)
     return out
+
+
+# ---- the same message in the 2019 body revision (E-SD-17 in the shunde register)
+
+
+def to_2019(msg: Any, access_code: int) -> Any:
+    """A 2011 body object as the 2019 revision lays it out (0x1001 gains MSG_GNSSCENTERID, 0x1201 gains IMEI,
+    positions become JT/T 808 GNSS_DATA); bodies the revision did not change come back as they are."""
+    if isinstance(msg, UpConnectReq):
+        return body_class("UP_CONNECT_REQ", "2019")(msg.user_id, msg.password, access_code, msg.down_link_ip,
+                                                    msg.down_link_port)
+    if isinstance(msg, Location):
+        return Location2019(msg.encrypt, msg.time, msg.lon_deg, msg.lat_deg, msg.vec1, msg.vec2, msg.vec3,
+                            msg.direction, msg.altitude, msg.state, msg.alarm)
+    if isinstance(msg, HistoryLocation):
+        return HistoryLocation2019([to_2019(x, access_code) for x in msg.locations])
+    if isinstance(msg, Register):
+        return body_class("UP_EXG_MSG_REGISTER", "2019")(msg.platform_id, msg.producer_id, msg.terminal_model_type,
+                                                         "", msg.terminal_id, msg.terminal_simcode)
+    if isinstance(msg, UpExgMsg) and not isinstance(msg.data, (bytes, bytearray)):
+        return UpExgMsg(msg.vehicle_no, msg.vehicle_color, msg.data_type, to_2019(msg.data, access_code),
+                        msg.data_length)
+    return msg

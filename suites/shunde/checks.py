@@ -177,6 +177,9 @@ def login_fields(exchanges: Iterable[Exchange], creds: dict[str, Any]) -> list[P
         if h.get("gnss_center_id") != creds["access_code"]:
             out.append(fail(f"{where(e)}: header MSG_GNSSCENTERID {h.get('gnss_center_id')}, the access code "
                             f"issued is {creds['access_code']}"))
+        if "msg_gnsscenterid" in b and b["msg_gnsscenterid"] != creds["access_code"]:  # the 2019 body (E-SD-17)
+            out.append(fail(f"{where(e)}: body MSG_GNSSCENTERID {b['msg_gnsscenterid']}, the access code issued is "
+                            f"{creds['access_code']}"))
         ip, port = b.get("down_link_ip") or "", b.get("down_link_port") or 0
         if not ip or not port:
             out.append(fail(f"{where(e)}: DOWN_LINK_IP {ip!r} / DOWN_LINK_PORT {port}: both are required for the "
