@@ -214,3 +214,16 @@ def test_register_with_the_8_byte_model_is_a_warning_with_errata():
     assert isinstance(frame, Frame) and frame.body.data == reg
     (finding,) = lint(frame)
     assert (finding.code, finding.level) == ("register_model_8", "warn") and finding.errata
+
+
+def test_text_padded_at_the_front_reads_without_the_nuls():
+    # A captured 0x1201 pads PLATFORM_ID with 0x00 at the front: the value is the text, the warning stays.
+    from harness.jt809.messages import Register
+
+    data = bytes(2) + b"440606001" + b"70111".ljust(11, b"\x00") + b"M".ljust(20, b"\x00") + b"1234567" + \
+        b"013800138000"
+    body = b"X".ljust(21, b"\x00") + bytes([2]) + (0x1201).to_bytes(2, "big") + len(data).to_bytes(4, "big") + data
+    event = decode_frame(encode_raw(Header(msg_id=0x1200), body))
+    assert isinstance(event, Frame) and isinstance(event.body.data, Register)
+    assert event.body.data.platform_id == "440606001"
+    assert ("text_nul", "warn") in [(f.code, f.level) for f in lint(event)]
