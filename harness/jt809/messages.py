@@ -266,7 +266,7 @@ def lint(frame: Any) -> list[Finding]:
     return out
 
 
-# ---- the same message in the 2019 body revision (E-SD-17 in the shunde register)
+# ---- the same message in the 2019 body revision
 
 
 def to_2019(msg: Any, access_code: int) -> Any:

@@ -22,6 +22,8 @@ SOURCE = ("home-made: harness.jt809 encoder (tests/wire/jt809/make_vectors.py), 
           "bit-wise verifier in tests/wire/jt809/test_jt809_vectors.py")
 # The messages beyond jt809.md's: no frame from another implementation or a capture was available to this project
 # (no web access when they were added), so these too are our encoder's, and their layouts are E-SD-16's.
+SOURCE_2019 = SOURCE + ("; the 2019 bodies: no vector from another implementation or a capture was available "
+                        "(layouts: errata E-SD-16, E-SD-17)")
 SOURCE_TABLE = SOURCE + ("; no vector from another implementation or a capture was available for this message "
                          "(layout: harness/jt809/layouts.toml, source {source})")
 CENTER = 20180920
@@ -122,7 +124,7 @@ def table_cases() -> list:
 
 
 def main() -> None:
-    cases = [c + (SOURCE,) for c in CASES]
+    cases = [c + (SOURCE_2019 if c[4] is HEADER_2019 else SOURCE,) for c in CASES]
     for old in OUT.glob("t*.json"):
         old.unlink()
     for name, description, msg, header, profile, source in cases + table_cases():
