@@ -7,6 +7,7 @@ from typing import Any
 
 from harness.jt809 import layouts
 from harness.jt809.bits import flags
+from harness.jt809.exg import HEADS
 from harness.jt809.frame import Frame, FrameError, Header, HeaderProfile
 from harness.jt809.messages import (DOWN_CONNECT_RESULTS, DOWN_DISCONNECT_ERRORS, EXG_BY_CLASS, MESSAGES, TABLES,
                                     UP_CONNECT_RESULTS, VEHICLE_COLORS, DownConnectRsp, DownDisconnectInform,
@@ -96,8 +97,9 @@ def _sub_row(body: Any, msg_id: int) -> Any:
     return None
 
 
-def body_to_json(body: Any, msg_id: int) -> dict[str, Any] | None:
-    """The decoded body as JSON-ready data, or None when there is no decoded body."""
+def body_to_json(body: Any, msg_id: int, plain: bytes | None = None) -> dict[str, Any] | None:
+    """The decoded body as JSON-ready data, or None when there is no decoded body; `plain`, the clear body
+    bytes when known, gives a family's true DATA_LENGTH without re-encoding its data."""
     if body is None:
         return None
     mtype = MESSAGES.get(msg_id)
@@ -110,7 +112,7 @@ def body_to_json(body: Any, msg_id: int) -> dict[str, Any] | None:
                        vehicle_color_name=color[0] if color else None)
         out.update(data_type=body.data_type, data_type_hex=f"0x{body.data_type:04X}",
                    data_type_name=sub.name if sub else None,
-                   data_length=body.data_length if body.data_length is not None else _data_len(body, sub),
+                   data_length=body.data_length if body.data_length is not None else _data_len(body, sub, plain),
                    data=_data_to_json(body.data))
         if isinstance(body.data, (bytes, bytearray)):
             out["data_hex"] = bytes(body.data).hex().upper()
@@ -128,10 +130,15 @@ def body_to_json(body: Any, msg_id: int) -> dict[str, Any] | None:
     return out
 
 
-def _data_len(body: Any, sub: Any) -> int:
+def _data_len(body: Any, sub: Any, plain: bytes | None) -> int | None:
     if isinstance(body.data, (bytes, bytearray)):
         return len(body.data)
-    return len(sub.encode(body.data))
+    if plain is not None:
+        return len(plain) - HEADS["vehicle" if hasattr(body, "vehicle_no") else "platform"].size
+    try:
+        return len(sub.encode(body.data))
+    except ValueError:  # text that was not GBK, kept escaped, no longer fits its field
+        return None
 
 
 def event_to_json(event: Frame | FrameError) -> dict[str, Any]:
@@ -140,7 +147,7 @@ def event_to_json(event: Frame | FrameError) -> dict[str, Any]:
     if frame is None:
         return {"header": None, "body": None, "body_hex": None}
     out = {"header": header_to_json(frame.header, frame.profile, frame.crc),
-           "body": body_to_json(frame.body, frame.header.msg_id),
+           "body": body_to_json(frame.body, frame.header.msg_id, frame.body_plain),
            "body_hex": frame.body_raw.hex().upper()}
     if frame.body_plain is not None and frame.body_plain != frame.body_raw:
         out["body_plain_hex"] = frame.body_plain.hex().upper()

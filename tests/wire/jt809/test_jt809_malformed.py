@@ -227,3 +227,31 @@ def test_text_padded_at_the_front_reads_without_the_nuls():
     assert isinstance(event, Frame) and isinstance(event.body.data, Register)
     assert event.body.data.platform_id == "440606001"
     assert ("text_nul", "warn") in [(f.code, f.level) for f in lint(event)]
+
+
+@pytest.mark.parametrize("revision", ["2011", "2019"])
+def test_random_bodies_of_every_message_never_raise(revision):
+    """Every MSG_ID and DATA_TYPE of the tables, fed random bodies (invalid GBK included): decode, lint and the
+    JSON view never raise."""
+    import json
+    import random
+
+    from harness.jt809 import PROFILES
+    from harness.jt809.jsonview import event_to_json
+    from harness.jt809.messages import TABLES
+
+    rng, profile, table = random.Random(809), PROFILES[revision], TABLES[revision]
+    for msg_id, row in table.messages.items():
+        vehicle = "vehicle_no" in getattr(row.cls, "__dataclass_fields__", {})
+        for data_type in list(table.subs.get(msg_id, {})) or [None]:
+            for _ in range(8):
+                data = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 120)))
+                if data_type is None:
+                    body = data
+                else:
+                    head = bytes(rng.randrange(0x80, 0x100) for _ in range(21)) + b"\x02" if vehicle else b""
+                    body = head + data_type.to_bytes(2, "big") + len(data).to_bytes(4, "big") + data
+                event = decode_frame(encode_raw(Header(msg_id=msg_id, time=1), body, profile=profile), profile)
+                frame = event if isinstance(event, Frame) else event.partial
+                json.dumps(event_to_json(event), ensure_ascii=False)
+                lint(frame)
