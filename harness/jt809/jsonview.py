@@ -16,6 +16,13 @@ from harness.jt809.messages import (DOWN_CONNECT_RESULTS, DOWN_DISCONNECT_ERRORS
 _TIME_FIELDS = ("day", "month", "year", "hour", "min", "sec")
 
 
+def _utc_iso(seconds: int | None) -> str | None:
+    try:
+        return datetime.fromtimestamp(seconds, timezone.utc).isoformat().replace("+00:00", "Z")
+    except (OverflowError, OSError, ValueError, TypeError):
+        return None
+
+
 def header_to_json(header: Header, profile: HeaderProfile, crc: int | None = None) -> dict[str, Any]:
     mtype = MESSAGES.get(header.msg_id)
     out = {
@@ -31,10 +38,7 @@ def header_to_json(header: Header, profile: HeaderProfile, crc: int | None = Non
     }
     if profile.has_time:
         out["time"] = header.time
-        try:
-            out["time_iso"] = datetime.fromtimestamp(header.time, timezone.utc).isoformat().replace("+00:00", "Z")
-        except (OverflowError, OSError, ValueError):
-            out["time_iso"] = None
+        out["time_iso"] = _utc_iso(header.time)
     if crc is not None:
         out["crc"] = f"0x{crc:04X}"
     return out
@@ -81,7 +85,12 @@ def _data_to_json(data: Any) -> dict[str, Any] | None:
         view = location_to_json if isinstance(data, HistoryLocation) else location2019_to_json
         return {"gnss_cnt": len(data.locations), "locations": [view(x) for x in data.locations]}
     if type(data) in layouts.SPECS:
-        return {f.name: _value_to_json(f, getattr(data, f.name)) for f in layouts.SPECS[type(data)]}
+        out = {}
+        for f in layouts.SPECS[type(data)]:
+            out[f.name] = _value_to_json(f, getattr(data, f.name))
+            if f.type == "time":  # u64 UTC seconds, shown as ISO time too
+                out[f"{f.name}_iso"] = _utc_iso(out[f.name])
+        return out
     if dataclasses.is_dataclass(data):
         return dataclasses.asdict(data)
     return None
