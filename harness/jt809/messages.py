@@ -263,6 +263,9 @@ def lint(frame: Any) -> list[Finding]:
         out += _lint_code(body.error_code, DOWN_DISCONNECT_ERRORS, "error_code", "DOWN_DISCONNECT_INFORM ERROR_CODE")
     elif isinstance(body, UpExgMsg):
         out += _lint_exg(body)
+    elif hasattr(body, "msg_gnsscenterid") and body.msg_gnsscenterid != header.gnss_center_id:  # 2019 0x1001
+        out.append(Finding("access_code_mismatch", "fail", f"UP_CONNECT_REQ body MSG_GNSSCENTERID "
+                           f"{body.msg_gnsscenterid} differs from the header's {header.gnss_center_id}"))
     return out
 
 

@@ -255,3 +255,14 @@ def test_random_bodies_of_every_message_never_raise(revision):
                 frame = event if isinstance(event, Frame) else event.partial
                 json.dumps(event_to_json(event), ensure_ascii=False)
                 lint(frame)
+
+
+def test_2019_login_body_access_code_differs_from_the_header():
+    from harness.jt809 import HEADER_2019
+    from harness.jt809.messages import body_class
+
+    login = body_class("UP_CONNECT_REQ", "2019")
+    raw = encode(login(1, "pw", 7, "127.0.0.1", 9), Header(gnss_center_id=2, time=1), profile=HEADER_2019)
+    assert ("access_code_mismatch", "fail") in [(f.code, f.level) for f in lint(decode_frame(raw, HEADER_2019))]
+    same = encode(login(1, "pw", 2, "127.0.0.1", 9), Header(gnss_center_id=2, time=1), profile=HEADER_2019)
+    assert lint(decode_frame(same, HEADER_2019)) == []
