@@ -36,6 +36,12 @@ class UnknownDataType(BodyError):
     reason = "unknown_data_type"
 
 
+class UnverifiedLayout(BodyError):
+    """A body that does not fit a layout our spec texts do not give (layouts.toml source "recalled")."""
+
+    reason = "unverified_layout"
+
+
 # ---- field helpers: wire layout lives in dataclass metadata so a new message is one class + one table row
 
 
@@ -56,11 +62,15 @@ def text(size: int, default: str = ""):
 
 
 def decode_text(raw: bytes, name: str, notes: list[Finding]) -> str:
-    """GBK text from a fixed NUL-padded field; undecodable bytes are kept escaped and noted, never raised."""
+    """GBK text from a fixed NUL-padded field; undecodable bytes are kept escaped and noted, never raised.
+
+    NUL bytes anywhere but at the end (a captured 0x1201 pads at the front) are noted; the value is the text
+    without them, as other implementations read it."""
     value = raw.rstrip(b"\x00")
     if b"\x00" in value:
-        notes.append(Finding("text_nul", "warn", f"{name}: bytes after the first NUL ({raw.hex()}); "
-                             f"{SPEC} pads strings with 0x00 only at the end"))
+        notes.append(Finding("text_nul", "warn", f"{name}: 0x00 bytes before the text or inside it ({raw.hex()}); "
+                             f"{SPEC} pads strings with 0x00 only at the end; read without them"))
+        value = value.replace(b"\x00", b"")
     try:
         return value.decode("gbk")
     except UnicodeDecodeError as exc:

@@ -13,7 +13,7 @@ from harness.jt809.jsonview import event_to_json
 from harness.jt809.messages import lint
 
 # Reasons that say "this tool has no codec for it", not "the sender broke the protocol".
-WARN_REASONS = {"unknown_msg_id", "unknown_data_type"}
+WARN_REASONS = {"unknown_msg_id", "unknown_data_type", "unverified_layout"}
 
 _PREFIX = re.compile(r"(?:^|(?<=[\s,]))0[xX]")
 _SEPARATORS = re.compile(r"[\s,]+")
@@ -156,7 +156,8 @@ def _add_decode_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ia1", type=_int, help="cipher constant IA1")
     parser.add_argument("--ic1", type=_int, help="cipher constant IC1")
     parser.add_argument("--header", choices=sorted(PROFILES), default="2011",
-                        help="header layout: 2011 (22 bytes) or 2019 (adds TIME u64)")
+                        help="revision: 2011 (22-byte header, 2011 bodies) or 2019 (header adds TIME u64; "
+                        "the 2019 bodies of harness/jt809/layouts.toml)")
     parser.add_argument("--jsonl", action="store_true", help="one JSON object per line instead of an array")
     parser.set_defaults(func=run_decode)
 

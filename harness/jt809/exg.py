@@ -1,4 +1,5 @@
-"""0x1200 UP_EXG_MSG and its data blocks: 0x1201 REGISTER, 0x1202 REAL_LOCATION, 0x1203 HISTORY_LOCATION."""
+"""0x1200 UP_EXG_MSG and its data blocks (0x1201 REGISTER, 0x1202/0x1203 positions, 2011 and 2019), and the
+FamilyCodec every DATA_TYPE family (0x1200, 0x9200, 0x1300 ...) uses."""
 from __future__ import annotations
 
 import struct
@@ -6,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from harness.jt809.base import BodyError, Finding, MessageType, UnknownDataType, decode_text, encode_text
+from harness.jt809.base import (BodyError, Finding, MessageType, UnknownDataType, UnverifiedLayout, decode_text,
+                                encode_text)
 
 # JT/T 415 plate colour codes (jt809 notes §Messages, 0x1200 VEHICLE_COLOR).
 VEHICLE_COLORS = {1: ("blue", "蓝色"), 2: ("yellow", "黄色"), 3: ("black", "黑色"), 4: ("white", "白色"),
@@ -143,42 +145,208 @@ def _encode_register(msg: Register) -> bytes:
     return layout.pack(*(encode_text(v, s, n) for v, s, n in zip(values, sizes, _REG_NAMES)))
 
 
-_EXG_HEAD = struct.Struct(">21sBHI")
+HEADS = {"vehicle": struct.Struct(">21sBHI"), "platform": struct.Struct(">HI")}
+_EXG_HEAD = HEADS["vehicle"]
+
+
+class FamilyCodec:
+    """Codec of an outer message whose DATA_TYPE selects a sub-message (0x1200, 0x9200, 0x1300, ...).
+
+    `subs` is the revision's DATA_TYPE table (shared, so rows added later are seen); `by_class` maps a
+    sub-message class to its row; `error` is the BodyError class for a head that does not fit."""
+
+    def __init__(self, name: str, head: str, subs: dict[int, MessageType], by_class: dict[type, MessageType],
+                 error: type = BodyError):
+        self.name, self.head, self.subs, self.by_class, self.error = name, head, subs, by_class, error
+        self.layout = HEADS[head]
+
+    def decode(self, data: bytes, notes: list[Finding], cls: type) -> Any:
+        if len(data) < self.layout.size:
+            raise self.error(f"{self.name} body is {len(data)} bytes, its fixed part alone is {self.layout.size}")
+        values = self.layout.unpack_from(data)
+        payload = data[self.layout.size:]
+        if self.head == "vehicle":
+            vno, color, dtype, dlen = values
+            msg = cls(decode_text(vno, "VEHICLE_NO", notes), color, dtype, payload, None)
+        else:
+            dtype, dlen = values
+            msg = cls(dtype, payload, None)
+        if dlen != len(payload):
+            msg.data_length = dlen
+            raise self.error(f"{self.name} DATA_LENGTH is {dlen} but {len(payload)} bytes of data follow", msg)
+        sub = self.subs.get(dtype)
+        if sub is None:
+            raise UnknownDataType(f"{self.name} DATA_TYPE 0x{dtype:04X} is not in the codec table; data kept raw",
+                                  msg)
+        try:
+            msg.data = sub.decode(payload, notes)
+        except BodyError as exc:
+            if exc.partial is not None:
+                msg.data = exc.partial
+            raise type(exc)(exc.message, msg) from None
+        return msg
+
+    def encode(self, msg: Any) -> bytes:
+        """Encode the body; an explicit data_length is written as given (to build malformed frames)."""
+        if isinstance(msg.data, (bytes, bytearray)):
+            payload = bytes(msg.data)
+        else:
+            payload = self.by_class[type(msg.data)].encode(msg.data)
+        if msg.data_type is None:
+            raise ValueError(f"{self.name} with raw data needs data_type")
+        length = len(payload) if msg.data_length is None else msg.data_length
+        if self.head == "vehicle":
+            head = self.layout.pack(encode_text(msg.vehicle_no, 21, "VEHICLE_NO"), msg.vehicle_color,
+                                    msg.data_type, length)
+        else:
+            head = self.layout.pack(msg.data_type, length)
+        return head + payload
 
 
 def decode_exg(data: bytes, notes: list[Finding]) -> UpExgMsg:
-    """Decode a 0x1200 body and its data block; BodyError carries the outer part when the data does not fit."""
-    if len(data) < _EXG_HEAD.size:
-        raise BodyError(f"UP_EXG_MSG body is {len(data)} bytes, its fixed part alone is {_EXG_HEAD.size}")
-    vno, color, dtype, dlen = _EXG_HEAD.unpack_from(data)
-    payload = data[_EXG_HEAD.size:]
-    msg = UpExgMsg(decode_text(vno, "VEHICLE_NO", notes), color, dtype, payload, None)
-    if dlen != len(payload):
-        msg.data_length = dlen
-        raise BodyError(f"UP_EXG_MSG DATA_LENGTH is {dlen} but {len(payload)} bytes of data follow", msg)
-    sub = EXG_DATA_TYPES.get(dtype)
-    if sub is None:
-        raise UnknownDataType(f"UP_EXG_MSG DATA_TYPE 0x{dtype:04X} is not in the codec table; data kept raw", msg)
-    try:
-        msg.data = sub.decode(payload, notes)
-    except BodyError as exc:
-        if exc.partial is not None:
-            msg.data = exc.partial
-        raise BodyError(exc.message, msg) from None
-    return msg
+    """Decode a 2011 0x1200 body and its data block; BodyError carries the outer part when the data does not fit."""
+    return _EXG_2011.decode(data, notes, UpExgMsg)
 
 
 def encode_exg(msg: UpExgMsg) -> bytes:
-    """Encode a 0x1200 body; an explicit data_length is written as given (to build malformed frames)."""
-    if isinstance(msg.data, (bytes, bytearray)):
-        payload = bytes(msg.data)
-    else:
-        payload = EXG_BY_CLASS[type(msg.data)].encode(msg.data)
-    if msg.data_type is None:
-        raise ValueError("UpExgMsg with raw data needs data_type")
-    length = len(payload) if msg.data_length is None else msg.data_length
-    return _EXG_HEAD.pack(encode_text(msg.vehicle_no, 21, "VEHICLE_NO"), msg.vehicle_color,
-                          msg.data_type, length) + payload
+    """Encode a 0x1200 body (any revision: the data block's class picks its layout)."""
+    return _EXG_2011.encode(msg)
+
+
+# ---- 2019 positions: ENCRYPT, DATA_LENGTH, GNSS_DATA (the JT/T 808 0x0200 body), PLATFORM_ID/ALARM x 3
+
+_808 = struct.Struct(">IIIIHHH6s")  # ALARM, STATUS, LAT, LON, ALTITUDE, SPEED (0.1 km/h), DIRECTION, TIME BCD
+_PLAT = struct.Struct(">11sI")
+MILEAGE_ITEM, RECORDER_SPEED_ITEM = 0x01, 0x03  # JT/T 808 additional items (0.1 km, 0.1 km/h)
+
+
+def _tenths(raw: int) -> int | float:
+    return raw // 10 if raw % 10 == 0 else raw / 10
+
+
+@dataclass
+class Location2019:
+    """A 2019 position record: the 2011 names where JT/T 808 carries the same value (VEC1 = 808 speed,
+    VEC2 = additional item 0x03, VEC3 = item 0x01; None when absent), other 808 items kept raw."""
+
+    encrypt: int = 0
+    time: datetime | None = None
+    lon_deg: float = 0.0
+    lat_deg: float = 0.0
+    vec1: int | float = 0
+    vec2: int | float | None = None
+    vec3: int | float | None = None
+    direction: int = 0
+    altitude: int = 0
+    state: int = 0
+    alarm: int = 0
+    extras: list[tuple[int, bytes]] = field(default_factory=list)
+    platform_id1: str = ""
+    alarm1: int = 0
+    platform_id2: str = ""
+    alarm2: int = 0
+    platform_id3: str = ""
+    alarm3: int = 0
+    time_bcd: str | None = None  # the BCD TIME as sent, when it is not a real date
+
+    def gnss_data(self) -> bytes:
+        if self.time is not None:
+            t = self.time
+            bcd = bytes.fromhex(f"{t.year % 100:02d}{t.month:02d}{t.day:02d}{t.hour:02d}{t.minute:02d}{t.second:02d}")
+        else:
+            bcd = bytes.fromhex(self.time_bcd or "000000000000")
+        try:
+            head = _808.pack(self.alarm, self.state, round(self.lat_deg * 1e6), round(self.lon_deg * 1e6),
+                             self.altitude, round(self.vec1 * 10), self.direction, bcd)
+            items = []
+            if self.vec3 is not None:
+                items.append((MILEAGE_ITEM, round(self.vec3 * 10).to_bytes(4, "big")))
+            if self.vec2 is not None:
+                items.append((RECORDER_SPEED_ITEM, round(self.vec2 * 10).to_bytes(2, "big")))
+            items += [(i, bytes(v)) for i, v in self.extras]
+            return head + b"".join(bytes([i, len(v)]) + v for i, v in items)
+        except (struct.error, OverflowError) as exc:
+            raise ValueError(f"Location2019: {exc}") from None
+
+    def encode(self) -> bytes:
+        gnss = self.gnss_data()
+        tail = b"".join(_PLAT.pack(encode_text(p, 11, f"PLATFORM_ID{i}"), a) for i, (p, a) in enumerate(
+            ((self.platform_id1, self.alarm1), (self.platform_id2, self.alarm2), (self.platform_id3, self.alarm3)), 1))
+        return struct.pack(">BI", self.encrypt, len(gnss)) + gnss + tail
+
+    @classmethod
+    def decode_at(cls, data: bytes, offset: int, notes: list[Finding], what: str) -> tuple["Location2019", int]:
+        """One record at `offset`; returns it and the offset after it. BodyError when it does not fit."""
+        if len(data) - offset < 5:
+            raise UnverifiedLayout(f"{what} has {len(data) - offset} bytes left, a record needs ENCRYPT and "
+                                   "DATA_LENGTH (5)")
+        enc, dlen = struct.unpack_from(">BI", data, offset)
+        start, end = offset + 5, offset + 5 + dlen
+        need = end + 3 * _PLAT.size
+        if dlen < _808.size or len(data) < need:
+            raise UnverifiedLayout(f"{what}: DATA_LENGTH {dlen} (GNSS_DATA needs at least {_808.size}) and 3 "
+                                   f"platform alarms need {need - offset} bytes, {len(data) - offset} are there")
+        alarm, state, lat, lon, alt, speed, dirn, bcd = _808.unpack_from(data, start)
+        loc = cls(enc, None, lon / 1e6, lat / 1e6, _tenths(speed), None, None, dirn, alt, state, alarm)
+        digits = bcd.hex()
+        try:  # JT/T 808 TIME: BCD YYMMDDhhmmss, GMT+8, years 20YY
+            parts = [int(digits[i:i + 2]) for i in range(0, 12, 2)]
+            loc.time = datetime(2000 + parts[0], *parts[1:])
+        except ValueError:
+            loc.time_bcd = digits
+        pos = start + _808.size
+        while pos < end:
+            if end - pos < 2 or end - pos - 2 < data[pos + 1]:
+                raise UnverifiedLayout(f"{what}: JT/T 808 additional item at byte {pos - start} of GNSS_DATA "
+                                       "runs past DATA_LENGTH", loc)
+            item, size = data[pos], data[pos + 1]
+            value = bytes(data[pos + 2:pos + 2 + size])
+            if item == MILEAGE_ITEM and size == 4:
+                loc.vec3 = _tenths(int.from_bytes(value, "big"))
+            elif item == RECORDER_SPEED_ITEM and size == 2:
+                loc.vec2 = _tenths(int.from_bytes(value, "big"))
+            else:
+                loc.extras.append((item, value))
+            pos += 2 + size
+        for i in range(3):
+            pid, al = _PLAT.unpack_from(data, end + i * _PLAT.size)
+            setattr(loc, f"platform_id{i + 1}", decode_text(pid, f"PLATFORM_ID{i + 1}", notes))
+            setattr(loc, f"alarm{i + 1}", al)
+        return loc, need
+
+
+@dataclass
+class HistoryLocation2019:
+    """A 2019 0x1203 body: GNSS_CNT then that many 2019 position records."""
+
+    locations: list[Location2019] = field(default_factory=list)
+
+
+def _decode_location_2019(data: bytes, notes: list[Finding]) -> Location2019:
+    loc, end = Location2019.decode_at(data, 0, notes, "REAL_LOCATION (2019)")
+    if end != len(data):
+        raise UnverifiedLayout(f"REAL_LOCATION (2019) is {len(data)} bytes, the record takes {end}", loc)
+    return loc
+
+
+def _decode_history_2019(data: bytes, notes: list[Finding]) -> HistoryLocation2019:
+    if not data:
+        raise UnverifiedLayout("HISTORY_LOCATION (2019) body is empty, it needs GNSS_CNT")
+    out, pos = HistoryLocation2019(), 1
+    for i in range(data[0]):
+        try:
+            loc, pos = Location2019.decode_at(data, pos, notes, f"HISTORY_LOCATION (2019) record {i + 1}")
+        except UnverifiedLayout as exc:
+            raise UnverifiedLayout(exc.message, out) from None
+        out.locations.append(loc)
+    if pos != len(data):
+        raise UnverifiedLayout(f"HISTORY_LOCATION (2019) has GNSS_CNT {data[0]}, its records end at byte {pos} "
+                               f"of {len(data)}", out)
+    return out
+
+
+def _encode_history_2019(msg: HistoryLocation2019) -> bytes:
+    return bytes([len(msg.locations)]) + b"".join(loc.encode() for loc in msg.locations)
 
 
 EXG_DATA_TYPES: dict[int, MessageType] = {m.msg_id: m for m in (
@@ -188,3 +356,11 @@ EXG_DATA_TYPES: dict[int, MessageType] = {m.msg_id: m for m in (
 )}
 
 EXG_BY_CLASS = {m.cls: m for m in EXG_DATA_TYPES.values()}
+# Builtin 2019 blocks; layouts.py puts them into the 2019 0x1200 table (and EXG_BY_CLASS) by layouts.toml.
+BUILTIN_2019 = {
+    "Location2019": MessageType(0x1202, "UP_EXG_MSG_REAL_LOCATION", "main", Location2019, _decode_location_2019,
+                                Location2019.encode),
+    "HistoryLocation2019": MessageType(0x1203, "UP_EXG_MSG_HISTORY_LOCATION", "main", HistoryLocation2019,
+                                       _decode_history_2019, _encode_history_2019),
+}
+_EXG_2011 = FamilyCodec("UP_EXG_MSG", "vehicle", EXG_DATA_TYPES, EXG_BY_CLASS)

@@ -10,7 +10,7 @@ from typing import Any, Iterator
 from harness.jt809.base import BodyError, Finding
 from harness.jt809.cipher import CipherConfig, crypt
 from harness.jt809.crc import crc16
-from harness.jt809.messages import MESSAGES, encode_body, message_name
+from harness.jt809.messages import MESSAGES, encode_body, message_name, messages_for
 
 BEGIN, END = 0x5B, 0x5D
 
@@ -24,6 +24,8 @@ REASONS = {
     "unknown_msg_id": "MSG_ID not in the codec table; header decoded, body kept raw",
     "unknown_data_type": "0x1200 DATA_TYPE not in the codec table; outer body decoded, data kept raw",
     "body": "body does not fit its message (too short, bytes left over, DATA_LENGTH or GNSS_CNT mismatch)",
+    "unverified_layout": "body does not fit a layout the project's spec texts do not give (layouts.toml source "
+                         "recalled): decoded as far as it goes, a warning",
 }
 
 
@@ -171,6 +173,19 @@ def _length_message(declared: int, actual: int, escaped: int, header_size: int) 
     return f"{text}: looks like {hint}" if hint else text
 
 
+def _other_revision(plain: bytes, header: Header, profile: HeaderProfile) -> str:
+    """Name the other body revision when the body fits it: a 2011 body under a 2019 header, or the reverse."""
+    other = "2011" if profile.name == "2019" else "2019"
+    mtype = messages_for(other).get(header.msg_id)
+    if mtype is None or mtype is messages_for(profile.name).get(header.msg_id):
+        return ""
+    try:
+        mtype.decode(plain, [])
+    except BodyError:
+        return ""
+    return f"; it fits the {other} body layout: {other} bodies under a {profile.name} header"
+
+
 def decode_frame(raw: bytes, profile: HeaderProfile = HEADER_2011, cipher: CipherConfig | None = None,
                  offset: int = 0) -> Frame | FrameError:
     """Decode one whole frame (0x5B..0x5D); never raises on bad input."""
@@ -206,7 +221,8 @@ def decode_frame(raw: bytes, profile: HeaderProfile = HEADER_2011, cipher: Ciphe
     else:
         plain = body_raw
     frame = Frame(header, None, body_raw, plain, sent, raw, profile, [], offset)
-    mtype = MESSAGES.get(header.msg_id)
+    table = messages_for(profile.name)  # the body revision follows the header profile
+    mtype = table.get(header.msg_id)
     if mtype is None:
         problems.append(("unknown_msg_id", f"MSG_ID 0x{header.msg_id:04X} is not in the codec table; "
                          f"body kept raw ({len(body_raw)} bytes)"))
@@ -215,7 +231,7 @@ def decode_frame(raw: bytes, profile: HeaderProfile = HEADER_2011, cipher: Ciphe
             frame.body = mtype.decode(plain, frame.notes)
         except BodyError as exc:
             frame.body = exc.partial
-            problems.append((exc.reason, f"{mtype.name}: {exc.message}"))
+            problems.append((exc.reason, f"{mtype.name}: {exc.message}{_other_revision(plain, header, profile)}"))
     if problems:
         return FrameError(problems[0][0], problems[0][1], raw, frame, offset, problems[1:])
     return frame

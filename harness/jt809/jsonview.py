@@ -5,12 +5,22 @@ import dataclasses
 from datetime import datetime, timezone
 from typing import Any
 
+from harness.jt809 import layouts
+from harness.jt809.bits import flags
+from harness.jt809.exg import HEADS
 from harness.jt809.frame import Frame, FrameError, Header, HeaderProfile
-from harness.jt809.messages import (DOWN_CONNECT_RESULTS, DOWN_DISCONNECT_ERRORS, EXG_DATA_TYPES, MESSAGES,
+from harness.jt809.messages import (DOWN_CONNECT_RESULTS, DOWN_DISCONNECT_ERRORS, EXG_BY_CLASS, MESSAGES, TABLES,
                                     UP_CONNECT_RESULTS, VEHICLE_COLORS, DownConnectRsp, DownDisconnectInform,
-                                    HistoryLocation, Location, Register, UpConnectRsp, UpExgMsg)
+                                    HistoryLocation, HistoryLocation2019, Location, Location2019, UpConnectRsp)
 
 _TIME_FIELDS = ("day", "month", "year", "hour", "min", "sec")
+
+
+def _utc_iso(seconds: int | None) -> str | None:
+    try:
+        return datetime.fromtimestamp(seconds, timezone.utc).isoformat().replace("+00:00", "Z")
+    except (OverflowError, OSError, ValueError, TypeError):
+        return None
 
 
 def header_to_json(header: Header, profile: HeaderProfile, crc: int | None = None) -> dict[str, Any]:
@@ -28,12 +38,14 @@ def header_to_json(header: Header, profile: HeaderProfile, crc: int | None = Non
     }
     if profile.has_time:
         out["time"] = header.time
-        try:
-            out["time_iso"] = datetime.fromtimestamp(header.time, timezone.utc).isoformat().replace("+00:00", "Z")
-        except (OverflowError, OSError, ValueError):
-            out["time_iso"] = None
+        out["time_iso"] = _utc_iso(header.time)
     if crc is not None:
         out["crc"] = f"0x{crc:04X}"
+    return out
+
+
+def _with_flags(out: dict[str, Any], state: int, alarm: int) -> dict[str, Any]:
+    out["state_flags"], out["alarm_flags"] = flags("state", state), flags("alarm", alarm)
     return out
 
 
@@ -42,35 +54,80 @@ def location_to_json(loc: Location) -> dict[str, Any]:
     out["time"] = loc.time.isoformat() if loc.time is not None else None
     if loc.time_fields is not None:
         out["time_fields"] = dict(zip(_TIME_FIELDS, loc.time_fields))
-    return out
+    return _with_flags(out, loc.state, loc.alarm)
+
+
+def location2019_to_json(loc: Location2019) -> dict[str, Any]:
+    out = {f.name: getattr(loc, f.name) for f in dataclasses.fields(loc) if f.name not in ("extras", "time_bcd")}
+    out["time"] = loc.time.isoformat() if loc.time is not None else None
+    out["extras"] = [{"id": i, "id_hex": f"0x{i:02X}", "value_hex": bytes(v).hex().upper()} for i, v in loc.extras]
+    if loc.time_bcd is not None:
+        out["time_bcd"] = loc.time_bcd
+    return _with_flags(out, loc.state, loc.alarm)
+
+
+def _value_to_json(spec: layouts.FieldSpec, value: Any) -> Any:
+    if spec.kind == "bytes":
+        return bytes(value).hex().upper()
+    if spec.kind == "gnss":
+        return location_to_json(value)
+    if spec.kind == "gnss_list":
+        return [location_to_json(x) for x in value]
+    return value
 
 
 def _data_to_json(data: Any) -> dict[str, Any] | None:
     if isinstance(data, Location):
         return location_to_json(data)
-    if isinstance(data, HistoryLocation):
-        return {"gnss_cnt": len(data.locations), "locations": [location_to_json(x) for x in data.locations]}
-    if isinstance(data, Register):
+    if isinstance(data, Location2019):
+        return location2019_to_json(data)
+    if isinstance(data, (HistoryLocation, HistoryLocation2019)):
+        view = location_to_json if isinstance(data, HistoryLocation) else location2019_to_json
+        return {"gnss_cnt": len(data.locations), "locations": [view(x) for x in data.locations]}
+    if type(data) in layouts.SPECS:
+        out = {}
+        for f in layouts.SPECS[type(data)]:
+            out[f.name] = _value_to_json(f, getattr(data, f.name))
+            if f.type == "time":  # u64 UTC seconds, shown as ISO time too
+                out[f"{f.name}_iso"] = _utc_iso(out[f.name])
+        return out
+    if dataclasses.is_dataclass(data):
         return dataclasses.asdict(data)
     return None
 
 
-def body_to_json(body: Any, msg_id: int) -> dict[str, Any] | None:
-    """The decoded body as JSON-ready data, or None when there is no decoded body."""
+def _sub_row(body: Any, msg_id: int) -> Any:
+    if not isinstance(body.data, (bytes, bytearray)):
+        return layouts.BY_CLASS.get(type(body.data)) or EXG_BY_CLASS.get(type(body.data))
+    for revision in ("2011", "2019"):
+        row = TABLES[revision].subs.get(msg_id, {}).get(body.data_type)
+        if row is not None:
+            return row
+    return None
+
+
+def body_to_json(body: Any, msg_id: int, plain: bytes | None = None) -> dict[str, Any] | None:
+    """The decoded body as JSON-ready data, or None when there is no decoded body; `plain`, the clear body
+    bytes when known, gives a family's true DATA_LENGTH without re-encoding its data."""
     if body is None:
         return None
     mtype = MESSAGES.get(msg_id)
     out: dict[str, Any] = {"name": mtype.name if mtype else None}
-    if isinstance(body, UpExgMsg):
-        sub = EXG_DATA_TYPES.get(body.data_type)
-        color = VEHICLE_COLORS.get(body.vehicle_color)
-        out.update(vehicle_no=body.vehicle_no, vehicle_color=body.vehicle_color,
-                   vehicle_color_name=color[0] if color else None, data_type=body.data_type,
-                   data_type_hex=f"0x{body.data_type:04X}", data_type_name=sub.name if sub else None,
-                   data_length=body.data_length if body.data_length is not None else _data_len(body),
+    if type(body) in layouts.FAMILY_CLASSES:
+        sub = _sub_row(body, msg_id)
+        if hasattr(body, "vehicle_no"):
+            color = VEHICLE_COLORS.get(body.vehicle_color)
+            out.update(vehicle_no=body.vehicle_no, vehicle_color=body.vehicle_color,
+                       vehicle_color_name=color[0] if color else None)
+        out.update(data_type=body.data_type, data_type_hex=f"0x{body.data_type:04X}",
+                   data_type_name=sub.name if sub else None,
+                   data_length=body.data_length if body.data_length is not None else _data_len(body, sub, plain),
                    data=_data_to_json(body.data))
         if isinstance(body.data, (bytes, bytearray)):
             out["data_hex"] = bytes(body.data).hex().upper()
+        return out
+    if type(body) in layouts.SPECS:
+        out.update(_data_to_json(body))
         return out
     out.update(dataclasses.asdict(body))
     if isinstance(body, UpConnectRsp):
@@ -82,10 +139,15 @@ def body_to_json(body: Any, msg_id: int) -> dict[str, Any] | None:
     return out
 
 
-def _data_len(body: UpExgMsg) -> int:
+def _data_len(body: Any, sub: Any, plain: bytes | None) -> int | None:
     if isinstance(body.data, (bytes, bytearray)):
         return len(body.data)
-    return len(EXG_DATA_TYPES[body.data_type].encode(body.data))
+    if plain is not None:
+        return len(plain) - HEADS["vehicle" if hasattr(body, "vehicle_no") else "platform"].size
+    try:
+        return len(sub.encode(body.data))
+    except ValueError:  # text that was not GBK, kept escaped, no longer fits its field
+        return None
 
 
 def event_to_json(event: Frame | FrameError) -> dict[str, Any]:
@@ -94,11 +156,14 @@ def event_to_json(event: Frame | FrameError) -> dict[str, Any]:
     if frame is None:
         return {"header": None, "body": None, "body_hex": None}
     out = {"header": header_to_json(frame.header, frame.profile, frame.crc),
-           "body": body_to_json(frame.body, frame.header.msg_id),
+           "body": body_to_json(frame.body, frame.header.msg_id, frame.body_plain),
            "body_hex": frame.body_raw.hex().upper()}
     if frame.body_plain is not None and frame.body_plain != frame.body_raw:
         out["body_plain_hex"] = frame.body_plain.hex().upper()
     return out
+
+
+_DERIVED = ("state_flags", "alarm_flags")
 
 
 def location_from_json(data: dict[str, Any]) -> Location:
@@ -110,20 +175,49 @@ def location_from_json(data: dict[str, Any]) -> Location:
     return Location(**kwargs)
 
 
-def message_from_json(msg_id: int, data: dict[str, Any]) -> Any:
+def location2019_from_json(data: dict[str, Any]) -> Location2019:
+    kwargs = {k: v for k, v in data.items() if k in Location2019.__dataclass_fields__}
+    if kwargs.get("time") is not None:
+        kwargs["time"] = datetime.fromisoformat(kwargs["time"])
+    kwargs["extras"] = [(x["id"], bytes.fromhex(x["value_hex"])) for x in data.get("extras", [])]
+    return Location2019(**kwargs)
+
+
+def _value_from_json(spec: layouts.FieldSpec, value: Any) -> Any:
+    if spec.kind == "bytes":
+        return bytes.fromhex(value)
+    if spec.kind == "gnss":
+        return location_from_json(value)
+    if spec.kind == "gnss_list":
+        return [location_from_json(x) for x in value]
+    return value
+
+
+def _object_from_json(cls: type, data: dict[str, Any]) -> Any:
+    if cls is Location:
+        return location_from_json(data)
+    if cls is Location2019:
+        return location2019_from_json(data)
+    if cls in (HistoryLocation, HistoryLocation2019):
+        item = Location if cls is HistoryLocation else Location2019
+        return cls([_object_from_json(item, x) for x in data["locations"]])
+    if cls in layouts.SPECS:
+        return cls(**{f.name: _value_from_json(f, data[f.name]) for f in layouts.SPECS[cls] if f.name in data})
+    return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+def message_from_json(msg_id: int, data: dict[str, Any], revision: str = "2011") -> Any:
     """Build a body dataclass from its JSON view (extra keys such as names are ignored)."""
-    cls = MESSAGES[msg_id].cls
-    if cls is UpExgMsg:
+    mtype = TABLES[revision].messages[msg_id]
+    cls = mtype.cls
+    if cls in layouts.FAMILY_CLASSES:
         sub = data.get("data")
         dtype = data["data_type"]
         if sub is None:
             payload: Any = bytes.fromhex(data.get("data_hex", ""))
-        elif dtype == 0x1202:
-            payload = location_from_json(sub)
-        elif dtype == 0x1203:
-            payload = HistoryLocation([location_from_json(x) for x in sub["locations"]])
         else:
-            payload = EXG_DATA_TYPES[dtype].cls(**{k: v for k, v in sub.items()
-                                                   if k in EXG_DATA_TYPES[dtype].cls.__dataclass_fields__})
-        return UpExgMsg(data["vehicle_no"], data["vehicle_color"], dtype, payload)
-    return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+            payload = _object_from_json(TABLES[revision].subs[msg_id][dtype].cls, sub)
+        if "vehicle_no" in data:
+            return cls(data["vehicle_no"], data["vehicle_color"], dtype, payload)
+        return cls(dtype, payload)
+    return _object_from_json(cls, data)

@@ -1,16 +1,21 @@
-"""JT/T 809-2011 message bodies: dataclasses, a codec table keyed by MSG_ID (and DATA_TYPE), and value lint."""
+"""JT/T 809 message bodies (2011, and the 2019 body revision): link dataclasses, the codec tables keyed by MSG_ID
+(and DATA_TYPE) built from layouts.toml, and value lint."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from harness.jt809.base import SPEC, BodyError, Finding, FixedCodec, MessageType, UnknownDataType, text, u8, u16, u32
+from harness.jt809 import layouts
+from harness.jt809.bits import reserved
+from harness.jt809.base import (SPEC, BodyError, Finding, FixedCodec, MessageType, UnknownDataType, UnverifiedLayout,
+                                text, u8, u16, u32)
 from harness.jt809.exg import (EXG_BY_CLASS, EXG_DATA_TYPES, LOCATION_SIZE, VEHICLE_COLORS, HistoryLocation,
-                               Location, Register, UpExgMsg, decode_exg, encode_exg)
+                               HistoryLocation2019, Location, Location2019, Register, UpExgMsg)
 
 # Re-exported so callers need one import for every body class and table.
-__all__ = ["SPEC", "BodyError", "Finding", "MessageType", "UnknownDataType", "EXG_DATA_TYPES", "LOCATION_SIZE",
-           "VEHICLE_COLORS", "HistoryLocation", "Location", "Register", "UpExgMsg", "MESSAGES", "UP_CONNECT_RESULTS",
+__all__ = ["SPEC", "BodyError", "Finding", "MessageType", "UnknownDataType", "UnverifiedLayout", "EXG_DATA_TYPES",
+           "LOCATION_SIZE", "VEHICLE_COLORS", "HistoryLocation", "HistoryLocation2019", "Location", "Location2019",
+           "Register", "UpExgMsg", "MESSAGES", "MESSAGES_2019", "TABLES", "messages_for", "body_class", "to_2019", "UP_CONNECT_RESULTS",
            "DOWN_CONNECT_RESULTS", "DOWN_DISCONNECT_ERRORS", "CHINA_BOX", "encode_body", "message_type",
            "message_name", "add_message", "lint", "UpConnectReq", "UpConnectRsp", "UpDisconnectReq", "UpDisconnectRsp",
            "UpLinktestReq", "UpLinktestRsp", "UpDisconnectInform", "UpCloselinkInform", "DownConnectReq",
@@ -107,7 +112,7 @@ class DownDisconnectInform:
     error_code: int = u8()
 
 
-# ---- the tables
+# ---- the tables (layouts.toml: every row; builtin rows keep their layout in the classes above and in exg.py)
 
 
 def _fixed(msg_id: int, name: str, link: str, cls: type) -> MessageType:
@@ -115,44 +120,57 @@ def _fixed(msg_id: int, name: str, link: str, cls: type) -> MessageType:
     return MessageType(msg_id, name, link, cls, codec.decode, codec.encode)
 
 
-MESSAGES: dict[int, MessageType] = {m.msg_id: m for m in (
-    _fixed(0x1001, "UP_CONNECT_REQ", "main", UpConnectReq),
-    _fixed(0x1002, "UP_CONNECT_RSP", "main", UpConnectRsp),
-    _fixed(0x1003, "UP_DISCONNECT_REQ", "main", UpDisconnectReq),
-    _fixed(0x1004, "UP_DISCONNECT_RSP", "main", UpDisconnectRsp),
-    _fixed(0x1005, "UP_LINKTEST_REQ", "main", UpLinktestReq),
-    _fixed(0x1006, "UP_LINKTEST_RSP", "main", UpLinktestRsp),
-    _fixed(0x1007, "UP_DISCONNECT_INFORM", "slave", UpDisconnectInform),
-    _fixed(0x1008, "UP_CLOSELINK_INFORM", "slave", UpCloselinkInform),
-    _fixed(0x9001, "DOWN_CONNECT_REQ", "slave", DownConnectReq),
-    _fixed(0x9002, "DOWN_CONNECT_RSP", "slave", DownConnectRsp),
-    _fixed(0x9003, "DOWN_DISCONNECT_REQ", "slave", DownDisconnectReq),
-    _fixed(0x9004, "DOWN_DISCONNECT_RSP", "slave", DownDisconnectRsp),
-    _fixed(0x9005, "DOWN_LINKTEST_REQ", "slave", DownLinktestReq),
-    _fixed(0x9006, "DOWN_LINKTEST_RSP", "slave", DownLinktestRsp),
-    _fixed(0x9007, "DOWN_DISCONNECT_INFORM", "main", DownDisconnectInform),
-    MessageType(0x1200, "UP_EXG_MSG", "main", UpExgMsg, decode_exg, encode_exg),
-)}
+_LINK_CLASSES = {c.__name__: c for c in (
+    UpConnectReq, UpConnectRsp, UpDisconnectReq, UpDisconnectRsp, UpLinktestReq, UpLinktestRsp, UpDisconnectInform,
+    UpCloselinkInform, DownConnectReq, DownConnectRsp, DownDisconnectReq, DownDisconnectRsp, DownLinktestReq,
+    DownLinktestRsp, DownDisconnectInform)}
+_BUILTINS = {name: (lambda i, n, k, c=cls: _fixed(i, n, k, c)) for name, cls in _LINK_CLASSES.items()}
+_BUILTINS.update({m.cls.__name__: (lambda i, n, k, m=m: m) for m in EXG_DATA_TYPES.values()})
+_BUILTINS.update({name: (lambda i, n, k, name=name: layouts.builtin_2019(name)) for name in ("Location2019",
+                                                                                            "HistoryLocation2019")})
 
-_BY_CLASS = {m.cls: m for m in MESSAGES.values()}
+TABLES = layouts.load(_BUILTINS)
+MESSAGES: dict[int, MessageType] = TABLES["2011"].messages
+MESSAGES_2019: dict[int, MessageType] = TABLES["2019"].messages
+_BY_CLASS = layouts.BY_CLASS
+
+
+def messages_for(revision: str) -> dict[int, MessageType]:
+    """The MSG_ID table of a body revision ("2011" or "2019": the header profile's name)."""
+    return TABLES[revision].messages if revision in TABLES else MESSAGES
 
 
 def add_message(mtype: MessageType, *, exg_data_type: bool = False) -> None:
-    """Add a codec row: a new MSG_ID, or with exg_data_type=True a new 0x1200 DATA_TYPE."""
-    table, by_class = (EXG_DATA_TYPES, EXG_BY_CLASS) if exg_data_type else (MESSAGES, _BY_CLASS)
-    table[mtype.msg_id] = mtype
-    by_class[mtype.cls] = mtype
+    """Add a codec row to both revisions: a new MSG_ID, or with exg_data_type=True a new 0x1200 DATA_TYPE."""
+    for t in TABLES.values():
+        (t.subs[0x1200] if exg_data_type else t.messages)[mtype.msg_id] = mtype
+    if exg_data_type:
+        EXG_BY_CLASS[mtype.cls] = mtype
+    _BY_CLASS[mtype.cls] = mtype
 
 
 def message_type(msg: Any) -> MessageType:
-    """The table row for a body object (KeyError for a class not in MESSAGES)."""
+    """The table row for a body object (KeyError for a class not in the tables)."""
     return _BY_CLASS[type(msg)]
 
 
 def encode_body(msg: Any) -> tuple[int, bytes]:
-    """(MSG_ID, body bytes) for a body dataclass."""
+    """(MSG_ID, body bytes) for a body dataclass (its class says its revision's layout)."""
     mtype = message_type(msg)
     return mtype.msg_id, mtype.encode(msg)
+
+
+def body_class(name: str, revision: str = "2011", data_type: int | None = None) -> type:
+    """The dataclass of a message by MSG_ID name (or of a family's DATA_TYPE sub-message) in a revision."""
+    table = TABLES[revision]
+    for mtype in table.messages.values():
+        if mtype.name == name:
+            return mtype.cls
+    for subs in table.subs.values():
+        for mtype in subs.values():
+            if mtype.name == name:
+                return mtype.cls
+    raise KeyError(name)
 
 
 def message_name(msg_id: int) -> str | None:
@@ -163,12 +181,27 @@ def message_name(msg_id: int) -> str | None:
 # ---- value lint (fields that decode but make no sense)
 
 
-def _lint_location(loc: Location, where: str) -> list[Finding]:
+def _lint_bits(loc: Any, where: str) -> list[Finding]:
+    out = []
+    for word, value in (("state", loc.state), ("alarm", loc.alarm)):
+        bits = reserved(word, value)
+        if bits:
+            out.append(Finding(f"{word}_reserved", "fail", f"{where}: {word.upper()} 0x{value:08X} sets reserved "
+                               f"JT/T 808 bit{'s' if len(bits) > 1 else ''} {', '.join(map(str, bits))} "
+                               "(harness/jt809/jt808_bits.toml)"))
+    return out
+
+
+def _lint_location(loc: Location | Location2019, where: str) -> list[Finding]:
     out = []
     if loc.time is None:
-        d, mo, y, h, mi, s = loc.time_fields or (0,) * 6
-        out.append(Finding("date_invalid", "fail", f"{where}: DAY/MONTH/YEAR HOUR:MIN:SEC = {d}/{mo}/{y} "
-                           f"{h}:{mi}:{s} is not a real date and time"))
+        if isinstance(loc, Location2019):
+            out.append(Finding("date_invalid", "fail", f"{where}: TIME (BCD YYMMDDhhmmss) {loc.time_bcd} is not a "
+                               "real date and time"))
+        else:
+            d, mo, y, h, mi, s = loc.time_fields or (0,) * 6
+            out.append(Finding("date_invalid", "fail", f"{where}: DAY/MONTH/YEAR HOUR:MIN:SEC = {d}/{mo}/{y} "
+                               f"{h}:{mi}:{s} is not a real date and time"))
     lon, lat = loc.lon_deg, loc.lat_deg
     if lon > 180:
         out.append(Finding("lon_range", "fail", f"{where}: LON {lon:.6f}° is outside 0..180°"))
@@ -178,7 +211,7 @@ def _lint_location(loc: Location, where: str) -> list[Finding]:
     if lon <= 180 and lat <= 90 and not (lo_min <= lon <= lo_max and la_min <= lat <= la_max):
         out.append(Finding("outside_china", "warn", f"{where}: position {lon:.6f}E {lat:.6f}N is outside China's "
                            f"bounding box {lo_min}–{lo_max}E, {la_min}–{la_max}N"))
-    return out
+    return out + _lint_bits(loc, where)
 
 
 def _lint_exg(msg: UpExgMsg) -> list[Finding]:
@@ -187,9 +220,9 @@ def _lint_exg(msg: UpExgMsg) -> list[Finding]:
         out.append(Finding("vehicle_color", "warn", f"VEHICLE_COLOR {msg.vehicle_color} is not a JT/T 415 code "
                            f"({', '.join(f'{k} {v[0]}' for k, v in VEHICLE_COLORS.items())})"))
     data = msg.data
-    if isinstance(data, Location):
+    if isinstance(data, (Location, Location2019)):
         out += _lint_location(data, "REAL_LOCATION")
-    elif isinstance(data, HistoryLocation):
+    elif isinstance(data, (HistoryLocation, HistoryLocation2019)):
         count = len(data.locations)
         if not 1 <= count <= 5:
             out.append(Finding("gnss_cnt", "fail", f"HISTORY_LOCATION GNSS_CNT is {count}, it must be 1..5"))
@@ -230,4 +263,30 @@ def lint(frame: Any) -> list[Finding]:
         out += _lint_code(body.error_code, DOWN_DISCONNECT_ERRORS, "error_code", "DOWN_DISCONNECT_INFORM ERROR_CODE")
     elif isinstance(body, UpExgMsg):
         out += _lint_exg(body)
+    elif hasattr(body, "msg_gnsscenterid") and body.msg_gnsscenterid != header.gnss_center_id:  # 2019 0x1001
+        out.append(Finding("access_code_mismatch", "fail", f"UP_CONNECT_REQ body MSG_GNSSCENTERID "
+                           f"{body.msg_gnsscenterid} differs from the header's {header.gnss_center_id}"))
     return out
+
+
+# ---- the same message in the 2019 body revision
+
+
+def to_2019(msg: Any, access_code: int) -> Any:
+    """A 2011 body object as the 2019 revision lays it out (0x1001 gains MSG_GNSSCENTERID, 0x1201 gains IMEI,
+    positions become JT/T 808 GNSS_DATA); bodies the revision did not change come back as they are."""
+    if isinstance(msg, UpConnectReq):
+        return body_class("UP_CONNECT_REQ", "2019")(msg.user_id, msg.password, access_code, msg.down_link_ip,
+                                                    msg.down_link_port)
+    if isinstance(msg, Location):
+        return Location2019(msg.encrypt, msg.time, msg.lon_deg, msg.lat_deg, msg.vec1, msg.vec2, msg.vec3,
+                            msg.direction, msg.altitude, msg.state, msg.alarm)
+    if isinstance(msg, HistoryLocation):
+        return HistoryLocation2019([to_2019(x, access_code) for x in msg.locations])
+    if isinstance(msg, Register):
+        return body_class("UP_EXG_MSG_REGISTER", "2019")(msg.platform_id, msg.producer_id, msg.terminal_model_type,
+                                                         "", msg.terminal_id, msg.terminal_simcode)
+    if isinstance(msg, UpExgMsg) and not isinstance(msg.data, (bytes, bytearray)):
+        return UpExgMsg(msg.vehicle_no, msg.vehicle_color, msg.data_type, to_2019(msg.data, access_code),
+                        msg.data_length)
+    return msg

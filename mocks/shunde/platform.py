@@ -19,7 +19,7 @@ from harness.clock import Clock
 from harness.journal import Exchange
 from harness.jt809 import PROFILES, CipherConfig, Frame, FrameDecoder, FrameError, Header, encode, lint, unescape
 from harness.jt809.jsonview import body_to_json, header_to_json
-from harness.jt809.messages import (EXG_DATA_TYPES, MESSAGES, DownConnectReq, DownDisconnectInform, DownLinktestReq,
+from harness.jt809.messages import (EXG_DATA_TYPES, MESSAGES, TABLES, body_class, DownConnectReq, DownDisconnectInform, DownLinktestReq,
                                     UpConnectReq, UpConnectRsp, UpDisconnectReq, UpDisconnectRsp, UpExgMsg,
                                     UpLinktestRsp)
 from mocks.shunde.accounts import Account, AccountSheet
@@ -31,6 +31,9 @@ SPEC = "shunde"
 MAX_LINKS_KEPT = 1000
 FLUSH_ROWS = 2000  # rows nobody answered are committed once this many wait...
 FLUSH_S = 0.05     # ...or this many seconds after the first of them arrived, whichever comes first
+UPLINK_FAMILIES = (0x1300, 0x1400, 0x1500, 0x1600, 0x1700)  # layouts.toml: UP_ families other than 0x1200
+TOTAL_RECV = body_class("DOWN_TOTAL_RECV_BACK_MSG")
+EXG_HEAD_SIZE = 28  # 0x1200: VEHICLE_NO 21, VEHICLE_COLOR 1, DATA_TYPE 2, DATA_LENGTH 4
 RESULT = {"ok": 0, "ip_wrong": 1, "access_code_wrong": 2, "user_not_registered": 3, "password_wrong": 4,
           "busy": 5, "other": 6}
 
@@ -52,6 +55,11 @@ def msg_label(msg_id: int | None, body: Any = None) -> str:
         return "malformed"
     if msg_id == 0x1200 and isinstance(body, UpExgMsg) and body.data_type in EXG_DATA_TYPES:
         return EXG_DATA_TYPES[body.data_type].name
+    if msg_id in TABLES["2011"].subs and getattr(body, "data_type", None) is not None:  # the other families
+        for table in TABLES.values():
+            row = table.subs[msg_id].get(body.data_type)
+            if row is not None:
+                return row.name
     mtype = MESSAGES.get(msg_id)
     return mtype.name if mtype else f"0x{msg_id:04X}"
 
@@ -63,6 +71,7 @@ class Session:
         self.account, self.main, self.verify_code, self.down_link = account, main, verify_code, down_link
         self.slave: Link | None = None
         self.slave_state = "none"  # none | connecting | up | failed | refused | closed
+        self.total_recv_sent = 0.0  # end of the span the last 0x9101 counted (0: none sent yet)
 
 
 class DistrictPlatform:
@@ -73,6 +82,8 @@ class DistrictPlatform:
                  seed: int | None = None):
         self.profile = profile if isinstance(profile, dict) else specdata.profile(SPEC, profile)
         self.settings = settings(overrides)
+        self.answers = {int(k, 16): {"answer": int(v["answer"], 16), "result": v["result"]}
+                        for k, v in specdata.load(SPEC, "platform").get("answers", {}).items()}
         self.clock = clock or Clock()
         self._own_journal = journal is None  # a journal handed over is closed by whoever opened it
         self.journal = BatchJournal.beside(journal)
@@ -148,6 +159,10 @@ class DistrictPlatform:
             elif link.kind == "slave" and link.session is not None and link.session.slave_state == "up" \
                     and now - link.last_tx >= beat:
                 self.send(link, DownLinktestReq())
+        every = float(self.settings.get("total_recv_interval_s") or 0)
+        for user_id, session in list(self.sessions.items()) if every > 0 else ():
+            if not session.main.closed and now - session.total_recv_sent >= every:
+                self.send_total_recv(user_id, session.total_recv_sent, now)
         if len(self.links) > MAX_LINKS_KEPT:  # a long-running mock keeps the open links and the latest closed ones
             closed = [k for k in self.links if k.closed]
             drop = set(map(id, closed[:len(self.links) - MAX_LINKS_KEPT]))
@@ -274,6 +289,9 @@ class DistrictPlatform:
             return self._disconnect(link, body, ex)
         if msg_id == 0x1200:  # stored in the journal only; `positions` reads them back when asked
             self.journal.record(ex)
+            return self.answer_request(link, body)
+        if msg_id in UPLINK_FAMILIES:  # answers to the platform's requests, alarm and static data: journaled
+            self.journal.record(ex)
             return
         ex.outcome = "unexpected"
         self.journal.record(ex)
@@ -286,7 +304,8 @@ class DistrictPlatform:
             return "user_not_registered"
         if body.password != acct.password:
             return "password_wrong"
-        if frame.header.gnss_center_id != acct.access_code:
+        if frame.header.gnss_center_id != acct.access_code or \
+                getattr(body, "msg_gnsscenterid", acct.access_code) != acct.access_code:  # the 2019 body's too
             return "access_code_wrong"
         if not acct.ip_allowed(link.peer.rsplit(":", 1)[0].strip("[]")):
             return "ip_wrong"
@@ -307,6 +326,7 @@ class DistrictPlatform:
             ex.notes["down_link_sheet"] = f"{acct.down_link_ip}:{acct.down_link_port}"
         session = Session(acct, link, verify, down)
         link.account, link.session = acct, session
+        session.total_recv_sent = self.clock.now()
         self.sessions[acct.user_id] = session
         ex.status = 0
         ex.notes["verify_code"] = verify
@@ -368,6 +388,35 @@ class DistrictPlatform:
                                         user_id=ex.client_id):
                 self._positions.setdefault((rec["vehicle_no"], rec["vehicle_color"]), []).append(rec)
         return self._positions
+
+    # ---- platform-side messages beyond the link's own (issue 13; layouts E-SD-16) ------------------------
+    def answer_request(self, link: Link, body: Any) -> bytes | None:
+        """Answer an operator's 0x1200 request (0x1207/0x1208/0x1209, schemas/shunde/platform.toml [answers])
+        with its 0x9200 sub-message on the operator's slave link (the main link when there is none)."""
+        rule = self.answers.get(getattr(body, "data_type", None))
+        if rule is None or link.session is None:
+            return None
+        family = MESSAGES[0x9200]
+        answer = TABLES["2011"].subs[0x9200][rule["answer"]].cls(result=int(rule["result"]))
+        return self.send_down(link.session, family.cls(body.vehicle_no, body.vehicle_color, None, answer))
+
+    def send_down(self, session: Session, msg: Any) -> bytes:
+        """A platform-side (0x9xxx) message to a logged-in operator: on its slave link when that is up, else on
+        the main link (JT/T 809-2011 lets the main link carry it when there is no slave link)."""
+        slave = session.slave
+        link = slave if slave is not None and not slave.closed and session.slave_state == "up" else session.main
+        return self.send(link, msg)
+
+    def send_total_recv(self, user_id: int, start: float, end: float) -> bytes | None:
+        """0x9101 DOWN_TOTAL_RECV_BACK_MSG: how many positions this operator's frames carried between start and
+        end (epoch seconds, arrival time at the platform)."""
+        session = self.sessions.get(user_id)
+        if session is None or session.main.closed:
+            return None
+        count = sum(1 for recs in self.positions.values() for r in recs
+                    if r["user_id"] == str(user_id) and start <= r["received"] < end)
+        session.total_recv_sent = end
+        return self.send_down(session, TOTAL_RECV(count, int(start), int(end)))
 
     # ---- the slave link -------------------------------------------------------------------------------
     async def open_slave(self, session: Session) -> None:

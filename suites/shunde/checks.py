@@ -37,8 +37,9 @@ for _k, (_id, _sev, _zh, _en) in FRAME_CHECKS.items():
     declare(_id, "jt809 notes §Frame", _sev, _zh, _en)
 REASON_ASPECT = {"crc": "crc", "escape": "escape", "length": "length", "garbage": "boundary",
                  "truncated": "boundary", "oversize": "boundary", "body": "body", "unknown_msg_id": "body",
-                 "unknown_data_type": "body"}
-WARN_REASONS = {"unknown_msg_id", "unknown_data_type"}  # E-SD-01: the enhanced document may add messages
+                 "unknown_data_type": "body", "unverified_layout": "body"}
+# E-SD-01: the enhanced document may add messages; E-SD-16: layouts not in our spec texts are never failed on.
+WARN_REASONS = {"unknown_msg_id": "E-SD-01", "unknown_data_type": "E-SD-01", "unverified_layout": "E-SD-16"}
 
 
 def frame_problems(exchanges: Iterable[Exchange]) -> dict[str, list[Problem]]:
@@ -55,7 +56,7 @@ def frame_problems(exchanges: Iterable[Exchange]) -> dict[str, list[Problem]]:
             if aspect is None:
                 continue
             text = f"{where(e)}: {message} (hex {e.request_body[:80]}{'…' if len(e.request_body) > 80 else ''})"
-            out[aspect].append(warn(text, "E-SD-01") if reason in WARN_REASONS else fail(text))
+            out[aspect].append(warn(text, WARN_REASONS[reason]) if reason in WARN_REASONS else fail(text))
     out["escape"] += [fail(m) for m in unescaped_frames(exchanges)]
     return out
 
@@ -176,6 +177,9 @@ def login_fields(exchanges: Iterable[Exchange], creds: dict[str, Any]) -> list[P
         if h.get("gnss_center_id") != creds["access_code"]:
             out.append(fail(f"{where(e)}: header MSG_GNSSCENTERID {h.get('gnss_center_id')}, the access code "
                             f"issued is {creds['access_code']}"))
+        if "msg_gnsscenterid" in b and b["msg_gnsscenterid"] != creds["access_code"]:  # the 2019 body (E-SD-17)
+            out.append(fail(f"{where(e)}: body MSG_GNSSCENTERID {b['msg_gnsscenterid']}, the access code issued is "
+                            f"{creds['access_code']}"))
         ip, port = b.get("down_link_ip") or "", b.get("down_link_port") or 0
         if not ip or not port:
             out.append(fail(f"{where(e)}: DOWN_LINK_IP {ip!r} / DOWN_LINK_PORT {port}: both are required for the "

@@ -10,7 +10,7 @@ from typing import Any
 from harness import specdata
 from harness.jt809 import PROFILES, Frame, FrameDecoder, FrameError, Header, encode, encode_raw, lint
 from harness.jt809.jsonview import event_to_json
-from harness.jt809.messages import DownConnectRsp, DownDisconnectRsp, DownLinktestRsp, UpConnectReq
+from harness.jt809.messages import DownConnectRsp, DownDisconnectRsp, DownLinktestRsp, UpConnectReq, to_2019
 from harness.run import HarnessError, RunContext
 from harness.session import Recorder
 from harness.tcpmock import BackgroundMock
@@ -70,6 +70,8 @@ class Wire:
         return h
 
     def frame(self, msg: Any, *, center: int | None = None) -> bytes:
+        if self.profile.name == "2019":  # the 2019 bodies under the 2019 header (E-SD-17)
+            msg = to_2019(msg, self.center if center is None else center)
         return encode(msg, self.header(center), cipher=self.cipher, profile=self.profile)
 
     def raw_frame(self, msg_id: int, body: bytes, *, crc: int | None = None, msg_length: int | None = None) -> bytes:

@@ -117,3 +117,27 @@ def frames(items: list[dict[str, Any]]) -> list[Problem]:
                 out.append(fail(f"{it['link']} {((it.get('header') or {}).get('msg_name')) or '?'}: [{f['code']}] "
                                 f"{f['message']}"))
     return out[:20]
+
+
+# Operator requests a platform answers with a 0x9200 sub-message (layouts E-SD-16), and its RESULT codes as the
+# codec's table names them (harness/jt809/layouts.toml); a code outside 0..3 is reported, not failed.
+REQUEST_ANSWERS = {0x1209: 0x9209}
+REQUEST_RESULTS = {0: "accepted", 1: "no data for the vehicle", 2: "time span wrong", 3: "other"}
+
+
+@check("shunde.platform.requests_answered", "E-SD-16; JT/T 809-2011 0x1209/0x9209", "minor",
+       "补发车辆定位信息请求有应答", "An operator's 0x1209 APPLY_HISGNSSDATA_REQ is answered by 0x9209 (either link)")
+def requests_answered(request: int, items: list[dict[str, Any]], wait: float) -> list[Problem]:
+    """`items`: the frame log since the request (operator.FrameLog dicts, both links)."""
+    want = REQUEST_ANSWERS[request]
+    down = [i for i in items if i.get("dir") == "received" and (i.get("header") or {}).get("msg_id") == 0x9200]
+    got = [i for i in down if (i.get("body") or {}).get("data_type") == want]
+    if not got:
+        seen = ", ".join(str((i.get("body") or {}).get("data_type_hex")) for i in down) or "nothing"
+        return [fail(f"no 0x9200/0x{want:04X} within {wait:g} s of a 0x1200/0x{request:04X} (0x9200 frames seen: "
+                     f"{seen})")]
+    result = ((got[0].get("body") or {}).get("data") or {}).get("result")
+    if result not in REQUEST_RESULTS:
+        return [warn(f"0x{want:04X} RESULT {result}; the codes known to the harness are "
+                     f"{', '.join(f'{k} {v}' for k, v in REQUEST_RESULTS.items())}", "E-SD-16")]
+    return []

@@ -2,13 +2,14 @@
 its RESULT, open the slave link, answer heartbeats, survive malformed frames and take positions."""
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 import pytest
 
 from harness.pytest_plugin import require
 from harness.jt809.messages import (HistoryLocation, Location, UpConnectReq, UpDisconnectReq, UpExgMsg,
-                                    UpLinktestReq, encode_body)
+                                    UpLinktestReq, body_class, encode_body)
 from suites.shunde import platform_checks as P
 
 pytestmark = [pytest.mark.role("server"), pytest.mark.stage("interface")]
@@ -136,6 +137,22 @@ def test_positions(op, vrun):
     require(vrun, [op.record("shunde.platform.positions", P.positions(rsp, stored, 5, op.wait),
                              interface="send_positions", stage=STAGE, evidence=op.log.since(n0)[:6]),
                    _frames(op, n0, "send_positions")])
+
+
+@pytest.mark.interface("send_positions")
+def test_history_request_answered(op, vrun):
+    """0x1200/0x1209 APPLY_HISGNSSDATA_REQ: the platform answers 0x9200/0x9209, on the slave or the main link."""
+    _need_login(op)
+    n0 = len(op.log)
+    req = body_class("UP_EXG_MSG_APPLY_HISGNSSDATA_REQ")(int(time.time()) - 3600, int(time.time()))
+    op.main.send(UpExgMsg("粤X0S001", 2, None, req))
+    deadline = time.monotonic() + op.wait
+    while time.monotonic() < deadline and not any(
+            i["dir"] == "received" and (i.get("header") or {}).get("msg_id") == 0x9200 for i in op.log.since(n0)):
+        op.main.expect(0x9200, 0.2)  # reads the main link; the slave listener logs its frames on its own
+    items = op.log.since(n0)
+    require(vrun, [op.record("shunde.platform.requests_answered", P.requests_answered(0x1209, items, op.wait),
+                             interface="send_positions", stage=STAGE, evidence=op.log.since(n0)[:6])])
 
 
 @pytest.mark.interface("disconnect")

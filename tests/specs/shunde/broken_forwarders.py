@@ -16,6 +16,7 @@ from harness.jt809 import CipherConfig, encode_raw, unescape  # noqa: E402
 from harness.jt809.messages import encode_body  # noqa: E402
 from suites.shunde.daemon import run_adapter  # noqa: E402
 from suites.shunde.forwarder import Forwarder  # noqa: E402
+from suites.shunde.reference_forwarder import ReferenceForwarder  # noqa: E402
 
 
 class WrongCrc(Forwarder):
@@ -101,6 +102,14 @@ class NoDisconnect(Forwarder):
         await self.close()
 
 
+class Bodies2011Under2019(ReferenceForwarder):
+    """Sends the 2019 header but keeps the 2011 bodies (46-byte 0x1001, 36-byte positions); run with --profile
+    jt809-2019."""
+
+    def frame(self, msg):
+        return Forwarder.frame(self, msg)
+
+
 VARIANTS = {
     "wrong-crc": WrongCrc,
     "no-escaping": NoEscaping,
@@ -112,7 +121,8 @@ VARIANTS = {
     "future-timestamps": FutureTimestamps,
     "history-unsorted": HistoryUnsorted,
     "no-disconnect": NoDisconnect,
-    "reference": Forwarder,
+    "bodies-2011-under-2019": Bodies2011Under2019,
+    "reference": ReferenceForwarder,
 }
 
 if __name__ == "__main__":

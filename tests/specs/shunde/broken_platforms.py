@@ -44,11 +44,19 @@ class NoSlaveLink(DistrictPlatform):
         session.slave_state = "none"
 
 
+class NoRequestAnswer(DistrictPlatform):
+    """Journals an operator's 0x1209 history request and never answers it."""
+
+    def answer_request(self, link, body):
+        return None
+
+
 VARIANTS = {
     "accepts-wrong-password": AcceptsWrongPassword,
     "closes-on-malformed": ClosesOnMalformed,
     "no-heartbeat-answer": NoHeartbeatAnswer,
     "no-slave-link": NoSlaveLink,
+    "no-request-answer": NoRequestAnswer,
     "reference": DistrictPlatform,
 }
 

@@ -157,3 +157,71 @@ def test_platform_frame_with_a_failing_finding_fails():
            "findings": [{"code": "encrypt_flag", "level": "fail", "message": "ENCRYPT_FLAG is 7"}]}
     assert_fails("shunde.platform.frames", P.frames([bad]))
     assert_passes("shunde.platform.frames", P.frames([{**bad, "dir": "sent"}, {**bad, "findings": []}]))
+
+
+# ---- JT/T 808 bits, the 2019 bodies, layouts not in our texts (issue 13) --------------------------------------
+
+@pytest.mark.proves("shunde.location.valid")
+def test_reserved_808_bits_set_fail():
+    reserved = encode(UpExgMsg("粤X1", 2, 0x1202, Location(0, WHEN, 113.2, 22.8, 1, 1, 1, 90, 1, 3 | 1 << 6, 1 << 16)),
+                      Header(msg_sn=3, gnss_center_id=2))
+    frames = [e for e in C.from_sut(journal(LOGIN, reserved)) if e.interface in C.POSITION_IFACES]
+    problem = assert_fails("shunde.location.valid", C.location_valid(frames))
+    assert "[state_reserved]" in problem.message and "bit 6" in problem.message
+    assert frames[0].request_plaintext["data"]["state_flags"] == ["acc_on", "positioned"]
+    assert any("[alarm_reserved]" in p.message and "bit 16" in p.message for p in C.location_valid(frames))
+    good = [e for e in C.from_sut(journal(LOGIN, position())) if e.interface in C.POSITION_IFACES]
+    assert_passes("shunde.location.valid", C.location_valid(good))
+
+
+PROFILE_2019 = {**PROFILE, "header": "2019"}
+
+
+def journal_2019(*chunks: bytes):
+    return feed_main_link(PROFILE_2019, [ACCT], FixedClock(), *chunks)
+
+
+def _h19(sn: int) -> Header:
+    return Header(msg_sn=sn, gnss_center_id=2, time=1714552200)
+
+
+@pytest.mark.proves("shunde.frame.body", "shunde.login.fields")
+def test_2011_bodies_under_a_2019_header_and_a_wrong_body_access_code_fail():
+    from harness.jt809 import HEADER_2019
+    from harness.jt809.messages import body_class, to_2019
+
+    old = journal_2019(encode(UpConnectReq(1, "pw", "127.0.0.1", 9), _h19(1), profile=HEADER_2019))
+    problem = assert_fails("shunde.frame.body", C.frame_problems(old)["body"])
+    assert "2011 bodies under a 2019 header" in problem.message
+    login19 = body_class("UP_CONNECT_REQ", "2019")
+    wrong = journal_2019(encode(login19(1, "pw", 7, "127.0.0.1", 9), _h19(1), profile=HEADER_2019))
+    assert "body MSG_GNSSCENTERID 7" in assert_fails("shunde.login.fields", C.login_fields(wrong, CREDS)).message
+    pos = to_2019(UpExgMsg("粤X1", 2, 0x1202, Location(0, WHEN, 113.2, 22.8, 1, 1, 1, 90, 1, 3, 0)), 2)
+    good = journal_2019(encode(login19(1, "pw", 2, "127.0.0.1", 9), _h19(1), profile=HEADER_2019),
+                        encode(pos, _h19(2), profile=HEADER_2019))
+    assert_passes("shunde.frame.body", C.frame_problems(good)["body"])
+    assert_passes("shunde.login.fields", C.login_fields(good, CREDS))
+    assert [e.outcome for e in C.from_sut(good)] == ["ok", "ok"]
+    (rec,) = positions_from_journal(good)
+    assert (rec["lon_deg"], rec["vec3"], rec["state"], rec["valid"]) == (113.2, 1, 3, True)
+
+
+def test_a_body_that_does_not_fit_a_recalled_layout_only_warns():
+    # 0x1300 UP_PLATFORM_MSG's layout is not in our spec texts (E-SD-16): no false failure on it.
+    frame = encode_raw(Header(msg_sn=2, gnss_center_id=2, msg_id=0x1300), bytes.fromhex("1302000000020001"))
+    (problem,) = C.frame_problems(journal(LOGIN, frame))["body"]
+    assert problem.level == "warn" and problem.errata == "E-SD-16" and "UP_PLATFORM_MSG_INFO_ACK" in problem.message
+
+
+@pytest.mark.proves("shunde.platform.requests_answered")
+def test_history_request_unanswered_fails():
+    def item(data_type, result=0):
+        return {"dir": "received", "header": {"msg_id": 0x9200},
+                "body": {"data_type": data_type, "data_type_hex": f"0x{data_type:04X}", "data": {"result": result}}}
+
+    assert "0x9207" in assert_fails("shunde.platform.requests_answered",
+                                    P.requests_answered(0x1209, [item(0x9207)], 1.0)).message
+    assert_fails("shunde.platform.requests_answered", P.requests_answered(0x1209, [], 1.0))
+    assert_passes("shunde.platform.requests_answered", P.requests_answered(0x1209, [item(0x9209)], 1.0))
+    (odd,) = P.requests_answered(0x1209, [item(0x9209, 9)], 1.0)
+    assert odd.level == "warn"

@@ -227,3 +227,33 @@ def _wait(pred, timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.02)
     return pred()
+
+
+# ---- the messages beyond the link's own (issue 13) --------------------------------------------------------
+
+def test_history_request_answered_and_acks_journaled_and_total_recv_counted():
+    from datetime import datetime
+
+    from harness import specdata
+    from harness.jt809 import Frame
+    from harness.jt809.messages import MESSAGES, body_class
+
+    clock = FixedClock()
+    mock = DistrictPlatform(profile={**specdata.profile("shunde", "main-link-only")}, accounts=AccountSheet([ACCT]),
+                            clock=clock, seed=1)
+    link = Link(mock, "main")
+    link.connection_made(FakeTransport(("127.0.0.1", 1)))
+    req = body_class("UP_EXG_MSG_APPLY_HISGNSSDATA_REQ")(1714550000, 1714552000)
+    ack = body_class("UP_WARN_MSG_URGE_TODO_ACK")(77, 0)
+    pos = UpExgMsg("粤X1", 2, 0x1202, Location(0, datetime(2024, 5, 1, 8), 113.2, 22.8, 1, 1, 1, 90, 1, 3, 0))
+    for i, msg in enumerate([UpConnectReq(ACCT.user_id, ACCT.password, "127.0.0.1", 1), pos,
+                             UpExgMsg("粤X1", 2, None, req), MESSAGES[0x1400].cls("粤X1", 2, None, ack)], 1):
+        link.data_received(encode(msg, Header(msg_sn=i, gnss_center_id=ACCT.access_code)))
+    clock.advance(30)
+    mock.send_total_recv(ACCT.user_id, 0, clock.now() + 1)
+    sent = [f for f in decode_stream(bytes(link.transport.out)) if isinstance(f, Frame)]
+    assert [f.header.msg_id for f in sent] == [0x1002, 0x9200, 0x9101]
+    assert (sent[1].body.data_type, sent[1].body.data.result, sent[1].body.vehicle_no) == (0x9209, 0, "粤X1")
+    assert sent[2].body.dynamic_info_total == 1
+    outcomes = {e.interface: e.outcome for e in mock.journal.entries if e.method == "recv"}
+    assert outcomes["UP_WARN_MSG_URGE_TODO_ACK"] == outcomes["UP_EXG_MSG_APPLY_HISGNSSDATA_REQ"] == "ok"

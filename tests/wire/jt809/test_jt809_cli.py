@@ -135,7 +135,7 @@ def test_several_frames_and_garbage_in_one_input(capsys):
 
 def test_unknown_msg_id_is_a_warning(capsys):
     from harness.jt809 import Header, encode_raw
-    raw = encode_raw(Header(msg_id=0x1300), b"\x01").hex()
+    raw = encode_raw(Header(msg_id=0x1234), b"\x01").hex()
     code, out, _ = run(capsys, [raw])
     (record,) = json.loads(out)
     assert code == 0 and record["findings"][0]["code"] == "unknown_msg_id" and record["body_hex"] == "01"
@@ -161,3 +161,70 @@ def test_module_entry_point():
     assert [r["ok"] for r in records] == [True, False]
     usage = subprocess.run([sys.executable, "-m", "harness.jt809.cli"], cwd=ROOT, capture_output=True)
     assert usage.returncode == 2
+
+
+# ---- the whole message set, both revisions (issue 13) ----------------------------------------------------------
+
+TABLE_VECTORS = sorted(n for n in VECTORS if n.startswith("t"))
+
+
+def _field_names(vector):
+    from harness.jt809 import layouts
+    from harness.jt809.messages import TABLES
+
+    body = vector["expected"]["body"]
+    table = TABLES[vector["header_profile"]]
+    if "data_type" in body:
+        cls = table.subs[vector["expected"]["header"]["msg_id"]][body["data_type"]].cls
+        return body["data"], [f.name for f in layouts.SPECS[cls]]
+    return body, [f.name for f in layouts.SPECS[table.messages[vector["expected"]["header"]["msg_id"]].cls]]
+
+
+@pytest.mark.parametrize("name", TABLE_VECTORS)
+def test_every_message_decodes_with_every_field_named_in_both_revisions(capsys, name):
+    from harness.jt809 import HEADER_2019, Header, decode_frame, encode
+
+    vector = VECTORS[name]
+    argv = ["--header", "2019"] if vector["header_profile"] == "2019" else []
+    code, out, _ = run(capsys, argv + [vector["hex"]])
+    (record,) = json.loads(out)
+    assert code == 0 and record["ok"] and record["body"] == vector["expected"]["body"], record
+    values, names = _field_names(vector)
+    assert names and set(names) <= set(values) or not names
+    if vector["header_profile"] == "2011":  # the same body under the 2019 header, unless 2019 changed it
+        frame = decode_frame(bytes.fromhex(vector["hex"]))
+        again = encode(frame.body, Header(msg_sn=1, gnss_center_id=1, time=1714552200), profile=HEADER_2019)
+        code, out, _ = run(capsys, ["--header", "2019", again.hex()])
+        (record,) = json.loads(out)
+        assert code == 0 and record["body"] == vector["expected"]["body"], record
+
+
+def test_issue_13_ids_decode(capsys):
+    ids = {VECTORS[n]["expected"]["header"]["msg_id"] for n in TABLE_VECTORS}
+    assert {0x9008, 0x9101, 0x1300, 0x9300, 0x1400, 0x9400, 0x1500, 0x9500, 0x1600, 0x9600, 0x9200} <= ids
+    subs = {VECTORS[n]["expected"]["body"].get("data_type") for n in TABLE_VECTORS}
+    assert {0x9401, 0x1401, 0x1402, 0x1403, 0x9402, 0x9403, 0x9202, 0x9203, 0x1301, 0x9301} <= subs
+    assert {"t144_up_connect_req_2019", "t145_up_exg_msg_register_2019", "h9_up_exg_history_2019"} <= set(VECTORS)
+
+
+def test_0x1700_family_head_decodes_and_its_data_is_a_warning(capsys):
+    from harness.jt809 import Header, encode_raw
+
+    body = "粤B1".encode("gbk").ljust(21, b"\x00") + bytes([2]) + (0x1701).to_bytes(2, "big") + (3).to_bytes(4, "big")
+    code, out, _ = run(capsys, [encode_raw(Header(msg_id=0x1700), body + b"\x01\x02\x03").hex()])
+    (record,) = json.loads(out)
+    assert code == 0 and record["body"]["vehicle_no"] == "粤B1" and record["body"]["data_hex"] == "010203"
+    assert [f["code"] for f in record["findings"]] == ["unknown_data_type"]
+    assert record["header"]["msg_name"] == "UP_0x1700_MSG"
+
+
+def test_2011_login_under_2019_header_names_the_mix(capsys):
+    code, out, _ = run(capsys, ["--header", "2019", V1])  # V1's header is 2011: this is framing, not bodies
+    assert code == 1
+    from harness.jt809 import HEADER_2019, Header, encode
+    from harness.jt809.messages import UpConnectReq
+
+    raw = encode(UpConnectReq(1, "pw", "127.0.0.1", 9), Header(time=1), profile=HEADER_2019)
+    code, out, _ = run(capsys, ["--header", "2019", raw.hex()])
+    (record,) = json.loads(out)
+    assert code == 1 and "2011 bodies under a 2019 header" in record["findings"][0]["message"]
