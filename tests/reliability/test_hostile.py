@@ -60,8 +60,14 @@ def test_hostile_adapter(name, tmp_path, monkeypatch):
         while _alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not _alive(pid), f"{name}: the adapter's child {pid} outlived it"
-    if case.escapes:  # out of the adapter's group and session: the harness cannot own it; the test cleans up
-        os.kill(int(pidfile.read_text()), signal.SIGKILL)
+    if case.escapes:  # out of the adapter's group and session, but holding its output: found by its pipe, killed
+        pid = int(pidfile.read_text())
+        deadline = time.monotonic() + 10
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+            pytest.fail(f"{name}: the escaped child {pid} holding the adapter's output outlived it")
     json.dumps(res.evidence())  # evidence stays reportable
 
 
