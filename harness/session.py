@@ -71,6 +71,7 @@ class ClientSession(Recorder):
         super().__init__(vrun)
         self.journal = journal
         self._tmp: tempfile.TemporaryDirectory | None = None
+        self.last_result: AdapterResult | None = None  # the adapter's last call (replay prints what it answered)
 
     def start_adapter(self, cmd: list[str] | str, spec: str, base_url: str, credentials: dict[str, Any], *,
                       timeout: float | None = None) -> Adapter:
@@ -98,6 +99,7 @@ class ClientSession(Recorder):
         """Trigger one action on the SUT; return its result and every exchange it caused (secrets learnt)."""
         seq0 = self.journal.last_seq
         res = self.adapter.run(action, params, expect_output=expect_output)
+        self.last_result = res
         exchanges = self.journal.since(seq0)
         for e in exchanges:
             self.learn_secrets(e)
