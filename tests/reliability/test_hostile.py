@@ -172,3 +172,27 @@ def test_the_run_deadline_ends_requests(toy_run):
                 up.post("/upload", b"{}", {}, interface="upload")
         assert time.monotonic() - t0 < 2.0 + 30
     assert any("run deadline" in e for e in ctx.harness_errors)
+
+
+# ---- the catalogs as whole runs, with their figures (hostile_catalogs.py; full size by its documented command) -----
+
+def _catalog_rows(catalog: str, names: set[str] | None):
+    from . import hostile_catalogs as HC
+
+    figures = HC.run("small", {catalog}, names, echo=lambda line: None)
+    bad = [f.line() for f in figures if not f.ok(HC.bound_of(f, HC.SIZES["small"]))]
+    assert figures and not bad, "\n".join(bad)
+    return figures
+
+
+@pytest.mark.skipif(shutil.which("setsid") is None, reason="needs setsid(1)")
+def test_catalog_runs_end_with_their_verdicts_small():
+    """One adapter row and one target row of each outcome, as whole runs (every row: the slow test below)."""
+    _catalog_rows("adapters", {"setsid-hangs"})
+    _catalog_rows("targets", {"reset"})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("catalog", ["adapters", "targets"])
+def test_every_catalog_row_ends_with_its_verdict_small(catalog):
+    _catalog_rows(catalog, None)
