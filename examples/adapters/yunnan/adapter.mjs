@@ -12,7 +12,7 @@
 //
 // Node.js notes:
 // - RSA PKCS#1 v1.5 *decryption* (the platform's `aesKey`, yunnan §5.2) is refused by crypto.privateDecrypt on
-//   Node 18.19+/20.11+/21.6+ (CVE-2023-46809 hardening): "RSA_PKCS1_PADDING is no longer supported for private
+//   Node 18.19.1+/20.11.1+/21.6.2+ (CVE-2023-46809 hardening): "RSA_PKCS1_PADDING is no longer supported for private
 //   decryption". Built-in workaround used here: decrypt with RSA_NO_PADDING and strip the v1.5 padding yourself
 //   (rsaPkcs1v15Decrypt below). Alternatives: start node with --security-revert=CVE-2023-46809, or use a library
 //   (node-forge). PKCS#1 v1.5 *encryption* with the platform's public key and signing are not affected.
