@@ -207,7 +207,7 @@ def run_bounded(argv: list[str], timeout: float, *, env: dict[str, str] | None =
     if timed_out or leftover:
         _kill_group(proc.pid)
         # A descendant that left the group (setsid) but still holds the adapter's output is found by the pipe it
-        # holds and killed too; a daemon with its own output (shunde's forwarder) is not touched.
+        # holds and killed too; a daemon that started its own session with its own output is not touched.
         _kill_pipe_holders([p for p in (proc.stdout, proc.stderr) if p is not None])
     proc.wait()
     code = None if timed_out else proc.returncode
