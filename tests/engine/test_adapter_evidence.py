@@ -109,3 +109,30 @@ def test_stderr_lines_are_bounded_and_plain_text_keeps_its_last_lines():
     lines = stderr_lines(huge)
     assert len(lines) <= STDERR_LINES and all(len(ln) <= 300 for ln in lines)
     assert stderr_lines("") == [] and stderr_lines("\n\nNode.js v20.20.2\n") == []
+
+
+def test_secrets_in_the_context_credentials_are_the_runs_secrets(monkeypatch, tmp_path):
+    """The context embedded in evidence holds the credentials; a password there is masked wherever the report
+    quotes it (here: the adapter's stderr), not only under its own key."""
+    from harness.journal import Journal
+    from harness.registry import SpecInfo
+    from harness.report.redact import Redactor
+    from harness.run import RunConfig, RunContext
+    from harness.session import ClientSession
+
+    monkeypatch.setattr("harness.specdata.profile", lambda spec, name=None: {"name": name or "default"})
+    toy = SpecInfo(name="toy", version="1", title_zh="玩具", title_en="Toy", source="none", roles=("client",),
+                   interfaces={"connect": "toy §1"}, suite_dir=Path("."))
+    vrun = RunContext(RunConfig(spec="toy", seed=1, out=tmp_path / "out"), toy)
+    session = ClientSession(vrun, Journal(None))
+    try:
+        session.start_adapter([sys.executable, "-c", "import sys; sys.stderr.write('login pw-SECRET-99 refused\\n'); "
+                                                     "sys.exit(1)"], "toy", "tcp://127.0.0.1:9",
+                              {"user_id": 7, "account": {"password": "pw-SECRET-99"}})
+        res, _ = session.act("connect", {})
+    finally:
+        session.close()
+    assert "pw-SECRET-99" in vrun.secrets
+    ev = Redactor(vrun.secrets).redact(res.evidence())
+    assert "pw-SECRET-99" not in json.dumps(ev, ensure_ascii=False)
+    assert ev["context"]["credentials"]["user_id"] == 7 and ev["replay"].endswith("report.json --call 1")
