@@ -81,33 +81,34 @@ def stderr_lines(text: str, limit: int = STDERR_LINES) -> list[str]:
     stack trace the exception line with the stack frames nearest to the failure (Python's last frames before it,
     Java's and Node's first frames after it); for anything else its last lines. Runtime banners such as
     "Node.js v20.20.2" are left out."""
+    return _stderr_summary(text, limit)[0]
+
+
+def _stderr_summary(text: str, limit: int = STDERR_LINES) -> tuple[list[str], str]:
+    """(the meaningful lines, the exception line of a stack trace or "" when there is no stack trace)."""
     lines = [ln.rstrip() for ln in text.splitlines()]
     lines = [ln[:300] for ln in lines if ln.strip() and not _NOISE.match(ln)]
-    if not lines:
-        return []
     hits = [i for i, ln in enumerate(lines) if _EXCEPTION.match(ln.strip()) and not ln.startswith((" ", "\t"))]
-    if not hits:
-        return lines[-min(limit, 3):]
-    i = hits[0] if lines[hits[0]].startswith("Exception in thread") else hits[-1]
-    if i + 1 < len(lines) and _FRAME_AFTER.match(lines[i + 1]):   # Java / Node: exception, then frames
-        frames = [ln for ln in lines[i + 1:] if _FRAME_AFTER.match(ln) or ln.lstrip().startswith("Caused by")]
-        out = [lines[i]] + frames[:limit - 1]
-        before = [ln for ln in lines[:i] if not _FRAME_BEFORE.match(ln)][-2:]  # e.g. a log line just before
-        return (before + out)[-limit:] if len(out) < limit else out
-    start = i
-    while start > 0 and (_FRAME_BEFORE.match(lines[start - 1]) or lines[start - 1].startswith("Traceback")):
-        start -= 1
-    block = lines[start:i + 1]
-    if len(block) > limit:  # Python: keep the exception line and the frames nearest it
-        block = block[-limit:]
-    return block
+    for i in ([hits[0]] if hits and lines[hits[0]].startswith("Exception in thread") else []) + hits[::-1]:
+        if i + 1 < len(lines) and _FRAME_AFTER.match(lines[i + 1]):   # Java / Node: exception, then frames
+            frames = [ln for ln in lines[i + 1:] if _FRAME_AFTER.match(ln) or ln.lstrip().startswith("Caused by")]
+            out = [lines[i]] + frames[:limit - 1]
+            before = [ln for ln in lines[:i] if not _FRAME_BEFORE.match(ln)][-2:]  # e.g. Node's source line
+            causes = [ln.strip() for ln in out if ln.lstrip().startswith("Caused by")]
+            return ((before + out)[-limit:] if len(out) < limit else out), (causes or [lines[i]])[-1]
+        start = i
+        while start > 0 and (_FRAME_BEFORE.match(lines[start - 1]) or lines[start - 1].startswith("Traceback")):
+            start -= 1
+        if start < i and lines[start].startswith("Traceback"):  # Python: frames, then the exception line
+            return lines[start:i + 1][-limit:], lines[i]
+    return lines[-min(limit, 3):], ""  # no stack trace: the adapter's own last words
 
 
 def failure_line(res: "AdapterResult") -> str:
-    """The one line a failure message quotes from stderr: the exception line, else the last meaningful line."""
-    lines = stderr_lines(res.stderr)
-    exc = [ln for ln in lines if _EXCEPTION.match(ln.strip())]
-    return (exc[-1] if exc else (lines[-1] if lines else "")).strip()[:300]
+    """The one line a failure message quotes from stderr: a stack trace's exception line (Java: its last cause),
+    else the last meaningful line (where docs/adapter.md asks an adapter to write its reason)."""
+    lines, exception = _stderr_summary(res.stderr)
+    return (exception or (lines[-1] if lines else "")).strip()[:300]
 
 
 @check(ADAPTER_COMPLETED, "vconform adapter contract (docs/adapter.md)", "major", "被测系统完成动作",

@@ -136,3 +136,11 @@ def test_secrets_in_the_context_credentials_are_the_runs_secrets(monkeypatch, tm
     ev = Redactor(vrun.secrets).redact(res.evidence())
     assert "pw-SECRET-99" not in json.dumps(ev, ensure_ascii=False)
     assert ev["context"]["credentials"]["user_id"] == 7 and ev["replay"].endswith("report.json --call 1")
+
+
+def test_a_lone_error_line_is_not_taken_for_the_reason_when_the_adapter_wrote_its_own_last():
+    from harness.adapter import AdapterResult, failure_line
+
+    res = AdapterResult("vehicleAccess", [], 1, "", "Error: first try timed out, retrying\nvehicleAccess refused: 503\n", 1.0)
+    assert failure_line(res) == "vehicleAccess refused: 503"
+    assert stderr_lines(res.stderr)[-1] == "vehicleAccess refused: 503"
