@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -22,6 +23,9 @@ ADAPTER_COMPLETED = "adapter.completed"  # one engine-owned check, judged in eve
 DEFAULT_TIMEOUT = 60.0      # seconds one adapter call may take (`vconform run --adapter-timeout`)
 OUTPUT_CAP = 4 * 1024 * 1024  # bytes of stdout and of stderr kept per call; the rest is read and dropped
 PIPE_GRACE = 2.0            # seconds the adapter's output may stay open after it exited (a child holding it)
+EVIDENCE_TAIL = 4000        # characters of stdout and stderr the report's evidence keeps (the end of each)
+STDERR_LINES = 12           # meaningful stderr lines kept (exception line and first stack frames), each cut to 300
+CONTEXT_TOKEN = "CONTEXT_FILE"  # stands for the (deleted) context file in evidence: the context itself is embedded
 
 
 class AdapterNotFound(RuntimeError):
@@ -42,15 +46,69 @@ class AdapterResult:
     output: Any = None            # parsed stdout JSON for pull actions
     output_error: str = ""        # why stdout could not be parsed
     context: dict[str, Any] = field(default_factory=dict)
+    call: int = 0                 # the adapter call's number in the run (1, 2, ...): `vconform replay --call N`
+    replay: str = ""              # the one-line command that re-sends this stimulus after the run
 
     @property
     def ok(self) -> bool:
         return self.exit_code == 0 and not self.timed_out
 
     def evidence(self) -> dict[str, Any]:
-        return {"kind": "adapter", "action": self.action, "cmd": " ".join(self.cmd), "exit_code": self.exit_code,
-                "timed_out": self.timed_out, "duration_ms": round(self.duration_ms, 1),
-                "params": self.context.get("params"), "stdout": self.stdout[-4000:], "stderr": self.stderr[-4000:]}
+        """The call as report evidence: the context it received embedded (the context file is deleted with the
+        run's state folder), the meaningful stderr lines, the ends of stdout and stderr, and its replay line."""
+        ev = {"kind": "adapter", "call": self.call, "action": self.action, "cmd": " ".join(self.cmd),
+              "exit_code": self.exit_code, "timed_out": self.timed_out, "duration_ms": round(self.duration_ms, 1),
+              "params": self.context.get("params"), "context": self.context,
+              "stdout": self.stdout[-EVIDENCE_TAIL:], "stderr": self.stderr[-EVIDENCE_TAIL:],
+              "stderr_lines": stderr_lines(self.stderr)}
+        if self.replay:
+            ev["replay"] = self.replay
+        return ev
+
+
+# What a runtime prints after its stack trace and that says nothing of the failure.
+_NOISE = re.compile(r"^\s*(Node\.js v\d[\w.]*|npm (ERR!|error) (A complete log|code)|\^+)\s*$")
+# The line that names the failure: Python's last traceback line, Java's "Exception in thread"/"Caused by", Node's
+# "Error: ..." / "TypeError [ERR_...]: ...", Go's "panic:".
+_EXCEPTION = re.compile(r"^(?:Exception in thread .*|Caused by: .*|panic: .*|Uncaught .*"
+                        r"|(?:[A-Za-z_$][\w$.]*)?(?:Error|Exception|Exit|Interrupt|Failure)\b(?: \[[A-Z_0-9]+\])?(?::.*)?)$")
+_FRAME_AFTER = re.compile(r"^\s+(at |\.\.\. \d+ more)")      # Java and Node: frames follow the exception line
+_FRAME_BEFORE = re.compile(r'^\s+File "|^\s{4}\S')            # Python: frames (and their source lines) precede it
+
+
+def stderr_lines(text: str, limit: int = STDERR_LINES) -> list[str]:
+    """The lines of an adapter's stderr a person needs to see why it failed, bounded: for a Python, Java or Node.js
+    stack trace the exception line with the stack frames nearest to the failure (Python's last frames before it,
+    Java's and Node's first frames after it); for anything else its last lines. Runtime banners such as
+    "Node.js v20.20.2" are left out."""
+    return _stderr_summary(text, limit)[0]
+
+
+def _stderr_summary(text: str, limit: int = STDERR_LINES) -> tuple[list[str], str]:
+    """(the meaningful lines, the exception line of a stack trace or "" when there is no stack trace)."""
+    lines = [ln.rstrip() for ln in text.splitlines()]
+    lines = [ln[:300] for ln in lines if ln.strip() and not _NOISE.match(ln)]
+    hits = [i for i, ln in enumerate(lines) if _EXCEPTION.match(ln.strip()) and not ln.startswith((" ", "\t"))]
+    for i in ([hits[0]] if hits and lines[hits[0]].startswith("Exception in thread") else []) + hits[::-1]:
+        if i + 1 < len(lines) and _FRAME_AFTER.match(lines[i + 1]):   # Java / Node: exception, then frames
+            frames = [ln for ln in lines[i + 1:] if _FRAME_AFTER.match(ln) or ln.lstrip().startswith("Caused by")]
+            out = [lines[i]] + frames[:limit - 1]
+            before = [ln for ln in lines[:i] if not _FRAME_BEFORE.match(ln)][-2:]  # e.g. Node's source line
+            causes = [ln.strip() for ln in out if ln.lstrip().startswith("Caused by")]
+            return ((before + out)[-limit:] if len(out) < limit else out), (causes or [lines[i]])[-1]
+        start = i
+        while start > 0 and (_FRAME_BEFORE.match(lines[start - 1]) or lines[start - 1].startswith("Traceback")):
+            start -= 1
+        if start < i and lines[start].startswith("Traceback"):  # Python: frames, then the exception line
+            return lines[start:i + 1][-limit:], lines[i]
+    return lines[-min(limit, 3):], ""  # no stack trace: the adapter's own last words
+
+
+def failure_line(res: "AdapterResult") -> str:
+    """The one line a failure message quotes from stderr: a stack trace's exception line (Java: its last cause),
+    else the last meaningful line (where docs/adapter.md asks an adapter to write its reason)."""
+    lines, exception = _stderr_summary(res.stderr)
+    return (exception or (lines[-1] if lines else "")).strip()[:300]
 
 
 @check(ADAPTER_COMPLETED, "vconform adapter contract (docs/adapter.md)", "major", "被测系统完成动作",
@@ -65,8 +123,7 @@ def completion_problems(res: AdapterResult) -> list[Problem]:
                      f"{PIPE_GRACE:g} s later; they were killed (start a background process with its own "
                      f"output, in its own session)")]
     if res.exit_code != 0:
-        tail = (res.stderr.strip().splitlines() or [""])[-1][:300]
-        return [fail(f"adapter {res.action} exited {res.exit_code}: {tail}")]
+        return [fail(f"adapter {res.action} exited {res.exit_code}: {failure_line(res)}")]
     return []
 
 
@@ -83,6 +140,7 @@ class Adapter:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.timeout = timeout
         self.calls = 0
+        self.replay_hint = ""  # "vconform replay REPORT.json": each result's replay line adds "--call N"
 
     def run(self, action: str, params: Any, *, expect_output: bool = False) -> AdapterResult:
         self.calls += 1
@@ -102,8 +160,10 @@ class Adapter:
             raise AdapterNotFound(f"adapter command is not executable: {argv[0]}") from None
         except OSError as exc:  # e.g. ENOEXEC: a script without a #! line
             raise AdapterNotFound(f"adapter command cannot be run: {argv[0]}: {exc.strerror or exc}") from None
-        res = AdapterResult(action, argv, code, _text(out), _text(err), (time.perf_counter() - t0) * 1000,
-                            timed_out=timed_out, leftover=leftover, stdout_cut=cut, context=ctx)
+        res = AdapterResult(action, self.cmd + [action, CONTEXT_TOKEN], code, _text(out), _text(err),
+                            (time.perf_counter() - t0) * 1000, timed_out=timed_out, leftover=leftover, stdout_cut=cut,
+                            context=ctx, call=self.calls,
+                            replay=f"{self.replay_hint} --call {self.calls}" if self.replay_hint else "")
         if expect_output and res.ok and res.stdout_cut:
             res.output_error = f"stdout longer than {OUTPUT_CAP} bytes; not read further"
         elif expect_output and res.ok:
@@ -147,13 +207,55 @@ def run_bounded(argv: list[str], timeout: float, *, env: dict[str, str] | None =
         leftover = any(t.is_alive() for t in readers)
     if timed_out or leftover:
         _kill_group(proc.pid)
+        # A descendant that left the group (setsid) but still holds the adapter's output is found by the pipe it
+        # holds and killed too; a daemon that started its own session with its own output is not touched.
+        _kill_pipe_holders([p for p in (proc.stdout, proc.stderr) if p is not None])
     proc.wait()
     code = None if timed_out else proc.returncode
     for t, pipe in zip(readers, (proc.stdout, proc.stderr)):
-        t.join(5)
-        if not t.is_alive():  # a reader still blocked (output held by a process outside the group) keeps its pipe
+        t.join(READER_JOIN if (timed_out or leftover) else 5)
+        if not t.is_alive():  # a reader still blocked (output held by a process we cannot kill) keeps its pipe
             pipe.close()
     return code, bytes(bufs[0]), bytes(bufs[1]), timed_out, leftover, seen[0] > OUTPUT_CAP
+
+
+READER_JOIN = 0.5  # seconds to wait for the output readers after killing whatever held the output
+
+
+def _pipe_inodes(pipes) -> set[str]:
+    out = set()
+    for pipe in pipes:
+        try:
+            out.add(f"pipe:[{os.fstat(pipe.fileno()).st_ino}]")
+        except (OSError, ValueError):
+            pass
+    return out
+
+
+def _kill_pipe_holders(pipes) -> list[int]:
+    """SIGKILL every process (other than this one) that holds the write end of one of `pipes`, found through
+    /proc/PID/fd (Linux; elsewhere nothing is found and the readers are simply not waited for). Returns the pids."""
+    wanted = _pipe_inodes(pipes)
+    proc_dir = Path("/proc")
+    if not wanted or not proc_dir.is_dir():
+        return []
+    me, killed = os.getpid(), []
+    for entry in proc_dir.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == me:
+            continue
+        try:
+            fds = list((entry / "fd").iterdir())
+        except OSError:  # gone, or not ours to look at
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(fd) in wanted:
+                    os.kill(int(entry.name), signal.SIGKILL)
+                    killed.append(int(entry.name))
+                    break
+            except OSError:
+                continue
+    return killed
 
 
 def _drain(pipe, buf: bytearray, seen: list[int], index: int) -> None:

@@ -70,6 +70,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--sut-name", default="", help="sign-off: SUT product name")
     r.add_argument("--sut-version", default="", help="sign-off: SUT version")
 
+    rp = sub.add_parser("replay", help="re-send one recorded client-role stimulus to the adapter against a fresh mock "
+                        "(exit 0 passes, 1 fails again, 2 cannot replay)")
+    rp.add_argument("report", type=Path, help="report folder or report.json")
+    which = rp.add_mutually_exclusive_group(required=True)
+    which.add_argument("--call", type=int, metavar="N", help="the adapter call numbered N in the report's evidence")
+    which.add_argument("--check", metavar="ID", help="the first failing row of this check id")
+    rp.add_argument("--sut-cmd", help="another adapter command (default: the report's SUT)")
+    rp.add_argument("--adapter-timeout", type=_seconds, default=None, metavar="SECONDS")
+
     pr = sub.add_parser("profiles", help="a spec document's errata profiles and the errata register")
     pr.add_argument("spec", help="a spec document, or one of its platforms (they share the profiles)")
 
@@ -444,6 +453,16 @@ def cmd_schemas(args) -> int:
     return schemagen.main([folder] + (["--check"] if args.check else []))
 
 
+def cmd_replay(args) -> int:
+    from harness.replay import ReplayError, replay
+
+    try:
+        return replay(args.report, call=args.call, check=args.check, sut_cmd=args.sut_cmd,
+                      adapter_timeout=args.adapter_timeout)
+    except ReplayError as exc:
+        raise HarnessFailure(f"replay: {exc}") from None
+
+
 def cmd_jt809(args) -> int:
     from harness.jt809.cli import decode_main
 
@@ -463,7 +482,7 @@ def cmd_load(args) -> int:
 
 COMMANDS = {"specs": cmd_specs, "actions": cmd_actions, "profiles": cmd_profiles, "mock": cmd_mock, "run": cmd_run,
             "verify": cmd_verify, "key": cmd_key, "schemas": cmd_schemas, "jt809": cmd_jt809,
-            "load": cmd_load}
+            "load": cmd_load, "replay": cmd_replay}
 
 
 if __name__ == "__main__":

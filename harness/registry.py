@@ -34,6 +34,7 @@ class SpecInfo:
     action_schema: Callable[[str], dict] | None = None
     requirements: dict[str, list[str]] = field(default_factory=dict)  # clause -> check ids
     add_cli: Callable[[Any], None] | None = None          # adds spec-specific sub-commands (`vconform SPEC ...`)
+    replay: Callable[..., Any] | None = None   # client role: re-sends one recorded stimulus (harness/replay.py)
     document: str = ""   # the spec document this platform belongs to; default: the name
     level: str = ""      # the platform within the document ("city", "province"); "" for a single-platform spec
     folder: str = ""     # the document's data folder under schemas/; default: the document

@@ -256,7 +256,8 @@ def _compact(check: dict[str, Any], exchanges: dict[int, dict[str, Any]]) -> dic
             evidence.append(item if keep_inline else {"kind": "ref", "exchange": item["seq"],
                                                       "path": item.get("path", ""), "outcome": item.get("outcome", "")})
         elif isinstance(item, dict) and item.get("kind") == "adapter" and not keep_inline:
-            evidence.append({k: item.get(k) for k in ("kind", "action", "exit_code", "timed_out", "duration_ms")})
+            evidence.append({k: item.get(k) for k in ("kind", "call", "action", "exit_code", "timed_out",
+                                                     "duration_ms")})
         else:
             evidence.append(item)
     check["evidence"] = evidence

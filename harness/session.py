@@ -5,6 +5,7 @@ it owns the SUT adapter and its state folder, triggers one action at a time and 
 exchanges the action caused, and judges the one engine-owned check `adapter.completed`."""
 from __future__ import annotations
 
+import shlex
 import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Protocol
@@ -12,7 +13,20 @@ from typing import Any, Iterable, Protocol
 from harness.adapter import ADAPTER_COMPLETED, DEFAULT_TIMEOUT, Adapter, AdapterResult, completion_problems
 from harness.checks import CheckResult, Problem, evaluate, skipped
 from harness.journal import Exchange
+from harness.report.redact import is_secret_key
 from harness.run import RunContext
+
+
+def _leaves(obj: Any, key: str = "") -> Iterable[tuple[str, Any]]:
+    """(key, value) of every scalar in a JSON-like structure, with the key it sits under."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _leaves(v, str(k))
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _leaves(v, key)
+    elif obj is not None and not isinstance(obj, bool):
+        yield key, obj
 
 
 class Recorder:
@@ -57,6 +71,7 @@ class ClientSession(Recorder):
         super().__init__(vrun)
         self.journal = journal
         self._tmp: tempfile.TemporaryDirectory | None = None
+        self.last_result: AdapterResult | None = None  # the adapter's last call (replay prints what it answered)
 
     def start_adapter(self, cmd: list[str] | str, spec: str, base_url: str, credentials: dict[str, Any], *,
                       timeout: float | None = None) -> Adapter:
@@ -67,6 +82,12 @@ class ClientSession(Recorder):
         timeout = self.vrun.config.adapter_timeout or timeout or DEFAULT_TIMEOUT
         self.adapter = Adapter(cmd, spec, base_url, credentials, self.state_dir, timeout=timeout,
                                deadline=self.vrun.deadline_at)
+        # Each adapter call's evidence embeds its context; the credentials' secrets are the run's secrets, so the
+        # report masks them wherever they are quoted (stderr, messages), not only under their own key.
+        for leaf_key, value in _leaves(credentials):
+            if is_secret_key(leaf_key):
+                self.vrun.add_secret(str(value))
+        self.adapter.replay_hint = "vconform replay " + shlex.quote(str(Path(self.vrun.config.out) / "report.json"))
         return self.adapter
 
     def close(self) -> None:
@@ -78,6 +99,7 @@ class ClientSession(Recorder):
         """Trigger one action on the SUT; return its result and every exchange it caused (secrets learnt)."""
         seq0 = self.journal.last_seq
         res = self.adapter.run(action, params, expect_output=expect_output)
+        self.last_result = res
         exchanges = self.journal.since(seq0)
         for e in exchanges:
             self.learn_secrets(e)

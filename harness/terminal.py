@@ -45,12 +45,13 @@ class RootCause:
     pointer: str            # JSON pointer into report.json of the first failing check of this cause
     count: int = 0          # failing checks with this cause
     interfaces: list[str] = field(default_factory=list)
+    replay: str = ""        # `vconform replay ... --call N` of the first failing row's adapter call, if any
 
     def line(self) -> str:
         where = ", ".join(self.interfaces[:2]) + (f" +{len(self.interfaces) - 2}" if len(self.interfaces) > 2 else "")
         msg = self.message if len(self.message) <= MESSAGE_WIDTH else self.message[:MESSAGE_WIDTH - 1] + "…"
         return (f"  FAIL {self.check_id} [{self.clause}] ×{self.count} ({where}): {msg}"
-                f"  → report.json#{self.pointer}")
+                f"  → report.json#{self.pointer}" + (f"  replay: {self.replay}" if self.replay else ""))
 
 
 def root_causes(model: dict[str, Any]) -> list[RootCause]:
@@ -68,6 +69,9 @@ def root_causes(model: dict[str, Any]) -> list[RootCause]:
                 one_line = " ".join(str(chk.get("message", "")).split())
                 cause = causes[key] = RootCause(key[0], str(chk.get("spec_ref", "")), one_line,
                                                 f"/interfaces/{i}/checks/{j}")
+                call = next((str(e["replay"]) for e in chk.get("evidence") or []
+                             if isinstance(e, dict) and e.get("kind") == "adapter" and e.get("replay")), "")
+                cause.replay = call.rsplit(" --call ", 1)[0] + f" --check {key[0]}" if call else ""
             cause.count += 1
             if name not in cause.interfaces:
                 cause.interfaces.append(name)

@@ -101,7 +101,8 @@ class YunnanSession(ClientSession):
         last = mine[-1]
         sent = last.request_plaintext
         if isinstance(sent, dict):
-            out.extend(self.judge_payload(interface, sent, stage, [e.evidence() for e in mine[-1:]], params if intact else None))
+            out.extend(self.judge_payload(interface, sent, stage, [res.evidence()] + [e.evidence() for e in mine[-1:]],
+                                          params if intact else None))
         rec("yunnan.answer.accepted", C.accepted(exchanges, interface))
         return out
 

@@ -25,6 +25,12 @@ def _action_schema(action: str) -> dict:
     return json.loads(path.read_text("utf-8")) if path.exists() else {}
 
 
+def _replay(vrun, stimulus, cmd):
+    from suites.yunnan.replay import replay
+
+    return replay(vrun, stimulus, cmd)
+
+
 # Clause -> the checks that cover it; the report shows which clauses a run covered.
 REQUIREMENTS = {
     "yunnan §4.1": ["yunnan.transport.reached", "yunnan.server.accept"],
@@ -75,4 +81,5 @@ SPEC = SpecInfo(
     make_mock=_make_mock,
     action_schema=_action_schema,
     requirements=REQUIREMENTS,
+    replay=_replay,
 )

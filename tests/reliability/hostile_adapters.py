@@ -35,8 +35,12 @@ ADAPTERS: dict[str, Hostile] = {
                              forks=True),
     "fork-and-hang": Hostile("sleep 600 &\necho $! > \"$PIDFILE\"\nsleep 600\n", completed=False, timed_out=True,
                              forks=True),
+    # The child leaves the group and the session (setsid) but keeps the adapter's stdout: the harness finds it by the
+    # pipe it holds (/proc/PID/fd), kills it and returns after PIPE_GRACE, not after waiting on the pipe.
     "setsid-holds-output": Hostile("setsid sleep 600 &\necho $! > \"$PIDFILE\"\necho '[]'\nexit 0\n",
                                    completed=False, escapes=True),
+    "setsid-hangs": Hostile("setsid sleep 600 &\necho $! > \"$PIDFILE\"\nsleep 600\n", completed=False,
+                            timed_out=True, escapes=True),
     "exit-1": Hostile("echo 'no platform' >&2\nexit 1\n", completed=False),
     "empty-array": Hostile("echo '[]'\n", completed=True),  # the control row: a well-behaved adapter
 }

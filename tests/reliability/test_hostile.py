@@ -60,8 +60,14 @@ def test_hostile_adapter(name, tmp_path, monkeypatch):
         while _alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not _alive(pid), f"{name}: the adapter's child {pid} outlived it"
-    if case.escapes:  # out of the adapter's group and session: the harness cannot own it; the test cleans up
-        os.kill(int(pidfile.read_text()), signal.SIGKILL)
+    if case.escapes:  # out of the adapter's group and session, but holding its output: found by its pipe, killed
+        pid = int(pidfile.read_text())
+        deadline = time.monotonic() + 10
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+            pytest.fail(f"{name}: the escaped child {pid} holding the adapter's output outlived it")
     json.dumps(res.evidence())  # evidence stays reportable
 
 
@@ -166,3 +172,27 @@ def test_the_run_deadline_ends_requests(toy_run):
                 up.post("/upload", b"{}", {}, interface="upload")
         assert time.monotonic() - t0 < 2.0 + 30
     assert any("run deadline" in e for e in ctx.harness_errors)
+
+
+# ---- the catalogs as whole runs, with their figures (hostile_catalogs.py; full size by its documented command) -----
+
+def _catalog_rows(catalog: str, names: set[str] | None):
+    from . import hostile_catalogs as HC
+
+    figures = HC.run("small", {catalog}, names, echo=lambda line: None)
+    bad = [f.line() for f in figures if not f.ok(HC.bound_of(f, HC.SIZES["small"]))]
+    assert figures and not bad, "\n".join(bad)
+    return figures
+
+
+@pytest.mark.skipif(shutil.which("setsid") is None, reason="needs setsid(1)")
+def test_catalog_runs_end_with_their_verdicts_small():
+    """One adapter row and one target row of each outcome, as whole runs (every row: the slow test below)."""
+    _catalog_rows("adapters", {"setsid-hangs"})
+    _catalog_rows("targets", {"reset"})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("catalog", ["adapters", "targets"])
+def test_every_catalog_row_ends_with_its_verdict_small(catalog):
+    _catalog_rows(catalog, None)
