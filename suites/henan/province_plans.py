@@ -57,7 +57,7 @@ def params(hp, method: str, stage: str) -> Any:
     if method == "GetGateInfo":
         return {"companyCode": code, "uscc": d.uscc(1), "gateCode": "01,02"}
     if method == "ModifyCompany":
-        return d.company(1) | {"phone": "13811112222", "contact": "周七"}
+        return {k: v for k, v in d.company(1).items() if k != "addDate"} | {"phone": "13811112222", "contact": "周七"}
     if method == "ModifyGate":
         return {"companyCode": code, "data": d.gates()[0] | {"gateName": "东门", "gateStatus": "1"}}
     if method == "SendEnterExitDataEx":
