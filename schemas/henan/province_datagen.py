@@ -90,3 +90,42 @@ class ProvinceData:
         return {"areaName": "郑州市四环内柴油货车禁行区",
                 "areaCollection": "113.560000,34.700000$113.800000,34.700000$113.800000,34.860000$113.560000,34.860000",
                 "remark": "示例"}
+
+    # ---- the other business events of §4.2, shared by the client-role plans and the server role ------------
+    BIGGER_ZONE = "113.500000,34.650000$113.850000,34.650000$113.850000,34.900000$113.500000,34.900000"
+
+    def inner(self, code: str, plate: str, status: str, image: str) -> dict[str, Any]:
+        """henan §4.2.18/§4.2.19 an in-plant vehicle of company `code`."""
+        return self.vehicle_ledger(plate, "1", image) | {"companyCode": code, "carStatus": status}
+
+    def machinery(self, code: str, status: str, image: str) -> dict[str, Any]:
+        """henan §4.2.20/§4.2.21 an in-plant non-road machine of company `code`."""
+        return {"companyCode": code, "mhyJXMC": "装载机", "emissionLevel": "4", "mhyFrameNo": f"JX{code}01",
+                "mhyProdDate": "20200101000000", "imageInfo": image, "mhyStatus": status}
+
+    def project_modify(self, project: dict[str, Any]) -> dict[str, Any]:
+        """henan §4.2.23: the same project (by name), adjusted."""
+        return {k: v for k, v in project.items() if k != "controlRunTime"} | {
+            "controlAdjustTime": "2026-12-01 08:00:00", "controlLevel": "3", "controlStrategy": "7"}
+
+    def project_close(self, project: dict[str, Any]) -> dict[str, Any]:
+        """henan §4.2.24 (the city platform adds the controlProjectCode it kept)."""
+        return {"controlProject": project["controlProject"], "controlEndTime": "2026-12-02 00:00:00", "remark": "预警解除"}
+
+    def goods(self, rec: dict[str, Any]) -> dict[str, Any]:
+        """henan §4.2.14 the goods of one pass record."""
+        return {k: rec[k] for k in ("serialNum", "companyCode", "gateCode", "license", "licenseColor")} | {
+            "hwmc": "水泥熟料", "ysl": "32.5"}
+
+    def seasonal(self, code: str) -> dict[str, Any]:
+        """henan §4.2.26."""
+        return {"companyCode": code, "controlType": "2", "controlLevel": "2", "controlMeasures": "3",
+                "startTime": "2026-12-01 00:00:00", "endTime": "2027-03-15 00:00:00", "remark": "采暖季错峰生产"}
+
+    def feedback(self, rec: dict[str, Any]) -> dict[str, Any]:
+        """henan §4.2.27 a corrected pass record."""
+        keys = ("serialNum", "companyCode", "gateCode", "license", "licenseColor", "fuelType", "emissionStandard",
+                "isControl", "gateSignal", "date")
+        return {k: rec[k] for k in keys} | {"licenseB": "豫A10007", "licenseColorB": "1", "emissionStandardB": "6",
+                                            "isControlB": "0", "gateSignalB": "0", "dateB": "2026-11-29 10:00:00",
+                                            "reviewer": "审核员甲"}

@@ -20,12 +20,11 @@ def _ledger(hp, plate: str, stage: str) -> bool:
 
 
 def _inner(hp, code: str, plate: str, status: str) -> dict[str, Any]:
-    return hp.data.vehicle_ledger(plate, "1", SCAN_IMAGE) | {"companyCode": code, "carStatus": status}
+    return hp.data.inner(code, plate, status, SCAN_IMAGE)
 
 
 def _machinery(hp, code: str, status: str) -> dict[str, Any]:
-    return {"companyCode": code, "mhyJXMC": "装载机", "emissionLevel": "4", "mhyFrameNo": f"JX{code}01",
-            "mhyProdDate": "20200101000000", "imageInfo": SCAN_IMAGE, "mhyStatus": status}
+    return hp.data.machinery(code, status, SCAN_IMAGE)
 
 
 def _project(hp) -> dict[str, Any]:
@@ -70,8 +69,7 @@ def params(hp, method: str, stage: str) -> Any:
         rec = hp.ensure_pass(stage)
         if rec is None:
             return None
-        return {"list": [{k: rec[k] for k in ("serialNum", "companyCode", "gateCode", "license", "licenseColor")}
-                         | {"hwmc": "水泥熟料", "ysl": "32.5"}]}
+        return {"list": [d.goods(rec)]}
     plate = d.plate(2, 1)
     if method == "VehElecAccountAdd":
         return d.vehicle_ledger(plate, "1", SCAN_IMAGE)
@@ -104,24 +102,16 @@ def params(hp, method: str, stage: str) -> Any:
     if method in ("ModifyControlProject", "CloseControlProject"):
         if not running and not hp.setup("RunControlProject", project, stage):
             return None
-        if method == "ModifyControlProject":
-            return {k: v for k, v in project.items() if k != "controlRunTime"} | {
-                "controlAdjustTime": "2026-11-30 12:00:00", "controlStrategy": "3"}
-        return {"controlProject": project["controlProject"], "controlEndTime": "2026-12-01 00:00:00", "remark": "解除"}
+        return d.project_modify(project) if method == "ModifyControlProject" else d.project_close(project)
     if method == "GateStatusReport":
         return {"companyCode": code, "gateCode": "01", "gateStatus": "1"}
     if method == "SeasonalControlReport":
-        return {"companyCode": code, "controlType": "2", "controlLevel": "2", "controlMeasures": "3",
-                "startTime": "2026-12-01 00:00:00", "endTime": "2027-03-15 00:00:00", "remark": "采暖季错峰生产"}
+        return d.seasonal(code)
     if method == "CheckFeedbackReport":
         rec = hp.ensure_pass(stage)
         if rec is None:
             return None
-        keys = ("serialNum", "companyCode", "gateCode", "license", "licenseColor", "fuelType", "emissionStandard",
-                "isControl", "gateSignal", "date")
-        return {k: rec[k] for k in keys} | {"licenseB": "豫A10007", "licenseColorB": "1", "emissionStandardB": "6",
-                                            "isControlB": "0", "gateSignalB": "0", "dateB": "2026-11-29 10:00:00",
-                                            "reviewer": "审核员甲"}
+        return d.feedback(rec)
     fence = d.fence() | {"areaName": "接口测试禁行区"}
     if method == "ElectronicFenceAdd":
         return fence
@@ -129,6 +119,5 @@ def params(hp, method: str, stage: str) -> Any:
         if not any(f["areaName"] == fence["areaName"] for f in hp.state.fences.values()):
             if not hp.setup("ElectronicFenceAdd", fence, stage):
                 return None
-        return {"areaName": fence["areaName"], "remark": "扩大",
-                "areaCollection": "113.500000,34.650000$113.850000,34.650000$113.850000,34.900000$113.500000,34.900000"}
+        return {"areaName": fence["areaName"], "remark": "扩大", "areaCollection": d.BIGGER_ZONE}
     raise KeyError(f"no interface-stage plan for {method}")

@@ -45,7 +45,15 @@ PROVINCE_REQUIREMENTS = {
     "henan §4.2.11/§4.2.15": ["henan.province.flow.ledger_link"],
     "henan §4.2.12/§4.2.13": ["henan.province.flow.day_totals"],
     "henan §4.2.22-§4.2.24": ["henan.province.flow.project_lifecycle"],
-    "henan §4.2.28/§4.2.29": ["henan.province.flow.fence"],
+    "henan §4.2.28/§4.2.29": ["henan.province.flow.fence", "henan.province.server.reject.fence_two_points"],
+    "henan §4.2 (server role)": ["henan.province.server.accept", "henan.province.server.answer.schema",
+                                 "henan.province.server.token.lifetime", "henan.province.server.need_complete.max20",
+                                 "henan.province.server.reject.bad_password", "henan.province.server.reject.token_missing",
+                                 "henan.province.server.reject.token_forged", "henan.province.server.reject.token_expired",
+                                 "henan.province.server.reject.missing_required",
+                                 "henan.province.server.reject.code_outside", "henan.province.server.reject.secret_wrong",
+                                 "henan.province.server.reject.ledger_unknown",
+                                 "henan.province.server.reject.project_closed"],
 }
 
 PROVINCE = SpecInfo(
@@ -57,7 +65,7 @@ PROVINCE = SpecInfo(
     title_zh=TITLE_ZH + "（省级平台）",
     title_en="Henan heavy-pollution emergency control of mobile sources: provincial platform (city platform -> province)",
     source=SOURCE,
-    roles=("client",),
+    roles=("client", "server"),
     interfaces=specdata.sections("henan", "province"),
     suite_dir=HERE / "province",
     reference_cmd=lambda: python_cmd("suites.henan.reference_city_platform"),

@@ -18,3 +18,16 @@ def hp(vrun):
         raise HarnessError(str(exc)) from None
     yield session
     session.close()
+
+
+@pytest.fixture(scope="session")
+def hps(vrun):
+    """The server-role session: the harness as a city platform against --target (default: the provincial mock)."""
+    from suites.henan.province_server import ProvinceServerSession
+
+    cfg = vrun.config
+    session = ProvinceServerSession(vrun)
+    vrun.sut_info = {**session.describe_target(), "name": cfg.sut_name or ("" if cfg.target else "vconform mock platform"),
+                     "version": cfg.sut_version or ("" if cfg.target else cfg.extra.get("tool_version", ""))}
+    yield session
+    session.close()

@@ -86,8 +86,7 @@ def test_records_carry_the_ledger_and_the_day_adds_up(hp, vrun, flow):
     results.append(hp.record("henan.province.flow.ledger_link", C.ledger_link(sent, ledgers) if sent else
                              [C.fail("no pass record reached the province")],
                              interface="SendEnterExitDataEx", stage=STAGE, evidence=exs))
-    goods = [{k: records[2][k] for k in ("serialNum", "companyCode", "gateCode", "license", "licenseColor")}
-             | {"hwmc": "水泥熟料", "ysl": "32.5"}]
+    goods = [d.goods(records[2])]
     _, exs, judged = hp.run("SendGoodsRecordData", {"list": goods}, stage=STAGE)
     results += judged
     sent = [r for e in exs if e.interface == "SendGoodsRecordData" and isinstance(e.request_plaintext, dict)
@@ -110,10 +109,8 @@ def test_records_carry_the_ledger_and_the_day_adds_up(hp, vrun, flow):
 def test_control_project_life_cycle(hp, vrun):
     project = hp.data.project()
     name, results = project["controlProject"], []
-    steps = [("RunControlProject", project),
-             ("ModifyControlProject", {k: v for k, v in project.items() if k != "controlRunTime"}
-              | {"controlAdjustTime": "2026-12-01 08:00:00", "controlLevel": "3", "controlStrategy": "7"}),
-             ("CloseControlProject", {"controlProject": name, "controlEndTime": "2026-12-02 00:00:00", "remark": "预警解除"})]
+    steps = [("RunControlProject", project), ("ModifyControlProject", hp.data.project_modify(project)),
+             ("CloseControlProject", hp.data.project_close(project))]
     for method, params in steps:
         results += hp.run(method, params, stage=STAGE)[2]
         mine = [p for p in hp.state.projects.values() if p["data"]["controlProject"] == name]
@@ -127,7 +124,7 @@ def test_control_project_life_cycle(hp, vrun):
 @pytest.mark.interface("ElectronicFenceAdd")
 def test_forbidden_zone_added_then_changed(hp, vrun):
     fence = hp.data.fence()
-    bigger = "113.500000,34.650000$113.850000,34.650000$113.850000,34.900000$113.500000,34.900000"
+    bigger = hp.data.BIGGER_ZONE
     results = hp.run("ElectronicFenceAdd", fence, stage=STAGE)[2]
     results += hp.run("ElectronicFenceModify", {"areaName": fence["areaName"], "areaCollection": bigger,
                                                 "remark": "扩大"}, stage=STAGE)[2]
