@@ -44,7 +44,7 @@ REJECTS = {
     "token_missing": ("henan §4.2.1", "缺少授权码被拒绝", "A call without accessToken is refused"),
     "token_forged": ("henan §4.2.1", "伪造授权码被拒绝", "A call with a token the platform never issued is refused"),
     "token_expired": ("henan §4.2.1", "过期授权码被拒绝", "A token older than 2 hours is refused"),
-    "missing_required": ("henan §4.2.2", "缺少必填字段被拒绝", "A request without a required field is refused"),
+    "missing_required": ("henan §4.2.26", "缺少必填字段被拒绝", "A request without a required field is refused"),
     "code_outside": ("henan §4.2.5; 附录 B7.16", "码表外代码被拒绝", "A code outside its Appendix B table is refused"),
     "secret_wrong": ("henan §4.2.2", "无效企业授权号被拒绝", "VehVerifyEx with a companySecretCode never issued is refused"),
     "ledger_unknown": ("henan §4.2.11; §4.2.15", "未知备案编码被拒绝", "A pass record naming a licensePK never issued is refused"),

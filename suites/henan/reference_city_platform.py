@@ -57,7 +57,10 @@ class CityPlatform:
         if answer.get("result") != "success":
             raise Refused(f"GetAuthorizationOrg: {answer.get('err')}")
         data = answer["data"]
-        expire = time.mktime(time.strptime(data["expire"], "%Y%m%d%H%M%S"))
+        try:
+            expire = time.mktime(time.strptime(str(data.get("expire")), "%Y%m%d%H%M%S"))
+        except ValueError:  # unreadable: use it for 10 minutes; a refusal renews it anyway
+            expire = time.time() + 600
         self.state["token"] = {"value": data["accessToken"], "expire": expire}
         return data["accessToken"]
 

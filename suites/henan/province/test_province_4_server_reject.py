@@ -61,11 +61,18 @@ def test_verify_refusals(hps, vrun):
     token, code, gate = _connected(hps)
     ask = {"accessToken": token, "companySecretCode": hps.city.company_secret(code), "gateSecretCode": gate,
            "license": "豫A10001", "licenseColor": "1"}
-    reply = hps.raw("VehVerifyEx", {k: v for k, v in ask.items() if k != "license"})
-    results = [_record(hps, "missing_required", "VehVerifyEx", S.refused(reply, "no license"), reply)]
     reply = hps.raw("VehVerifyEx", ask | {"companySecretCode": "CS" + "9" * 22})
-    results.append(_record(hps, "secret_wrong", "VehVerifyEx", S.refused(reply, "a companySecretCode never issued"), reply))
-    require(vrun, results)
+    require(vrun, [_record(hps, "secret_wrong", "VehVerifyEx", S.refused(reply, "a companySecretCode never issued"),
+                           reply)])
+
+
+@pytest.mark.interface("SeasonalControlReport")
+def test_missing_required_field(hps, vrun):
+    token, code, _ = _connected(hps)
+    report = {k: v for k, v in hps.data.seasonal(code).items() if k != "controlMeasures"}
+    reply = hps.raw("SeasonalControlReport", {"accessToken": token} | report)
+    require(vrun, [_record(hps, "missing_required", "SeasonalControlReport", S.refused(reply, "no controlMeasures"),
+                           reply)])
 
 
 @pytest.mark.interface("AddCompany")
