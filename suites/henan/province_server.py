@@ -51,6 +51,8 @@ REJECTS = {
     "project_closed": ("henan §4.2.23; §4.2.24", "已关闭方案不能调整", "A closed control project cannot be modified"),
     "fence_two_points": ("henan §4.2.28", "少于三点的禁行区被拒绝", "A forbidden zone of fewer than three points is refused"),
 }
+declare("henan.province.server.stateful.projects", "henan §4.2.22; §4.2.23; §4.2.24", "major",
+        "管控方案生命周期在任意操作顺序下成立", "Control projects follow run -> modify -> close under any order of calls")
 for _name, (_ref, _zh, _en) in REJECTS.items():
     declare(f"henan.province.server.reject.{_name}", _ref, "major", _zh, _en)
 

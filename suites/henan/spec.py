@@ -53,7 +53,8 @@ PROVINCE_REQUIREMENTS = {
                                  "henan.province.server.reject.missing_required",
                                  "henan.province.server.reject.code_outside", "henan.province.server.reject.secret_wrong",
                                  "henan.province.server.reject.ledger_unknown",
-                                 "henan.province.server.reject.project_closed"],
+                                 "henan.province.server.reject.project_closed",
+                                 "henan.province.server.stateful.projects"],
 }
 
 PROVINCE = SpecInfo(
