@@ -19,7 +19,8 @@ SPECS = sorted(registry.discover())
 
 def _registered_check_ids(spec: registry.SpecInfo) -> set[str]:
     """Import every checks module of the spec's suite package, then read the registry."""
-    package = f"suites.{spec.suite_dir.name}"
+    package = ".".join(spec.suite_dir.resolve().relative_to(ROOT).parts)  # suites.yunnan, suites.henan.province
+    importlib.import_module(package)  # a level's suite package may register its checks from its __init__
     for mod in pkgutil.iter_modules([str(spec.suite_dir)]):
         if mod.name.endswith("checks"):
             importlib.import_module(f"{package}.{mod.name}")
