@@ -22,7 +22,6 @@ from schemas.henan.province_validate import validate
 from suites.henan.reference_city_platform import CityPlatform, Refused
 
 EP = specdata.endpoints("henan")
-PREFIX = EP["province_base_path"]
 TTL = int(EP["province_token_ttl"])
 MAX_NEED = int(EP["province_need_complete_max"])
 ENV = {"orgSecretCode": "HENAN_PROVINCE_ORG_SECRET", "username": "HENAN_PROVINCE_USERNAME", "pwd": "HENAN_PROVINCE_PWD"}
@@ -108,7 +107,9 @@ class ProvinceServerSession(Uploader):
     setup_doc = "suites/henan/province_server.py (module docstring)"
 
     def __init__(self, vrun: RunContext):
-        super().__init__(vrun, prefix=PREFIX, embedded=_embedded)
+        from mocks.henan.province_app import province_base
+
+        super().__init__(vrun, prefix=province_base(vrun.profile), embedded=_embedded)  # E-HN-40
         fixture = load_fixtures()["account"]
         self.account = {k: os.environ.get(env) or fixture[k] for k, env in ENV.items()}
         self.vrun.add_secret(self.account["pwd"])
