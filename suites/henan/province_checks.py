@@ -180,3 +180,18 @@ def parse_output(stdout: str) -> Any:
         return json.loads(stdout.strip().splitlines()[-1]) if stdout.strip() else None
     except (ValueError, IndexError):
         return stdout.strip()[:200]
+
+
+@check("henan.province.payload.params_intact", "henan §4.2.5; §4.2.9", "major", "业务数据原样上报",
+       "The business data reaches the province as given (no truncation, rounding or re-encoding)")
+def params_intact(sent: Any, params: dict[str, Any]) -> list[Problem]:
+    from harness.jsonvalue import json_equal
+
+    if not isinstance(sent, dict):
+        return [fail(f"no JSON object was sent: {str(sent)[:100]!r}")]
+    out = []
+    for key, want in params.items():
+        got = sent.get(key)
+        if not json_equal(got, want):
+            out.append(fail(f"{key}: sent {str(got)[:80]!r}, the action gave {str(want)[:80]!r}"))
+    return out

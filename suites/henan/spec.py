@@ -39,6 +39,7 @@ PROVINCE_REQUIREMENTS = {
                           "henan.province.payload.length", "henan.province.payload.code",
                           "henan.province.payload.format", "henan.province.payload.unknown_field"],
     "henan 附录 A (§6.2-§6.4)": ["henan.province.payload.composition"],
+    "henan §4.2.5/§4.2.9 data as given": ["henan.province.payload.params_intact"],
     "henan §4.2 table notes": ["henan.province.payload.rule"],
     "henan §4.2.2": ["henan.province.verify.relayed", "henan.province.flow.secrets_used"],
     "henan §4.2.5/§4.2.6": ["henan.province.flow.secrets_used"],

@@ -173,6 +173,18 @@ VARIANTS = {
     "machinery-fy-name": (MachineryFyName, perform),
 }
 
+class TruncatesNames(CityPlatform):
+    """Cuts company names to 50 characters before sending them (§4.2.5/§4.2.9 allow 300)."""
+
+    def call(self, method, body):
+        if method in ("AddCompany", "ModifyCompany"):
+            body = body | {"data": body["data"] | {"companyName": body["data"]["companyName"][:50]}}
+        return super().call(method, body)
+
+
+VARIANTS["truncates-names"] = (TruncatesNames, perform)
+
+
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in VARIANTS:
         print(f"usage: province_broken_city_clients.py VARIANT ACTION CONTEXT; variants: {', '.join(VARIANTS)}",
