@@ -436,16 +436,19 @@ class Validator:
         key = (interface, scope)
         if key not in self._defs:
             t = self.tables
-            fields = t.record_fields(interface) if scope == "records" else t.fields(interface, scope)
+            if scope.startswith("obj:"):  # a named field list of [objects] (nested objects, list items)
+                fields = t.objects[scope[4:]]
+            else:
+                fields = t.record_fields(interface) if scope == "records" else t.fields(interface, scope)
             self._defs[key] = {f["name"]: f for f in fields}
         return self._defs[key]
 
     def array_fields(self, interface: str, direction: str) -> tuple[str, ...]:
-        """Names of the fields whose items are records (type = "array" in the table)."""
+        """Names of the fields whose items are records (type = "array" in the table, naming no `items`)."""
         key = (interface, direction)
         if key not in self._arrays:
             self._arrays[key] = tuple(n for n, f in self.field_defs(interface, direction).items()
-                                      if f["type"] == "array")
+                                      if f["type"] == "array" and not f.get("items"))
         return self._arrays[key]
 
     def default_profile(self) -> dict[str, Any]:
@@ -484,6 +487,7 @@ class Validator:
             for i, item in enumerate(r.obj[a]):
                 if isinstance(item, dict):
                     r.field_checks(item, rec_defs, (a, i), "records")
+        r.nested_checks(r.obj, defs, ())
         if r.profile.get("strict"):  # a strict profile takes no alternative reading
             for v in r.out:
                 if v.level == "warn" and v.errata:
@@ -648,21 +652,37 @@ class _Run:
             self.add(parts, fdef, kind, _describe(value, kind in ("length", "format")), self.requires(fdef, kind),
                      errata=None if loosens else fdef.get("errata"), ref=ref)
 
-    def defs_at(self, parent: tuple, defs: dict, rec_defs: dict) -> tuple[str, dict[str, dict]]:
-        """(scope, field definitions) of the object at `parent`: the top level, an item of the records array, or
-        the `fields` of an object field (a key of [objects]) at any depth."""
+    def defs_at(self, parts: tuple, defs: dict, rec_defs: dict) -> tuple[str, dict]:
+        """(scope, field definitions) of the object at `parts`: the top level (the direction), an item of the
+        records array ("records"), or a named field list of [objects] ("obj:NAME") of an object or array field."""
         scope, cur = self.direction, defs
-        for p in parent:
+        for p in parts:
             if isinstance(p, int):
                 continue
-            f = cur.get(p)
-            if f is not None and f["type"] == "object":
-                scope, cur = "object", {x["name"]: x for x in self.t.objects[f["fields"]]}
-            elif f is not None and f["type"] == "array" and f.get("items") in self.t.objects:
-                scope, cur = "object", {x["name"]: x for x in self.t.objects[f["items"]]}
-            else:
+            fdef = cur.get(p)
+            named = (fdef or {}).get("fields") or (fdef or {}).get("items")
+            if fdef is None or fdef["type"] not in ("object", "array"):
+                return scope, {}
+            if named in self.t.objects:
+                scope, cur = f"obj:{named}", self.v.field_defs(self.interface, f"obj:{named}")
+            elif fdef["type"] == "array" and named is None:
                 scope, cur = "records", rec_defs
+            else:
+                return scope, {}
         return scope, cur
+
+    def nested_checks(self, obj: dict, defs: dict[str, dict], at: tuple) -> None:
+        """field_checks inside the named objects of [objects] (object fields, items of arrays that name them)."""
+        for name, fdef in defs.items():
+            named, value = fdef.get("fields") or fdef.get("items"), obj.get(name)
+            if named not in self.t.objects:
+                continue
+            sub = self.v.field_defs(self.interface, f"obj:{named}")
+            items = [(at + (name,), value)] if isinstance(value, dict) else [
+                (at + (name, i), x) for i, x in enumerate(value) if isinstance(x, dict)] if isinstance(value, list) else []
+            for parts, item in items:
+                self.field_checks(item, sub, parts, "nested")
+                self.nested_checks(item, sub, parts)
 
     def field_checks(self, obj: dict, defs: dict[str, dict], at: tuple, scope: str) -> None:
         """Checks JSON Schema cannot state: decimals, check characters, unknown fields; then the rules."""

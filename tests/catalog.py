@@ -1,6 +1,7 @@
 """One runner for every spec's catalog of broken implementations (tests/specs/<spec>/catalog.toml).
 
-A catalog is data: per role, how its implementations start, and entries naming a variant, the `vconform run`
+A catalog is data (tests/specs/<spec>/catalog.toml, plus any catalog_*.toml beside it: a document with several
+levels keeps one file per level, each with its own [run] tables): per role, how its implementations start, and entries naming a variant, the `vconform run`
 arguments that reach its defect, and the verdict expected (a check that fails with its clause, a check that
 warns citing an erratum, or a clean pass). This module loads the entries, runs them (two at a time: the runs are
 separate processes and CI has two cores) and says what differs from the expectation.
@@ -40,6 +41,7 @@ class Entry:
     errata: str = ""
     passes: bool = False
     message_has: tuple[str, ...] = ()
+    source: str = "catalog.toml"  # the catalog file of tests/specs/<spec>/ the entry is written in
 
     @property
     def key(self) -> str:
@@ -50,24 +52,38 @@ def catalog_path(spec: str) -> Path:
     return SPECS / spec / "catalog.toml"
 
 
-def _read(spec: str) -> dict[str, Any]:
-    path = catalog_path(spec)
+def catalog_files(spec: str) -> list[Path]:
+    """catalog.toml first, then catalog_*.toml (one per level of a multi-level document)."""
+    folder = SPECS / spec
+    return [p for p in [catalog_path(spec), *sorted(folder.glob("catalog_*.toml"))] if p.exists()]
+
+
+def _read(spec: str, source: str = "catalog.toml") -> dict[str, Any]:
+    path = SPECS / spec / source
     return tomllib.loads(path.read_text("utf-8")) if path.exists() else {}
 
 
 def load(spec: str) -> list[Entry]:
     """The spec's entries, checked for shape: exactly one expectation each, names unique, roles startable."""
-    data = _read(spec)
+    out: list[Entry] = []
+    seen: set[str] = set()
+    for path in catalog_files(spec):
+        out += _load_file(spec, path, seen)
+    return out
+
+
+def _load_file(spec: str, path: Path, seen: set[str]) -> list[Entry]:
+    data = _read(spec, path.name)
     runs = data.get("run", {})
-    out, seen = [], set()
+    out = []
     for role in ("client", "server"):
         rows = data.get(role, [])
         if rows and (role not in runs or runs[role].get("start") not in STARTS):
-            raise ValueError(f"{catalog_path(spec)}: [run.{role}] needs file and start (one of {sorted(STARTS)})")
+            raise ValueError(f"{path}: [run.{role}] needs file and start (one of {sorted(STARTS)})")
         for row in rows:
             unknown = set(row) - ENTRY_KEYS
             kinds = [k for k in ("fails", "warns", "passes") if row.get(k)]
-            where = f"{catalog_path(spec)}: {role} {row.get('name', row.get('variant'))!r}"
+            where = f"{path}: {role} {row.get('name', row.get('variant'))!r}"
             if unknown:
                 raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
             if len(kinds) != 1:
@@ -78,7 +94,7 @@ def load(spec: str) -> list[Entry]:
                 raise ValueError(f"{where}: a warning expected needs the erratum it cites")
             e = Entry(spec, role, row["variant"], row.get("name", row["variant"]), tuple(row.get("args", ())),
                       row.get("fails", ""), row.get("clause", ""), row.get("warns", ""), row.get("errata", ""),
-                      bool(row.get("passes")), tuple(row.get("message_has", ())))
+                      bool(row.get("passes")), tuple(row.get("message_has", ())), path.name)
             if e.key in seen:
                 raise ValueError(f"{where}: entry named twice; give one a `name`")
             seen.add(e.key)
@@ -102,11 +118,11 @@ class Outcome:
 
 def implementation(entry: Entry) -> Path:
     """The file whose VARIANTS hold the entry's broken implementation."""
-    return SPECS / entry.spec / _read(entry.spec)["run"][entry.role]["file"]
+    return SPECS / entry.spec / _read(entry.spec, entry.source)["run"][entry.role]["file"]
 
 
 def run(entry: Entry, out: Path) -> Outcome:
-    how = _read(entry.spec)["run"][entry.role]
+    how = _read(entry.spec, entry.source)["run"][entry.role]
     impl = implementation(entry)
     base = [sys.executable, "-m", "harness.cli", "run", entry.spec, "--seed", SEED, "--out", str(out / "report")]
     if how["start"] == "sut-cmd":

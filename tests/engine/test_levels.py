@@ -125,7 +125,7 @@ def test_specs_lists_the_document_with_its_levels(toy, capsys):
     assert block.splitlines()[0] == "toydoc\tT1\tlevels: city, province"
     assert "  level city: toydoc-city\troles: client" in block and "    gateUpload" in block
     assert "  level province: toydoc-province\troles: client" in block and "    cityUpload" in block
-    assert "\nshunde\t" in "\n" + out and "\nyunnan\t" in out  # single-platform specs keep their plain lines
+    assert ("\n" + out).count("\nshunde\t") == 1 and "\nyunnan\t" in out  # single-platform specs keep plain lines
 
 
 @pytest.mark.parametrize("argv", [["toydoc-province"], ["toydoc", "--level", "province"]])

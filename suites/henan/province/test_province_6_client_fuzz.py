@@ -1,0 +1,75 @@
+"""Stage `fuzz` (client role): Hypothesis-generated companies (names and addresses of any length the tables
+allow, coordinates with six decimals or more, industry + sub-industry pairs and control types from Appendix B)
+are given to the city platform to report with ModifyCompany; each must reach the province exactly as given,
+valid, and be accepted."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import strategies as st
+
+from harness.explore import explore, run_seed
+from harness.pytest_plugin import require
+from mocks.henan.province_state import load_fixtures  # noqa: F401  (the fixtures load with the mock)
+from schemas.henan.province_validate import VALIDATOR
+from suites.henan import province_checks as C
+
+pytestmark = [pytest.mark.role("client"), pytest.mark.stage("fuzz")]
+STAGE = "fuzz"
+EXAMPLES = 10
+CHECKS = ("henan.province.payload.params_intact", "henan.province.answer.accepted")
+CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
+
+
+class Failed(Exception):
+    pass
+
+
+def companies(base: dict):
+    codes = VALIDATOR.tables.codes
+    pairs = sorted((e["parent"], sub) for sub, e in codes["subIndustry"]["codes"].items())
+    coord = lambda lo, hi: st.decimals(lo, hi, places=6).map(lambda d: f"{d:.6f}")  # noqa: E731
+    return st.fixed_dictionaries({
+        "companyName": st.text(CJK, min_size=40, max_size=280).map(lambda s: base["companyName"] + s),
+        "address": st.text(st.one_of(CJK, st.sampled_from("0123456789号路街（）-")), min_size=1, max_size=300),
+        "lng": coord("110.35", "116.65"), "lat": coord("31.38", "36.37"),  # Henan, lng the longitude (E-HN-42 default)
+        "industry": st.sampled_from(pairs),
+        "controlType": st.sampled_from(sorted(codes["enterpriseControlType"]["codes"])),
+        "legalPerson": st.text(CJK, min_size=2, max_size=32),
+        "phone": st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),
+    }).map(lambda g: {k: v for k, v in base.items() if k != "addDate"} | {k: v for k, v in g.items() if k != "industry"}
+           | {"industryType": g["industry"][0], "industrySubType": g["industry"][1]})
+
+
+@pytest.mark.interface("ModifyCompany")
+def test_generated_companies_reach_the_province_intact(hp, vrun):
+    if not hp.ensure_company(1, STAGE, gates=False):
+        pytest.fail("set-up failed: the company could not be connected")
+    problems: dict[str, list] = {cid: [] for cid in CHECKS}
+    evidence: dict[str, list] = {cid: [] for cid in CHECKS}
+    results = []
+
+    def one(params):
+        res, exs, judged = hp.run("ModifyCompany", params, stage=STAGE)
+        mine = [e for e in exs if e.interface == "ModifyCompany"]
+        sent = mine[-1].request_plaintext.get("data") if mine and isinstance(mine[-1].request_plaintext, dict) else None
+        found = {"henan.province.payload.params_intact": C.params_intact(sent, params),
+                 "henan.province.answer.accepted": C.accepted(exs, "ModifyCompany")}
+        results.extend(r for r in judged if r.verdict == "fail")
+        bad = False
+        for cid, probs in found.items():
+            problems[cid] += probs
+            if probs:
+                bad, evidence[cid] = True, [res.evidence(), *[e.evidence() for e in mine[-1:]]]
+        if bad:
+            raise Failed(f"companyName of {len(params['companyName'])} characters, industry "
+                         f"{params['industryType']}/{params['industrySubType']}")
+
+    outcome = explore(one, companies(hp.data.company(1)), seed=run_seed(vrun.config.seed, "client-fuzz:ModifyCompany"),
+                      max_examples=EXAMPLES, shrink=False, failure_types=(Failed,))
+    for cid in CHECKS:
+        probs = problems[cid]
+        if outcome.failure is not None and probs:
+            probs = probs + [C.fail(f"{outcome.failure}; seed {vrun.config.seed}; replay: {vrun.reproduce_line()}")]
+        results.append(hp.record(cid, probs, interface="ModifyCompany", stage=STAGE, evidence=evidence[cid],
+                                 pass_message=f"{outcome.examples} generated companies held"))
+    require(vrun, results)
