@@ -66,7 +66,8 @@ class GansuSession(ClientSession):
                 kind = C.KIND_OF.get(v["kind"], v["kind"])
                 if kind in found:
                     found[kind].append(Problem(v["message"], v["level"], v.get("errata")))
-            found["type"] += C.warnings_of([last])
+            strict = bool((self.vrun.profile or {}).get("strict"))  # a strict profile takes no alternative reading
+            found["type"] += [Problem(p.message, "fail", p.errata) if strict else p for p in C.warnings_of([last])]
             for kind, probs in found.items():
                 rec(f"gansu.payload.{kind}", probs, [last.evidence()])
         if interface not in ("getAccessToken", "getVehicleInfoAndDetectSn", "shareDetectionStationInfo",
