@@ -122,3 +122,65 @@ def warnings_of(exchanges: list[Exchange]) -> list[Problem]:
     """Documented alternative readings the mock accepted (E-GS-05): warnings citing the erratum."""
     return [warn(f"#{e.seq} {e.interface}: {w['message']}", w["errata"])
             for e in exchanges for w in e.notes.get("warnings", []) if w.get("errata") == "E-GS-05"]
+
+
+# ---- server role: what the platform under test answered the harness ---------------------------------------------
+
+def _said(reply) -> str:
+    return reply.describe() if reply.code is None else f"code {reply.code}: {str((reply.body or {}).get('status'))[:120]}"
+
+
+@check("gansu.server.token", "zongjian §token", "critical", "登录返回令牌",
+       "getAccessToken answers code \"1\" with access_token at the top level")
+def server_token(reply) -> list[Problem]:
+    if not reply.accepted:
+        return [fail(f"the login was not accepted ({_said(reply)})")]
+    tok = reply.body.get("access_token")
+    if not isinstance(tok, str) or not tok:
+        return [fail(f"code \"1\" without an access_token string beside code/status (received {tok!r})")]
+    return []
+
+
+@check("gansu.server.accept", "zongjian §transport", "critical", "接受合规请求",
+       "Valid traffic is answered code \"1\", data (when present) a JSON string")
+def server_accept(reply, interface: str) -> list[Problem]:
+    if not reply.accepted:
+        return [fail(f"valid {interface} refused ({_said(reply)})")]
+    data = reply.body.get("data")
+    if data is not None and not isinstance(data, str):
+        return [fail(f"{interface}: data is a JSON {type(data).__name__}, the answer carries it as a JSON string")]
+    return []
+
+
+@check("gansu.server.serial", "zongjian §6.7", "critical", "按车签发流水号",
+       "getVehicleInfoAndDetectSn answers data as a JSON string holding a detectSn, a new one per vehicle")
+def server_serial(replies: list, serials: list) -> list[Problem]:
+    out = [fail(f"no detectSn in the answer ({_said(r)}; data {str((r.body or {}).get('data'))[:80]!r})")
+           for r, sn in zip(replies, serials) if not sn]
+    got = [s for s in serials if s]
+    if len(got) != len(set(got)):
+        out.append(fail(f"the same detectSn for different vehicles: {got}"))
+    return out
+
+
+def refused(reply, what: str) -> list[Problem]:
+    """The platform must answer code "0" to the defect `what`."""
+    if reply.accepted:
+        return [fail(f"{what}: accepted (code \"1\"); the platform must refuse it with code \"0\"")]
+    if reply.code != "0":
+        return [fail(f"{what}: answered {reply.describe()}, not the code \"0\" refusal")]
+    return []
+
+
+for _id, _ref, _zh, _en in (
+        ("gansu.server.reject.token", "zongjian §transport; §token", "拒绝无效令牌",
+         "A query or upload without a token, or with one never issued, is refused"),
+        ("gansu.server.reject.value_object", "zongjian §transport; E-GS-01", "拒绝对象形式的 IPCType.value",
+         "IPCType.value sent as an object instead of a JSON string is refused"),
+        ("gansu.server.reject.format", "zongjian §payload", "拒绝不合规字段",
+         "A field outside its table (plate colour, date, evaluate, required field) is refused"),
+        ("gansu.server.reject.serial", "zongjian §6.7; §6.8; §images", "拒绝非签发或他车流水号",
+         "Data or images under a serial the platform did not issue, or of another vehicle, are refused"),
+        ("gansu.server.reject.contradiction", "zongjian §payload; E-GS-08", "拒绝结论与评价矛盾的报告",
+         "A report whose conclusion contradicts an item verdict of -1 is refused")):
+    declare(_id, _ref, "major", _zh, _en)

@@ -1,4 +1,4 @@
-"""The `gansu` spec registers itself with the engine: the inspection-station interface (综检联网), client role.
+"""The `gansu` spec registers itself with the engine: the inspection-station interface (综检联网), both roles.
 
 The interface is RECONSTRUCTED FROM PUBLIC IMPLEMENTATIONS, NOT FROM THE OFFICIAL TEXT (zongjian.md); the Gansu
 document itself (002_c107fb07fe171571.txt) is the rollout guide that points to it.
@@ -35,7 +35,11 @@ REQUIREMENTS = {
                                  "gansu.payload.format"],
     "zongjian §payload conclusion vs verdicts": ["gansu.payload.rule"],
     "zongjian §6.7 serial issued per vehicle": ["gansu.serial.issued"],
-    "zongjian §transport answers": ["gansu.answer.accepted"],
+    "zongjian §transport answers": ["gansu.answer.accepted", "gansu.server.accept"],
+    "zongjian §token (platform)": ["gansu.server.token", "gansu.server.reject.token"],
+    "zongjian §6.7 serials (platform)": ["gansu.server.serial", "gansu.server.reject.serial"],
+    "zongjian §payload refusals (platform)": ["gansu.server.reject.value_object", "gansu.server.reject.format",
+                                              "gansu.server.reject.contradiction"],
 }
 
 SPEC = SpecInfo(
@@ -45,7 +49,7 @@ SPEC = SpecInfo(
     title_en="Gansu inspection-station networking, reconstructed from public implementations, not the official text",
     source="zongjian.md (reconstructed from public implementations, not the official text); "
            "rollout: 002_c107fb07fe171571.txt",
-    roles=("client",),
+    roles=("client", "server"),
     interfaces=specdata.sections("gansu"),
     suite_dir=HERE / "station",
     reference_cmd=lambda: python_cmd("suites.gansu.reference_client"),

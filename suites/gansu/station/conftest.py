@@ -18,3 +18,18 @@ def gs(vrun):
         raise HarnessError(str(exc)) from None
     yield session
     session.close()
+
+
+@pytest.fixture(scope="session")
+def gss(vrun):
+    """The server-role session: the harness as a station against --target (default: the project's platform mock)."""
+    from suites.gansu.server_session import GansuServer
+
+    cfg = vrun.config
+    session = GansuServer(vrun)
+    vrun.sut_info = {**session.describe_target(),
+                     "name": cfg.sut_name or ("" if cfg.target else "vconform platform mock"),
+                     "version": cfg.sut_version or ("" if cfg.target else cfg.extra.get("tool_version", ""))}
+    session.start()
+    yield session
+    session.close()
