@@ -1,0 +1,1 @@
+"""The Gansu provincial inspection platform mock (comprehensive-inspection networking, reconstructed)."""

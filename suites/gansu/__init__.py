@@ -1,0 +1,1 @@
+"""The `gansu` spec: comprehensive-inspection station networking (reconstructed from public implementations)."""
