@@ -71,6 +71,9 @@ def _secret_name(name: str) -> bool:
     return norm in SECRET_KEYS or norm.endswith(SECRET_SUFFIXES)
 
 
+_PLAIN_SCALARS = (bool, int, float)  # exact types (a subclass goes the long way): nothing in them to mask
+
+
 class Redactor:
     """Masks secrets in a JSON-like structure: by key name, by registered value, PEM/DER keys, Bearer tokens."""
 
@@ -105,11 +108,12 @@ class Redactor:
             for k, v in obj.items():
                 if is_secret_key(k) or (jwk and k in JWK_PRIVATE):
                     self._harvest_value(k, v, found)
-                else:
+                elif v is not None and type(v) not in _PLAIN_SCALARS:  # numbers hold nothing to harvest
                     self._harvest(v, found)
         elif isinstance(obj, list):
             for v in obj:
-                self._harvest(v, found)
+                if v is not None and type(v) not in _PLAIN_SCALARS:
+                    self._harvest(v, found)
         elif isinstance(obj, str):
             parsed = _parse_json_text(obj)
             if parsed is not None:
@@ -176,15 +180,18 @@ class Redactor:
             for k, v in obj.items():
                 if is_secret_key(k) or (jwk and k in JWK_PRIVATE):
                     obj[k] = _mask_value(k, v)
-                elif isinstance(v, (dict, list)):
-                    self._walk_in_place(v, pattern)
-                elif isinstance(v, str) or not (v is None or isinstance(v, (bool, int, float))):
-                    obj[k] = self._walk(v, pattern)
+                else:
+                    t = type(v)
+                    if t is dict or t is list:
+                        self._walk_in_place(v, pattern)
+                    elif v is not None and t not in _PLAIN_SCALARS:
+                        obj[k] = self._walk(v, pattern)
         else:
             for i, v in enumerate(obj):
-                if isinstance(v, (dict, list)):
+                t = type(v)
+                if t is dict or t is list:
                     self._walk_in_place(v, pattern)
-                elif isinstance(v, str) or not (v is None or isinstance(v, (bool, int, float))):
+                elif v is not None and t not in _PLAIN_SCALARS:
                     obj[i] = self._walk(v, pattern)
 
     def _text(self, s: str, pattern: re.Pattern[str] | None) -> str:
@@ -224,9 +231,10 @@ class _Literals:
     def sub(self, repl: str, s: str) -> str:
         # Every match, overlapping ones too (iter_long misses a short match inside a longer one that fails), then
         # the regular expression's choice: the leftmost, the longest there, then on after it.
-        found = sorted((end - length + 1, -length) for end, length in self._auto.iter(s))
+        found = [*self._auto.iter(s)]
         if not found:
             return s
+        found = sorted((end - length + 1, -length) for end, length in found)
         out: list[str] = []
         last = 0
         for start, neg in found:
