@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import orjson  # noqa: E402
 
-from bench._common import PY, Server, cores, interleaved, load, measured, median, medians, row, stopping  # noqa: E402
+from bench._common import PY, Server, cores, interleaved, load, measured, plain_json_rows, stopping  # noqa: E402
 from harness import specdata  # noqa: E402
 from schemas.henan.datagen import CityData  # noqa: E402
 
@@ -92,16 +92,8 @@ def main() -> int:
         outcomes = dict(db.execute("SELECT outcome, COUNT(*) FROM exchanges WHERE interface = ? GROUP BY outcome",
                                    (INTERFACE,)).fetchall())
         db.close()
-    rps, eff, p99 = medians(res, "rps"), medians(res, "per_cpu"), medians(res, "p99_ms")
-    bad = {k: sum(x.not_2xx for x in v) for k, v in res.items()}
-    for k in res:
-        print(f"  {k}: {rps[k]:.0f} req/s, {eff[k]:.0f} req per CPU-s, p50 {median(x.p50_ms for x in res[k]):.2f} ms, "
-              f"p99 {p99[k]:.2f} ms, not 2xx {bad[k]} (rounds req/s: {', '.join(f'{x.rps:.0f}' for x in res[k])})")
-    ok = row(f"henan-city plain JSON ({INTERFACE}), journal on a file, share of the reference (req per CPU-s)",
-             eff["mock"] / eff["reference"], TARGET_RATIO, context=f"req/s share {rps['mock'] / rps['reference']:.2f}; "
-             f"{CONNECTIONS} connections, medians of {ROUNDS} interleaved rounds")
-    ok &= row("henan-city plain JSON p99 at 16 connections", p99["mock"], TARGET_P99_MS, unit=" ms", higher=False,
-              context=f"reference p99 {p99['reference']:.2f} ms in the same rounds")
+    ok, _, bad = plain_json_rows(res, f"henan-city plain JSON ({INTERFACE})", rounds=ROUNDS, connections=CONNECTIONS,
+                                 target_ratio=TARGET_RATIO, target_p99_ms=TARGET_P99_MS)
     print(f"  a valid record after the rounds: code {after.get('code')} (the token and the mock still good); "
           f"the mock's journal for {INTERFACE}, by outcome: {outcomes}")
     refused = sum(v for k, v in outcomes.items() if k != "ok")
