@@ -274,5 +274,22 @@ def row(what: str, measured: float, target: float, *, unit: str = "", higher: bo
     return met
 
 
+def plain_json_rows(res: dict[str, list[Load]], what: str, *, rounds: int, connections: int, target_ratio: float,
+                    target_p99_ms: float) -> tuple[bool, dict[str, float], dict[str, int]]:
+    """Print each server's medians and the two plain-JSON rows (issue 10: "mock" vs "reference" per CPU-second,
+    and the mock's p99); return (both met, requests per CPU-second by server, answers not 2xx by server)."""
+    rps, eff, p99 = medians(res, "rps"), medians(res, "per_cpu"), medians(res, "p99_ms")
+    bad = {k: sum(x.not_2xx for x in v) for k, v in res.items()}
+    for k in res:
+        print(f"  {k}: {rps[k]:.0f} req/s, {eff[k]:.0f} req per CPU-s, p50 {median(x.p50_ms for x in res[k]):.2f} ms, "
+              f"p99 {p99[k]:.2f} ms, not 2xx {bad[k]} (rounds req/s: {', '.join(f'{x.rps:.0f}' for x in res[k])})")
+    ok = row(f"{what}, journal on a file, share of the reference (req per CPU-s)", eff["mock"] / eff["reference"],
+             target_ratio, context=f"req/s share {rps['mock'] / rps['reference']:.2f}; {connections} connections, "
+             f"medians of {rounds} interleaved rounds")
+    ok &= row(f"{what}, p99 at {connections} connections", p99["mock"], target_p99_ms, unit=" ms", higher=False,
+              context=f"reference p99 {p99['reference']:.2f} ms in the same rounds")
+    return ok, eff, bad
+
+
 if __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == "replay":
     replay(sys.argv[2])

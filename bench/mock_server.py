@@ -33,6 +33,12 @@ class NoJournal:
     def flush(self) -> None:
         pass
 
+    def write_behind(self) -> None:  # the file journal's batching switch (harness/journal.py): nothing to batch
+        pass
+
+    async def settled(self) -> None:  # nothing is ever pending
+        pass
+
     def close(self) -> None:
         pass
 

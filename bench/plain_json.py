@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import orjson  # noqa: E402
 
-from bench._common import PY, Server, cores, interleaved, load, measured, median, medians, row, stopping  # noqa: E402
+from bench._common import PY, Server, cores, interleaved, load, measured, plain_json_rows, stopping  # noqa: E402
 from harness import crypto, specdata  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))
@@ -54,18 +54,8 @@ def main() -> int:
                 return one
 
             res = interleaved(ROUNDS, {name: run(s) for name, s in servers.items()})
-    rps = medians(res, "rps")
-    eff = medians(res, "per_cpu")
-    p99 = medians(res, "p99_ms")
-    bad = {k: sum(x.not_2xx for x in v) for k, v in res.items()}
-    for k in res:
-        print(f"  {k}: {rps[k]:.0f} req/s, {eff[k]:.0f} req per CPU-s, p50 {median(x.p50_ms for x in res[k]):.2f} ms, "
-              f"p99 {p99[k]:.2f} ms, not 2xx {bad[k]} (rounds req/s: {', '.join(f'{x.rps:.0f}' for x in res[k])})")
-    ok = row("plain-JSON endpoint (yunnan init-auth), journal on a file, share of the reference (req per CPU-s)",
-             eff["mock"] / eff["reference"], TARGET_RATIO, context=f"req/s share {rps['mock'] / rps['reference']:.2f}; "
-             f"{CONNECTIONS} connections, medians of {ROUNDS} interleaved rounds")
-    ok &= row("plain-JSON endpoint p99 at 16 connections", p99["mock"], TARGET_P99_MS, unit=" ms", higher=False,
-              context=f"reference p99 {p99['reference']:.2f} ms in the same rounds")
+    ok, eff, bad = plain_json_rows(res, "plain-JSON endpoint (yunnan init-auth)", rounds=ROUNDS,
+                                   connections=CONNECTIONS, target_ratio=TARGET_RATIO, target_p99_ms=TARGET_P99_MS)
     print(f"  the journal's share of the mock's CPU per request: {100 * (1 - eff['mock'] / eff['mock, journal off']):.0f} % "
           f"(journal off, a bench-only server: {eff['mock, journal off'] / eff['reference']:.2f} of the reference)")
     print("  (absolute figures are context only: the machine is shared; the ratios are of rounds interleaved in this "

@@ -7,6 +7,11 @@ import json
 import re
 from typing import Any, Iterable
 
+try:  # linear multi-literal search; without it a trie-shaped regular expression does the same, slower to build
+    import ahocorasick as _ahocorasick
+except ImportError:  # pragma: no cover - a dependency; the fallback is exact, only slower
+    _ahocorasick = None
+
 MASK = "***"
 KEY_MASK = "***PRIVATE KEY***"
 
@@ -66,6 +71,9 @@ def _secret_name(name: str) -> bool:
     return norm in SECRET_KEYS or norm.endswith(SECRET_SUFFIXES)
 
 
+_PLAIN_SCALARS = (bool, int, float)  # exact types (a subclass goes the long way): nothing in them to mask
+
+
 class Redactor:
     """Masks secrets in a JSON-like structure: by key name, by registered value, PEM/DER keys, Bearer tokens."""
 
@@ -79,13 +87,17 @@ class Redactor:
         if secret is not None and len(str(secret)) >= MIN_REGISTERED_LEN:
             self._secrets.add(str(secret))
 
-    def redact(self, obj: Any) -> Any:
-        """Return a redacted deep copy of `obj`; the input is left untouched."""
+    def redact(self, obj: Any, *, in_place: bool = False) -> Any:
+        """Return a redacted deep copy of `obj`; the input is left untouched. With `in_place`, `obj`'s own dicts
+        and lists are redacted and returned instead (the report writer's own copy of the model: no second copy)."""
         # First harvest the values found under secret keys, so the same apiSecret or token quoted later in a
         # check message or an adapter's stderr is masked as well.
         found: set[str] = set()
         self._harvest(obj, found)
         pattern = self._pattern(found)
+        if in_place and isinstance(obj, (dict, list)):
+            self._walk_in_place(obj, pattern)
+            return obj
         return self._walk(obj, pattern)  # _walk builds new containers: the input is never changed
 
     # -- harvesting ---------------------------------------------------------------------------------------
@@ -96,11 +108,12 @@ class Redactor:
             for k, v in obj.items():
                 if is_secret_key(k) or (jwk and k in JWK_PRIVATE):
                     self._harvest_value(k, v, found)
-                else:
+                elif v is not None and type(v) not in _PLAIN_SCALARS:  # numbers hold nothing to harvest
                     self._harvest(v, found)
         elif isinstance(obj, list):
             for v in obj:
-                self._harvest(v, found)
+                if v is not None and type(v) not in _PLAIN_SCALARS:
+                    self._harvest(v, found)
         elif isinstance(obj, str):
             parsed = _parse_json_text(obj)
             if parsed is not None:
@@ -123,9 +136,14 @@ class Redactor:
         if len(text) >= MIN_HARVESTED_LEN and text != MASK:
             found.add(text)
 
-    def _pattern(self, found: set[str]) -> re.Pattern[str] | None:
+    def _pattern(self, found: set[str]) -> Any:
+        """What masks every form of every known secret: `.sub(MASK, text)` replaces the leftmost-longest matches."""
         variants = {e for v in self._secrets | found for e in encodings(v)}
-        return re.compile(literal_alternation(variants)) if variants else None
+        if not variants:
+            return None
+        if _ahocorasick is not None:
+            return _Literals(variants)
+        return re.compile(literal_alternation(variants))
 
     # -- masking ------------------------------------------------------------------------------------------
 
@@ -155,19 +173,81 @@ class Redactor:
             return obj
         return copy.deepcopy(obj)  # anything else is copied, so the redacted copy shares nothing with the input
 
+    def _walk_in_place(self, obj: dict | list, pattern: Any) -> None:
+        """_walk's result written into `obj` itself (same masks, same JSON-text handling)."""
+        if isinstance(obj, dict):
+            jwk = _is_jwk(obj)
+            for k, v in obj.items():
+                if is_secret_key(k) or (jwk and k in JWK_PRIVATE):
+                    obj[k] = _mask_value(k, v)
+                else:
+                    t = type(v)
+                    if t is dict or t is list:
+                        self._walk_in_place(v, pattern)
+                    elif v is not None and t not in _PLAIN_SCALARS:
+                        obj[k] = self._walk(v, pattern)
+        else:
+            for i, v in enumerate(obj):
+                t = type(v)
+                if t is dict or t is list:
+                    self._walk_in_place(v, pattern)
+                elif v is not None and t not in _PLAIN_SCALARS:
+                    obj[i] = self._walk(v, pattern)
+
     def _text(self, s: str, pattern: re.Pattern[str] | None) -> str:
-        s = _PEM.sub(KEY_MASK, s)
-        s = _DER_KEY.sub(KEY_MASK, s)
-        s = _HEX_KEY.sub(KEY_MASK, s)
+        # Each pattern runs only where the literal text it cannot match without is present (a substring test is
+        # a fraction of a regex scan; most strings of a large report are ids, times and plain messages).
+        if "-----BEGIN" in s:
+            s = _PEM.sub(KEY_MASK, s)
+        if "MI" in s or "MC4C" in s or "MHcC" in s:
+            s = _DER_KEY.sub(KEY_MASK, s)
+        if "02010" in s:
+            s = _HEX_KEY.sub(KEY_MASK, s)
         if '"kty' in s or '\\"kty' in s:
             s = _JWK_FRAG.sub(lambda m: m.group(1) + MASK, s)
         if pattern is not None:
             s = pattern.sub(MASK, s)
         s = _BEARER.sub(lambda m: m.group(1) + MASK, s)
-        s = _KV.sub(lambda m: f"{m.group(1)}={MASK}" if is_secret_key(m.group(1)) else m.group(0), s)
-        s = _CLI.sub(lambda m: m.group(1) + MASK if is_secret_key(m.group(2)) else m.group(0), s)
-        s = _JSON_FRAG.sub(_mask_fragment, s)
+        if "=" in s:
+            s = _KV.sub(lambda m: f"{m.group(1)}={MASK}" if is_secret_key(m.group(1)) else m.group(0), s)
+        if "--" in s:
+            s = _CLI.sub(lambda m: m.group(1) + MASK if is_secret_key(m.group(2)) else m.group(0), s)
+        if '"' in s:
+            s = _JSON_FRAG.sub(_mask_fragment, s)
         return s
+
+
+class _Literals:
+    """Every literal of a set found in one pass over a text (Aho-Corasick, pyahocorasick): the cost is the text's
+    length plus the matches, whatever the number of secrets, and building it is linear in their total length. It
+    replaces what a regular expression of `literal_alternation` would: the leftmost match, the longest there."""
+
+    def __init__(self, values: Iterable[str]) -> None:
+        self._auto = _ahocorasick.Automaton(_ahocorasick.STORE_LENGTH)
+        for v in values:
+            self._auto.add_word(v)
+        self._auto.make_automaton()
+
+    def sub(self, repl: str, s: str) -> str:
+        # Every match, overlapping ones too (iter_long misses a short match inside a longer one that fails), then
+        # the regular expression's choice: the leftmost, the longest there, then on after it.
+        found = [*self._auto.iter(s)]
+        if not found:
+            return s
+        found = sorted((end - length + 1, -length) for end, length in found)
+        out: list[str] = []
+        last = 0
+        for start, neg in found:
+            if start < last:
+                continue
+            end = start - neg - 1
+            out.append(s[last:start])
+            out.append(repl)
+            last = end + 1
+        if not out:
+            return s
+        out.append(s[last:])
+        return "".join(out)
 
 
 def literal_alternation(values: Iterable[str]) -> str:

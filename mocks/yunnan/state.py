@@ -13,6 +13,7 @@ import secrets
 import sqlite3
 import string
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +26,8 @@ from harness import crypto
 from harness.clock import Clock
 from harness.journal import private_file
 
+# Expired or revoked tokens remembered so that a journal note can still say why one was refused (issue_token).
+ENDED_TOKENS = 4096
 HEARTBEAT_STATES = ("never", "online", "warning", "offline")
 _TS_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y%m%d", "%Y%m%d%H%M%S")
 
@@ -284,7 +287,9 @@ class PlatformState:
         self.platform_public_b64 = crypto.public_b64(self.platform_key)
         self.enterprises: dict[str, Enterprise] = {}
         self.by_api_key: dict[str, Enterprise] = {}
-        self.tokens: dict[str, Token] = {}
+        self.tokens: dict[str, Token] = {}  # the live tokens only (see issue_token)
+        self._expiry: list[tuple[float, str]] = []  # heap of (expires_at, token) for the tokens above
+        self._ended: OrderedDict[str, Token] = OrderedDict()  # the last ENDED_TOKENS expired or revoked tokens
         feeds = [spec["feed"] for spec in endpoints["interfaces"].values() if spec["kind"] == "pull"]
         self.feeds: dict[str, Feed] = {feed: Feed() for feed in feeds}
         self.confirmed: dict[str, set[str]] = {feed: f.confirmed for feed, f in self.feeds.items()}
@@ -305,16 +310,36 @@ class PlatformState:
             return ent
 
     def issue_token(self, ent: Enterprise) -> Token:
+        """A new token for `ent`. Yunnan §6.2 sets a life (`expireTime`) and no limit on live tokens, and does not
+        say a new token ends an older one: every token stays valid until it expires (or a fault revokes it). So
+        only tokens that can never be valid again are dropped: an expired or revoked token leaves `tokens` at the
+        next getToken, and is remembered among the last ENDED_TOKENS ended ones, so an answer to it can still say
+        "expired"/"revoked" rather than "unknown" (the answer itself is the same). `tokens` holds the live tokens."""
         with self.lock:
             now = self.clock.now()
+            self._drop_ended(now)
             tok = Token(_random(32), ent.api_key, now, now + float(self.ep["token_ttl"]))
             self.tokens[tok.value] = tok
+            heapq.heappush(self._expiry, (tok.expires_at, tok.value))
             return tok
+
+    def _drop_ended(self, now: float) -> None:
+        """Move expired tokens (earliest expiry first, so a call costs what it drops) to the bounded `_ended`."""
+        while self._expiry and self._expiry[0][0] <= now:
+            _, value = heapq.heappop(self._expiry)
+            tok = self.tokens.pop(value, None)
+            if tok is not None:
+                self._end(tok)
+
+    def _end(self, tok: Token) -> None:
+        self._ended[tok.value] = tok
+        while len(self._ended) > ENDED_TOKENS:
+            self._ended.popitem(last=False)
 
     def token_status(self, value: str, api_key: str) -> str:
         """'ok', 'unknown', 'expired', 'revoked' or 'other_client' for a Bearer token."""
         with self.lock:
-            tok = self.tokens.get(value)
+            tok = self.tokens.get(value) or self._ended.get(value)
             if tok is None:
                 return "unknown"
             if tok.api_key != api_key:
@@ -329,10 +354,12 @@ class PlatformState:
         """Fault: every live token (of one client) expires now."""
         with self.lock:
             n = 0
-            for tok in self.tokens.values():
+            for tok in list(self.tokens.values()):
                 if (api_key is None or tok.api_key == api_key) and not tok.revoked:
                     tok.revoked = True
                     n += 1
+                    del self.tokens[tok.value]  # never valid again: only the bounded record of ended tokens keeps it
+                    self._end(tok)
             return n
 
     # ---- heartbeat (§6.5) ----------------------------------------------------------------------
