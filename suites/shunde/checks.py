@@ -381,3 +381,27 @@ def access_sheet(sheet: Any) -> list[Problem]:
         elif not row.gps_normal:
             out.append(fail(f"{row.plate} ({row.color_zh}): GPS是否正常 否 — {row.note}"))
     return out
+
+
+# ---- link recovery ---------------------------------------------------------------------------------------
+
+@check("shunde.link.reconnect", "jt809 notes §Messages (0x1001/0x1002, 0x1007)", "major", "主链路断开后重连",
+       "Main link cut: log in again and deliver every position acknowledged, before and after the cut")
+def link_reconnect(after_cut: list[Exchange], acknowledged: list[dict[str, Any]],
+                   received: dict[tuple[str, int], list[dict]], slave_was_up: bool) -> list[Problem]:
+    """`after_cut`: the journal from the cut on; `acknowledged`: send_positions params the adapter said it did."""
+    out = []
+    logins = [e for e in from_sut(after_cut, "main") if e.interface == "UP_CONNECT_REQ"]
+    if not any(e.status == 0 and e.outcome == "ok" for e in logins):
+        out.append(fail(f"the main link was cut and no accepted 0x1001 followed ({len(logins)} login attempts): "
+                        "the forwarder did not reconnect"))
+    for params in acknowledged:
+        for key, ps in expected_positions(params).items():
+            have = {g["time"] for g in received.get(key, [])}
+            lost = [p["time"] for p in ps if p["time"] not in have]
+            if lost:
+                out.append(fail(f"{key[0]} (colour {key[1]}): {len(lost)} of {len(ps)} positions the adapter "
+                                f"acknowledged never arrived (first {lost[0]})"))
+    if slave_was_up and not any(e.interface == "UP_DISCONNECT_INFORM" for e in from_sut(after_cut, "slave")):
+        out.append(warn("no 0x1007 UP_DISCONNECT_INFORM on the slave link after the main link broke"))
+    return out[:30]

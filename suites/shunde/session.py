@@ -98,6 +98,15 @@ class ShundeClientSession(ClientSession):
     def now_local(self):
         return beijing_now(self.mock.clock.now(), self.rules["utc_offset_h"])
 
+    def positions_since(self, seq: int) -> list[dict[str, Any]]:
+        """The position records of every 0x1202/0x1203 the mock received after journal seq `seq`."""
+        recs = []
+        for e in self.since(seq):
+            if e.method == "recv" and e.interface in C.POSITION_IFACES:
+                recs += position_records(e.request_plaintext, received=e.time, seq=e.seq,
+                                         valid=e.outcome == "ok", user_id=e.client_id)
+        return recs
+
     # ---- judging ------------------------------------------------------------------------------------------
     def judge_frames(self, exchanges: list[Exchange], interface: str, stage: str) -> list[CheckResult]:
         """Framing, header and cipher checks over every frame the SUT sent during one action."""
@@ -163,12 +172,7 @@ class ShundeClientSession(ClientSession):
         res, _ = self.act("send_positions", params)
 
         def arrived() -> list[dict[str, Any]]:
-            recs = []
-            for e in self.since(seq0):
-                if e.method == "recv" and e.interface in C.POSITION_IFACES:
-                    recs += position_records(e.request_plaintext, received=e.time, seq=e.seq,
-                                             valid=e.outcome == "ok", user_id=e.client_id)
-            return recs
+            return self.positions_since(seq0)
 
         if res.ok:
             self.wait_for(lambda: len(arrived()) >= expected)
@@ -209,4 +213,47 @@ class ShundeClientSession(ClientSession):
                self.record("shunde.disconnect.orderly", C.disconnect_orderly(exs, self.credentials), interface=iface,
                            stage=stage, evidence=[res.evidence()] + [e.evidence() for e in tail[-4:]])]
         out += self.judge_frames([e for e in exs if e.interface == "UP_DISCONNECT_REQ"], iface, stage)
+        return out
+
+    def main_link_lost(self, before: dict[str, Any], after: dict[str, Any], stage: str) -> list[CheckResult]:
+        """Send `before`, cut the main link as a network fault would (the slave link stays), send `after`: the
+        forwarder must log in again and every position it acknowledged must reach the platform."""
+        iface = "connect"
+        seq0 = self.journal.last_seq
+        acked = []
+        res_a, _ = self.act("send_positions", before)
+        if res_a.ok:
+            acked.append(before)
+        s = self.platform_session()
+        slave_was_up = s is not None and s.slave_state == "up"
+        cut = self.bg.call(self.mock.drop_main(self.account.user_id))
+        seq_cut = self.journal.last_seq
+        res_b, _ = self.act("send_positions", after)
+        if res_b.ok:
+            acked.append(after)
+        expected = sum(len(v.get("positions", [])) for p in acked for v in p.get("vehicles", []))
+
+        def arrived() -> list[dict[str, Any]]:
+            return self.positions_since(seq0)
+
+        def relogged() -> bool:
+            return any(e.interface == "UP_CONNECT_REQ" and e.status == 0 for e in C.from_sut(self.since(seq_cut)))
+
+        self.wait_for(lambda: relogged() and len(arrived()) >= expected)
+        if not self.main_link_only:  # the new slave link is the platform's doing: wait for its outcome
+            self.wait_for(lambda: (p := self.platform_session()) is None or p.slave_state != "connecting")
+        after_cut = self.since(seq_cut)
+        relogins = [e for e in C.from_sut(after_cut) if e.interface == "UP_CONNECT_REQ" and e.status == 0]
+        self.connected = bool(relogins) and res_b.ok
+        if relogins:  # the main link now in use starts here (disconnect judges from it)
+            self.connect_seq = relogins[-1].seq
+        ev = [res_a.evidence(), res_b.evidence()] + [e.evidence() for e in after_cut
+                                                     if e.method == "event" or e.interface.startswith("UP_")][:10]
+        if not cut:
+            return [self.record(ADAPTER_COMPLETED, [C.fail("no platform session to cut: not logged in")],
+                                interface=iface, stage=stage, evidence=ev)]
+        out = [self.record("shunde.link.reconnect", C.link_reconnect(after_cut, acked, by_vehicle(arrived()),
+                                                                     slave_was_up),
+                           interface=iface, stage=stage, evidence=ev)]
+        out += self.judge_frames(after_cut, iface, stage)
         return out

@@ -110,6 +110,12 @@ class Bodies2011Under2019(ReferenceForwarder):
         return Forwarder.frame(self, msg)
 
 
+class NoReconnect(Forwarder):
+    """Stops when the platform's main link drops, as if it had been told to leave: no new login, positions lost."""
+
+    reconnect = False
+
+
 VARIANTS = {
     "wrong-crc": WrongCrc,
     "no-escaping": NoEscaping,
@@ -122,6 +128,7 @@ VARIANTS = {
     "history-unsorted": HistoryUnsorted,
     "no-disconnect": NoDisconnect,
     "bodies-2011-under-2019": Bodies2011Under2019,
+    "no-reconnect": NoReconnect,
     "reference": ReferenceForwarder,
 }
 
