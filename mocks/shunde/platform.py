@@ -235,7 +235,8 @@ class DistrictPlatform:
     def on_event(self, link: Link, event: Frame | FrameError) -> None:
         """One decoded frame or framing error from a link; journal it, then act on it."""
         if type(event) is Frame and event.header.msg_id == 0x1200 and event.header.encrypt_flag == 0 \
-                and link.kind == "main" and link.account is not None and self.raw_view:
+                and link.kind == "main" and link.account is not None and self.raw_view \
+                and getattr(event.body, "data_type", None) not in self.answers:  # requests take the answering path
             # A clear, well-formed 0x1200 from a logged-in operator: nobody answers it, and a stream of them is
             # the mock's busiest path. Journaled as its raw bytes and scalar columns; the header, body and
             # findings are derived from those bytes when the row is read (mocks.shunde.journal.frame_view).

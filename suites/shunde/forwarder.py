@@ -13,8 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from harness.jt809 import PROFILES, CipherConfig, Frame, FrameDecoder, Header, encode
+from harness.jt809.crc import crc16
+from harness.jt809.exg import Register
 from harness.jt809.messages import (DownConnectRsp, DownDisconnectRsp, DownLinktestRsp, HistoryLocation, Location,
                                     UpConnectReq, UpDisconnectInform, UpDisconnectReq, UpExgMsg, UpLinktestReq)
+from suites.shunde import requests
 
 MAX_BATCH = 5  # jt809 notes §Messages: 0x1203 GNSS_CNT 1..5
 MAIN_LINK_BROKEN = 0  # 0x1007 ERROR_CODE: the main link is broken
@@ -90,6 +93,7 @@ class Forwarder:
         self.link_up = asyncio.Event()      # logged in on the main link and done resending
         self.login_answered = asyncio.Event()
         self.logins = 0
+        self.registered: set[tuple[str, int]] = set()  # vehicles sent 0x1201 since the last login
         self._closing = False
         self._reconnecting = False
         # Delivery: a 0x1200 is confirmed once the platform answered a 0x1005 sent after it (TCP keeps order,
@@ -124,6 +128,20 @@ class Forwarder:
     def location(self, position: dict[str, Any]) -> Location:
         return location_from_params(position)
 
+    def registration(self, vehicle: dict[str, Any]) -> Register | None:
+        """The 0x1201 for a vehicle: the `register` values given with it, else the reference forwarder's own."""
+        given = vehicle.get("register") or {}
+        tag = crc16(str(vehicle["vehicle_no"]).encode("gbk"))
+        return Register(str(given.get("platform_id", f"{self.cfg.access_code:011d}"[-11:])),
+                        str(given.get("producer_id", "VCONFORM")), str(given.get("terminal_model_type", "REF-809")),
+                        str(given.get("terminal_id", f"T{tag:06d}"[:7])),
+                        str(given.get("terminal_simcode", f"1440000{tag:05d}"[:12])))
+
+    def answer_request(self, msg_id: int, body: Any) -> Any:
+        """The answer to a platform request of schemas/shunde/requests.toml (None: not one)."""
+        rule = requests.rule_for(msg_id, body)
+        return requests.answer_message(rule, body) if rule is not None else None
+
     # ---- the main link ----------------------------------------------------------------------------------
     async def connect(self) -> int:
         """Open the slave-link server, log in; returns 0x1002 RESULT (ForwarderError when there is none)."""
@@ -152,6 +170,7 @@ class Forwarder:
         self.result, self.verify_code = rsp.result, rsp.verify_code
         if rsp.result == 0:
             self.logins += 1
+            self.registered.clear()
         return rsp.result
 
     async def request(self, msg: Any, answer_id: int) -> Any:
@@ -248,6 +267,17 @@ class Forwarder:
             fut.set_result(frame.body)
         elif frame.header.msg_id == 0x9007:
             self.informs.append(frame.body)
+        else:
+            self._answer_later(frame)
+
+    def _answer_later(self, frame: Frame) -> None:
+        """A platform request (on either link) is answered on the main link, kept until confirmed like positions."""
+        if frame.body is None or frame.header.msg_id < 0x9200:
+            return
+        answer = self.answer_request(frame.header.msg_id, frame.body)
+        if answer is not None:
+            task = asyncio.get_running_loop().create_task(self.send_main(answer))
+            self._tasks.append(task)
 
     async def _heartbeats(self) -> None:
         while not self.main_closed.is_set():
@@ -315,6 +345,10 @@ class Forwarder:
         for v in params.get("vehicles", []):
             plate, color = str(v["vehicle_no"]), int(v["vehicle_color"])
             positions = list(v.get("positions", []))
+            reg = self.registration(v) if (plate, color) not in self.registered else None
+            if reg is not None:
+                await self.send_main(UpExgMsg(plate, color, 0x1201, reg))
+                self.registered.add((plate, color))
             if v.get("mode", "real") == "history":
                 for batch in self.batches(positions):
                     data = HistoryLocation([self.location(p) for p in batch])
@@ -369,6 +403,7 @@ class Forwarder:
                         answer = self.slave_answer(ev)
                         if answer is not None:
                             writer.write(self.frame(answer))
+                        self._answer_later(ev)
                 await writer.drain()
         except (ConnectionError, OSError, asyncio.TimeoutError):
             pass

@@ -19,6 +19,7 @@ from mocks.shunde.store import by_vehicle, position_records
 from suites.shunde import checks as C
 from suites.shunde import gpsrules
 from suites.shunde.daemon import stop_daemon
+from suites.shunde.requests import RULES as REQUEST_RULES, request_message
 from schemas.shunde.datagen import ShundeData, beijing_now
 
 
@@ -192,6 +193,10 @@ class ShundeClientSession(ClientSession):
                                stage=stage, evidence=ev))
         out.append(self.record("shunde.location.timely", C.location_timely(recs, self.rules), interface=interface,
                                stage=stage, evidence=ev))
+        regs = [e for e in C.from_sut(self.since(self.connect_seq - 1), "main")
+                if e.interface == "UP_EXG_MSG_REGISTER" or e.seq > seq0]
+        out.append(self.record("shunde.register.sent", C.register_sent(params, regs), interface=interface,
+                               stage=stage, evidence=[e.evidence() for e in regs if e.seq <= seq0][-3:] + ev[:3]))
         history = [e for e in frames if e.interface == "UP_EXG_MSG_HISTORY_LOCATION"]
         if any(v.get("mode") == "history" for v in params.get("vehicles", [])):
             out.append(self.record("shunde.history.batch", C.history_batch(history, self.max_batch),
@@ -226,8 +231,8 @@ class ShundeClientSession(ClientSession):
             acked.append(before)
         s = self.platform_session()
         slave_was_up = s is not None and s.slave_state == "up"
+        seq_cut = self.journal.last_seq  # before the cut: the forwarder's 0x1007 may be journaled before call() returns
         cut = self.bg.call(self.mock.drop_main(self.account.user_id))
-        seq_cut = self.journal.last_seq
         res_b, _ = self.act("send_positions", after)
         if res_b.ok:
             acked.append(after)
@@ -256,4 +261,31 @@ class ShundeClientSession(ClientSession):
                                                                      slave_was_up),
                            interface=iface, stage=stage, evidence=ev)]
         out += self.judge_frames(after_cut, iface, stage)
+        return out
+
+    def platform_requests(self, stage: str) -> list[CheckResult]:
+        """The platform sends each request of schemas/shunde/requests.toml (on the slave link when it is up);
+        the forwarder must answer each on the main link, naming the request it answers."""
+        iface = "connect"
+        session = self.platform_session()
+        v = self.data.vehicle(self.operator)
+        vehicle = (v["vehicle_no"], int(v["vehicle_color"]))
+        seq0 = self.journal.last_seq
+        rules = list(REQUEST_RULES.values())
+
+        async def send() -> None:
+            for rule in rules:
+                self.mock.send_down(session, request_message(rule, vehicle))
+
+        if session is None:
+            return [self.record(ADAPTER_COMPLETED, [C.fail("not logged in: no platform session to send requests on")],
+                                interface=iface, stage=stage)]
+        self.bg.call(send())
+        names = {r.answer_name for r in rules}
+        self.wait_for(lambda: names <= {e.interface for e in C.from_sut(self.since(seq0), "main")})
+        exs = self.since(seq0)
+        ev = [e.evidence() for e in exs if e.method in ("send", "recv")][:2 * len(rules)]
+        out = [self.record("shunde.requests.answered", C.requests_answered([(r, vehicle) for r in rules], exs),
+                           interface=iface, stage=stage, evidence=ev)]
+        out += self.judge_frames(exs, iface, stage)
         return out

@@ -34,6 +34,14 @@ def test_main_link_lost(sd, vrun):
     require(vrun, sd.main_link_lost(before, after, STAGE))
 
 
+@pytest.mark.interface("connect")
+def test_platform_requests(sd, vrun):
+    """The district platform's roll call, alarm supervision, text and monitoring requests: each answered."""
+    if not sd.ensure_connected(STAGE):
+        pytest.fail("connect failed; see the connect interface")
+    require(vrun, sd.platform_requests(STAGE))
+
+
 @pytest.mark.interface("access_result")
 def test_fleet_access_sheet(sd, vrun):
     if sd.connect_failed:
