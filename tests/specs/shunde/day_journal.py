@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 from pathlib import Path
 
+from shunde_fakes import FakeTransport
 from harness.clock import Clock
 from harness.jt809 import Header, encode
 from harness.jt809.messages import Location, UpConnectReq, UpExgMsg
@@ -20,20 +21,6 @@ BEIJING = dt.timezone(dt.timedelta(hours=8))
 CHUNK = 500  # frames per data_received call, as a busy socket delivers them
 
 
-class _Transport:
-    def get_extra_info(self, name, default=None):
-        return ("127.0.0.1", 1) if name == "peername" else default
-
-    def write(self, data):
-        pass
-
-    def is_closing(self):
-        return False
-
-    def close(self):
-        pass
-
-
 def plate(i: int) -> str:
     return f"粤X{i:05d}"
 
@@ -44,7 +31,7 @@ def write_day(path: Path, frames: int, vehicles: int, step_s: int = 30) -> Path:
     mock = DistrictPlatform(journal=journal, profile={"name": "t", "header": "2011", "main_link_only": True},
                             accounts=AccountSheet([ACCT]), clock=Clock())
     link = Link(mock, "main")
-    link.connection_made(_Transport())
+    link.connection_made(FakeTransport())
     link.data_received(encode(UpConnectReq(ACCT.user_id, ACCT.password, "127.0.0.1", 809),
                               Header(msg_sn=1, gnss_center_id=ACCT.access_code)))
     per_vehicle = -(-frames // vehicles)
