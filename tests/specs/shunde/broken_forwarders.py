@@ -60,7 +60,7 @@ class WrongCipherConstants(Forwarder):
 
 
 class NoHeartbeat(Forwarder):
-    """Never sends 0x1005."""
+    """Never sends the periodic 0x1005 (the one confirming a send_positions batch still goes out)."""
 
     send_heartbeats = False
 
