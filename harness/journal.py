@@ -14,7 +14,7 @@ import weakref
 from collections import deque
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import orjson
 
@@ -284,14 +284,19 @@ class Journal:
     @staticmethod
     def read(path: str | Path) -> list[dict[str, Any]]:
         """Read a journal file back as dicts (JSON columns decoded)."""
+        return list(Journal.iter_read(path))
+
+    @staticmethod
+    def iter_read(path: str | Path, where: str = "", params: tuple = ()) -> Iterator[dict[str, Any]]:
+        """read() one row at a time (a day's journal does not fit in memory); `where`: an SQL condition."""
         db = sqlite3.connect(str(path))
         db.row_factory = sqlite3.Row
-        out = []
-        for row in db.execute("SELECT * FROM exchanges ORDER BY seq"):
-            d = dict(row)
-            out.append(_columns(d))
-        db.close()
-        return out
+        try:
+            for row in db.execute(f"SELECT * FROM exchanges {'WHERE ' + where if where else ''} ORDER BY seq",
+                                  params):
+                yield _columns(dict(row))
+        finally:
+            db.close()
 
 
 _JSON_COLUMNS = ("headers", "request_plaintext", "response_body", "response_plaintext", "notes")

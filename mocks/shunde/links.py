@@ -4,6 +4,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+DROPPED = "dropped_by_test"  # close reason of DistrictPlatform.drop_main: the slave link outlives the main link
+
 
 class Link(asyncio.Protocol):
     """Feeds bytes to a FrameDecoder and hands each event to the platform; keeps timing and answer waiters."""
@@ -63,7 +65,7 @@ class Link(asyncio.Protocol):
         if session is not None and self.kind == "main":
             if self.platform.sessions.get(session.account.user_id) is session:
                 del self.platform.sessions[session.account.user_id]
-            if session.slave is not None and not session.slave.closed:
+            if session.slave is not None and not session.slave.closed and self.close_reason != DROPPED:
                 session.slave.close("main_link_closed")
         elif session is not None and self.kind == "slave" and session.slave is self:
             session.slave_state = "closed"

@@ -24,7 +24,7 @@ from harness.jt809.messages import (EXG_DATA_TYPES, MESSAGES, TABLES, body_class
                                     UpLinktestRsp)
 from mocks.shunde.accounts import Account, AccountSheet
 from mocks.shunde.journal import VIEW, BatchJournal, finding, settle_body
-from mocks.shunde.links import Link
+from mocks.shunde.links import DROPPED, Link
 from mocks.shunde.store import position_records
 
 SPEC = "shunde"
@@ -466,6 +466,15 @@ class DistrictPlatform:
         return True
 
     # ---- accessors for suites -------------------------------------------------------------------------
+    async def drop_main(self, user_id: int) -> bool:
+        """Test hook: cut the user's main link as a network fault would (no 0x1003/0x1004, no 0x9007). The slave
+        link stays up, so the operator can report the loss there (0x1007) and log in again. False: no session."""
+        session = self.sessions.get(user_id)
+        if session is None or session.main.closed:
+            return False
+        session.main.close(DROPPED)
+        return True
+
     def link_states(self) -> list[dict[str, Any]]:
         return [link.state() for link in self.links]
 

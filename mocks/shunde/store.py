@@ -1,7 +1,7 @@
 """Per-vehicle position records, built from the journaled JSON of 0x1200 frames (mock and access check alike)."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 POSITION_TYPES = {0x1202: "real", 0x1203: "history"}
 FIELDS = ("time", "lon_deg", "lat_deg", "vec1", "vec2", "vec3", "direction", "altitude", "state", "alarm", "encrypt")
@@ -28,16 +28,19 @@ def position_records(body: dict[str, Any] | None, *, received: float, seq: int =
 
 def positions_from_journal(rows: Iterable[Any]) -> list[dict[str, Any]]:
     """Every position the platform received, from journal rows (Journal.read dicts or Exchange objects)."""
-    out = []
+    return list(iter_positions(rows))
+
+
+def iter_positions(rows: Iterable[Any]) -> Iterator[dict[str, Any]]:
+    """positions_from_journal one position at a time (the access check streams a day's journal)."""
     for row in rows:
         get = row.get if isinstance(row, dict) else (lambda k, r=row: getattr(r, k, None))
         if get("method") != "recv" or not isinstance(get("request_plaintext"), dict):
             continue
         notes = get("notes") or {}
         valid = get("outcome") == "ok" and not any(f.get("level") == "fail" for f in notes.get("findings", []))
-        out += position_records(get("request_plaintext"), received=get("time") or 0.0, seq=get("seq") or 0,
-                                valid=valid, user_id=get("client_id") or "")
-    return out
+        yield from position_records(get("request_plaintext"), received=get("time") or 0.0, seq=get("seq") or 0,
+                                    valid=valid, user_id=get("client_id") or "")
 
 
 def by_vehicle(records: Iterable[dict[str, Any]]) -> dict[tuple[str, int], list[dict[str, Any]]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 from suites.shunde import gpsrules
 
@@ -112,47 +112,74 @@ class ResultSheet:
                 "summary": self.summary, "complete": self.complete, "window": list(self.window), "now": self.now}
 
 
-def build_sheet(application: dict[str, Any], positions: list[dict[str, Any]], *, kind: str = "access",
+def build_sheet(application: dict[str, Any], positions: Iterable[dict[str, Any]], *, kind: str = "access",
                 window: tuple[float | None, float | None] = (None, None), now: float | None = None,
                 rules: dict[str, Any] | None = None) -> ResultSheet:
-    """Judge each applied vehicle: connected = a valid position received in the window; GPS normal by the rules."""
+    """Judge each applied vehicle: connected = a valid position received in the window; GPS normal by the rules.
+
+    `positions` is read once (a generator over a day's journal does): only the applied plates' positions are
+    kept, as gpsrules.Track arrays, so memory follows the applied vehicles' valid positions (24 bytes each)."""
     rules = rules or gpsrules.load_rules()
     start, end = window
-    in_window = [p for p in positions
-                 if (start is None or p["received"] >= start) and (end is None or p["received"] <= end)]
-    if now is None:
-        now = max((p["received"] for p in in_window), default=None)
-    by_plate: dict[str, list[dict[str, Any]]] = {}
-    for p in in_window:
-        by_plate.setdefault(normalise_plate(p["vehicle_no"]), []).append(p)
-    rows = []
-    for r in application.get("rows", []):
-        plate = normalise_plate(r.get("车牌号码"))
-        if not plate:
+    applied = [r for r in application.get("rows", []) if normalise_plate(r.get("车牌号码"))]
+    wanted = {normalise_plate(r.get("车牌号码")) for r in applied}
+    seen: dict[str, dict[int, list]] = {}  # plate -> colour code -> [positions, Track of the valid ones]
+    latest = None
+    for p in positions:
+        received = p["received"]
+        if (start is not None and received < start) or (end is not None and received > end):
             continue
+        latest = received if latest is None or received > latest else latest
+        plate = normalise_plate(p["vehicle_no"])
+        if plate not in wanted:
+            continue
+        entry = seen.setdefault(plate, {}).setdefault(p["vehicle_color"], [0, gpsrules.Track(rules)])
+        entry[0] += 1
+        entry[1].add(p)
+    if now is None:
+        now = latest
+    rows = []
+    for r in applied:
+        plate = normalise_plate(r.get("车牌号码"))
         code = color_code(r.get("车牌颜色"))
-        mine = [p for p in by_plate.get(plate, []) if code is None or p["vehicle_color"] == code]
-        valid = [p for p in mine if p.get("valid", True)]
+        colours = seen.get(plate, {})
+        mine = [e for c, e in colours.items() if code is None or c == code]
+        received, track = sum(e[0] for e in mine), _merged([e[1] for e in mine], rules)
         row = SheetRow(r.get("序号", len(rows) + 1), str(r.get("车牌号码", "")).strip(),
                        str(r.get("车牌颜色") or COLOR_ZH.get(code or 0, "")), str(r.get("车辆用途") or ""),
                        str(r.get("运输企业") or ""), str(r.get("GPS运营商") or ""), str(r.get("备注") or ""),
-                       positions=len(valid))
-        if not valid:
-            others = by_plate.get(plate, [])
+                       positions=track.valid)
+        if not track.valid:
             row.note = "窗口内未收到有效位置"
-            if mine:
-                row.note += f"（收到 {len(mine)} 条无效位置）"
-            elif others:
-                colours = sorted({COLOR_ZH.get(p['vehicle_color'], str(p['vehicle_color'])) for p in others})
-                row.note += f"（该车牌以{'/'.join(colours)}上报，与申请的{row.color_zh}不符）"
+            if received:
+                row.note += f"（收到 {received} 条无效位置）"
+            elif colours:
+                names = sorted({COLOR_ZH.get(c, str(c)) for c in colours})
+                row.note += f"（该车牌以{'/'.join(names)}上报，与申请的{row.color_zh}不符）"
         else:
             row.connected = True
-            row.findings = gpsrules.track_findings(valid, rules, now)
+            row.findings = track.findings(now)
             row.gps_normal = not row.findings
             row.note = "；".join(f["message"] for f in row.findings)
         rows.append(row)
     return ResultSheet(kind, {k: str(application.get("header", {}).get(k, "")) for k in HEADER_KEYS}, rows,
                        (start, end), now, str(application.get("reason", "")))
+
+
+def _merged(tracks: list[gpsrules.Track], rules: dict[str, Any]) -> gpsrules.Track:
+    """One Track of several (an application row without a colour matches every colour of its plate)."""
+    if len(tracks) == 1:
+        return tracks[0]
+    out = gpsrules.Track(rules)
+    for t in tracks:
+        out.valid += t.valid
+        out.times.extend(t.times)
+        out.lons.extend(t.lons)
+        out.lats.extend(t.lats)
+        for rule, (when, f) in t.first.items():
+            if rule not in out.first or when < out.first[rule][0]:
+                out.first[rule] = (when, f)
+    return out
 
 
 def parse_when(text: str | None) -> float | None:

@@ -381,3 +381,67 @@ def access_sheet(sheet: Any) -> list[Problem]:
         elif not row.gps_normal:
             out.append(fail(f"{row.plate} ({row.color_zh}): GPS是否正常 否 — {row.note}"))
     return out
+
+
+# ---- link recovery ---------------------------------------------------------------------------------------
+
+@check("shunde.link.reconnect", "jt809 notes §Messages (0x1001/0x1002, 0x1007)", "major", "主链路断开后重连",
+       "Main link cut: log in again and deliver every position acknowledged, before and after the cut")
+def link_reconnect(after_cut: list[Exchange], acknowledged: list[dict[str, Any]],
+                   received: dict[tuple[str, int], list[dict]], slave_was_up: bool) -> list[Problem]:
+    """`after_cut`: the journal from the cut on; `acknowledged`: send_positions params the adapter said it did."""
+    out = []
+    logins = [e for e in from_sut(after_cut, "main") if e.interface == "UP_CONNECT_REQ"]
+    if not any(e.status == 0 and e.outcome == "ok" for e in logins):
+        out.append(fail(f"the main link was cut and no accepted 0x1001 followed ({len(logins)} login attempts): "
+                        "the forwarder did not reconnect"))
+    for params in acknowledged:
+        for key, ps in expected_positions(params).items():
+            have = {g["time"] for g in received.get(key, [])}
+            lost = [p["time"] for p in ps if p["time"] not in have]
+            if lost:
+                out.append(fail(f"{key[0]} (colour {key[1]}): {len(lost)} of {len(ps)} positions the adapter "
+                                f"acknowledged never arrived (first {lost[0]})"))
+    if slave_was_up and not any(e.interface == "UP_DISCONNECT_INFORM" for e in from_sut(after_cut, "slave")):
+        out.append(warn("no 0x1007 UP_DISCONNECT_INFORM on the slave link after the main link broke"))
+    return out[:30]
+
+
+# ---- the platform's requests and vehicle registration -----------------------------------------------------
+
+@check("shunde.requests.answered", "E-SD-16; JT/T 809-2011 0x9200-0x9500 requests", "major", "上级平台请求有应答",
+       "Each platform request (roll call, supervision, text, monitoring…) answered on the main link, naming it")
+def requests_answered(sent: list[tuple[Any, tuple[str, int]]], exchanges: list[Exchange]) -> list[Problem]:
+    """`sent`: (suites.shunde.requests.RequestRule, vehicle) per request the platform sent; `exchanges`: since."""
+    out = []
+    up = [e for e in from_sut(exchanges, "main") if isinstance(e.request_plaintext, dict)]
+    for rule, vehicle in sent:
+        answers = [e for e in up if e.request_plaintext.get("data_type") == rule.answer
+                   and e.request_plaintext.get("vehicle_no", vehicle[0]) == vehicle[0]]
+        if not answers:
+            out.append(fail(f"0x{rule.request:04X} {rule.request_name} got no 0x{rule.answer:04X} "
+                            f"{rule.answer_name} on the main link"))
+            continue
+        data = answers[0].request_plaintext.get("data") or {}
+        wrong = [f"{a.upper()} {data.get(a)!r} (the request's {r.upper()} was {rule.sample.get(r)!r})"
+                 for a, r in rule.echo.items() if data.get(a) != rule.sample.get(r)]
+        if wrong:
+            out.append(fail(f"{where(answers[0])}: answers 0x{rule.request:04X} with " + ", ".join(wrong)))
+    return out
+
+
+@check("shunde.register.sent", "jt809 notes §Messages (0x1201)", "major", "车辆注册信息上报",
+       "Each vehicle registered with 0x1201 (on this login) before its first position")
+def register_sent(params: dict[str, Any], since_login: list[Exchange]) -> list[Problem]:
+    out = []
+    up = [e for e in from_sut(since_login, "main") if isinstance(e.request_plaintext, dict)]
+    for key in expected_positions(params):
+        mine = [e for e in up if (e.request_plaintext.get("vehicle_no"), e.request_plaintext.get("vehicle_color"))
+                == key]
+        regs = [e for e in mine if e.request_plaintext.get("data_type") == 0x1201]
+        first = next((e for e in mine if e.interface in POSITION_IFACES), None)
+        if not regs:
+            out.append(fail(f"{key[0]} (colour {key[1]}): no 0x1201 UP_EXG_MSG_REGISTER since the login"))
+        elif first is not None and regs[0].seq > first.seq:
+            out.append(fail(f"{key[0]}: 0x1201 (#{regs[0].seq}) after its first position (#{first.seq})"))
+    return out[:30]

@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from harness.journal import Journal
-from mocks.shunde.store import positions_from_journal
+from mocks.shunde.store import iter_positions
 from suites.shunde.access import ResultSheet, build_sheet, parse_when
 from suites.shunde.sheets import SheetError, read_application, write_html, write_xlsx
 
+POSITION_ROWS = "method = 'recv' AND path = '0x1200'"  # the only rows that can carry positions
+PROGRESS_EVERY_S = 2.0
 OUTPUTS = {"access": "attachment3-车辆接入情况反馈表", "change": "attachment5-车辆资料变更反馈表"}
 
 
@@ -50,14 +54,12 @@ def run_access_check(args: argparse.Namespace) -> int:
         print(f"vconform shunde access-check: no journal at {args.journal}", file=sys.stderr)
         return 2
     try:
-        rows = Journal.read(args.journal)
-    except Exception as exc:  # sqlite3 raises DatabaseError for a file that is not a journal
+        total, last = _journal_extent(args.journal)
+    except sqlite3.DatabaseError as exc:  # a file that is not a journal
         print(f"vconform shunde access-check: cannot read journal {args.journal}: {exc}", file=sys.stderr)
         return 2
     if now is None:
-        now = min((t for t in (window[1], max((r["time"] for r in rows), default=None)) if t is not None),
-                  default=None)
-    positions = positions_from_journal(rows)
+        now = min((t for t in (window[1], last) if t is not None), default=None)
     done = True
     for kind, path in (("access", args.application), ("change", args.change)):
         if path is None:
@@ -67,7 +69,9 @@ def run_access_check(args: argparse.Namespace) -> int:
         except SheetError as exc:
             print(f"vconform shunde access-check: {exc}", file=sys.stderr)
             return 2
-        sheet = build_sheet(app, positions, kind=kind, window=window, now=now)
+        # Streamed: one pass over the journal's position rows per sheet, never all rows in memory (issue 13).
+        rows = _progress(Journal.iter_read(args.journal, POSITION_ROWS), total, kind)
+        sheet = build_sheet(app, iter_positions(rows), kind=kind, window=window, now=now)
         done = done and sheet.complete
         _write(sheet, args.out, OUTPUTS[kind])
     return 0 if done else 1
@@ -89,3 +93,26 @@ def _write(sheet: ResultSheet, out: Path, stem: str) -> None:
         sys.stdout.buffer.flush()
     else:
         sys.stdout.write(text)
+
+
+def _journal_extent(path: Path) -> tuple[int, float | None]:
+    """How many position rows the journal holds and the time of its last entry (without reading the rows)."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        total = db.execute(f"SELECT COUNT(*) FROM exchanges WHERE {POSITION_ROWS}").fetchone()[0]
+        last = db.execute("SELECT MAX(time) FROM exchanges").fetchone()[0]
+    finally:
+        db.close()
+    return int(total), last
+
+
+def _progress(rows: Iterable[dict[str, Any]], total: int, kind: str) -> Iterator[dict[str, Any]]:
+    """Pass rows through, telling stderr how far the pass is every PROGRESS_EVERY_S seconds and at its end."""
+    shown = time.monotonic()
+    n = 0
+    for n, row in enumerate(rows, 1):
+        if time.monotonic() - shown >= PROGRESS_EVERY_S:
+            shown = time.monotonic()
+            print(f"access-check ({kind}): {n}/{total} frames ({100 * n / max(total, 1):.0f}%)", file=sys.stderr)
+        yield row
+    print(f"access-check ({kind}): {n}/{total} frames read", file=sys.stderr)

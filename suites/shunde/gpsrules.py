@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from array import array
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -78,35 +79,67 @@ def position_findings(p: dict[str, Any], rules: dict[str, Any]) -> list[dict[str
 
 def track_findings(positions: list[dict[str, Any]], rules: dict[str, Any], now: float | None) -> list[dict[str, str]]:
     """Every rule over one vehicle's valid positions; each rule reported once, with its worst case."""
-    offset = rules["utc_offset_h"]
-    timed = sorted(((local_epoch(p.get("time"), offset), p) for p in positions if p.get("valid", True)),
-                   key=lambda tp: tp[0] if tp[0] is not None else float("-inf"))
-    timed = [(t, p) for t, p in timed if t is not None]
-    found: dict[str, dict[str, str]] = {}
-    for _t, p in timed:
-        for f in position_findings(p, rules):
-            found.setdefault(f["rule"], f)
-    if timed and now is not None and now - timed[-1][0] > rules["silent_s"]:
-        found["silent"] = _finding("silent", f"最后位置 {timed[-1][1].get('time')} 距核查时间 "
-                                             f"{now - timed[-1][0]:.0f} s (> {rules['silent_s']} s)")
-    worst_gap, worst_jump = None, None
-    for (t1, p1), (t2, p2) in zip(timed, timed[1:]):
-        gap = t2 - t1
-        if gap > rules["max_interval_s"] and (worst_gap is None or gap > worst_gap[0]):
-            worst_gap = (gap, p1, p2)
-        km = distance_km(float(p1.get("lon_deg") or 0), float(p1.get("lat_deg") or 0),
-                         float(p2.get("lon_deg") or 0), float(p2.get("lat_deg") or 0))
-        if km >= rules["jump_min_km"]:
-            kmh = km / (gap / 3600) if gap > 0 else float("inf")
-            if kmh > rules["max_jump_kmh"] and (worst_jump is None or kmh > worst_jump[0]):
-                worst_jump = (kmh, km, p1, p2)
-    if worst_gap:
-        gap, p1, p2 = worst_gap
-        found["interval"] = _finding("interval", f"{p1.get('time')} 至 {p2.get('time')} 间隔 {gap:.0f} s "
-                                                 f"(> {rules['max_interval_s']} s)")
-    if worst_jump:
-        kmh, km, p1, p2 = worst_jump
-        shown = "∞" if math.isinf(kmh) else f"{kmh:.0f}"
-        found["jump"] = _finding("jump", f"{p1.get('time')} 至 {p2.get('time')} 移动 {km:.1f} km，"
-                                         f"折合 {shown} km/h (> {rules['max_jump_kmh']} km/h)")
-    return [found[r] for r in RULES if r in found]
+    track = Track(rules)
+    for p in positions:
+        track.add(p)
+    return track.findings(now)
+
+
+class Track:
+    """One vehicle's valid positions, kept compact (time, lon, lat: 24 bytes each) so a day's journal can be
+    judged streaming: the single-position rules are judged as positions arrive (the earliest in time kept per
+    rule), the pairwise ones (interval, jump) over the time-sorted arrays at the end."""
+
+    def __init__(self, rules: dict[str, Any]):
+        self.rules = rules
+        self.times, self.lons, self.lats = array("d"), array("d"), array("d")
+        self.first: dict[str, tuple[float, dict[str, str]]] = {}
+        self.valid = 0  # valid positions added, those without a readable time included
+
+    def add(self, p: dict[str, Any]) -> None:
+        if not p.get("valid", True):
+            return
+        self.valid += 1
+        t = local_epoch(p.get("time"), self.rules["utc_offset_h"])
+        if t is None:
+            return
+        for f in position_findings(p, self.rules):
+            if f["rule"] not in self.first or t < self.first[f["rule"]][0]:
+                self.first[f["rule"]] = (t, f)
+        self.times.append(t)
+        self.lons.append(float(p.get("lon_deg") or 0))
+        self.lats.append(float(p.get("lat_deg") or 0))
+
+    def _iso(self, t: float) -> str:
+        """The DAY..SEC local time a position was sent with (whole seconds, naive)."""
+        tz = timezone(timedelta(hours=self.rules["utc_offset_h"]))
+        return datetime.fromtimestamp(t, tz).replace(tzinfo=None).isoformat()
+
+    def findings(self, now: float | None) -> list[dict[str, str]]:
+        rules = self.rules
+        found = {rule: f for rule, (_t, f) in self.first.items()}
+        order = sorted(range(len(self.times)), key=self.times.__getitem__)
+        times, lons, lats = self.times, self.lons, self.lats
+        if order and now is not None and now - times[order[-1]] > rules["silent_s"]:
+            found["silent"] = _finding("silent", f"最后位置 {self._iso(times[order[-1]])} 距核查时间 "
+                                                 f"{now - times[order[-1]]:.0f} s (> {rules['silent_s']} s)")
+        worst_gap, worst_jump = None, None
+        for i, j in zip(order, order[1:]):
+            gap = times[j] - times[i]
+            if gap > rules["max_interval_s"] and (worst_gap is None or gap > worst_gap[0]):
+                worst_gap = (gap, i, j)
+            km = distance_km(lons[i], lats[i], lons[j], lats[j])
+            if km >= rules["jump_min_km"]:
+                kmh = km / (gap / 3600) if gap > 0 else float("inf")
+                if kmh > rules["max_jump_kmh"] and (worst_jump is None or kmh > worst_jump[0]):
+                    worst_jump = (kmh, km, i, j)
+        if worst_gap:
+            gap, i, j = worst_gap
+            found["interval"] = _finding("interval", f"{self._iso(times[i])} 至 {self._iso(times[j])} 间隔 {gap:.0f} s "
+                                                     f"(> {rules['max_interval_s']} s)")
+        if worst_jump:
+            kmh, km, i, j = worst_jump
+            shown = "∞" if math.isinf(kmh) else f"{kmh:.0f}"
+            found["jump"] = _finding("jump", f"{self._iso(times[i])} 至 {self._iso(times[j])} 移动 {km:.1f} km，"
+                                             f"折合 {shown} km/h (> {rules['max_jump_kmh']} km/h)")
+        return [found[r] for r in RULES if r in found]

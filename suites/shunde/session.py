@@ -19,6 +19,7 @@ from mocks.shunde.store import by_vehicle, position_records
 from suites.shunde import checks as C
 from suites.shunde import gpsrules
 from suites.shunde.daemon import stop_daemon
+from suites.shunde.requests import RULES as REQUEST_RULES, request_message
 from schemas.shunde.datagen import ShundeData, beijing_now
 
 
@@ -98,6 +99,15 @@ class ShundeClientSession(ClientSession):
     def now_local(self):
         return beijing_now(self.mock.clock.now(), self.rules["utc_offset_h"])
 
+    def positions_since(self, seq: int) -> list[dict[str, Any]]:
+        """The position records of every 0x1202/0x1203 the mock received after journal seq `seq`."""
+        recs = []
+        for e in self.since(seq):
+            if e.method == "recv" and e.interface in C.POSITION_IFACES:
+                recs += position_records(e.request_plaintext, received=e.time, seq=e.seq,
+                                         valid=e.outcome == "ok", user_id=e.client_id)
+        return recs
+
     # ---- judging ------------------------------------------------------------------------------------------
     def judge_frames(self, exchanges: list[Exchange], interface: str, stage: str) -> list[CheckResult]:
         """Framing, header and cipher checks over every frame the SUT sent during one action."""
@@ -163,12 +173,7 @@ class ShundeClientSession(ClientSession):
         res, _ = self.act("send_positions", params)
 
         def arrived() -> list[dict[str, Any]]:
-            recs = []
-            for e in self.since(seq0):
-                if e.method == "recv" and e.interface in C.POSITION_IFACES:
-                    recs += position_records(e.request_plaintext, received=e.time, seq=e.seq,
-                                             valid=e.outcome == "ok", user_id=e.client_id)
-            return recs
+            return self.positions_since(seq0)
 
         if res.ok:
             self.wait_for(lambda: len(arrived()) >= expected)
@@ -188,6 +193,10 @@ class ShundeClientSession(ClientSession):
                                stage=stage, evidence=ev))
         out.append(self.record("shunde.location.timely", C.location_timely(recs, self.rules), interface=interface,
                                stage=stage, evidence=ev))
+        regs = [e for e in C.from_sut(self.since(self.connect_seq - 1), "main")
+                if e.interface == "UP_EXG_MSG_REGISTER" or e.seq > seq0]
+        out.append(self.record("shunde.register.sent", C.register_sent(params, regs), interface=interface,
+                               stage=stage, evidence=[e.evidence() for e in regs if e.seq <= seq0][-3:] + ev[:3]))
         history = [e for e in frames if e.interface == "UP_EXG_MSG_HISTORY_LOCATION"]
         if any(v.get("mode") == "history" for v in params.get("vehicles", [])):
             out.append(self.record("shunde.history.batch", C.history_batch(history, self.max_batch),
@@ -209,4 +218,74 @@ class ShundeClientSession(ClientSession):
                self.record("shunde.disconnect.orderly", C.disconnect_orderly(exs, self.credentials), interface=iface,
                            stage=stage, evidence=[res.evidence()] + [e.evidence() for e in tail[-4:]])]
         out += self.judge_frames([e for e in exs if e.interface == "UP_DISCONNECT_REQ"], iface, stage)
+        return out
+
+    def main_link_lost(self, before: dict[str, Any], after: dict[str, Any], stage: str) -> list[CheckResult]:
+        """Send `before`, cut the main link as a network fault would (the slave link stays), send `after`: the
+        forwarder must log in again and every position it acknowledged must reach the platform."""
+        iface = "connect"
+        seq0 = self.journal.last_seq
+        acked = []
+        res_a, _ = self.act("send_positions", before)
+        if res_a.ok:
+            acked.append(before)
+        s = self.platform_session()
+        slave_was_up = s is not None and s.slave_state == "up"
+        seq_cut = self.journal.last_seq  # before the cut: the forwarder's 0x1007 may be journaled before call() returns
+        cut = self.bg.call(self.mock.drop_main(self.account.user_id))
+        res_b, _ = self.act("send_positions", after)
+        if res_b.ok:
+            acked.append(after)
+        expected = sum(len(v.get("positions", [])) for p in acked for v in p.get("vehicles", []))
+
+        def arrived() -> list[dict[str, Any]]:
+            return self.positions_since(seq0)
+
+        def relogged() -> bool:
+            return any(e.interface == "UP_CONNECT_REQ" and e.status == 0 for e in C.from_sut(self.since(seq_cut)))
+
+        self.wait_for(lambda: relogged() and len(arrived()) >= expected)
+        if not self.main_link_only:  # the new slave link is the platform's doing: wait for its outcome
+            self.wait_for(lambda: (p := self.platform_session()) is None or p.slave_state != "connecting")
+        after_cut = self.since(seq_cut)
+        relogins = [e for e in C.from_sut(after_cut) if e.interface == "UP_CONNECT_REQ" and e.status == 0]
+        self.connected = bool(relogins) and res_b.ok
+        if relogins:  # the main link now in use starts here (disconnect judges from it)
+            self.connect_seq = relogins[-1].seq
+        ev = [res_a.evidence(), res_b.evidence()] + [e.evidence() for e in after_cut
+                                                     if e.method == "event" or e.interface.startswith("UP_")][:10]
+        if not cut:
+            return [self.record(ADAPTER_COMPLETED, [C.fail("no platform session to cut: not logged in")],
+                                interface=iface, stage=stage, evidence=ev)]
+        out = [self.record("shunde.link.reconnect", C.link_reconnect(after_cut, acked, by_vehicle(arrived()),
+                                                                     slave_was_up),
+                           interface=iface, stage=stage, evidence=ev)]
+        out += self.judge_frames(after_cut, iface, stage)
+        return out
+
+    def platform_requests(self, stage: str) -> list[CheckResult]:
+        """The platform sends each request of schemas/shunde/requests.toml (on the slave link when it is up);
+        the forwarder must answer each on the main link, naming the request it answers."""
+        iface = "connect"
+        session = self.platform_session()
+        v = self.data.vehicle(self.operator)
+        vehicle = (v["vehicle_no"], int(v["vehicle_color"]))
+        seq0 = self.journal.last_seq
+        rules = list(REQUEST_RULES.values())
+
+        async def send() -> None:
+            for rule in rules:
+                self.mock.send_down(session, request_message(rule, vehicle))
+
+        if session is None:
+            return [self.record(ADAPTER_COMPLETED, [C.fail("not logged in: no platform session to send requests on")],
+                                interface=iface, stage=stage)]
+        self.bg.call(send())
+        names = {r.answer_name for r in rules}
+        self.wait_for(lambda: names <= {e.interface for e in C.from_sut(self.since(seq0), "main")})
+        exs = self.since(seq0)
+        ev = [e.evidence() for e in exs if e.method in ("send", "recv")][:2 * len(rules)]
+        out = [self.record("shunde.requests.answered", C.requests_answered([(r, vehicle) for r in rules], exs),
+                           interface=iface, stage=stage, evidence=ev)]
+        out += self.judge_frames(exs, iface, stage)
         return out

@@ -19,6 +19,29 @@ FLEET = 6
 HISTORY, LIVE = 10, 3
 
 
+@pytest.mark.interface("connect")
+def test_main_link_lost(sd, vrun):
+    """The district platform's main link drops mid-run (a network fault, not a 0x1003): the forwarder reports it
+    on the slave link (0x1007), logs in again with back-off and resends what the platform had not confirmed."""
+    if not sd.ensure_connected(STAGE):
+        pytest.fail("connect failed; see the connect interface")
+    vehicles = sd.data.fleet(2, sd.operator)
+    end = sd.now_local() - dt.timedelta(seconds=2)
+    tracks = {v["vehicle_no"]: sd.data.track(2 * LIVE, end) for v in vehicles}
+    before, after = ({"vehicles": [{"vehicle_no": v["vehicle_no"], "vehicle_color": v["vehicle_color"], "mode": "real",
+                                    "positions": tracks[v["vehicle_no"]][part]} for v in vehicles]}
+                     for part in (slice(0, LIVE), slice(LIVE, None)))
+    require(vrun, sd.main_link_lost(before, after, STAGE))
+
+
+@pytest.mark.interface("connect")
+def test_platform_requests(sd, vrun):
+    """The district platform's roll call, alarm supervision, text and monitoring requests: each answered."""
+    if not sd.ensure_connected(STAGE):
+        pytest.fail("connect failed; see the connect interface")
+    require(vrun, sd.platform_requests(STAGE))
+
+
 @pytest.mark.interface("access_result")
 def test_fleet_access_sheet(sd, vrun):
     if sd.connect_failed:

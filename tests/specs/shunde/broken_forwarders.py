@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirna
 
 from harness.jt809 import CipherConfig, encode_raw, unescape  # noqa: E402
 from harness.jt809.messages import encode_body  # noqa: E402
+from suites.shunde import requests  # noqa: E402
 from suites.shunde.daemon import run_adapter  # noqa: E402
 from suites.shunde.forwarder import Forwarder  # noqa: E402
 from suites.shunde.reference_forwarder import ReferenceForwarder  # noqa: E402
@@ -59,7 +60,7 @@ class WrongCipherConstants(Forwarder):
 
 
 class NoHeartbeat(Forwarder):
-    """Never sends 0x1005."""
+    """Never sends the periodic 0x1005 (the one confirming a send_positions batch still goes out)."""
 
     send_heartbeats = False
 
@@ -110,6 +111,38 @@ class Bodies2011Under2019(ReferenceForwarder):
         return Forwarder.frame(self, msg)
 
 
+class NoReconnect(Forwarder):
+    """Stops when the platform's main link drops, as if it had been told to leave: no new login, positions lost."""
+
+    reconnect = False
+
+
+class NoRequestAnswers(Forwarder):
+    """Reads the platform's 0x9xxx requests (roll call, supervision, text…) and answers none of them."""
+
+    def answer_request(self, msg_id, body):
+        return None
+
+
+class AnswersWithoutEcho(Forwarder):
+    """Answers every request, but with zeros where the answer must name the request (SUPERVISION_ID, INFO_ID…)."""
+
+    def answer_request(self, msg_id, body):
+        answer = super().answer_request(msg_id, body)
+        rule = requests.rule_for(msg_id, body)
+        for name in (rule.echo if rule is not None and answer is not None else {}):
+            value = getattr(answer.data, name)
+            setattr(answer.data, name, "" if isinstance(value, str) else 0)
+        return answer
+
+
+class NoRegister(Forwarder):
+    """Forwards positions without ever sending 0x1201 vehicle registration."""
+
+    def registration(self, vehicle):
+        return None
+
+
 VARIANTS = {
     "wrong-crc": WrongCrc,
     "no-escaping": NoEscaping,
@@ -122,6 +155,10 @@ VARIANTS = {
     "history-unsorted": HistoryUnsorted,
     "no-disconnect": NoDisconnect,
     "bodies-2011-under-2019": Bodies2011Under2019,
+    "no-reconnect": NoReconnect,
+    "no-request-answers": NoRequestAnswers,
+    "answers-without-echo": AnswersWithoutEcho,
+    "no-register": NoRegister,
     "reference": ReferenceForwarder,
 }
 
