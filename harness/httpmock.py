@@ -168,7 +168,7 @@ class HttpMock:
     def app(self) -> web.Application:
         app = web.Application(client_max_size=self.max_body)
         app[MOCK_KEY] = self
-        app.router.add_route("*", ADMIN_PATH, self.admin)
+        app.router.add_route("*", ADMIN_PATH, self._guarded_admin)
         app.router.add_route("*", "/{tail:.*}", self.handle)
         return app
 
@@ -178,11 +178,28 @@ class HttpMock:
             resp = await self._handle(request, None)
             await self.journal.settled()  # journaled before answering, served without the guard too
             return resp
+        return await self._guarded(request, guard, self._settled(self._handle(request, guard)))
+
+    async def _settled(self, answer: Any) -> web.StreamResponse:
+        resp = await answer
+        await self.journal.settled()  # journaled before answering: the commit of this turn's exchanges
+        return resp
+
+    async def _guarded_admin(self, request: web.Request) -> web.StreamResponse:
+        # Admin calls are requests on the connection like any other: the guard must see them start and end,
+        # or their bytes stay counted as a request in flight and the connection outlives its client.
+        guard = request.protocol if isinstance(request.protocol, GuardedHandler) else None
+        if guard is None:
+            return await self.admin(request)
+        return await self._guarded(request, guard, self.admin(request))
+
+    @staticmethod
+    async def _guarded(request: web.Request, guard: "GuardedHandler", answer: Any) -> web.StreamResponse:
+        """Await `answer` (a coroutine giving the response) between the guard's request_started/request_done."""
         guard.request_started(request)
         resp = None
         try:
-            resp = await self._handle(request, guard)
-            await self.journal.settled()  # journaled before answering: the commit of this turn's exchanges
+            resp = await answer
             if guard.eof:  # the client has shut its side: answer, then close (no next request can come)
                 resp.force_close()
             return resp

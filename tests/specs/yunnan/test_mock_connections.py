@@ -140,3 +140,65 @@ def test_a_late_event_loop_does_not_time_out_headers_that_arrived_in_time():
             s.close()
     assert out.startswith(b"HTTP/1.1 404"), out[:200]  # the path's answer, not a header timeout
     assert [e.outcome for e in mock.journal.entries] == ["not_found"]
+
+
+def _admin_call(s, op: str = "state") -> bytes:
+    """One keep-alive admin call on socket s; its whole answer (read up to its Content-Length)."""
+    s.sendall(f"GET /__vconform/{op} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    out = b""
+    while b"\r\n\r\n" not in out:
+        chunk = s.recv(65536)
+        if not chunk:
+            return out
+        out += chunk
+    head, _, body = out.partition(b"\r\n\r\n")
+    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+    while len(body) < length and (chunk := s.recv(65536)):
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
+def test_a_client_that_closes_after_admin_calls_leaves_no_connection_behind():
+    """Admin calls (a suite reading state, moving the clock) are requests like any other for the guard: when their
+    client closes the connection, the mock closes it too. They used to be invisible to the guard, so their bytes
+    counted as a request in flight: each such connection stayed half-open for good, live, and after
+    max_connections of them every request was answered 503 "busy" (the yunnan server fuzz stage's Flaky)."""
+    import socket
+    import time
+
+    mock = YunnanMock(key_bits=1024)
+    mock.header_timeout = 300.0  # (the header timer, never stopped by an admin call, closed the connection late)
+    with BackgroundServer(mock.app) as srv:
+        for _ in range(3):
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
+            try:
+                for _ in range(2):
+                    assert _admin_call(s).startswith(b"HTTP/1.1 200"), "admin state"
+                s.shutdown(socket.SHUT_WR)
+                assert s.recv(65536) == b""  # the mock closes its side too (it used to hold it open: a timeout)
+            finally:
+                s.close()
+        deadline = time.monotonic() + 30  # a wait for the close to get through, not a timing assertion
+        while mock._open and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not mock._open and mock.connections == 0
+
+
+def test_an_idle_keep_alive_connection_after_an_admin_call_is_not_timed_out_as_slow_headers():
+    """An admin call ends the header timer like any other request: the next request on the connection, after a
+    pause longer than the header timeout, is served (it used to be answered 408 and closed)."""
+    import socket
+    import time
+
+    mock = YunnanMock(key_bits=1024)
+    mock.header_timeout = 0.3
+    with BackgroundServer(mock.app) as srv:
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        try:
+            assert _admin_call(s).startswith(b"HTTP/1.1 200")
+            time.sleep(1.0)  # idle past the header timeout (the idle timeout is 60 s)
+            out = _admin_call(s)
+        finally:
+            s.close()
+    assert out.startswith(b"HTTP/1.1 200"), out[:200]
+    assert not [e for e in mock.journal.entries if e.outcome == "timeout"]
