@@ -12,29 +12,48 @@ import pytest
 
 from harness import stages
 
-# What differs between repeats of one defect and says nothing about its cause: times, hex ids, sequence numbers,
-# long numbers (record ids, byte counts of random data). Single digits stay (`exited 1` is not `exited 2`).
+# What differs between repeats of one defect and says nothing about its cause: times, quoted values (ids, record
+# keys), hex ids, sequence numbers, counts and sizes. Exit and status codes stay (`exited 1` is not `exited 2`).
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
 _VOLATILE = [
-    (re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?"), "<time>"),
+    (_TIME, "<time>"),
+    (re.compile(r"(?<![\w'\"])(?:'[^'\s]*'|\"[^\"\s]*\")(?![\w'\"])"), "<v>"),   # 'CL2025...', "5306..."
+    (re.compile(r"<v>(?:, <v>)+"), "<v>"),                                     # a list of them: one value
+    (re.compile(r"(?<==)[A-Za-z0-9_.\-]{8,}"), "<id>"),                          # recordId=2025...MAHY0W7A
     (re.compile(r"\b[0-9a-fA-F]{8,}\b"), "<id>"),
     (re.compile(r"#\d+"), "#<n>"),
-    (re.compile(r"\d{2,}"), "<n>"),
+    (re.compile(r"(?<!exited )(?<!exit )(?<!code )(?<!status )(?<![\w.])\d+(?:\.\d+)?"), "<n>"),
 ]
+# A leading "what was being done" label that names a time (a fuzz stage's "100 records from <time> over 3 pages: "):
+# the defect is what follows it, the same whatever batch the stage was sending.
+_CONTEXT = re.compile(r"^[^:;]*<time>[^:;]*:\s*")
+# How to reproduce a failure (a fuzz stage's "seed N; replay: vconform run ..."): it and what follows it are not
+# part of the defect.
+_REPRODUCE = re.compile(r"^(?:seed|replay|reproduce)\b")
 MESSAGE_WIDTH = 100  # characters of a root cause's message on its line
 MAX_CAUSES = 8  # root-cause lines printed (the first ones, in report order); the report lists every failure
 MAX_HARNESS_ERRORS = 5  # distinct harness errors printed; the report lists all
 
 
 def normalise_message(message: str, interfaces: Iterable[str] = ()) -> str:
-    """The message with what varies between repeats of one defect replaced, interface names included (a defect
-    that hits every upload names each upload in its message)."""
+    """The grouping key of a failure message (one function, used by the terminal and the HTML report): what varies
+    between repeats of one defect replaced (interface names, times, ids, quoted values, numbers and counts), a
+    leading context label naming a time dropped, and a message that joins the same finding several times ("; ")
+    reduced to its distinct findings, so one defect is one cause."""
     text = " ".join(str(message).split())
     names = sorted({n for n in interfaces if n}, key=len, reverse=True)
     if names:
         text = re.sub(r"(?<![\w-])(" + "|".join(map(re.escape, names)) + r")(?![\w-])", "<interface>", text)
     for pattern, repl in _VOLATILE:
         text = pattern.sub(repl, text)
-    return text
+    parts = []
+    for part in text.split("; "):
+        part = _CONTEXT.sub("", part).strip()
+        if _REPRODUCE.match(part):
+            break  # the reproduction (and the falsifying example after it) follows the findings
+        if part and part not in parts:
+            parts.append(part)
+    return "; ".join(parts)
 
 
 @dataclass

@@ -94,3 +94,38 @@ def test_a_test_that_ended_without_checks_says_why():
     report = SimpleNamespace(longreprtext="suites/x.py:20: in test_heartbeat\n    pytest.fail(...)\n"
                                           "E   Failed: connect failed; see the connect interface")
     assert _reason(report) == "connect failed; see the connect interface"
+
+
+def test_one_defect_is_one_cause_in_an_aes128_run():
+    """issue 8: messages of one failing AES-128 run (ids, quoted values, counts, fuzz-stage batch labels and their
+    reproduction lines differ) group into one cause per defect, for the terminal and the HTML report alike."""
+    aes = "my-yn: getToken refused 500 ✖ 会话密钥长度错误：须为 AES-256：AES session key is 128 bits, spec requires 256"
+    replay = "; seed 1521550361; replay: vconform run yunnan --role client --seed 1521550361 --sut-cmd 'node c.mjs'" \
+             " Falsifying example: run( example=Feed( 'a', 3, ({'b': 'c'},), (7,), ), )"
+    rows = [
+        ("getToken", "adapter.completed", f"adapter getToken exited 1: {aes}"),
+        ("enterprise", "adapter.completed", f"adapter enterprise exited 1: {aes}"),
+        ("strategyConfirm", "yunnan.confirm.applied",
+         "3 of 3 ids never confirmed (first: ['CL202510180500', 'CL202510080501', 'CL202510080502'])"),
+        ("alarmConfirm", "yunnan.confirm.applied",
+         "3 of 3 ids never confirmed (first: ['5306251760347829000500', '5306251760170775000501'])"),
+        ("exceedVehicle", "yunnan.pull.paging", "no successful exceedVehicle call"),
+    ]
+    for name, n in (("exceedVehicle", 100), ("basStrategy", 200), ("alarmVehicle", 350)):
+        rows += [
+            (name, "adapter.completed", f"{n} records from 2027-12-31 23:59:58 over 0 pages: adapter {name} exited 1: "
+                                        f"{aes}{replay}"),
+            (name, "yunnan.pull.paging", f"{n} records from 2027-12-31 23:59:58 over 0 pages: no successful {name} "
+                                         f"call; {n} records from 2028-02-28 23:59:58 over 0 pages: no successful "
+                                         f"{name} call{replay}"),
+        ]
+    model = {"interfaces": [{"name": name, "checks": [{"id": cid, "verdict": "fail", "message": msg}]}
+                            for name, cid, msg in rows]}
+    causes = root_causes(model)
+    assert [(c.check_id, c.count) for c in causes] == [
+        ("adapter.completed", 5), ("yunnan.confirm.applied", 2), ("yunnan.pull.paging", 4)]
+    from harness.report.html_writer import failure_groups
+    assert len(failure_groups(model, {})) == 3
+    # Different defects stay apart: another exit code, another finding.
+    assert normalise_message("adapter x exited 1: boom") != normalise_message("adapter x exited 2: boom")
+    assert normalise_message("answered code 500") != normalise_message("answered code 404")
