@@ -101,6 +101,30 @@ def distinct(lines: list[str]) -> list[str]:
     return list(dict.fromkeys(lines))
 
 
+# "suites/x.py::test_y[z]: HarnessError: cannot reach the target ...": a test stopped by a harness error.
+_TEST_ERROR = re.compile(r"^(?P<test>\S+::\S+): (?P<kind>[A-Za-z_][\w.]*): (?P<reason>.*)$", re.DOTALL)
+
+
+def harness_reasons(errors: Iterable[str], explained: Iterable[str]) -> tuple[list[str], bool]:
+    """(the distinct one-line reasons of a run's harness errors, each with how many tests it stopped; whether any
+    is an unexplained exception). An error of a kind in `explained` (HarnessError and its subclasses: they carry
+    their own reason) is shown by its reason alone, whatever test met it; any other exception (a harness bug)
+    keeps its test and exception name, and asks for pytest's output."""
+    explained = set(explained)
+    counts: dict[str, int] = {}
+    unexplained = False
+    for err in errors:
+        err = str(err)
+        m = _TEST_ERROR.match(err)
+        if m and m.group("kind").rsplit(".", 1)[-1] in explained:
+            line = m.group("reason").splitlines()[0] if m.group("reason") else m.group("kind")
+        else:
+            unexplained = unexplained or bool(m)
+            line = err.splitlines()[0] if err else ""
+        counts[line] = counts.get(line, 0) + (1 if m else 0)
+    return [f"{line} ({n} tests)" if n > 1 else line for line, n in counts.items()], unexplained
+
+
 class ProgressPlugin:
     """Prints one line per interface (or flow step) as it finishes: stage, interface, how many checks it recorded
     and their rolled-up verdict. Consecutive tests of one stage and label (a parametrised flow step) share a line."""
@@ -115,9 +139,12 @@ class ProgressPlugin:
         self._pending: tuple[str, str] | None = None
         self._results: list = []
         self._all_skipped = True
+        self._errors_before = 0
+        self._harness_hit = False  # a harness error was noted while the pending line's tests ran
 
     def pytest_runtest_logstart(self, nodeid, location) -> None:
         self._start = len(self.ctx.results)
+        self._errors_before = len(self.ctx.harness_errors)
         self._skipped = False
         self._why = ""
 
@@ -140,7 +167,11 @@ class ProgressPlugin:
         if key != self._pending:
             self.flush()
             self._pending, self._results, self._all_skipped, self._group_why = key, [], True, ""
+            self._harness_hit = False
         self._results += self.ctx.results[self._start:]
+        if len(self.ctx.harness_errors) > getattr(self, "_errors_before", 0):
+            self._why = ""  # a harness error, not the SUT's: the summary prints its reason once, not per test
+            self._harness_hit = True
         self._group_why = self._group_why or self._why
         self._all_skipped = self._all_skipped and self._skipped
 
@@ -152,6 +183,9 @@ class ProgressPlugin:
             return
         stage, label = self._pending
         results = self._results
+        if not results and getattr(self, "_harness_hit", False) and not self._group_why:
+            self._pending = None  # judged nothing because the harness failed: no per-test line
+            return
         if results:
             verdict = stages.roll_up(r.verdict for r in results)
             fails = sum(1 for r in results if r.verdict == "fail")

@@ -129,3 +129,13 @@ def test_one_defect_is_one_cause_in_an_aes128_run():
     # Different defects stay apart: another exit code, another finding.
     assert normalise_message("adapter x exited 1: boom") != normalise_message("adapter x exited 2: boom")
     assert normalise_message("answered code 500") != normalise_message("answered code 404")
+
+
+def test_harness_errors_print_their_reason_once_and_pytest_output_only_for_a_harness_bug():
+    from harness.terminal import harness_reasons
+    down = [f"suites/y/test_a.py::test_{i}: HarnessError: cannot reach the target http://h/x: refused" for i in range(5)]
+    lines, unexplained = harness_reasons(down + ["run deadline reached"], {"HarnessError", "DeadlineReached"})
+    assert lines == ["cannot reach the target http://h/x: refused (5 tests)", "run deadline reached"]
+    assert not unexplained
+    lines, unexplained = harness_reasons(["suites/y/test_a.py::test_b: KeyError: 'x'"], {"HarnessError"})
+    assert lines == ["suites/y/test_a.py::test_b: KeyError: 'x'"] and unexplained
