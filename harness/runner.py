@@ -14,7 +14,7 @@ from harness import registry, stages
 from harness import pytest_plugin
 from harness.pytest_plugin import VconformPlugin
 from harness.run import HarnessError, RunConfig, RunContext, version_mismatch
-from harness.terminal import MAX_CAUSES, MAX_HARNESS_ERRORS, ProgressPlugin, harness_reasons, root_causes
+from harness.terminal import MAX_CAUSES, MAX_HARNESS_ERRORS, ProgressPlugin, fit, harness_reasons, root_causes
 
 PYTEST_USAGE_CODES = {2: "interrupted", 3: "internal error", 4: "usage error", 5: "no tests selected"}
 
@@ -109,7 +109,7 @@ def print_summary(model: dict, harness_errors: list[str], paths: dict, pytest_ou
               f"see the report", file=stream)
     errors, unexplained = harness_reasons(harness_errors, _harness_error_kinds())
     for err in errors[:MAX_HARNESS_ERRORS]:
-        print(f"  HARNESS ERROR {err[:300]}", file=stream)
+        print(fit(f"  HARNESS ERROR {err}"), file=stream)
     if len(errors) > MAX_HARNESS_ERRORS:
         print(f"  ... and {len(errors) - MAX_HARNESS_ERRORS} more harness error(s) in the report", file=stream)
     # pytest's summary only helps with an exception the harness did not explain (a bug in it); a harness error

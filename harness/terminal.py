@@ -5,6 +5,8 @@ pytest's own output never reaches the terminal (the runner captures it and shows
 from __future__ import annotations
 
 import re
+import shutil
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Iterable, TextIO
 
@@ -66,11 +68,58 @@ class RootCause:
     interfaces: list[str] = field(default_factory=list)
     replay: str = ""        # `vconform replay ... --call N` of the first failing row's adapter call, if any
 
-    def line(self) -> str:
+    def line(self, width: int | None = None) -> str:
+        """The cause fitted to `width` columns (default: the terminal's width): one line when the check id, clause,
+        count, pointer into report.json and a useful part of the message fit on it, else the message (and when
+        needed the clause) on indented lines below; the interfaces, the message and the replay line are shortened or left out to fit (the report
+        keeps the full text). Wide (CJK) characters count two columns."""
+        width = terminal_width() if width is None else width
         where = ", ".join(self.interfaces[:2]) + (f" +{len(self.interfaces) - 2}" if len(self.interfaces) > 2 else "")
-        msg = self.message if len(self.message) <= MESSAGE_WIDTH else self.message[:MESSAGE_WIDTH - 1] + "…"
-        return (f"  FAIL {self.check_id} [{self.clause}] ×{self.count} ({where}): {msg}"
-                f"  → report.json#{self.pointer}" + (f"  replay: {self.replay}" if self.replay else ""))
+        head = f"  FAIL {self.check_id} [{self.clause}] ×{self.count}"
+        tail = f"  → report.json#{self.pointer}"
+        replay = f"  replay: {self.replay}" if self.replay else ""
+        msg = " ".join(self.message.split())
+        msg = msg if len(msg) <= MESSAGE_WIDTH else msg[:MESSAGE_WIDTH - 1] + "…"
+        full = f"{head} ({where}): {msg}{tail}"
+        if columns(full + replay) <= width:
+            return full + replay
+        if columns(full) <= width:
+            return full
+        room = width - columns(f"{head} ({where}): {tail}")
+        if room >= 40:
+            return f"{head} ({where}): {fit(msg, room)}{tail}"
+        # Too narrow for one line: the check id, count and pointer first, the clause and the message below.
+        text = f"       {msg} ({where})"
+        if columns(head + tail) <= width:
+            return head + tail + "\n" + fit(text, width)
+        return (f"  FAIL {self.check_id} ×{self.count}{tail}\n" + fit(f"       [{self.clause}]", width) + "\n"
+                + fit(text, width))
+
+
+def terminal_width() -> int:
+    """Columns of the terminal `vconform run` prints to (100 when it is not a terminal)."""
+    return max(40, shutil.get_terminal_size((100, 24)).columns)
+
+
+def columns(text: str) -> int:
+    """Terminal columns `text` takes: wide and full-width characters (CJK) take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def fit(line: str, width: int | None = None) -> str:
+    """`line` cut to `width` terminal columns (default: the terminal's) with an ellipsis; the report keeps the full
+    text."""
+    width = terminal_width() if width is None else width
+    if columns(line) <= width:
+        return line
+    out, used = [], 0
+    for ch in line:
+        w = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        if used + w > width - 1:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out) + "…"
 
 
 def root_causes(model: dict[str, Any]) -> list[RootCause]:
@@ -193,7 +242,7 @@ class ProgressPlugin:
         else:
             state = "skip" if self._all_skipped else (f"not judged: {self._group_why}" if self._group_why
                                                       else "no checks")
-        print(f"  {stage:<9} {label:<24} {len(results):>4} checks  {state}", file=self.stream, flush=True)
+        print(fit(f"  {stage:<9} {label:<24} {len(results):>4} checks  {state}"), file=self.stream, flush=True)
         self._pending = None
 
 
