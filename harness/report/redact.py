@@ -178,7 +178,10 @@ def redact_text(text: str, secrets: Iterable[str] = (), context: Any = None) -> 
     found: set[str] = set()
     if context is not None:
         red._harvest(context, found)
-    red._harvest(text, found)
+    try:
+        red._harvest(text, found)  # values under secret keys of JSON output, Bearer tokens
+    except RecursionError:  # JSON nested deeper than Python recurses (a hostile adapter): its Bearer tokens only
+        found |= {m.group(2) for m in _BEARER.finditer(text) if len(m.group(2)) >= MIN_HARVESTED_LEN}
     return red._text(text, red._pattern(found))
 
 
