@@ -158,14 +158,19 @@ def test_generated_key_on_first_use_is_private_and_reused(tmp_path, home):
     assert path == key_file and kid(a) == key_id(public_raw(key))
 
 
-def test_given_sign_key_and_expected_public_key(tmp_path, home):
+def _key_files(folder: Path, name: str) -> tuple[Ed25519PrivateKey, Path, Path]:
+    """A fresh Ed25519 key, its private PEM (NAME.pem) and public PEM (NAME.pub.pem) in `folder`."""
     key = Ed25519PrivateKey.generate()
-    key_pem = tmp_path / "ci-key.pem"
+    key_pem, pub_pem = folder / f"{name}.pem", folder / f"{name}.pub.pem"
     key_pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                           serialization.NoEncryption()))
-    pub_pem = tmp_path / "ci-key.pub.pem"
     pub_pem.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
                                                       serialization.PublicFormat.SubjectPublicKeyInfo))
+    return key, key_pem, pub_pem
+
+
+def test_given_sign_key_and_expected_public_key(tmp_path, home):
+    key, key_pem, pub_pem = _key_files(tmp_path, "ci-key")
     paths = write_report(_model(), tmp_path / "out", sign_key=str(key_pem))
     assert not home.exists(), "a given key must not create the per-user key"
     raw_b64 = base64.b64encode(public_raw(key)).decode()
@@ -237,17 +242,9 @@ def test_the_node_verifier_refuses_a_foreign_re_signed_report_and_takes_a_folder
     node = shutil.which("node")
     if not node:
         pytest.skip("no Node.js on this machine: the independent verifier cannot run here")
-    ours = Ed25519PrivateKey.generate()
-    ours_pem = tmp_path / "ours.pem"
-    ours_pem.write_bytes(ours.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                            serialization.NoEncryption()))
-    pub_pem = tmp_path / "ours.pub.pem"
-    pub_pem.write_bytes(ours.public_key().public_bytes(serialization.Encoding.PEM,
-                                                       serialization.PublicFormat.SubjectPublicKeyInfo))
+    ours, ours_pem, pub_pem = _key_files(tmp_path, "ours")
     genuine = write_report(_model(), tmp_path / "genuine", sign_key=str(ours_pem))
-    forger = tmp_path / "forger.pem"
-    forger.write_bytes(Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    _, forger, _ = _key_files(tmp_path, "forger")
     forged_model = _model()
     forged_model["verdict"] = "pass"
     forged = write_report(forged_model, tmp_path / "forged", sign_key=str(forger))
