@@ -14,7 +14,7 @@ from harness import registry, stages
 from harness import pytest_plugin
 from harness.pytest_plugin import VconformPlugin
 from harness.run import HarnessError, RunConfig, RunContext, version_mismatch
-from harness.terminal import MAX_CAUSES, MAX_HARNESS_ERRORS, ProgressPlugin, fit, harness_reasons, root_causes
+from harness.terminal import MAX_CAUSE_LINES, MAX_CAUSES, MAX_HARNESS_ERRORS, ProgressPlugin, fit, harness_reasons, root_causes
 
 PYTEST_USAGE_CODES = {2: "interrupted", 3: "internal error", 4: "usage error", 5: "no tests selected"}
 
@@ -102,10 +102,15 @@ def print_summary(model: dict, harness_errors: list[str], paths: dict, pytest_ou
     print(f"vconform {model['spec']['name']} ({model['role']}): {model['verdict'].upper()}{partial_note(model)} — "
           f"{c['pass']} pass, {c['fail']} fail, {c['warn']} warn, {c['skip']} skip"
           + (f"; {len(causes)} distinct cause(s):" if causes else ""), file=stream)
+    shown = used = 0
     for cause in causes[:MAX_CAUSES]:
-        print(cause.line(), file=stream)
-    if len(causes) > MAX_CAUSES:
-        print(f"  ... and {len(causes) - MAX_CAUSES} more distinct cause(s), often consequences of the first: "
+        text = cause.line()
+        if shown and used + text.count("\n") + 1 > MAX_CAUSE_LINES:
+            break  # a narrow terminal wraps causes onto several lines: the summary stays on one screen
+        print(text, file=stream)
+        shown, used = shown + 1, used + text.count("\n") + 1
+    if len(causes) > shown:
+        print(f"  ... and {len(causes) - shown} more distinct cause(s), often consequences of the first: "
               f"see the report", file=stream)
     errors, unexplained = harness_reasons(harness_errors, _harness_error_kinds())
     for err in errors[:MAX_HARNESS_ERRORS]:

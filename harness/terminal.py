@@ -33,7 +33,8 @@ _CONTEXT = re.compile(r"^[^:;]*<time>[^:;]*:\s*")
 # part of the defect.
 _REPRODUCE = re.compile(r"^(?:seed|replay|reproduce)\b")
 MESSAGE_WIDTH = 100  # characters of a root cause's message on its line
-MAX_CAUSES = 8  # root-cause lines printed (the first ones, in report order); the report lists every failure
+MAX_CAUSES = 8  # root causes printed (the first ones, in report order); the report lists every failure
+MAX_CAUSE_LINES = 16  # terminal lines they may take (a narrow terminal puts a cause on two or three)
 MAX_HARNESS_ERRORS = 5  # distinct harness errors printed; the report lists all
 
 
@@ -71,8 +72,9 @@ class RootCause:
     def line(self, width: int | None = None) -> str:
         """The cause fitted to `width` columns (default: the terminal's width): one line when the check id, clause,
         count, pointer into report.json and a useful part of the message fit on it, else the message (and when
-        needed the clause) on indented lines below; the interfaces, the message and the replay line are shortened or left out to fit (the report
-        keeps the full text). Wide (CJK) characters count two columns."""
+        needed the clause) on indented lines below; the interfaces and the message are shortened to fit (the report
+        keeps the full text); the replay command, never cut, goes on its own line when it does not fit beside them.
+        Wide (CJK) characters count two columns."""
         width = terminal_width() if width is None else width
         where = ", ".join(self.interfaces[:2]) + (f" +{len(self.interfaces) - 2}" if len(self.interfaces) > 2 else "")
         head = f"  FAIL {self.check_id} [{self.clause}] ×{self.count}"
@@ -83,17 +85,19 @@ class RootCause:
         full = f"{head} ({where}): {msg}{tail}"
         if columns(full + replay) <= width:
             return full + replay
+        # The replay command is copied and pasted whole: when it does not fit beside the cause, its own line.
+        below = f"\n       replay: {self.replay}" if self.replay else ""
         if columns(full) <= width:
-            return full
+            return full + below
         room = width - columns(f"{head} ({where}): {tail}")
         if room >= 40:
-            return f"{head} ({where}): {fit(msg, room)}{tail}"
+            return f"{head} ({where}): {fit(msg, room)}{tail}{below}"
         # Too narrow for one line: the check id, count and pointer first, the clause and the message below.
         text = f"       {msg} ({where})"
         if columns(head + tail) <= width:
-            return head + tail + "\n" + fit(text, width)
+            return head + tail + "\n" + fit(text, width) + below
         return (f"  FAIL {self.check_id} ×{self.count}{tail}\n" + fit(f"       [{self.clause}]", width) + "\n"
-                + fit(text, width))
+                + fit(text, width) + below)
 
 
 def terminal_width() -> int:
