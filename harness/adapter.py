@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.checks import Problem, check, fail
+from harness.report.redact import redact_text, safe_tail
 
 ADAPTER_COMPLETED = "adapter.completed"  # one engine-owned check, judged in every spec's client role
 
@@ -48,6 +49,7 @@ class AdapterResult:
     context: dict[str, Any] = field(default_factory=dict)
     call: int = 0                 # the adapter call's number in the run (1, 2, ...): `vconform replay --call N`
     replay: str = ""              # the one-line command that re-sends this stimulus after the run
+    secrets: Any = field(default=(), repr=False)  # the run's known secrets (a live set), masked before the cut
 
     @property
     def ok(self) -> bool:
@@ -55,12 +57,16 @@ class AdapterResult:
 
     def evidence(self) -> dict[str, Any]:
         """The call as report evidence: the context it received embedded (the context file is deleted with the
-        run's state folder), the meaningful stderr lines, the ends of stdout and stderr, and its replay line."""
+        run's state folder), the meaningful stderr lines, the ends of stdout and stderr, and its replay line.
+        The whole output is redacted (the run's secrets, the context's credentials, key-shaped text) before it is
+        cut to its tail, and the cut is made safe: a cut inside a key must not leave a tail redaction misses."""
+        stdout = redact_text(self.stdout, self.secrets, self.context)
+        stderr = redact_text(self.stderr, self.secrets, self.context)
         ev = {"kind": "adapter", "call": self.call, "action": self.action, "cmd": " ".join(self.cmd),
               "exit_code": self.exit_code, "timed_out": self.timed_out, "duration_ms": round(self.duration_ms, 1),
               "params": self.context.get("params"), "context": self.context,
-              "stdout": self.stdout[-EVIDENCE_TAIL:], "stderr": self.stderr[-EVIDENCE_TAIL:],
-              "stderr_lines": stderr_lines(self.stderr)}
+              "stdout": safe_tail(stdout, EVIDENCE_TAIL), "stderr": safe_tail(stderr, EVIDENCE_TAIL),
+              "stderr_lines": stderr_lines(stderr)}
         if self.replay:
             ev["replay"] = self.replay
         return ev
@@ -141,6 +147,7 @@ class Adapter:
         self.timeout = timeout
         self.calls = 0
         self.replay_hint = ""  # "vconform replay REPORT.json": each result's replay line adds "--call N"
+        self.secrets: Any = ()  # the run's secrets (the session shares its live set): masked before evidence is cut
 
     def run(self, action: str, params: Any, *, expect_output: bool = False) -> AdapterResult:
         self.calls += 1
@@ -162,7 +169,7 @@ class Adapter:
             raise AdapterNotFound(f"adapter command cannot be run: {argv[0]}: {exc.strerror or exc}") from None
         res = AdapterResult(action, self.cmd + [action, CONTEXT_TOKEN], code, _text(out), _text(err),
                             (time.perf_counter() - t0) * 1000, timed_out=timed_out, leftover=leftover, stdout_cut=cut,
-                            context=ctx, call=self.calls,
+                            context=ctx, call=self.calls, secrets=self.secrets,
                             replay=f"{self.replay_hint} --call {self.calls}" if self.replay_hint else "")
         if expect_output and res.ok and res.stdout_cut:
             res.output_error = f"stdout longer than {OUTPUT_CAP} bytes; not read further"

@@ -14,7 +14,7 @@ from harness import registry, stages
 from harness import pytest_plugin
 from harness.pytest_plugin import VconformPlugin
 from harness.run import HarnessError, RunConfig, RunContext, version_mismatch
-from harness.terminal import MAX_CAUSES, MAX_HARNESS_ERRORS, ProgressPlugin, distinct, root_causes
+from harness.terminal import MAX_CAUSE_LINES, MAX_CAUSES, MAX_HARNESS_ERRORS, ProgressPlugin, fit, harness_reasons, root_causes
 
 PYTEST_USAGE_CODES = {2: "interrupted", 3: "internal error", 4: "usage error", 5: "no tests selected"}
 
@@ -102,23 +102,40 @@ def print_summary(model: dict, harness_errors: list[str], paths: dict, pytest_ou
     print(f"vconform {model['spec']['name']} ({model['role']}): {model['verdict'].upper()}{partial_note(model)} — "
           f"{c['pass']} pass, {c['fail']} fail, {c['warn']} warn, {c['skip']} skip"
           + (f"; {len(causes)} distinct cause(s):" if causes else ""), file=stream)
+    shown = used = 0
     for cause in causes[:MAX_CAUSES]:
-        print(cause.line(), file=stream)
-    if len(causes) > MAX_CAUSES:
-        print(f"  ... and {len(causes) - MAX_CAUSES} more distinct cause(s), often consequences of the first: "
+        text = cause.line()
+        if shown and used + text.count("\n") + 1 > MAX_CAUSE_LINES:
+            break  # a narrow terminal wraps causes onto several lines: the summary stays on one screen
+        print(text, file=stream)
+        shown, used = shown + 1, used + text.count("\n") + 1
+    if len(causes) > shown:
+        print(f"  ... and {len(causes) - shown} more distinct cause(s), often consequences of the first: "
               f"see the report", file=stream)
-    errors = distinct([str(e) for e in harness_errors])
+    errors, unexplained = harness_reasons(harness_errors, _harness_error_kinds())
     for err in errors[:MAX_HARNESS_ERRORS]:
-        print(f"  HARNESS ERROR {err.splitlines()[0][:300] if err else ''}", file=stream)
+        print(fit(f"  HARNESS ERROR {err}"), file=stream)
     if len(errors) > MAX_HARNESS_ERRORS:
         print(f"  ... and {len(errors) - MAX_HARNESS_ERRORS} more harness error(s) in the report", file=stream)
-    if errors and pytest_output.strip():
+    # pytest's summary only helps with an exception the harness did not explain (a bug in it); a harness error
+    # with its reason ("cannot reach the target ...") says all there is to say.
+    if unexplained and pytest_output.strip():
         tail = [line for line in pytest_output.splitlines() if line.strip()][-12:]
         print("  pytest output (last lines):", file=stream)
         for line in tail:
             print(f"    {line[:200]}", file=stream)
     print(f"report: {paths['html']}  (json: {paths['json']}, junit: {paths['junit']})", file=stream)
     print(f"reproduce: {model['reproduce']}", file=stream)
+
+
+def _harness_error_kinds() -> set[str]:
+    """Names of the exceptions that carry their own one-line reason: HarnessError and its subclasses."""
+    kinds, todo = set(), [HarnessError]
+    while todo:
+        cls = todo.pop()
+        kinds.add(cls.__name__)
+        todo += cls.__subclasses__()
+    return kinds
 
 
 def partial_note(model: dict) -> str:

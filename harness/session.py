@@ -87,6 +87,7 @@ class ClientSession(Recorder):
         for leaf_key, value in _leaves(credentials):
             if is_secret_key(leaf_key):
                 self.vrun.add_secret(str(value))
+        self.adapter.secrets = self.vrun.secrets  # masked in evidence before its output is cut to a tail
         self.adapter.replay_hint = "vconform replay " + shlex.quote(str(Path(self.vrun.config.out) / "report.json"))
         return self.adapter
 

@@ -250,6 +250,44 @@ class _Literals:
         return "".join(out)
 
 
+def redact_text(text: str, secrets: Iterable[str] = (), context: Any = None) -> str:
+    """`text` with every known secret (those given, and those held under secret keys in `context`) masked in every
+    encoding, and key-shaped material (PEM, DER in base64 or hex, JWK members) masked. Used on an adapter's whole
+    output before it is cut to the report's tail, so a cut can never split a key into a tail nobody recognises."""
+    red = Redactor(secrets)
+    found: set[str] = set()
+    if context is not None:
+        red._harvest(context, found)
+    try:
+        red._harvest(text, found)  # values under secret keys of JSON output, Bearer tokens
+    except RecursionError:  # JSON nested deeper than Python recurses (a hostile adapter): its Bearer tokens only
+        found |= {m.group(2) for m in _BEARER.finditer(text) if len(m.group(2)) >= MIN_HARVESTED_LEN}
+    return red._text(text, red._pattern(found))
+
+
+# Runs of key-alphabet characters (base64, base64url, hex; JSON-escaped line breaks inside) a cut can leave at the
+# start of a tail; shorter runs are ordinary words and ids. PEM body lines and the END line count as one run.
+CUT_RUN_MIN = 32
+_CUT_RUN = re.compile(r"(?:[A-Za-z0-9+/=_-]|\\[rn]|\r?\n(?=[A-Za-z0-9+/=_-]{16}|-----END))+"
+                      r"(?:\r?\n?-----END [A-Z0-9 ]*KEY-----)?")
+
+
+def safe_tail(text: str, limit: int) -> str:
+    """The last `limit` characters of an already redacted `text`, cut safely: at a line boundary when the tail holds
+    one, and with any leading run of key-alphabet characters the cut left (the end of a key, a token or ciphertext
+    nobody can recognise any more) masked. A text that fits is returned as it is."""
+    if len(text) <= limit:
+        return text
+    tail = text[-limit:]
+    nl = tail.find("\n")
+    if 0 <= nl < len(tail) - 1:
+        tail = tail[nl + 1:]
+    m = _CUT_RUN.match(tail)
+    if m and len(m.group(0)) >= CUT_RUN_MIN:
+        tail = MASK + tail[m.end():]
+    return "[...] " + tail
+
+
 def literal_alternation(values: Iterable[str]) -> str:
     """One regular expression matching any of `values`, built as a trie: at each position the engine follows only
     the secrets that share the text read so far, so matching costs the length of the text, not the text times the

@@ -148,3 +148,67 @@ def test_public_keys_and_ordinary_hex_stay_readable():
     frame = "5b0000001a0000000110010000000001000000000000" + "ab" * 30 + "5d"
     text = f"publicKey {pub} frame {frame} VIN LSVAM4187C2184847"
     assert Redactor().redact({"note": text}) == {"note": text}
+
+
+# -- the evidence cut (issue 9): adapter output is cut to its last EVIDENCE_TAIL characters; the cut must never
+# leave a piece of a secret behind that redaction no longer recognises (the end of a hex key, a PKCS#1 tail).
+
+def _adapter_evidence(stream: str, text: str, offset: int, secrets: list[str]) -> dict:
+    """Adapter evidence whose `stream` holds `text` placed so that the tail cut lands `offset` characters into it."""
+    from harness.adapter import EVIDENCE_TAIL, AdapterResult
+    filler_len = EVIDENCE_TAIL - (len(text) - offset)
+    filler = ("filler line\n" * (filler_len // 12 + 1))[:filler_len]
+    out = "booting client\n" + "x" * 50 + "key=" + text + filler
+    res = AdapterResult("enterprise", ["node", "leak.mjs"], 1, out if stream == "stdout" else "",
+                        out if stream == "stderr" else "", 3.0, secrets=secrets)
+    return res.evidence()
+
+
+def _write_with(evidence: dict, out, secrets=()) -> str:
+    model = _model()
+    chk = model["interfaces"][0]["checks"][0]
+    chk["verdict"] = "fail"
+    chk["evidence"] = [evidence]
+    return _outputs(write_report(model, out, secrets=list(secrets)))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(sorted(KEYS)), form=st.sampled_from(KEY_FORMS), stream=st.sampled_from(["stdout", "stderr"]),
+       where=st.floats(min_value=0.02, max_value=0.98))
+def test_a_cut_inside_a_private_key_leaves_no_piece_of_it(tmp_path_factory, name, form, stream, where):
+    text, secrets = key_forms(name, form)
+    ev = _adapter_evidence(stream, text, max(1, int(len(text) * where)), [])
+    written = _write_with(ev, tmp_path_factory.mktemp("r"))
+    for secret in secrets:
+        for piece in _pieces(secret, 16):
+            assert piece not in written, f"{form} {name} key cut in {stream} leaked: {piece!r}"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(secret=st.text(alphabet="abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789-_.~+/", min_size=12,
+                      max_size=48),
+       form=st.sampled_from(["plain", "hex", "hexupper", "b64", "b64url", "percent", "json"]),
+       stream=st.sampled_from(["stdout", "stderr"]), where=st.floats(min_value=0.05, max_value=0.95))
+def test_a_cut_inside_a_known_secret_leaves_no_piece_of_it(tmp_path_factory, secret, form, stream, where):
+    text = known_forms(secret, form)
+    ev = _adapter_evidence(stream, text, max(1, int(len(text) * where)), [secret])
+    written = _write_with(ev, tmp_path_factory.mktemp("r"), [secret])
+    for enc in ("plain", "hex", "hexupper", "b64", "b64url", "percent"):
+        for piece in _pieces(known_forms(secret, enc), 8):
+            assert piece not in written, f"{form} form cut in {stream} leaked as {enc}: {piece!r}"
+
+
+def test_the_cut_masks_an_unrecognised_key_tail_and_keeps_the_rest():
+    """Defence in depth: text no pattern knows (random base64, as a cut might leave) starting the tail is masked."""
+    import secrets as pysecrets
+
+    from harness.report.redact import safe_tail
+    blob = base64.b64encode(pysecrets.token_bytes(600)).decode()
+    tail = safe_tail("start " + blob + "\r\nError: deliberate\n", 300)
+    assert blob[-40:] not in tail and "Error: deliberate" in tail
+    pem_body = "\n".join(blob[i:i + 64] for i in range(0, len(blob), 64))
+    tail = safe_tail("-----BEGIN PRIVATE KEY-----\n" + pem_body + "\n-----END PRIVATE KEY-----\nfiller\n", 200)
+    assert not any(line in tail for line in pem_body.splitlines()[-3:]), tail
+    assert tail.endswith("filler\n")
+    assert safe_tail("short text", 300) == "short text"
+    assert safe_tail("line one\nline two is readable\n", 24) == "[...] line two is readable\n"

@@ -42,7 +42,10 @@ def test_replay_reproduces_a_failure_and_the_reference_passes_it(tmp_path):
     # The row carries the context the adapter received and its one-line replay command; the terminal line too.
     assert ev["context"]["action"] == "heartBeat" and ev["context"]["params"] == ev["params"]
     assert ev["replay"] == f"vconform replay {shlex.quote(str(out / 'report.json'))} --call {ev['call']}"
-    line = next(ln for ln in terminal.splitlines() if "FAIL yunnan.envelope.aes256" in ln)
+    lines = terminal.splitlines()
+    at = next(i for i, ln in enumerate(lines) if "FAIL yunnan.envelope.aes256" in ln)
+    # the cause's replay command: beside it, or on its own line below when the terminal is too narrow
+    line = next(ln for ln in lines[at:at + 4] if "replay: " in ln)
     cmd = line.split("replay: ", 1)[1]
     assert cmd.endswith("--check yunnan.envelope.aes256")
 

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from harness.report import SigningKeyError, verify, write_report
-from harness.report.sign import canonical, key_id, load_or_create_key, public_raw
+from harness.report.sign import canonical, fingerprint, key_id, load_or_create_key, public_raw
 
 
 _KEY = {"report.json": "json", "report.html": "html", "junit.xml": "junit"}
@@ -158,14 +158,19 @@ def test_generated_key_on_first_use_is_private_and_reused(tmp_path, home):
     assert path == key_file and kid(a) == key_id(public_raw(key))
 
 
-def test_given_sign_key_and_expected_public_key(tmp_path, home):
+def _key_files(folder: Path, name: str) -> tuple[Ed25519PrivateKey, Path, Path]:
+    """A fresh Ed25519 key, its private PEM (NAME.pem) and public PEM (NAME.pub.pem) in `folder`."""
     key = Ed25519PrivateKey.generate()
-    key_pem = tmp_path / "ci-key.pem"
+    key_pem, pub_pem = folder / f"{name}.pem", folder / f"{name}.pub.pem"
     key_pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                           serialization.NoEncryption()))
-    pub_pem = tmp_path / "ci-key.pub.pem"
     pub_pem.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
                                                       serialization.PublicFormat.SubjectPublicKeyInfo))
+    return key, key_pem, pub_pem
+
+
+def test_given_sign_key_and_expected_public_key(tmp_path, home):
+    key, key_pem, pub_pem = _key_files(tmp_path, "ci-key")
     paths = write_report(_model(), tmp_path / "out", sign_key=str(key_pem))
     assert not home.exists(), "a given key must not create the per-user key"
     raw_b64 = base64.b64encode(public_raw(key)).decode()
@@ -218,8 +223,9 @@ def test_a_regulator_can_check_a_report_without_vconform(tmp_path, home):
     model["interfaces"][0]["checks"][0]["message"] = "粤B·12345 😀 1e21 \u2028"
     model["exchanges"] = [{"seq": 1, "big": 2**60, "tiny": 1e-7, "neg": -0.0}]
     paths = write_report(model, tmp_path / "out")
-    proc = subprocess.run([node, str(NODE_VERIFIER), str(paths["json"].parent)], capture_output=True, text=True,
-                          timeout=60)
+    signer = json.loads(paths["json"].read_text(encoding="utf-8"))["signature"]["public_key"]
+    proc = subprocess.run([node, str(NODE_VERIFIER), str(paths["json"].parent), signer], capture_output=True,
+                          text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.startswith("ok "), proc.stdout + proc.stderr
     data = json.loads(paths["json"].read_text(encoding="utf-8"))
     assert data["exchanges"][0]["big"] == str(2**60), "integers past 2^53 keep every digit, as text"
@@ -229,3 +235,33 @@ def test_a_regulator_can_check_a_report_without_vconform(tmp_path, home):
     proc = subprocess.run([node, str(NODE_VERIFIER), str(paths["json"].parent)], capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 1 and not verify(paths["json"])[0]
+
+
+def test_the_node_verifier_refuses_a_foreign_re_signed_report_and_takes_a_folder_or_file(tmp_path, home):
+    """issue 8: the README's independent check must not accept a forgery re-signed with the forger's own key."""
+    node = shutil.which("node")
+    if not node:
+        pytest.skip("no Node.js on this machine: the independent verifier cannot run here")
+    ours, ours_pem, pub_pem = _key_files(tmp_path, "ours")
+    genuine = write_report(_model(), tmp_path / "genuine", sign_key=str(ours_pem))
+    _, forger, _ = _key_files(tmp_path, "forger")
+    forged_model = _model()
+    forged_model["verdict"] = "pass"
+    forged = write_report(forged_model, tmp_path / "forged", sign_key=str(forger))
+
+    def run(*args):
+        proc = subprocess.run([node, str(NODE_VERIFIER), *map(str, args)], capture_output=True, text=True, timeout=60)
+        assert "    at " not in proc.stdout + proc.stderr, "no stack trace"
+        return proc.returncode, proc.stdout
+
+    fp = fingerprint(public_raw(ours))
+    for trusted in (fp, fp.replace("SHA256:", "").replace(":", ""), base64.b64encode(public_raw(ours)).decode(),
+                    pub_pem):
+        assert run(genuine["json"].parent, trusted)[0] == 0          # the folder
+        assert run(genuine["json"], trusted)[0] == 0                 # or report.json itself
+        code, out = run(forged["json"], trusted)
+        assert code == 1 and "signed by another key" in out, out    # intact, but not our signer: refused
+    code, out = run(forged["json"].parent)
+    assert code == 3 and out.startswith("UNTRUSTED"), out            # no key to compare with: proves nothing
+    assert run(tmp_path / "nowhere")[0] == 2
+    assert run(genuine["json"], "not-a-key")[0] == 2

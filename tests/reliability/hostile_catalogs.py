@@ -24,6 +24,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -95,30 +96,55 @@ class Figures:
                 f"  {self.elapsed:6.1f} s  peak RSS {self.peak_rss_mb:6.0f} MB  (expected {self.expected})")
 
 
-def _vconform(args: list[str], work: Path, limit: float) -> tuple[int, str, float, float]:
-    """Run `vconform run ...`; (exit code, verdict, elapsed s, peak RSS MB of the harness process)."""
-    out = work / "out"
+def _vm_hwm_kib(pid: int) -> int | None:
+    """The process's own resident-memory high-water mark (VmHWM, KiB) from /proc, None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def run_measured(argv: list[str], limit: float, **popen: Any) -> tuple[int, float, float]:
+    """Run `argv` (killed after `limit` s); (exit code, elapsed s, the child's own peak RSS in MB).
+    The peak is the child's VmHWM, read from /proc while it runs (the last reading before it exits: a peak in
+    its final poll interval can be missed). Not os.wait4's ru_maxrss: on Linux a child started by fork+exec
+    inherits the parent's high-water mark in it, so every row showed this process's peak, not the child's."""
     t0 = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "run", "yunnan", "--out", str(out), "--seed", "3",
-                             *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "VCONFORM_HOME": str(work / "home")})
-    status, usage = None, None
-    while status is None:  # os.wait4, not Popen.wait: it gives this process's own peak RSS
+    proc = subprocess.Popen(argv, **popen)
+    peak_kib, status, usage = 0, None, None
+    while status is None:
+        hwm = _vm_hwm_kib(proc.pid)
+        if hwm is not None:
+            peak_kib = max(peak_kib, hwm)
         pid, st, ru = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             status, usage = st, ru
         elif time.monotonic() - t0 > limit:
             proc.kill()
         else:
-            time.sleep(0.05)
+            time.sleep(0.02)
     proc.returncode = code = os.waitstatus_to_exitcode(status)
-    elapsed = time.monotonic() - t0
-    rss = usage.ru_maxrss  # KiB on Linux
+    if not peak_kib and sys.platform != "linux":
+        peak_kib = usage.ru_maxrss  # no /proc: the best figure there is (KiB on Linux; bytes on macOS)
+    return code, time.monotonic() - t0, peak_kib / 1024
+
+
+def _vconform(args: list[str], work: Path, limit: float) -> tuple[int, str, float, float]:
+    """Run `vconform run ...`; (exit code, verdict, elapsed s, peak RSS MB of the harness process itself)."""
+    out = work / "out"
+    code, elapsed, rss_mb = run_measured(
+        [sys.executable, "-m", "harness.cli", "run", "yunnan", "--out", str(out), "--seed", "3", *args], limit,
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "VCONFORM_HOME": str(work / "home")})
     try:
         verdict = json.loads((out / "report.json").read_text("utf-8"))["verdict"]
     except (OSError, ValueError, KeyError):
         verdict = "none"
-    return code, verdict, elapsed, rss / 1024
+    return code, verdict, elapsed, rss_mb
 
 
 def run_adapter_row(row: Row, size: dict, work: Path) -> Figures:

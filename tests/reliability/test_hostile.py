@@ -196,3 +196,19 @@ def test_catalog_runs_end_with_their_verdicts_small():
 @pytest.mark.parametrize("catalog", ["adapters", "targets"])
 def test_every_catalog_row_ends_with_its_verdict_small(catalog):
     _catalog_rows(catalog, None)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the child's VmHWM from /proc")
+def test_catalog_peak_rss_is_the_childs_own_not_the_parents():
+    """issue 9: every row showed 136 MB, the parent's high-water mark inherited through fork+exec (ru_maxrss).
+    A child that holds 150 MB and one that holds next to nothing must show different figures, the small one
+    below the (bloated) parent's own peak."""
+    from . import hostile_catalogs as HC
+
+    ballast = bytearray(200 * 2**20)  # this process's peak: what ru_maxrss would report for every child
+    ballast[::4096] = b"x" * len(ballast[::4096])
+    hold = "import time; b = bytearray(150 * 2**20); b[::4096] = b'x' * len(b[::4096]); time.sleep(1.0)"
+    _, _, big = HC.run_measured([sys.executable, "-c", hold], 60)
+    _, _, small = HC.run_measured([sys.executable, "-c", "import time; time.sleep(1.0)"], 60)
+    del ballast
+    assert big > 150 and small < 100 and big - small > 100, (big, small)

@@ -121,3 +121,19 @@ def test_unreachable_target_is_a_harness_error(tmp_path):
 def test_target_must_be_an_http_url(tmp_path):
     code, _report, output = vconform(tmp_path, "--target", "ftp://example.invalid/x", "--only", "init-auth")
     assert code == 2 and "http(s) URL" in output
+
+
+def test_a_target_that_is_down_prints_its_reason_once(tmp_path):
+    """issue 8: one cause, one line: no per-test 'not judged' lines, no pytest summary (it printed 58 lines)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code, _report, output = vconform(tmp_path, "--target", f"http://127.0.0.1:{port}{PREFIX}")
+    lines = [ln for ln in output.splitlines() if ln.strip() and not ln.startswith("WARNING")]
+    assert code == 2
+    errors = [ln for ln in lines if "HARNESS ERROR" in ln]
+    assert len(errors) == 1 and "cannot reach the target" in errors[0], output
+    assert "not judged" not in output and "deselected" not in output and "pytest output" not in output, output
+    assert len(lines) <= 6, output
