@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from harness.checks import Problem, check, fail
 from harness.report.redact import redact_text, safe_tail
@@ -324,3 +324,28 @@ def _env() -> dict[str, str]:
 
 def _text(b: bytes | None) -> str:
     return (b or b"").decode("utf-8", "replace")
+
+
+def serve_action(argv: list[str], make: Callable[[dict], Any], perform: Callable[[Any, str, dict], Any],
+                 refused: type[BaseException]) -> int:
+    """The adapter protocol's main for a reference implementation (`ADAPTER ACTION CONTEXT_FILE`): build the
+    implementation from the context (`make(ctx)`, which must have `save()`), run `perform(impl, action, params)`,
+    print its answer as one JSON line. Exit 0 done, 1 when the platform refused (`refused` raised), 2 on bad usage."""
+    if len(argv) != 2:
+        print("usage: ADAPTER ACTION CONTEXT_FILE", file=sys.stderr)
+        return 2
+    action, ctx_path = argv
+    with open(ctx_path, encoding="utf-8") as fh:
+        ctx = json.load(fh)
+    impl = make(ctx)
+    try:
+        out = perform(impl, action, ctx.get("params") or {})
+    except refused as err:
+        print(f"{action}: {err}", file=sys.stderr)
+        return 1
+    finally:
+        impl.save()
+    if out is not None:
+        json.dump(out, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    return 0

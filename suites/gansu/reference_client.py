@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+
+from harness.adapter import serve_action
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -136,24 +138,9 @@ class StationClient:
 
 
 def run_adapter(client_cls: type[StationClient], argv: list[str]) -> int:
-    if len(argv) != 2:
-        print("usage: ADAPTER ACTION CONTEXT_FILE", file=sys.stderr)
-        return 2
-    action, ctx_path = argv
-    with open(ctx_path, encoding="utf-8") as fh:
-        ctx = json.load(fh)
-    client = client_cls(ctx["base_url"], ctx["state_dir"], ctx.get("credentials") or {})
-    try:
-        out = client.perform(action, ctx.get("params") or {})
-    except ClientError as err:
-        print(f"{action}: {err}", file=sys.stderr)
-        return 1
-    finally:
-        client.save()
-    if out is not None:
-        json.dump(out, sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
-    return 0
+    """Adapter main (exit 0 done, 1 refused, 2 bad usage): the engine's `serve_action`."""
+    return serve_action(argv, lambda ctx: client_cls(ctx["base_url"], ctx["state_dir"], ctx.get("credentials") or {}),
+                        lambda c, action, params: c.perform(action, params), ClientError)
 
 
 def main() -> int:

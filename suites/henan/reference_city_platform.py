@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import sys
+
+from harness.adapter import serve_action
 import time
 import urllib.error
 import urllib.request
@@ -199,25 +201,9 @@ def perform(p: CityPlatform, action: str, params: dict[str, Any]) -> Any:
 
 
 def run_adapter(platform_cls: type[CityPlatform], argv: list[str], perform_fn=perform) -> int:
-    """Adapter main: exit 0 when the province accepted the action, 1 when it refused, 2 on bad usage."""
-    if len(argv) != 2:
-        print("usage: ADAPTER ACTION CONTEXT_FILE", file=sys.stderr)
-        return 2
-    action, ctx_path = argv
-    with open(ctx_path, encoding="utf-8") as fh:
-        ctx = json.load(fh)
-    p = platform_cls(ctx["base_url"], ctx["state_dir"], ctx.get("credentials") or {})
-    try:
-        out = perform_fn(p, action, ctx.get("params") or {})
-    except Refused as err:
-        print(f"{action}: {err}", file=sys.stderr)
-        return 1
-    finally:
-        p.save()
-    if out is not None:
-        json.dump(out, sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
-    return 0
+    """Adapter main (exit 0 done, 1 refused, 2 bad usage): the engine's `serve_action`."""
+    return serve_action(argv, lambda ctx: platform_cls(ctx["base_url"], ctx["state_dir"], ctx.get("credentials") or {}),
+                        perform_fn, Refused)
 
 
 def main() -> int:
