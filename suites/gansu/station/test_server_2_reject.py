@@ -14,6 +14,7 @@ MUTANTS = [
     ("detectDate", "2026/11/29 09:00:00", "a date not YYYY-MM-DD hh:mm:ss"),
     ("engineNo", None, "engineNo missing"),
     ("power", {"evaluate": "7"}, "an evaluate outside 0/-1/1/2/4/N"),
+    ("mainLamp", [{"evaluate": "0"}, {}], "a headlamp result without its evaluate"),
 ]
 
 

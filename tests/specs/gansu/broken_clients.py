@@ -131,6 +131,17 @@ class WrongPassword(StationClient):
         return super().token(fresh)
 
 
+class AxleWithoutVerdict(StationClient):
+    """Leaves the evaluate out of the second brake axle (brake.singleAxle[1]): each result group carries one."""
+
+    def value(self, action, params):
+        v = super().value(action, params)
+        if action == "shareDetectInfo":
+            axles = v["detectRecord"]["brake"]["singleAxle"]
+            axles[-1] = {k: x for k, x in axles[-1].items() if k != "evaluate"}
+        return v
+
+
 class NumericCounts(StationClient):
     """E-GS-05: travelMileage and the counts as JSON numbers, as the 2018 mock types them."""
 
@@ -156,6 +167,7 @@ VARIANTS = {
     "always-passes": AlwaysPasses,
     "own-serial": OwnSerial,
     "wrong-password": WrongPassword,
+    "axle-without-verdict": AxleWithoutVerdict,
     "numeric-counts": NumericCounts,
     "reference": StationClient,
 }
