@@ -50,6 +50,13 @@ class MatrixRoutes(dict):
         return super().get(str(path).split(";", 1)[0].rstrip("/") or "/", default)
 
 
+def digits(number: int | float) -> str:
+    """A JSON number as the digits it stands for (E-GS-05): 1234567.0 -> "1234567", 12.5 -> "12.5", never 1.2e+06."""
+    if isinstance(number, float) and number.is_integer():
+        return str(int(number))
+    return str(number) if isinstance(number, int) else format(number, "f").rstrip("0")
+
+
 def matrix(path: str) -> dict[str, str]:
     out = {}
     for part in path.split(";")[1:]:
@@ -201,7 +208,7 @@ class GansuMock(HttpMock):
         ex.notes["warnings"].append({"errata": "E-GS-05", "message": f"numbers for {', '.join(hit)}"})
         if self.profile.get("strict"):  # judged as sent: the type check fails them, citing the table
             return body
-        record = {**record, **{n: format(record[n], "g") for n in hit}}
+        record = {**record, **{n: digits(record[n]) for n in hit}}
         return {**body, VALUE: {**body[VALUE], "detectRecord": record}}
 
     def _validate(self, ex: Exchange, interface: str, body: dict, not_string: bool) -> None:

@@ -183,6 +183,18 @@ def test_numbers_for_counts_are_a_documented_reading(platform):
     assert mock.journal.since(0)[-1].notes["warnings"][0]["errata"] == "E-GS-05"
 
 
+@pytest.mark.parametrize("number", [1234567.0, 12345.0, 3.0, 40000000])
+def test_numbers_written_n_point_0_are_read_as_their_digits(platform, number):
+    """A whole number written N.0 (as some JSON writers do) is that number, however large: not 1.23457e+06."""
+    mock, server = platform
+    token = login(server)
+    v = D.vehicle(0)
+    body = D.detect_info(v, serial(server, token, v))
+    body["detectRecord"].update(travelMileage=number, detectTotalCount=1.0)
+    ans = call(server, "put_data", "shareDetectInfo", body, token)
+    assert ans["code"] == "1", ans
+
+
 @pytest.mark.parametrize("platform", ["strict"], indirect=True)
 def test_strict_profile_refuses_numbers(platform):
     mock, server = platform
