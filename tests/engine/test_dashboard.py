@@ -224,3 +224,31 @@ def test_shunde_serves_its_dashboard_on_a_side_port(tmp_path):
     login = next(e for e in d["exchanges"] if e["interface"] == "UP_CONNECT_REQ")
     assert login["outcome"] == "password_wrong" and '"password":"***"' in login["request"]
     journal.close()
+
+
+def test_polls_pass_the_connection_guard_and_leave_no_connection_behind(tmp_path):
+    """A viewer's keep-alive polls are requests for the guard like admin calls: when it closes, the mock does too,
+    and the connection holds no slot of the cap (an unguarded handler left such connections live)."""
+    import socket
+
+    mock = _mock(tmp_path)
+    mock.header_timeout = 300.0
+    with BackgroundServer(mock.app) as srv:
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
+        try:
+            for _ in range(2):
+                s.sendall(f"GET {PATH}.json HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+                out = b""
+                while b'"campaign"' not in out:
+                    chunk = s.recv(65536)
+                    assert chunk, out
+                    out += chunk
+                assert out.startswith(b"HTTP/1.1 200")
+            s.shutdown(socket.SHUT_WR)
+            assert s.recv(65536) == b""  # the mock closes its side too
+        finally:
+            s.close()
+        deadline = time.monotonic() + 30  # a wait for the close to get through, not a timing assertion
+        while mock._open and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not mock._open and mock.connections == 0
