@@ -248,7 +248,12 @@ def test_polls_pass_the_connection_guard_and_leave_no_connection_behind(tmp_path
             assert s.recv(65536) == b""  # the mock closes its side too
         finally:
             s.close()
-        deadline = time.monotonic() + 30  # a wait for the close to get through, not a timing assertion
-        while mock._open and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not mock._open and mock.connections == 0
+        assert _eventually(lambda: not mock._open) and mock.connections == 0
+
+
+def _eventually(cond, timeout: float = 30.0) -> bool:
+    """cond() once it holds, or its last value after `timeout` (a wait for the loop, not a timing assertion)."""
+    end = time.monotonic() + timeout
+    while not cond() and time.monotonic() < end:
+        time.sleep(0.05)
+    return cond()
