@@ -5,8 +5,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from harness import __version__, dashboard, stages
+from harness import __version__, stages
 from harness import mocklimits as limits
+from harness.dashboard import options as dashboard
 from harness.run import DEFAULT_DEADLINE
 
 

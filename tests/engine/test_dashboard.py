@@ -151,6 +151,9 @@ def test_the_page_is_one_self_contained_document(tmp_path):
 
 
 def test_without_a_dashboard_the_path_is_an_unknown_admin_op(tmp_path):
+    from harness.httpmock import ADMIN_PREFIX
+
+    assert PATH.startswith(ADMIN_PREFIX), "the page lives under the admin prefix (the guard routes it so)"
     mock = YunnanMock(key_bits=1024)
     with BackgroundServer(mock.app) as srv:
         with pytest.raises(urllib.error.HTTPError) as info:
