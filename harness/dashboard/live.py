@@ -39,6 +39,7 @@ POLL_MS = 1000       # the page's polling interval while visible
 MIN_INTERVAL = 0.5   # seconds an answer is reused for (whatever the number of viewers)
 BOARD_TTL = 5.0      # seconds the campaign board is reused for
 PREVIEW = 600        # characters of a body shown (after redaction)
+_SCAN = 16 * PREVIEW  # characters of a body redacted (those shown come from them)
 _CACHE = 2 * ROWS_MAX  # display rows kept by seq
 
 _ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
@@ -245,12 +246,14 @@ def _text(plain: Any, raw: Any) -> str:
 
 
 def _shown(text: str, context: Any, limit: int = PREVIEW) -> str:
-    """`text` redacted whole (secrets, and those under secret keys in `context`), then cut: a cut never splits a
-    secret into a part nobody recognises."""
+    """`text` redacted, then cut: a cut never splits a secret into a part nobody recognises. Secrets are learnt from
+    the whole text and `context` (values under secret keys, Bearer credentials); only its first _SCAN characters
+    (far more than are shown) are scanned for them, so a body of megabytes costs no megabyte scans on the loop."""
     if not text:
         return ""
-    clean = redact_text(text, context=context)
-    return clean if len(clean) <= limit else clean[:limit] + f"…({len(clean)} chars)"
+    head = text[:_SCAN]
+    clean = redact_text(head, context=context if head is text else [context, text])
+    return clean if len(clean) <= limit and head is text else clean[:limit] + f"…({len(text)} chars)"
 
 
 def _flat(value: Any, prefix: str = "", limit: int = 200) -> list[list[str]]:

@@ -260,3 +260,17 @@ def _eventually(cond, timeout: float = 30.0) -> bool:
     while not cond() and time.monotonic() < end:
         time.sleep(0.05)
     return cond()
+
+
+def test_a_long_body_is_cut_after_its_secrets_are_masked(tmp_path):
+    """A secret learnt from far into a long body (its key there) is masked where the shown part quotes it; the shown
+    part is cut and says the body's length."""
+    mock = _mock(tmp_path)
+    filler = "x" * 50_000
+    body = f'{{"note": "quoting {SECRET} early", "pad": "{filler}", "password": "{SECRET}"}}'
+    mock.journal.record(Exchange("yunnan", 1_700_000_000.0, "POST", API + "heartBeat", "heartBeat",
+                                 request_body=body, status=200, outcome="ok"))
+    d = asyncio.run(mock.dashboard.snapshot())
+    shown = d["exchanges"][0]["request"]
+    assert shown.startswith('{"note": "quoting *** early"') and shown.endswith(f"…({len(body)} chars)")
+    assert SECRET not in repr(d) and len(shown) < 700
