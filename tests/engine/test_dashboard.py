@@ -274,3 +274,36 @@ def test_a_long_body_is_cut_after_its_secrets_are_masked(tmp_path):
     shown = d["exchanges"][0]["request"]
     assert shown.startswith('{"note": "quoting *** early"') and shown.endswith(f"…({len(body)} chars)")
     assert SECRET not in repr(d) and len(shown) < 700
+
+
+def test_a_poll_never_reads_the_whole_journal(tmp_path, monkeypatch):
+    """A journal of many rows beyond the memory window: a poll decodes the rows it shows, no more, and the totals
+    of the next poll count only what arrived since (the aggregate's range starts after the last row counted)."""
+    import harness.dashboard.live as live
+    import harness.journal as journal_mod
+
+    j = Journal(tmp_path / "big.sqlite", window=5)
+    for i in range(3000):
+        j.record(Exchange("yunnan", 1_700_000_000.0 + i, "POST", API + "heartBeat", "heartBeat", status=200,
+                          outcome="ok"))
+    j.flush()
+    mock = YunnanMock(key_bits=1024, journal=j)
+    dash = Dashboard(mock, spec="yunnan")
+    decoded, ranges = [], []
+    real_exchange, real_tally = journal_mod._exchange, live._tally
+    monkeypatch.setattr(journal_mod, "_exchange", lambda row: decoded.append(row["seq"]) or real_exchange(row))
+    monkeypatch.setattr(live, "_tally", lambda path, after: ranges.append(after) or real_tally(path, after))
+
+    async def two_polls():
+        first = await dash.snapshot(20)
+        for i in range(7):
+            j.record(Exchange("yunnan", 1_800_000_000.0 + i, "POST", API + "getToken", "getToken", status=200,
+                              outcome="ok"))
+        return first, await dash.snapshot(20)
+
+    first, second = asyncio.run(two_polls())
+    assert sorted(decoded) == sorted([*range(2981, 3001), *range(2988, 3008)]), "only the rows shown"
+    assert [e["seq"] for e in second["exchanges"]][:2] == [3007, 3006]
+    assert ranges == [0, 3000]
+    assert {i["interface"]: i["total"] for i in second["interfaces"]} == {"heartBeat": 3000, "getToken": 7}
+    j.close()
