@@ -185,6 +185,16 @@ def test_cli_refuses_a_campaign_without_a_sut(capsys):
     assert main(["mock", "yunnan", "--campaign", "sqlite:///x"]) == 2
     assert "--campaign and --sut go together" in capsys.readouterr().err
     assert main(["mock", "yunnan", "--dashboard-port", "70000"]) == 2
+    capsys.readouterr()
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        assert main(["mock", "shunde", "--dashboard-port", str(port)]) == 2, "a harness error, the mock stopped"
+    out = capsys.readouterr()
+    assert f"cannot listen on 127.0.0.1:{port}" in out.err and "listening on" not in out.out
 
 
 def test_cli_prints_the_dashboard_url(tmp_path):
