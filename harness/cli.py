@@ -7,6 +7,7 @@ from pathlib import Path
 
 from harness import __version__, stages
 from harness import mocklimits as limits
+from harness.dashboard import options as dashboard
 from harness.run import DEFAULT_DEADLINE
 
 
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--workers", type=_positive_int, default=1, metavar="N",
                    help="processes that open encrypted envelopes (RSA) beside the one holding the state, the "
                         "journal and every answer (default 1: none; docs/ARCHITECTURE.md says why not N servers)")
+    dashboard.add_arguments(m)
 
     r = sub.add_parser("run", help="run a spec's conformance suites and write a signed report")
     _spec_args(r)
@@ -278,7 +280,7 @@ def _positive_int(text: str) -> int:
 
 def cmd_mock(args) -> int:
     from harness import specdata
-    from harness.serve import PortInUse, serve_forever, serve_mock_forever
+    from harness.serve import PortInUse, serve_mock_forever
 
     spec = _spec(args.spec, args.level)
     if spec.make_mock is None:
@@ -289,6 +291,8 @@ def cmd_mock(args) -> int:
         raise HarnessFailure(str(exc)) from None
     if not 0 <= args.port <= 65535:
         raise HarnessFailure(f"--port {args.port}: a TCP port is 0-65535 (0 picks a free one)")
+    if dashboard.problem(args):
+        raise HarnessFailure(dashboard.problem(args))
     journal = open_journal(args.journal)
     mock = spec.make_mock(journal=journal, profile=profile)
     if hasattr(mock, "app"):
@@ -297,9 +301,8 @@ def cmd_mock(args) -> int:
         if hasattr(mock, "workers"):
             mock.workers = args.workers
     try:
-        if hasattr(mock, "app"):
-            return serve_forever(mock.app(), args.host, args.port, spec.mock_scheme, on_stop=journal.close)
-        return serve_mock_forever(mock, args.host, args.port, spec.mock_scheme, on_stop=journal.close)
+        return serve_mock_forever(dashboard.serving(args, spec.name, mock), args.host, args.port, spec.mock_scheme,
+                                  on_stop=journal.close)
     except PortInUse as exc:
         raise HarnessFailure(str(exc)) from None
 

@@ -28,6 +28,7 @@ these answers is journaled before it is sent, like any other.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 import time
@@ -108,6 +109,7 @@ class HttpMock:
     idle_timeout = IDLE_TIMEOUT      # an idle keep-alive connection
     max_connections = MAX_CONNECTIONS
     over_cap_grace = 1.0             # a connection over the cap that sends nothing is closed after this
+    dashboard: Any = None            # a harness.dashboard Dashboard: its page and JSON under the admin prefix
 
     def __init__(self, *, journal: Journal | None = None, clock: Clock | None = None):
         self.journal = journal or Journal(None)
@@ -168,6 +170,8 @@ class HttpMock:
     def app(self) -> web.Application:
         app = web.Application(client_max_size=self.max_body)
         app[MOCK_KEY] = self
+        for path, view in self.dashboard.routes() if self.dashboard is not None else ():
+            app.router.add_get(path, functools.partial(self._guarded_view, view))
         app.router.add_route("*", ADMIN_PATH, self._guarded_admin)
         app.router.add_route("*", "/{tail:.*}", self.handle)
         return app
@@ -192,6 +196,11 @@ class HttpMock:
         if guard is None:
             return await self.admin(request)
         return await self._guarded(request, guard, self.admin(request))
+
+    async def _guarded_view(self, view: Callable, request: web.Request) -> web.StreamResponse:
+        """A read-only page under the admin prefix (the dashboard), through the connection guard like admin calls."""
+        guard = request.protocol if isinstance(request.protocol, GuardedHandler) else None
+        return await (view(request) if guard is None else self._guarded(request, guard, view(request)))
 
     @staticmethod
     async def _guarded(request: web.Request, guard: "GuardedHandler", answer: Any) -> web.StreamResponse:

@@ -243,6 +243,20 @@ class Journal:
                                                        (seq, upto))]
             return older + list(w)
 
+    def tail(self, n: int) -> list[Exchange]:
+        """The last `n` exchanges, oldest first: from the memory window when it holds them (the window always ends
+        at the newest record), else one read of the file backwards from its end (seq is the rowid: `ORDER BY seq
+        DESC LIMIT n` reads n rows, never the whole journal). For a live view polling a running mock."""
+        if n <= 0:
+            return []
+        with self._lock:
+            w = self._window
+            if w and (len(w) >= n or w[0].seq == 1):
+                return [w[j] for j in range(max(0, len(w) - n), len(w))]
+            self._flush()
+            rows = self._query("SELECT * FROM exchanges ORDER BY seq DESC LIMIT ?", (n,))
+        return [_exchange(r) for r in reversed(rows)]
+
     def of(self, *interfaces: str) -> list[Exchange]:
         """Every exchange of these interfaces, in order, read from disk: a check over one interface's history
         loads that history only, not the whole journal."""
