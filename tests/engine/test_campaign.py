@@ -383,3 +383,37 @@ def test_certificate_refused_before_go_live_then_signed_and_verified(home, url, 
     ch.write_text(page.replace("GateVendor", "OtherVendor"), encoding="utf-8")
     code, out = _cli(capsys, "verify", str(cj))
     assert code == 1 and "certificate.html changed since signing" in out
+
+
+@pytest.mark.parametrize("name", sorted(registry.discover()))
+def test_every_registered_spec_has_a_board(home, tmp_path, name):
+    """The engine names no spec: a report of any registered spec is recorded and boarded by that spec's interfaces."""
+    spec = registry.get(name)
+    ctx = RunContext(RunConfig(spec=name, role=spec.roles[0], seed=1, out=tmp_path, sut_name="S", sut_version="1"),
+                     spec)
+    first = next(iter(spec.interfaces))
+    ctx.record(_result(first, "interface", "pass"))
+    write_report(ctx.model(), tmp_path / "r")
+    with open_campaign(tmp_path / "c.sqlite") as camp:
+        camp.record(tmp_path / "r")
+        board = camp.board(name, "S")
+    assert [r["interface"] for r in board["interfaces"]] == list(spec.interfaces)
+    assert board["interfaces"][0]["verdict"] == "pass" and board["stages"][0]["state"] == "open"
+
+
+def test_pilot_minimum_comes_from_spec_data(tmp_path, monkeypatch):
+    from harness import specdata
+    from harness.campaign import pilot_rule
+
+    assert (pilot_rule(SPEC).window, pilot_rule(SPEC).min_exchanges) == (72 * 3600, 100)
+    folder = registry.get(SPEC).folder
+    (tmp_path / folder).mkdir()
+    (tmp_path / folder / "campaign.toml").write_text("pilot_window_hours = 24\npilot_min_exchanges = 5000\n")
+    monkeypatch.setattr(specdata, "SCHEMAS_DIR", tmp_path)
+    specdata.load.cache_clear()
+    try:
+        rule = pilot_rule(SPEC)
+        assert (rule.window, rule.min_exchanges) == (24 * 3600, 5000)
+        assert pilot_rule(SPEC, window=600, min_exchanges=7) == type(rule)(600, 7)
+    finally:
+        specdata.load.cache_clear()
