@@ -2,9 +2,9 @@
 stage gates interface -> flow -> pilot -> go-live computed from it. Names no spec: the interfaces come from the
 registry, the stage names from harness/stages.py.
 
-    camp = open_campaign(url)            # a file path / sqlite:///PATH (default $VCONFORM_HOME/campaigns.sqlite)
-    camp.record("reports/report.json")   # or postgresql://...; only reports whose signature verifies and is trusted
-    camp.board("yunnan", "GateVendor")   # the per-interface board and the gates (docs/campaign.md)
+    camp = open_campaign(url)            # a file, sqlite:///PATH or postgresql://... (default: $VCONFORM_HOME)
+    camp.record("reports/report.json")   # only a report whose signature verifies and whose signer is trusted
+    camp.board(SPEC, SUT_NAME)           # the per-interface board and the gates (docs/campaign.md)
 """
 from __future__ import annotations
 
