@@ -18,7 +18,7 @@ from typing import Any
 
 from harness import __version__
 from harness.report import sign as _sign
-from harness.report.trust import TrustedKey, Verdict, default_trust, read_trust_file
+from harness.report.trust import Verdict, trusted_keys
 
 from . import Campaign, gates
 from .gates import PilotRule
@@ -155,12 +155,7 @@ def verify(path: str | os.PathLike, *, key: str | None = None, trust_files: list
         return Verdict("invalid", f"{HTML_NAME} is missing")
     if _sha256(page) != files[HTML_NAME]:
         return Verdict("invalid", f"{HTML_NAME} changed since signing")
-    if key is not None:
-        trusted = [TrustedKey(_sign.parse_public_key(key), "--key")]
-    elif trust_files:
-        trusted = [k for f in trust_files for k in read_trust_file(Path(f))]
-    else:
-        trusted = default_trust(home)
+    trusted = trusted_keys(key, list(trust_files), home)
     raw = base64.b64decode(model["signature"]["public_key"])
     kid, fp = _sign.key_id(raw), _sign.fingerprint(raw)
     what = (f"certificate of {model.get('sut', {}).get('name')} {model.get('sut', {}).get('version')} for "

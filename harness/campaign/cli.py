@@ -105,21 +105,16 @@ def record_line(row: dict, where: str) -> str:
             f"{row['verdict']}{scope}, report sha256 {row['digest'][:16]}… in {where}")
 
 
-def _board(args) -> tuple[object, dict]:
+def _board(args) -> dict:
     spec = _spec_name(args.spec)
     rule = pilot_rule(spec, args.pilot_window, args.pilot_min_exchanges)
-    camp = open_campaign(args.campaign)
-    try:
-        return camp, camp.board(spec, args.sut, args.version, rule)
-    except BaseException:
-        camp.close()
-        raise
+    with open_campaign(args.campaign) as camp:
+        return camp.board(spec, args.sut, args.version, rule)
 
 
 def cmd_status(args) -> int:
     try:
-        camp, board = _board(args)
-        camp.close()
+        board = _board(args)
     except CampaignError as exc:
         return _error(str(exc))
     if args.json:
@@ -140,8 +135,7 @@ def cmd_status(args) -> int:
 
 def cmd_gate(args) -> int:
     try:
-        camp, board = _board(args)
-        camp.close()
+        board = _board(args)
     except CampaignError as exc:
         return _error(str(exc))
     g = next(s for s in board["stages"] if s["stage"] == args.stage)
