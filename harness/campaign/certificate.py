@@ -25,6 +25,7 @@ from .gates import PilotRule
 
 KIND = "certificate"
 JSON_NAME, HTML_NAME = "certificate.json", "certificate.html"
+CERTIFICATE_MAX_BYTES = 4 * 1024 * 1024  # a certificate lists stages and report digests: far below this
 
 
 class NotReady(ValueError):
@@ -122,9 +123,16 @@ Pilot rule: observation window ≥ {e(model['pilot_rule']['window'])}, ≥ {mode
 def certificate_path(path: str | os.PathLike) -> Path | None:
     """certificate.json for a certificate folder, its JSON or its HTML; None when `path` is not a certificate."""
     p = Path(path)
-    cand = p / JSON_NAME if p.is_dir() else p.with_name(JSON_NAME) if p.name == HTML_NAME else p
+    if p.is_dir():
+        if (p / "report.json").is_file():
+            return None  # a report folder
+        cand = p / JSON_NAME
+    else:
+        cand = p.with_name(JSON_NAME) if p.name == HTML_NAME else p
     if not cand.is_file() or cand.suffix.lower() != ".json":
         return None
+    if cand.name != JSON_NAME and cand.stat().st_size > CERTIFICATE_MAX_BYTES:
+        return None  # a large report.json is not parsed twice by `vconform verify` to learn it is no certificate
     try:
         model = json.loads(cand.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):

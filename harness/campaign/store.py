@@ -166,8 +166,11 @@ class Store:
 
     def execute(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
         """A statement inside an open transaction; its rows when it returns any (RETURNING)."""
-        cur = self.conn.execute(self._sql(sql), tuple(params))
-        return list(cur.fetchall()) if cur.description else []
+        try:
+            cur = self.conn.execute(self._sql(sql), tuple(params))
+            return list(cur.fetchall()) if cur.description else []
+        except self._errors as exc:
+            raise CampaignError(f"campaign database {self.shown()}: {exc}") from None
 
     def close(self) -> None:
         self.conn.close()
