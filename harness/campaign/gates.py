@@ -132,8 +132,10 @@ def evaluate(runs: list[dict[str, Any]], version: str, interfaces: list[str], ru
             results.append(_gate("pilot", "open", f"the latest pilot report ({last['finished']}) {problem}", "", [last]))
         else:
             p = last["pilot"]
+            scale = p.get("time_scale", 1) or 1
+            shortened = f"; the SUT's timers ran {scale:g} times faster (a shortened pilot)" if scale != 1 else ""
             results.append(_gate("pilot", "passed", f"observed {p['exchanges']} exchanges over "
-                                 f"{format_duration(pilot_seconds(p))} with no fail ({rule.text()})",
+                                 f"{format_duration(pilot_seconds(p))} with no fail ({rule.text()}){shortened}",
                                  last["finished"], [last]))
 
     # go-live

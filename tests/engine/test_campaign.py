@@ -145,10 +145,12 @@ def _result(interface: str, stage: str, verdict: str):
     return evaluate(ADAPTER_COMPLETED, problems, interface=interface, stage=stage)
 
 
-def pilot_report(tmp_path, hours=72.0, exchanges=500, verdict="pass", **kw) -> Path:
+def pilot_report(tmp_path, hours=72.0, exchanges=500, verdict="pass", time_scale=None, **kw) -> Path:
     start = T0 + dt.timedelta(days=2)
     pilot = {"window_start": start.isoformat(), "window_end": (start + dt.timedelta(hours=hours)).isoformat(),
              "exchanges": exchanges, "observed": True, "verdict": verdict}
+    if time_scale is not None:
+        pilot["time_scale"] = time_scale
     return report(tmp_path, stages=["pilot"], pilot=pilot, **kw)
 
 
@@ -248,6 +250,9 @@ def test_gates_refused_in_order_with_reasons(home, url, tmp_path, capsys):
     assert code == 1 and "verdict fail" in out
     record(pilot_report(tmp_path, hours=80))
     assert gate("pilot")[0] == 0 and gate("go-live")[0] == 0
+    record(pilot_report(tmp_path, hours=80, time_scale=60))  # observe mode's member: the feed's timers sped up
+    code, out = gate("pilot")
+    assert code == 0 and "60 times faster (a shortened pilot)" in out
     with open_campaign(url) as camp:
         assert _states(camp.board(SPEC, "GateVendor")) == dict.fromkeys(("interface", "flow", "pilot", "go-live"),
                                                                          "passed")
