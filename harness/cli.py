@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--organisation", default="", help="sign-off: testing organisation")
     r.add_argument("--sut-name", default="", help="sign-off: SUT product name")
     r.add_argument("--sut-version", default="", help="sign-off: SUT version")
+    r.add_argument("--campaign", metavar="URL", help="record the signed report in this campaign database (a file, "
+                   "sqlite:///PATH or postgresql://...; needs --sut-name and --sut-version; docs/campaign.md)")
 
     rp = sub.add_parser("replay", help="re-send one recorded client-role stimulus to the adapter against a fresh mock "
                         "(exit 0 passes, 1 fails again, 2 cannot replay)")
@@ -118,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_jt809(sub)
     _load_args(sub)
+    from harness.campaign.cli import add_parser as add_campaign
+
+    add_campaign(sub)
     return p
 
 
@@ -392,11 +397,22 @@ def run_config(args):
         require_writable(args.out)
     except HarnessError as exc:
         raise HarnessFailure(str(exc)) from None
+    if args.campaign is not None:
+        from harness.campaign import CampaignError
+        from harness.campaign.cli import check_url
+
+        if not (args.sut_name.strip() and args.sut_version.strip()):
+            raise HarnessFailure("--campaign records the run under its SUT: give --sut-name and --sut-version")
+        try:
+            check_url(args.campaign)
+        except CampaignError as exc:
+            raise HarnessFailure(str(exc)) from None
     cfg = RunConfig(spec=spec.name, role=args.role, sut_cmd=args.sut_cmd, target=args.target, only=args.only,
                     stages=args.stage, out=args.out, seed=args.seed, profile=args.profile, sign_key=args.sign_key,
                     signoff={"tester": args.tester, "organisation": args.organisation}, journal=args.journal,
                     sut_name=args.sut_name, sut_version=args.sut_version, extra={"tool_version": __version__},
-                    adapter_timeout=args.adapter_timeout, deadline=args.deadline, expect_versions=expect_versions)
+                    adapter_timeout=args.adapter_timeout, deadline=args.deadline, expect_versions=expect_versions,
+                    campaign=args.campaign)
     return cfg
 
 
@@ -422,7 +438,15 @@ def cmd_verify(args) -> int:
     if not args.report.exists():
         raise HarnessFailure(f"{args.report}: no such file or directory (a report folder, report.json or "
                              f"report.html is expected)")
+    from harness.campaign import certificate
+
     try:
+        if certificate.certificate_path(args.report) is not None:  # `kind: "certificate"`: a go-live certificate
+            if args.journal is not None:
+                raise HarnessFailure("--journal is for reports; a certificate names no journal")
+            verdict = certificate.verify(args.report, key=args.key, trust_files=args.trust)
+            print(verdict.line())
+            return verdict.exit_code
         verdict = verify_trusted(args.report, key=args.key, trust_files=args.trust, journal=args.journal)
     except SigningKeyError as exc:
         raise HarnessFailure(str(exc)) from None

@@ -90,6 +90,7 @@ class RunConfig:
     adapter_timeout: float | None = None  # seconds per adapter call; None: the spec's own, else 60
     deadline: float = DEFAULT_DEADLINE    # seconds for the whole run
     expect_versions: dict[str, str] = field(default_factory=dict)  # a replay: refuse to run under other versions
+    campaign: str | None = None  # a campaign database URL: the signed report is recorded there (harness/campaign)
 
     @property
     def partial(self) -> bool:

@@ -89,6 +89,11 @@ def run(config: RunConfig, *, stream=None) -> int:
     except ReportContractError as exc:
         raise HarnessError(str(exc)) from None
     print_summary(model, ctx.harness_errors, paths, pytest_out.getvalue(), stream)
+    if config.campaign is not None:
+        from harness.campaign.cli import record_run
+
+        if not record_run(config, paths, stream):
+            return 2
     if ctx.harness_errors:
         return 2
     return 0 if model["verdict"] == "pass" else 1

@@ -108,17 +108,21 @@ def default_trust(home: Path | None = None) -> list[TrustedKey]:
     return keys
 
 
+def trusted_keys(key: str | None = None, trust_files: list[str] = (), home: Path | None = None) -> list[TrustedKey]:
+    """The keys a verifier trusts: exactly `key`, else the trust lists given, else the default trust."""
+    if key is not None:
+        return [TrustedKey(_sign.parse_public_key(key), "--key")]
+    if trust_files:
+        return [k for f in trust_files for k in read_trust_file(Path(f))]
+    return default_trust(home)
+
+
 def verify_trusted(report: str | os.PathLike, *, key: str | None = None, trust_files: list[str] = (),
                    journal: str | os.PathLike | None = None, home: Path | None = None) -> Verdict:
     """Integrity first (`harness.report.verify`), then whether the signer is trusted."""
     from . import _report_json_path, verify
 
-    if key is not None:
-        trusted = [TrustedKey(_sign.parse_public_key(key), "--key")]
-    elif trust_files:
-        trusted = [k for f in trust_files for k in read_trust_file(Path(f))]
-    else:
-        trusted = default_trust(home)
+    trusted = trusted_keys(key, trust_files, home)
     ok, reason = verify(report, journal=journal)
     if not ok:
         return Verdict("invalid", reason)
