@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from harness import specdata
-from harness.jt809.messages import MESSAGES, TABLES
+from harness.jt809 import layouts
+from harness.jt809.jsonview import location_from_json
+from harness.jt809.messages import MESSAGES, TABLES, answer_data
 
 
 @dataclass(frozen=True)
@@ -54,11 +57,17 @@ def request_message(rule: RequestRule, vehicle: tuple[str, int]) -> Any:
     return _outer(rule.family, sub, vehicle)
 
 
-def answer_message(rule: RequestRule, request: Any) -> Any:
-    """The answer to a decoded request body (its outer message): echoed fields copied, the rest filled."""
+def answer_message(rule: RequestRule, request: Any, revision: str = "2011", request_sn: int = 0) -> Any:
+    """The answer to a decoded request body (its outer message) in a body revision: echoed fields copied, the rest
+    filled; a 2019 answer also names the request by its DATA_TYPE and MSG_SN (`request_sn`, the request's header)."""
     data = request.data
     values = {**rule.fill, **{a: getattr(data, r) for a, r in rule.echo.items()}}
-    sub = TABLES["2011"].subs[rule.answer_family][rule.answer].cls(**values)
+    cls = TABLES[revision].subs[rule.answer_family][rule.answer].cls
+    for spec in layouts.SPECS.get(cls, []):  # a position given as its JSON view, stamped with the time of the answer
+        if spec.kind == "gnss" and isinstance(values.get(spec.name), dict):
+            values[spec.name] = location_from_json({"time": datetime.now().replace(microsecond=0).isoformat(),
+                                                    **values[spec.name]})
+    sub = answer_data(rule.answer_family, rule.answer, revision, values, (rule.request, request_sn))
     vehicle = (request.vehicle_no, request.vehicle_color) if hasattr(request, "vehicle_no") else None
     return _outer(rule.answer_family, sub, vehicle)
 
