@@ -32,6 +32,7 @@ MAX_LINKS_KEPT = 1000
 FLUSH_ROWS = 2000  # rows nobody answered are committed once this many wait...
 FLUSH_S = 0.05     # ...or this many seconds after the first of them arrived, whichever comes first
 UPLINK_FAMILIES = (0x1300, 0x1400, 0x1500, 0x1600, 0x1700)  # layouts.toml: UP_ families other than 0x1200
+UPLINK_ANSWERS_2019 = (0x1102,)  # 2019 link management: the operator's answer to 0x9102, journaled
 TOTAL_RECV = body_class("DOWN_TOTAL_RECV_BACK_MSG")
 EXG_HEAD_SIZE = 28  # 0x1200: VEHICLE_NO 21, VEHICLE_COLOR 1, DATA_TYPE 2, DATA_LENGTH 4
 RESULT = {"ok": 0, "ip_wrong": 1, "access_code_wrong": 2, "user_not_registered": 3, "password_wrong": 4,
@@ -60,7 +61,7 @@ def msg_label(msg_id: int | None, body: Any = None) -> str:
             row = table.subs[msg_id].get(body.data_type)
             if row is not None:
                 return row.name
-    mtype = MESSAGES.get(msg_id)
+    mtype = MESSAGES.get(msg_id) or TABLES["2019"].messages.get(msg_id)  # 2019-only ids: 0x1102, 0x9102…
     return mtype.name if mtype else f"0x{msg_id:04X}"
 
 
@@ -292,7 +293,8 @@ class DistrictPlatform:
         if msg_id == 0x1200:  # stored in the journal only; `positions` reads them back when asked
             self.journal.record(ex)
             return self.answer_request(link, body, frame.header.msg_sn)
-        if msg_id in UPLINK_FAMILIES:  # answers to the platform's requests, alarm and static data: journaled
+        if msg_id in UPLINK_FAMILIES or (msg_id in UPLINK_ANSWERS_2019 and self.header_profile.name == "2019"):
+            # answers to the platform's requests, alarm and static data: journaled
             self.journal.record(ex)
             return
         ex.outcome = "unexpected"

@@ -423,7 +423,8 @@ def requests_answered(sent: list[tuple[Any, tuple[str, int]]], exchanges: list[E
            for e in exchanges if e.method == "send" and isinstance(e.request_plaintext, dict)}
     within = f" within {wait:g} s" if wait is not None else ""
     for rule, vehicle in sent:
-        answers = [e for e in up if e.request_plaintext.get("data_type") == rule.answer
+        answers = [e for e in up if (e.request_plaintext.get("data_type") if rule.answer_family is not None
+                                     else (e.headers or {}).get("msg_id")) == rule.answer
                    and e.request_plaintext.get("vehicle_no", vehicle[0]) == vehicle[0]]
         if not answers:
             out.append(fail(f"0x{rule.request:04X} {rule.request_name} got no 0x{rule.answer:04X} "

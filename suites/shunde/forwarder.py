@@ -144,7 +144,9 @@ class Forwarder:
     def answer_request(self, msg_id: int, body: Any, sn: int = 0) -> Any:
         """The answer to a platform request of schemas/shunde/requests.toml (None: not one); `sn`: its MSG_SN."""
         rule = requests.rule_for(msg_id, body)
-        return requests.answer_message(rule, body, self.body_revision(), sn) if rule is not None else None
+        if rule is None:
+            return None
+        return requests.answer_message(rule, body, rule.revision or self.body_revision(), sn)
 
     # ---- the main link ----------------------------------------------------------------------------------
     async def connect(self) -> int:
@@ -276,7 +278,7 @@ class Forwarder:
 
     def _answer_later(self, frame: Frame) -> None:
         """A platform request (on either link) is answered on the main link, kept until confirmed like positions."""
-        if frame.body is None or frame.header.msg_id < 0x9200:
+        if frame.body is None or frame.header.msg_id & 0xF000 != 0x9000:
             return
         answer = self.answer_request(frame.header.msg_id, frame.body, frame.header.msg_sn)
         if answer is not None:

@@ -271,7 +271,7 @@ class ShundeClientSession(ClientSession):
         v = self.data.vehicle(self.operator)
         vehicle = (v["vehicle_no"], int(v["vehicle_color"]))
         seq0 = self.journal.last_seq
-        rules = list(REQUEST_RULES.values())
+        rules = [r for r in REQUEST_RULES.values() if r.applies(self.mock.header_profile.name)]
 
         async def send() -> None:
             for rule in rules:

@@ -138,12 +138,14 @@ class AnswersWithoutEcho(Forwarder):
         return answer
 
 
-def no_answer_to(request: int) -> type:
-    """A forwarder that answers every platform request but one (DATA_TYPE `request`): the check must name it."""
+def no_answer_to(request: int, base: type = Forwarder) -> type:
+    """A forwarder that answers every platform request but one (DATA_TYPE, or MSG_ID of a message of its own,
+    `request`): the check must name it. A 2019-only request needs the reference's 2019 bodies (`base`)."""
 
-    class NoAnswerTo(Forwarder):
+    class NoAnswerTo(base):
         def answer_request(self, msg_id, body, sn=0):
-            return None if getattr(body, "data_type", None) == request else super().answer_request(msg_id, body, sn)
+            rule = requests.rule_for(msg_id, body)
+            return None if rule is not None and rule.request == request else super().answer_request(msg_id, body, sn)
 
     NoAnswerTo.__doc__ = f"Answers the platform's requests except 0x{request:04X}, which it reads and ignores."
     return NoAnswerTo
@@ -175,6 +177,7 @@ VARIANTS = {
     "no-photo-answer": no_answer_to(0x9502),
     "no-travel-data-answer": no_answer_to(0x9504),
     "no-static-info-answer": no_answer_to(0x9601),
+    "no-manage-answer": no_answer_to(0x9102, ReferenceForwarder),
     "reference": ReferenceForwarder,
 }
 
