@@ -1,6 +1,7 @@
 """Shared pieces of the JT/T 809 body codecs: findings, body errors, fixed-size GBK text and struct layouts."""
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable
@@ -61,11 +62,33 @@ def text(size: int, default: str = ""):
     return field(default=default, metadata={"fmt": f"{size}s"})
 
 
+# Platform and producer ids some implementations write as a big-endian number, 0x00-padded at the front (E-SD-18).
+_NUMERIC_IDS = re.compile(r"^(.*_)?PLATFORM_ID\d?$|^PRODUCER_ID$")
+
+
+def _as_number(raw: bytes, name: str) -> bool:
+    """An id field that holds a big-endian number rather than text: 0x00 first, then bytes that are no readable
+    text (a control byte, or not GBK)."""
+    value = raw.lstrip(b"\x00")
+    if not raw.startswith(b"\x00") or not value or not _NUMERIC_IDS.match(name):
+        return False
+    try:
+        return any(b < 0x20 for b in value) or not value.decode("gbk").isprintable()
+    except UnicodeDecodeError:
+        return True
+
+
 def decode_text(raw: bytes, name: str, notes: list[Finding]) -> str:
     """GBK text from a fixed NUL-padded field; undecodable bytes are kept escaped and noted, never raised.
 
     NUL bytes anywhere but at the end (a captured 0x1201 pads at the front) are noted; the value is the text
-    without them, as other implementations read it."""
+    without them, as other implementations read it. A platform or producer id written as a big-endian number
+    (0x00 first, then no readable text) is read as that number's digits, with a warning (E-SD-18)."""
+    if _as_number(raw, name):
+        number = str(int.from_bytes(raw, "big"))
+        notes.append(Finding("id_as_number", "warn", f"{name}: {raw.hex()} is no text; read as a big-endian number "
+                             f"({number}), as some implementations write ids; {SPEC} ids are GBK text", "E-SD-18"))
+        return number
     value = raw.rstrip(b"\x00")
     if b"\x00" in value:
         notes.append(Finding("text_nul", "warn", f"{name}: 0x00 bytes before the text or inside it ({raw.hex()}); "

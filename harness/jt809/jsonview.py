@@ -24,7 +24,7 @@ def _utc_iso(seconds: int | None) -> str | None:
 
 
 def header_to_json(header: Header, profile: HeaderProfile, crc: int | None = None) -> dict[str, Any]:
-    mtype = MESSAGES.get(header.msg_id)
+    mtype = TABLES[profile.name].messages.get(header.msg_id)
     out = {
         "msg_length": header.msg_length,
         "msg_sn": header.msg_sn,
@@ -73,7 +73,18 @@ def _value_to_json(spec: layouts.FieldSpec, value: Any) -> Any:
         return location_to_json(value)
     if spec.kind == "gnss_list":
         return [location_to_json(x) for x in value]
+    if spec.kind == "records":
+        return [_times_too(spec.items, rec) for rec in value]
     return value
+
+
+def _times_too(items: tuple[layouts.FieldSpec, ...], rec: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for f in items:
+        out[f.name] = rec[f.name]
+        if f.type == "time":  # u64 UTC seconds, shown as ISO time too
+            out[f"{f.name}_iso"] = _utc_iso(rec[f.name])
+    return out
 
 
 def _data_to_json(data: Any) -> dict[str, Any] | None:
@@ -96,6 +107,9 @@ def _data_to_json(data: Any) -> dict[str, Any] | None:
     return None
 
 
+data_to_json = _data_to_json  # a family's sub-message (DATA_TYPE body) as JSON
+
+
 def _sub_row(body: Any, msg_id: int) -> Any:
     if not isinstance(body.data, (bytes, bytearray)):
         return layouts.BY_CLASS.get(type(body.data)) or EXG_BY_CLASS.get(type(body.data))
@@ -111,7 +125,7 @@ def body_to_json(body: Any, msg_id: int, plain: bytes | None = None) -> dict[str
     bytes when known, gives a family's true DATA_LENGTH without re-encoding its data."""
     if body is None:
         return None
-    mtype = MESSAGES.get(msg_id)
+    mtype = MESSAGES.get(msg_id) or TABLES["2019"].messages.get(msg_id)  # 2019-only ids (0x1102, 0x9102…)
     out: dict[str, Any] = {"name": mtype.name if mtype else None}
     if type(body) in layouts.FAMILY_CLASSES:
         sub = _sub_row(body, msg_id)

@@ -20,10 +20,11 @@ from harness.jt809.exg import (BUILTIN_2019, EXG_BY_CLASS, EXG_DATA_TYPES, LOCAT
 
 TABLE = Path(__file__).with_name("layouts.toml")
 REVISIONS = ("2011", "2019")
-SOURCES = {"notes", "issue13", "recalled"}
+SOURCES = {"notes", "issue13", "recalled", "vector"}
 
-_INTS = {"u8": 1, "u16": 2, "u32": 4, "u64": 8, "time": 8}
-_TYPE = re.compile(r"^(u8|u16|u32|u64|time|gnss|gnss_list|(text|bytes)(?::(\d+)|@(\w+)|(\*)))$")
+_INTS = {"u8": 1, "u16": 2, "u32": 4, "u64": 8, "time": 8, "len_u32": 4}
+_TYPE = re.compile(r"^(u8|u16|u32|u64|time|len_u32|gnss|gnss_list|bcd:(\d+)|records@(\w+)\((.+)\)"
+                   r"|(text|bytes)(?::(\d+)|@(\w+)|(\*)))$")
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,12 @@ class FieldSpec:
 
     name: str
     kind: str
-    size: int | None = None  # ints and fixed text/bytes
-    ref: str | None = None  # text@F / bytes@F: the field holding the length
+    size: int | None = None  # ints, bcd and fixed text/bytes
+    ref: str | None = None  # text@F / bytes@F: the field holding the length; records@F: the one holding the count
     rest: bool = False  # text* / bytes*: to the end of the body
     type: str = ""  # as written in the table
+    items: tuple["FieldSpec", ...] = ()  # records@F(...): the fields of one record (ints and times)
+    counts_rest: bool = False  # len_u32: the byte count of the rest of the body
 
 
 def parse_field(spec: str) -> FieldSpec:
@@ -44,10 +47,17 @@ def parse_field(spec: str) -> FieldSpec:
     if not name.isidentifier() or m is None:
         raise ValueError(f"layouts.toml: bad field {spec!r}")
     if typ in _INTS:
-        return FieldSpec(name, "int", _INTS[typ], type=typ)
+        return FieldSpec(name, "int", _INTS[typ], type=typ, counts_rest=typ == "len_u32")
     if typ in ("gnss", "gnss_list"):
         return FieldSpec(name, typ, LOCATION_SIZE if typ == "gnss" else None, type=typ)
-    kind, size, ref, rest = m.group(2), m.group(3), m.group(4), m.group(5)
+    if m.group(2):
+        return FieldSpec(name, "bcd", int(m.group(2)), type=typ)
+    if m.group(3):
+        items = tuple(parse_field(x.strip()) for x in m.group(4).split(","))
+        if any(i.kind != "int" or i.counts_rest for i in items):
+            raise ValueError(f"layouts.toml: bad field {spec!r}: records hold u8/u16/u32/u64/time fields")
+        return FieldSpec(name, "records", None, m.group(3), type=typ, items=items)
+    kind, size, ref, rest = m.group(5), m.group(6), m.group(7), m.group(8)
     return FieldSpec(name, kind, int(size) if size else None, ref, bool(rest), typ)
 
 
@@ -55,13 +65,14 @@ _FMT = {1: "B", 2: "H", 4: "I", 8: "Q"}
 
 
 def _default(spec: FieldSpec, lengths: set[str]) -> Any:
-    if spec.name in lengths:
-        return field(default=None)  # None: the length of the field it counts, computed on encode
+    if spec.name in lengths or spec.counts_rest:
+        return field(default=None)  # None: the length (count) of what it counts, computed on encode
     if spec.kind == "int":  # fixed fields carry their struct format: a fixed row uses base.FixedCodec
         return field(default=0, metadata={"fmt": _FMT[spec.size]})
     if spec.kind == "text" and spec.size:
         return field(default="", metadata={"fmt": f"{spec.size}s"})
     return {"int": field(default=0), "text": field(default=""), "bytes": field(default=b""),
+            "bcd": field(default="0" * 2 * (spec.size or 0)), "records": field(default_factory=list),
             "gnss": field(default_factory=Location), "gnss_list": field(default_factory=list)}[spec.kind]
 
 
@@ -95,6 +106,17 @@ class TableCodec:
             for f in self.specs:
                 if f.kind == "int":
                     values[f.name] = int.from_bytes(take(f.size), "big")
+                    if f.counts_rest and values[f.name] != len(data) - pos:
+                        raise self.error(f"{self.name} {f.name.upper()} is {values[f.name]}, {len(data) - pos} bytes "
+                                         "follow it", self.cls(**values))
+                elif f.kind == "bcd":
+                    values[f.name] = take(f.size).hex().upper()
+                    if not values[f.name].isdigit():
+                        notes.append(Finding("bcd_digit", "fail", f"{f.name.upper()}: BCD {values[f.name]} has a "
+                                             "nibble above 9"))
+                elif f.kind == "records":
+                    values[f.name] = [{i.name: int.from_bytes(take(i.size), "big") for i in f.items}
+                                      for _ in range(values[f.ref])]
                 elif f.kind == "gnss":
                     values[f.name] = Location.decode(take(LOCATION_SIZE))
                 elif f.kind == "gnss_list":
@@ -119,17 +141,28 @@ class TableCodec:
             value = getattr(obj, f.name)
             if f.kind in ("text", "bytes") and f.size is None:
                 parts[f.name] = value.encode("gbk") if f.kind == "text" else bytes(value)
-        out = []
+        out: list[bytes] = []
+        rest_at: tuple[int, FieldSpec] | None = None
         for f in self.specs:
             value = getattr(obj, f.name)
             if f.kind == "int":
+                if value is None and f.counts_rest:  # filled in once the rest is encoded
+                    rest_at = (len(out), f)
+                    out.append(b"")
+                    continue
                 if value is None:
-                    counted = next(s.name for s in self.specs if s.ref == f.name)
-                    value = len(parts[counted])
+                    counted = next(s for s in self.specs if s.ref == f.name)
+                    value = len(getattr(obj, counted.name)) if counted.kind == "records" else len(parts[counted.name])
                 try:
                     out.append(int(value).to_bytes(f.size, "big"))
                 except OverflowError:
                     raise ValueError(f"{self.name}: {f.name.upper()} {value} does not fit {f.type}") from None
+            elif f.kind == "bcd":
+                if len(value) != 2 * f.size or not all(c in "0123456789" for c in value):
+                    raise ValueError(f"{self.name}: {f.name.upper()} {value!r} is not {2 * f.size} BCD digits")
+                out.append(bytes.fromhex(value))
+            elif f.kind == "records":
+                out.append(b"".join(int(rec[i.name]).to_bytes(i.size, "big") for rec in value for i in f.items))
             elif f.kind == "gnss":
                 out.append(value.encode())
             elif f.kind == "gnss_list":
@@ -142,6 +175,9 @@ class TableCodec:
                 if len(value) > f.size:
                     raise ValueError(f"{self.name}: {f.name.upper()} is {len(value)} bytes, its field holds {f.size}")
                 out.append(bytes(value).ljust(f.size, b"\x00"))
+        if rest_at is not None:
+            at, f = rest_at
+            out[at] = sum(len(x) for x in out[at + 1:]).to_bytes(f.size, "big")
         return b"".join(out)
 
 
@@ -187,9 +223,9 @@ def load(builtins: dict[str, Callable[[int, str, str], MessageType]]) -> dict[st
         for r in REVISIONS:
             tables[r].subs.setdefault(fam_id, {})
     rows = sorted(doc["message"], key=lambda m: m.get("revision", "2011"))  # 2011 rows first, 2019 replace them
+    for row in rows + doc["family"]:
+        _check_source(row)
     for row in rows:
-        if row.get("source") not in SOURCES:
-            raise ValueError(f"layouts.toml: {row['name']} source {row.get('source')!r} not in {sorted(SOURCES)}")
         fam = row.get("family")
         link = families[fam]["link"] if fam else row["link"]
         revision = row.get("revision", "2011")
@@ -219,6 +255,15 @@ def load(builtins: dict[str, Callable[[int, str, str], MessageType]]) -> dict[st
     return tables
 
 
+def _check_source(row: dict[str, Any]) -> None:
+    """A row's `source` is known; "vector" rows name the outside vector (tests/wire/vectors/jt809) that verified
+    them, and only they do."""
+    if row.get("source") not in SOURCES:
+        raise ValueError(f"layouts.toml: {row['name']} source {row.get('source')!r} not in {sorted(SOURCES)}")
+    if (row["source"] == "vector") != bool(row.get("vector")):
+        raise ValueError(f"layouts.toml: {row['name']}: a `vector` key goes with source \"vector\" and only with it")
+
+
 def _row(row: dict[str, Any], link: str, revision: str,
          builtins: dict[str, Callable[[int, str, str], MessageType]]) -> MessageType:
     name = row["name"]
@@ -233,7 +278,7 @@ def _row(row: dict[str, Any], link: str, revision: str,
                                          [(f.name, Any, _default(f, lengths)) for f in specs],
                                          namespace={"__module__": __name__})
         error = UnverifiedLayout if row["source"] == "recalled" else BodyError
-        if all(f.kind in ("int", "text") and f.size and not lengths for f in specs):
+        if all(f.kind in ("int", "text") and f.size and not f.counts_rest and not lengths for f in specs):
             fixed = FixedCodec(cls, name)
             decode = _with_error(fixed.decode, error)
             mtype = MessageType(row["id"], name, link, cls, decode, fixed.encode)

@@ -160,6 +160,18 @@ def encode_body(msg: Any) -> tuple[int, bytes]:
     return mtype.msg_id, mtype.encode(msg)
 
 
+def answer_data(family: int, data_type: int, revision: str, values: dict[str, Any], source: tuple[int, int]) -> Any:
+    """A family's answer sub-message in a revision from `values`; where the revision's layout names the request it
+    answers (2019: SOURCE_DATA_TYPE, SOURCE_MSG_SN) they are `source` = (the request's DATA_TYPE, its MSG_SN).
+    Values for fields the revision's layout does not have are left out."""
+    cls = TABLES[revision].subs[family][data_type].cls
+    names = set(cls.__dataclass_fields__)
+    given = {k: v for k, v in values.items() if k in names}
+    if "source_msg_sn" in names:
+        given.update(source_data_type=source[0], source_msg_sn=source[1])
+    return cls(**given)
+
+
 def body_class(name: str, revision: str = "2011", data_type: int | None = None) -> type:
     """The dataclass of a message by MSG_ID name (or of a family's DATA_TYPE sub-message) in a revision."""
     table = TABLES[revision]

@@ -19,9 +19,9 @@ from harness.clock import Clock
 from harness.journal import Exchange
 from harness.jt809 import PROFILES, CipherConfig, Frame, FrameDecoder, FrameError, Header, encode, lint, unescape
 from harness.jt809.jsonview import body_to_json, header_to_json
-from harness.jt809.messages import (EXG_DATA_TYPES, MESSAGES, TABLES, body_class, DownConnectReq, DownDisconnectInform, DownLinktestReq,
-                                    UpConnectReq, UpConnectRsp, UpDisconnectReq, UpDisconnectRsp, UpExgMsg,
-                                    UpLinktestRsp)
+from harness.jt809.messages import (EXG_DATA_TYPES, MESSAGES, TABLES, answer_data, body_class, DownConnectReq,
+                                    DownDisconnectInform, DownLinktestReq, UpConnectReq, UpConnectRsp,
+                                    UpDisconnectReq, UpDisconnectRsp, UpExgMsg, UpLinktestRsp)
 from mocks.shunde.accounts import Account, AccountSheet
 from mocks.shunde.journal import VIEW, BatchJournal, finding, settle_body
 from mocks.shunde.links import DROPPED, Link
@@ -32,6 +32,7 @@ MAX_LINKS_KEPT = 1000
 FLUSH_ROWS = 2000  # rows nobody answered are committed once this many wait...
 FLUSH_S = 0.05     # ...or this many seconds after the first of them arrived, whichever comes first
 UPLINK_FAMILIES = (0x1300, 0x1400, 0x1500, 0x1600, 0x1700)  # layouts.toml: UP_ families other than 0x1200
+UPLINK_ANSWERS_2019 = (0x1102,)  # 2019 link management: the operator's answer to 0x9102, journaled
 TOTAL_RECV = body_class("DOWN_TOTAL_RECV_BACK_MSG")
 EXG_HEAD_SIZE = 28  # 0x1200: VEHICLE_NO 21, VEHICLE_COLOR 1, DATA_TYPE 2, DATA_LENGTH 4
 RESULT = {"ok": 0, "ip_wrong": 1, "access_code_wrong": 2, "user_not_registered": 3, "password_wrong": 4,
@@ -60,7 +61,7 @@ def msg_label(msg_id: int | None, body: Any = None) -> str:
             row = table.subs[msg_id].get(body.data_type)
             if row is not None:
                 return row.name
-    mtype = MESSAGES.get(msg_id)
+    mtype = MESSAGES.get(msg_id) or TABLES["2019"].messages.get(msg_id)  # 2019-only ids: 0x1102, 0x9102…
     return mtype.name if mtype else f"0x{msg_id:04X}"
 
 
@@ -291,8 +292,9 @@ class DistrictPlatform:
             return self._disconnect(link, body, ex)
         if msg_id == 0x1200:  # stored in the journal only; `positions` reads them back when asked
             self.journal.record(ex)
-            return self.answer_request(link, body)
-        if msg_id in UPLINK_FAMILIES:  # answers to the platform's requests, alarm and static data: journaled
+            return self.answer_request(link, body, frame.header.msg_sn)
+        if msg_id in UPLINK_FAMILIES or (msg_id in UPLINK_ANSWERS_2019 and self.header_profile.name == "2019"):
+            # answers to the platform's requests, alarm and static data: journaled
             self.journal.record(ex)
             return
         ex.outcome = "unexpected"
@@ -392,14 +394,16 @@ class DistrictPlatform:
         return self._positions
 
     # ---- platform-side messages beyond the link's own (issue 13; layouts E-SD-16) ------------------------
-    def answer_request(self, link: Link, body: Any) -> bytes | None:
+    def answer_request(self, link: Link, body: Any, sn: int = 0) -> bytes | None:
         """Answer an operator's 0x1200 request (0x1207/0x1208/0x1209, schemas/shunde/platform.toml [answers])
-        with its 0x9200 sub-message on the operator's slave link (the main link when there is none)."""
+        with its 0x9200 sub-message on the operator's slave link (the main link when there is none); under the
+        2019 header in the 2019 body, which names the request by its DATA_TYPE and MSG_SN (`sn`)."""
         rule = self.answers.get(getattr(body, "data_type", None))
         if rule is None or link.session is None:
             return None
         family = MESSAGES[0x9200]
-        answer = TABLES["2011"].subs[0x9200][rule["answer"]].cls(result=int(rule["result"]))
+        answer = answer_data(0x9200, rule["answer"], self.header_profile.name, {"result": int(rule["result"])},
+                             (body.data_type, sn))
         return self.send_down(link.session, family.cls(body.vehicle_no, body.vehicle_color, None, answer))
 
     def send_down(self, session: Session, msg: Any) -> bytes:

@@ -409,22 +409,34 @@ def link_reconnect(after_cut: list[Exchange], acknowledged: list[dict[str, Any]]
 
 # ---- the platform's requests and vehicle registration -----------------------------------------------------
 
-@check("shunde.requests.answered", "E-SD-16; JT/T 809-2011 0x9200-0x9500 requests", "major", "上级平台请求有应答",
-       "Each platform request (roll call, supervision, text, monitoring…) answered on the main link, naming it")
-def requests_answered(sent: list[tuple[Any, tuple[str, int]]], exchanges: list[Exchange]) -> list[Problem]:
-    """`sent`: (suites.shunde.requests.RequestRule, vehicle) per request the platform sent; `exchanges`: since."""
+@check("shunde.requests.answered", "E-SD-16; JT/T 809-2011 0x9200-0x9600 requests", "major", "上级平台请求有应答",
+       "Each platform request (roll call, supervision, text, photo, travel data, static info…) answered on the "
+       "main link, naming it")
+def requests_answered(sent: list[tuple[Any, tuple[str, int]]], exchanges: list[Exchange],
+                      wait: float | None = None) -> list[Problem]:
+    """`sent`: (suites.shunde.requests.RequestRule, vehicle) per request the platform sent; `exchanges`: since, as
+    far as the harness waited (`wait` seconds, for the message). A 2019 answer names its request by SOURCE_DATA_TYPE
+    and SOURCE_MSG_SN: they must be the request's DATA_TYPE and the MSG_SN of the frame that carried it."""
     out = []
     up = [e for e in from_sut(exchanges, "main") if isinstance(e.request_plaintext, dict)]
+    sns = {(e.request_plaintext or {}).get("data_type"): (e.headers or {}).get("msg_sn")
+           for e in exchanges if e.method == "send" and isinstance(e.request_plaintext, dict)}
+    within = f" within {wait:g} s" if wait is not None else ""
     for rule, vehicle in sent:
-        answers = [e for e in up if e.request_plaintext.get("data_type") == rule.answer
+        answers = [e for e in up if (e.request_plaintext.get("data_type") if rule.answer_family is not None
+                                     else (e.headers or {}).get("msg_id")) == rule.answer
                    and e.request_plaintext.get("vehicle_no", vehicle[0]) == vehicle[0]]
         if not answers:
             out.append(fail(f"0x{rule.request:04X} {rule.request_name} got no 0x{rule.answer:04X} "
-                            f"{rule.answer_name} on the main link"))
+                            f"{rule.answer_name} on the main link{within}"))
             continue
         data = answers[0].request_plaintext.get("data") or {}
         wrong = [f"{a.upper()} {data.get(a)!r} (the request's {r.upper()} was {rule.sample.get(r)!r})"
-                 for a, r in rule.echo.items() if data.get(a) != rule.sample.get(r)]
+                 for a, r in rule.echo.items() if a in data and data.get(a) != rule.sample.get(r)]
+        if "source_msg_sn" in data:  # the answer's layout (2019) names the request by type and serial number
+            for field, want in (("source_data_type", rule.request), ("source_msg_sn", sns.get(rule.request))):
+                if data.get(field) != want:
+                    wrong.append(f"{field.upper()} {data.get(field)!r} (the request's was {want!r})")
         if wrong:
             out.append(fail(f"{where(answers[0])}: answers 0x{rule.request:04X} with " + ", ".join(wrong)))
     return out

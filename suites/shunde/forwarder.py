@@ -137,10 +137,16 @@ class Forwarder:
                         str(given.get("terminal_id", f"T{tag:06d}"[:7])),
                         str(given.get("terminal_simcode", f"1440000{tag:05d}"[:12])))
 
-    def answer_request(self, msg_id: int, body: Any) -> Any:
-        """The answer to a platform request of schemas/shunde/requests.toml (None: not one)."""
+    def body_revision(self) -> str:
+        """The body revision this forwarder's own messages follow (the reference: its header's, E-SD-17)."""
+        return "2011"
+
+    def answer_request(self, msg_id: int, body: Any, sn: int = 0) -> Any:
+        """The answer to a platform request of schemas/shunde/requests.toml (None: not one); `sn`: its MSG_SN."""
         rule = requests.rule_for(msg_id, body)
-        return requests.answer_message(rule, body) if rule is not None else None
+        if rule is None:
+            return None
+        return requests.answer_message(rule, body, rule.revision or self.body_revision(), sn)
 
     # ---- the main link ----------------------------------------------------------------------------------
     async def connect(self) -> int:
@@ -272,9 +278,9 @@ class Forwarder:
 
     def _answer_later(self, frame: Frame) -> None:
         """A platform request (on either link) is answered on the main link, kept until confirmed like positions."""
-        if frame.body is None or frame.header.msg_id < 0x9200:
+        if frame.body is None or frame.header.msg_id & 0xF000 != 0x9000:
             return
-        answer = self.answer_request(frame.header.msg_id, frame.body)
+        answer = self.answer_request(frame.header.msg_id, frame.body, frame.header.msg_sn)
         if answer is not None:
             task = asyncio.get_running_loop().create_task(self.send_main(answer))
             self._tasks.append(task)

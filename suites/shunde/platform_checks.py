@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.checks import check, declare, fail, Problem, warn
-from harness.jt809 import Frame
+from harness.jt809 import Frame, unescape
 from harness.jt809.messages import UP_CONNECT_RESULTS
 
 # One check per refused-login case: (case, expected RESULT, what the harness changed, title zh, title en).
@@ -125,6 +125,15 @@ REQUEST_ANSWERS = {0x1209: 0x9209}
 REQUEST_RESULTS = {0: "accepted", 1: "no data for the vehicle", 2: "time span wrong", 3: "other"}
 
 
+def _ids(item: dict[str, Any]) -> tuple[int | None, int | None]:
+    """MSG_ID and MSG_SN of a logged frame (the harness logs its own frames as hex: the header is never encrypted)."""
+    try:
+        inner = unescape(bytes.fromhex(item["hex"])[1:-1])[0]
+    except (KeyError, ValueError):
+        return None, None
+    return (int.from_bytes(inner[8:10], "big"), int.from_bytes(inner[4:8], "big")) if len(inner) >= 10 else (None, None)
+
+
 @check("shunde.platform.requests_answered", "E-SD-16; JT/T 809-2011 0x1209/0x9209", "minor",
        "补发车辆定位信息请求有应答", "An operator's 0x1209 APPLY_HISGNSSDATA_REQ is answered by 0x9209 (either link)")
 def requests_answered(request: int, items: list[dict[str, Any]], wait: float) -> list[Problem]:
@@ -136,7 +145,13 @@ def requests_answered(request: int, items: list[dict[str, Any]], wait: float) ->
         seen = ", ".join(str((i.get("body") or {}).get("data_type_hex")) for i in down) or "nothing"
         return [fail(f"no 0x9200/0x{want:04X} within {wait:g} s of a 0x1200/0x{request:04X} (0x9200 frames seen: "
                      f"{seen})")]
-    result = ((got[0].get("body") or {}).get("data") or {}).get("result")
+    data = (got[0].get("body") or {}).get("data") or {}
+    if "source_msg_sn" in data:  # the 2019 answer names the request by DATA_TYPE and MSG_SN
+        sn = next((sn for i in items if i.get("dir") == "sent" for msg_id, sn in [_ids(i)] if msg_id == 0x1200), None)
+        if (data.get("source_data_type"), data.get("source_msg_sn")) != (request, sn):
+            return [fail(f"0x{want:04X} names SOURCE_DATA_TYPE 0x{data.get('source_data_type') or 0:04X} SOURCE_MSG_SN "
+                         f"{data.get('source_msg_sn')}; the request was 0x{request:04X} with MSG_SN {sn}")]
+    result = data.get("result")
     if result not in REQUEST_RESULTS:
         return [warn(f"0x{want:04X} RESULT {result}; the codes known to the harness are "
                      f"{', '.join(f'{k} {v}' for k, v in REQUEST_RESULTS.items())}", "E-SD-16")]

@@ -14,6 +14,9 @@ DAEMON_CMD = [sys.executable, "-m", "suites.shunde.reference_forwarder"]
 class ReferenceForwarder(Forwarder):
     """The reference forwarder; under the 2019 header it speaks the 2019 bodies too (E-SD-17)."""
 
+    def body_revision(self) -> str:
+        return self.profile.name
+
     def frame(self, msg: Any) -> bytes:
         if self.profile.name == "2019":
             msg = to_2019(msg, self.cfg.access_code)

@@ -4,43 +4,57 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from harness import specdata
-from harness.jt809.messages import MESSAGES, TABLES
+from harness.jt809 import layouts
+from harness.jt809.jsonview import location_from_json
+from harness.jt809.messages import MESSAGES, TABLES, answer_data
 
 
 @dataclass(frozen=True)
 class RequestRule:
-    request: int        # DATA_TYPE of the request (0x9xxx)
-    family: int         # its outer MSG_ID
-    answer_family: int
-    answer: int         # DATA_TYPE of the answer
+    request: int                # DATA_TYPE of the request (0x9xxx), or its MSG_ID when `family` is None
+    family: int | None          # its outer MSG_ID; None: a message of its own (the 2019 link management)
+    answer_family: int | None
+    answer: int                 # DATA_TYPE of the answer (its MSG_ID when `answer_family` is None)
     echo: dict[str, str]
     fill: dict[str, Any]
     sample: dict[str, Any]
+    revision: str | None = None  # "2019": sent (and answered) under the 2019 header only
+
+    def _row(self, family: int | None, msg: int) -> Any:
+        table = TABLES[self.revision or "2011"]
+        return table.messages[msg] if family is None else table.subs[family][msg]
 
     @property
     def request_name(self) -> str:
-        return TABLES["2011"].subs[self.family][self.request].name
+        return self._row(self.family, self.request).name
 
     @property
     def answer_name(self) -> str:
-        return TABLES["2011"].subs[self.answer_family][self.answer].name
+        return self._row(self.answer_family, self.answer).name
+
+    def applies(self, revision: str) -> bool:
+        return self.revision in (None, revision)
 
 
 def load() -> dict[int, RequestRule]:
     rows = specdata.load("shunde", "requests")["requests"]
-    return {int(k, 16): RequestRule(int(k, 16), int(r["family"], 16), int(r["answer_family"], 16),
+    hex_or_none = lambda v: int(v, 16) if v else None  # noqa: E731
+    return {int(k, 16): RequestRule(int(k, 16), hex_or_none(r.get("family")), hex_or_none(r.get("answer_family")),
                                     int(r["answer"], 16), dict(r.get("echo", {})), dict(r.get("fill", {})),
-                                    dict(r.get("sample", {})))
+                                    dict(r.get("sample", {})), r.get("revision"))
             for k, r in rows.items()}
 
 
 RULES = load()
 
 
-def _outer(family: int, data: Any, vehicle: tuple[str, int] | None) -> Any:
+def _outer(family: int | None, data: Any, vehicle: tuple[str, int] | None) -> Any:
+    if family is None:  # a message of its own
+        return data
     cls = MESSAGES[family].cls
     if "vehicle_no" in {f.name for f in dataclasses.fields(cls)}:
         plate, color = vehicle or ("", 1)
@@ -50,21 +64,32 @@ def _outer(family: int, data: Any, vehicle: tuple[str, int] | None) -> Any:
 
 def request_message(rule: RequestRule, vehicle: tuple[str, int]) -> Any:
     """The harness's request: the sample values on the row's layout."""
-    sub = TABLES["2011"].subs[rule.family][rule.request].cls(**rule.sample)
+    sub = rule._row(rule.family, rule.request).cls(**rule.sample)
     return _outer(rule.family, sub, vehicle)
 
 
-def answer_message(rule: RequestRule, request: Any) -> Any:
-    """The answer to a decoded request body (its outer message): echoed fields copied, the rest filled."""
-    data = request.data
+def answer_message(rule: RequestRule, request: Any, revision: str = "2011", request_sn: int = 0) -> Any:
+    """The answer to a decoded request body (its outer message) in a body revision: echoed fields copied, the rest
+    filled; a 2019 answer also names the request by its DATA_TYPE and MSG_SN (`request_sn`, the request's header)."""
+    data = request if rule.family is None else request.data
     values = {**rule.fill, **{a: getattr(data, r) for a, r in rule.echo.items()}}
-    sub = TABLES["2011"].subs[rule.answer_family][rule.answer].cls(**values)
+    if rule.answer_family is None:
+        return TABLES[revision].messages[rule.answer].cls(**values)
+    cls = TABLES[revision].subs[rule.answer_family][rule.answer].cls
+    for spec in layouts.SPECS.get(cls, []):  # a position given as its JSON view, stamped with the time of the answer
+        if spec.kind == "gnss" and isinstance(values.get(spec.name), dict):
+            values[spec.name] = location_from_json({"time": datetime.now().replace(microsecond=0).isoformat(),
+                                                    **values[spec.name]})
+    sub = answer_data(rule.answer_family, rule.answer, revision, values, (rule.request, request_sn))
     vehicle = (request.vehicle_no, request.vehicle_color) if hasattr(request, "vehicle_no") else None
     return _outer(rule.answer_family, sub, vehicle)
 
 
 def rule_for(msg_id: int, body: Any) -> RequestRule | None:
     """The rule of a received frame (outer MSG_ID and decoded body), None when it is no request we answer."""
+    own = RULES.get(msg_id)
+    if own is not None and own.family is None:
+        return own if type(body) is own._row(None, msg_id).cls else None
     rule = RULES.get(getattr(body, "data_type", None) or -1)
     return rule if rule is not None and rule.family == msg_id and not isinstance(body.data, (bytes, bytearray)) \
         else None

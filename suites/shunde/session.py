@@ -271,7 +271,7 @@ class ShundeClientSession(ClientSession):
         v = self.data.vehicle(self.operator)
         vehicle = (v["vehicle_no"], int(v["vehicle_color"]))
         seq0 = self.journal.last_seq
-        rules = list(REQUEST_RULES.values())
+        rules = [r for r in REQUEST_RULES.values() if r.applies(self.mock.header_profile.name)]
 
         async def send() -> None:
             for rule in rules:
@@ -282,10 +282,11 @@ class ShundeClientSession(ClientSession):
                                 interface=iface, stage=stage)]
         self.bg.call(send())
         names = {r.answer_name for r in rules}
-        self.wait_for(lambda: names <= {e.interface for e in C.from_sut(self.since(seq0), "main")})
+        wait = float(self.suite["frame_wait_s"])
+        self.wait_for(lambda: names <= {e.interface for e in C.from_sut(self.since(seq0), "main")}, wait)
         exs = self.since(seq0)
         ev = [e.evidence() for e in exs if e.method in ("send", "recv")][:2 * len(rules)]
-        out = [self.record("shunde.requests.answered", C.requests_answered([(r, vehicle) for r in rules], exs),
+        out = [self.record("shunde.requests.answered", C.requests_answered([(r, vehicle) for r in rules], exs, wait),
                            interface=iface, stage=stage, evidence=ev)]
         out += self.judge_frames(exs, iface, stage)
         return out

@@ -120,20 +120,35 @@ class NoReconnect(Forwarder):
 class NoRequestAnswers(Forwarder):
     """Reads the platform's 0x9xxx requests (roll call, supervision, text…) and answers none of them."""
 
-    def answer_request(self, msg_id, body):
+    def answer_request(self, msg_id, body, sn=0):
         return None
 
 
 class AnswersWithoutEcho(Forwarder):
     """Answers every request, but with zeros where the answer must name the request (SUPERVISION_ID, INFO_ID…)."""
 
-    def answer_request(self, msg_id, body):
-        answer = super().answer_request(msg_id, body)
+    def answer_request(self, msg_id, body, sn=0):
+        answer = super().answer_request(msg_id, body, sn)
         rule = requests.rule_for(msg_id, body)
         for name in (rule.echo if rule is not None and answer is not None else {}):
+            if not hasattr(answer.data, name):  # not in this revision's layout of the answer
+                continue
             value = getattr(answer.data, name)
             setattr(answer.data, name, "" if isinstance(value, str) else 0)
         return answer
+
+
+def no_answer_to(request: int, base: type = Forwarder) -> type:
+    """A forwarder that answers every platform request but one (DATA_TYPE, or MSG_ID of a message of its own,
+    `request`): the check must name it. A 2019-only request needs the reference's 2019 bodies (`base`)."""
+
+    class NoAnswerTo(base):
+        def answer_request(self, msg_id, body, sn=0):
+            rule = requests.rule_for(msg_id, body)
+            return None if rule is not None and rule.request == request else super().answer_request(msg_id, body, sn)
+
+    NoAnswerTo.__doc__ = f"Answers the platform's requests except 0x{request:04X}, which it reads and ignores."
+    return NoAnswerTo
 
 
 class NoRegister(Forwarder):
@@ -159,6 +174,10 @@ VARIANTS = {
     "no-request-answers": NoRequestAnswers,
     "answers-without-echo": AnswersWithoutEcho,
     "no-register": NoRegister,
+    "no-photo-answer": no_answer_to(0x9502),
+    "no-travel-data-answer": no_answer_to(0x9504),
+    "no-static-info-answer": no_answer_to(0x9601),
+    "no-manage-answer": no_answer_to(0x9102, ReferenceForwarder),
     "reference": ReferenceForwarder,
 }
 

@@ -14,7 +14,7 @@ from proving import assert_fails, assert_passes
 
 from shunde_fakes import feed_main_link
 from harness.clock import FixedClock
-from harness.jt809 import Header, decode_frame, encode, encode_raw
+from harness.jt809 import HEADER_2019, Header, decode_frame, encode, encode_raw
 from harness.jt809.messages import Location, UpConnectReq, UpConnectRsp, UpExgMsg, UpLinktestRsp, encode_body
 from mocks.shunde.accounts import Account
 from mocks.shunde.store import by_vehicle, positions_from_journal
@@ -207,10 +207,18 @@ def test_2011_bodies_under_a_2019_header_and_a_wrong_body_access_code_fail():
 
 
 def test_a_body_that_does_not_fit_a_recalled_layout_only_warns():
-    # 0x1300 UP_PLATFORM_MSG's layout is not in our spec texts (E-SD-16): no false failure on it.
-    frame = encode_raw(Header(msg_sn=2, gnss_center_id=2, msg_id=0x1300), bytes.fromhex("1302000000020001"))
+    # 0x1200/0x1208's layout is in no spec text and no outside vector confirmed it (E-SD-16): no false failure on it.
+    head = "粤X1".encode("gbk").ljust(21, b"\x00") + bytes([2])
+    frame = encode_raw(Header(msg_sn=2, gnss_center_id=2, msg_id=0x1200), head + bytes.fromhex("120800000002AABB"))
     (problem,) = C.frame_problems(journal(LOGIN, frame))["body"]
-    assert problem.level == "warn" and problem.errata == "E-SD-16" and "UP_PLATFORM_MSG_INFO_ACK" in problem.message
+    assert problem.level == "warn" and problem.errata == "E-SD-16" and "APPLY_FOR_MONITOR_END" in problem.message
+
+
+def test_a_body_that_does_not_fit_a_vector_verified_layout_fails():
+    # 0x1300/0x1302's layout was confirmed by an outside vector (layouts.toml source "vector"): a misfit is a body error.
+    frame = encode_raw(Header(msg_sn=2, gnss_center_id=2, msg_id=0x1300), bytes.fromhex("1302000000020001"))
+    problem = assert_fails("shunde.frame.body", C.frame_problems(journal(LOGIN, frame))["body"])
+    assert "UP_PLATFORM_MSG_INFO_ACK" in problem.message
 
 
 @pytest.mark.proves("shunde.platform.requests_answered")
@@ -225,3 +233,43 @@ def test_history_request_unanswered_fails():
     assert_passes("shunde.platform.requests_answered", P.requests_answered(0x1209, [item(0x9209)], 1.0))
     (odd,) = P.requests_answered(0x1209, [item(0x9209, 9)], 1.0)
     assert odd.level == "warn"
+
+
+@pytest.mark.proves("shunde.platform.requests_answered")
+def test_2019_history_answer_names_the_request():
+    sent = {"dir": "sent", "hex": encode(UpExgMsg("粤X1", 2, 0x1209, b""), Header(msg_sn=77, time=1),
+                                         profile=HEADER_2019).hex()}
+
+    def item(source_sn):
+        return {"dir": "received", "header": {"msg_id": 0x9200}, "body": {"data_type": 0x9209, "data": {
+            "source_data_type": 0x1209, "source_msg_sn": source_sn, "result": 0}}}
+
+    assert "MSG_SN 77" in assert_fails("shunde.platform.requests_answered",
+                                       P.requests_answered(0x1209, [sent, item(76)], 1.0)).message
+    assert_passes("shunde.platform.requests_answered", P.requests_answered(0x1209, [sent, item(77)], 1.0))
+
+
+@pytest.mark.proves("shunde.requests.answered")
+def test_2019_request_answer_names_the_request_by_its_serial_number():
+    from harness.journal import Exchange
+    from suites.shunde.requests import RULES
+
+    rule = RULES[0x9504]
+
+    def ex(method, seq, link, plaintext, headers):
+        return Exchange("shunde", 0.0, method, interface="x", link=link, request_plaintext=plaintext,
+                        headers=headers, seq=seq)
+
+    sent = ex("send", 1, "slave", {"data_type": 0x9504}, {"msg_sn": 41})
+
+    def answer(sn, command_type=8):
+        return ex("recv", 2, "main", {"vehicle_no": "粤X1", "data_type": 0x1504, "data": {
+            "source_data_type": 0x9504, "source_msg_sn": sn, "command_type": command_type}}, {})
+
+    sent_to = [(rule, ("粤X1", 2))]
+    assert "SOURCE_MSG_SN 40" in assert_fails("shunde.requests.answered",
+                                              C.requests_answered(sent_to, [sent, answer(40)], 1.0)).message
+    assert "COMMAND_TYPE" in assert_fails("shunde.requests.answered",
+                                          C.requests_answered(sent_to, [sent, answer(41, 7)], 1.0)).message
+    assert "within 1 s" in assert_fails("shunde.requests.answered", C.requests_answered(sent_to, [sent], 1.0)).message
+    assert_passes("shunde.requests.answered", C.requests_answered(sent_to, [sent, answer(41)], 1.0))

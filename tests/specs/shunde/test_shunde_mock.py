@@ -257,3 +257,28 @@ def test_history_request_answered_and_acks_journaled_and_total_recv_counted():
     assert sent[2].body.dynamic_info_total == 1
     outcomes = {e.interface: e.outcome for e in mock.journal.entries if e.method == "recv"}
     assert outcomes["UP_WARN_MSG_URGE_TODO_ACK"] == outcomes["UP_EXG_MSG_APPLY_HISGNSSDATA_REQ"] == "ok"
+
+
+def test_2019_history_answer_names_the_request_and_the_2019_manage_answer_is_journaled():
+    from harness import specdata
+    from harness.jt809 import HEADER_2019, Frame
+    from harness.jt809.messages import body_class, to_2019
+    from suites.shunde import requests
+
+    mock = DistrictPlatform(profile={**specdata.profile("shunde", "jt809-2019"), "main_link_only": True},
+                            accounts=AccountSheet([ACCT]), clock=FixedClock(), seed=1)
+    link = Link(mock, "main")
+    link.connection_made(FakeTransport(("127.0.0.1", 1)))
+    req = body_class("UP_EXG_MSG_APPLY_HISGNSSDATA_REQ")(1714550000, 1714552000)
+    manage = requests.answer_message(requests.RULES[0x9102], requests.request_message(requests.RULES[0x9102],
+                                                                                        ("粤X1", 2)), "2019", 3)
+    login = to_2019(UpConnectReq(ACCT.user_id, ACCT.password, "127.0.0.1", 1), ACCT.access_code)
+    for i, msg in enumerate([login, UpExgMsg("粤X1", 2, None, req), manage], 1):
+        link.data_received(encode(msg, Header(msg_sn=40 + i, gnss_center_id=ACCT.access_code, time=1714552000),
+                                  profile=HEADER_2019))
+    sent = [f for f in decode_stream(bytes(link.transport.out), HEADER_2019) if isinstance(f, Frame)]
+    assert [f.header.msg_id for f in sent] == [0x1002, 0x9200]
+    data = sent[1].body.data
+    assert (data.source_data_type, data.source_msg_sn, data.result) == (0x1209, 42, 0)
+    outcomes = {e.interface: e.outcome for e in mock.journal.entries if e.method == "recv"}
+    assert outcomes["UP_MANAGE_MSG_RSP"] == "ok"

@@ -53,7 +53,7 @@ def test_reference_forwarder_passes_every_profile(tmp_path, profile):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("profile", ["default", "encrypted", "main-link-only"])
+@pytest.mark.parametrize("profile", ["default", "encrypted", "main-link-only", "jt809-2019"])
 def test_mock_passes_the_server_role(tmp_path, profile):
     proc = vconform("run", "shunde", "--role", "server", "--profile", profile, "--out", str(tmp_path / "r"),
                     home=tmp_path)

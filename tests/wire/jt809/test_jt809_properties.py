@@ -87,7 +87,12 @@ def _table_object(draw, cls):
     specs = layouts.SPECS[cls]
     for f in specs:
         if f.kind == "int":
-            values[f.name] = draw(st.integers(0, 2 ** (8 * f.size) - 1))
+            values[f.name] = None if f.counts_rest else draw(st.integers(0, 2 ** (8 * f.size) - 1))
+        elif f.kind == "bcd":
+            values[f.name] = draw(st.text("0123456789", min_size=2 * f.size, max_size=2 * f.size))
+        elif f.kind == "records":
+            values[f.name] = draw(st.lists(st.fixed_dictionaries(
+                {i.name: st.integers(0, 2 ** (8 * i.size) - 1) for i in f.items}), max_size=4))
         elif f.kind == "text":
             values[f.name] = draw(texts(f.size or 40))
         elif f.kind == "bytes":
@@ -96,11 +101,16 @@ def _table_object(draw, cls):
             values[f.name] = draw(locations())
         else:
             values[f.name] = draw(st.lists(locations(), max_size=5))
-    for f in specs:  # a length field holds the length of what it counts
+    for f in specs:  # a length (count) field holds the length of what it counts
         if f.ref:
             value = values[f.name]
             values[f.ref] = len(value.encode("gbk") if isinstance(value, str) else value)
-    return cls(**values)
+    obj = cls(**values)
+    for f in specs:  # a len_u32 field: the byte count the encoder computes (the decoder gives it back)
+        if f.counts_rest:
+            row = layouts.BY_CLASS[cls]
+            setattr(obj, f.name, getattr(row.decode(row.encode(obj), []), f.name))
+    return obj
 
 
 @st.composite
