@@ -15,6 +15,7 @@ matched with precompiled regexes and each date field is parsed once per object, 
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -332,6 +333,24 @@ def _coerce(value: Any, to: str) -> Any:
     return None
 
 
+
+def _finite_number(checker, value) -> bool:
+    """A JSON number: RFC 8259 has no Infinity or NaN, which the stdlib parser (the mock's fallback) still reads."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)) and math.isfinite(value)
+
+
+def _detailed_validator(schema: dict):
+    """The pure-Python Draft 2020-12 validator (imported on first use: binding a spec stays cheap), with "number"
+    and "integer" refusing non-finite values, as jsonschema-rs does: both listings name the same type error."""
+    from jsonschema import Draft202012Validator, validators
+
+    base = Draft202012Validator.TYPE_CHECKER
+    checker = base.redefine_many({
+        "number": _finite_number,
+        "integer": lambda c, v: _finite_number(c, v) and base.is_type(v, "integer"),
+    })
+    return validators.extend(Draft202012Validator, type_checker=checker)(schema)
+
 class Validator:
     """Validates one spec's plaintext objects against its tables, generated schemas and rules.
 
@@ -395,9 +414,7 @@ class Validator:
         """The detailed (pure-Python jsonschema) validator of one generated schema: it lists every error."""
         key = (interface, direction)
         if key not in self._validators:
-            from jsonschema import Draft202012Validator  # imported on first use: binding a spec stays cheap
-
-            self._validators[key] = Draft202012Validator(self._schema(interface, direction))
+            self._validators[key] = _detailed_validator(self._schema(interface, direction))
         return self._validators[key]
 
     def fast_validator(self, interface: str, direction: str):
@@ -420,15 +437,13 @@ class Validator:
         """A validator for one field alone, as the table says it (alt=False) or as its errata allows (alt=True)."""
         key = (interface, scope, name, alt)
         if key not in self._field_validators:
-            from jsonschema import Draft202012Validator
-
             from harness.schemagen import field_schema
 
             fdef = self.field_defs(interface, scope)[name]
             if alt:
                 fdef = {**fdef, **fdef["alt"]}
                 fdef = {k: v for k, v in fdef.items() if v != ""}  # alt code = "" drops the code table
-            self._field_validators[key] = Draft202012Validator(field_schema(self.tables, fdef))
+            self._field_validators[key] = _detailed_validator(field_schema(self.tables, fdef))
         return self._field_validators[key]
 
     def field_defs(self, interface: str, scope: str) -> dict[str, dict]:

@@ -79,3 +79,16 @@ def test_an_invalid_body_is_listed_by_jsonschema_rs_not_the_detailed_validator(m
     kinds = {(v.field, v.kind) for v in found if v.level == "fail"}
     assert ("enterpriseId", "type") in kinds and ("licensePlate", "required") in kinds
     assert any(v.kind == "required" and v.field == "vin" for v in found)
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf")])
+def test_a_number_that_is_not_finite_is_a_type_error_in_both_listings(value):
+    """The mock's stdlib fallback reads `Infinity`, which RFC 8259 has no room for: both listings call it a type error
+    (the detailed one used to pass it, so an invalid body could be listed with no finding)."""
+    if VALIDATOR.fast_validator("vehicleAccess", "request") is None:
+        pytest.skip("jsonschema-rs not installed")
+    obj = YunnanData(1).sample("vehicleAccess", "request")
+    obj["cargoWeight"] = value
+    fast, detailed = _listing("vehicleAccess", "request", obj, False), _listing("vehicleAccess", "request", obj, True)
+    assert fast == detailed
+    assert [(v["field"], v["kind"], v["level"]) for v in detailed] == [("cargoWeight", "type", "fail")]
