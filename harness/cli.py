@@ -7,6 +7,7 @@ from pathlib import Path
 
 from harness import __version__, stages
 from harness import mocklimits as limits
+from harness import observe_cli
 from harness.run import DEFAULT_DEADLINE
 
 
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--workers", type=_positive_int, default=1, metavar="N",
                    help="processes that open encrypted envelopes (RSA) beside the one holding the state, the "
                         "journal and every answer (default 1: none; docs/ARCHITECTURE.md says why not N servers)")
+    observe_cli.add_mock_args(m)
 
     r = sub.add_parser("run", help="run a spec's conformance suites and write a signed report")
     _spec_args(r)
@@ -116,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_jt809(sub)
     _load_args(sub)
+    observe_cli.add_parsers(sub)
     return p
 
 
@@ -290,12 +293,15 @@ def cmd_mock(args) -> int:
     if not 0 <= args.port <= 65535:
         raise HarnessFailure(f"--port {args.port}: a TCP port is 0-65535 (0 picks a free one)")
     journal = open_journal(args.journal)
-    mock = spec.make_mock(journal=journal, profile=profile)
+    clock = observe_cli.clock_of(args)  # --observe --time-scale F: the mock's clock runs F times faster
+    mock = spec.make_mock(journal=journal, profile=profile, **({"clock": clock} if clock else {}))
     if hasattr(mock, "app"):
         mock.header_timeout, mock.body_timeout = args.header_timeout, args.body_timeout
         mock.idle_timeout, mock.max_connections = args.idle_timeout, args.max_connections
         if hasattr(mock, "workers"):
             mock.workers = args.workers
+    if args.observe:
+        return observe_cli.serve_observed(args, spec, mock, journal, profile)
     try:
         if hasattr(mock, "app"):
             return serve_forever(mock.app(), args.host, args.port, spec.mock_scheme, on_stop=journal.close)
@@ -482,7 +488,8 @@ def cmd_load(args) -> int:
 
 COMMANDS = {"specs": cmd_specs, "actions": cmd_actions, "profiles": cmd_profiles, "mock": cmd_mock, "run": cmd_run,
             "verify": cmd_verify, "key": cmd_key, "schemas": cmd_schemas, "jt809": cmd_jt809,
-            "load": cmd_load, "replay": cmd_replay}
+            "load": cmd_load, "replay": cmd_replay, "report": observe_cli.cmd_report,
+            "pilot-feed": observe_cli.cmd_pilot_feed}
 
 
 if __name__ == "__main__":
