@@ -404,10 +404,21 @@ class Observer:
         """Write the signed report (report.write_report); returns the model written."""
         from harness.report import write_report
 
-        model = self.model(sut=sut, signoff=signoff, reproduce=reproduce)
+        model = self.model(sut=sut, signoff=signoff, reproduce=reproduce or self.reproduce_line(out_dir))
         journal = None if self.journal is None or self.journal.temporary else self.journal.path
         write_report(model, out_dir, sign_key=sign_key, journal=journal)
         return model
+
+    def reproduce_line(self, out_dir: str | Path) -> str:
+        """How to re-derive this report: `vconform report --journal` on a kept journal; else how to observe again."""
+        import shlex
+
+        if self.journal is None or self.journal.temporary:
+            line = ["vconform", "mock", self.spec.name, "--observe", "--report-dir", str(out_dir)]
+        else:
+            line = ["vconform", "report", "--journal", str(self.journal.path), "--spec", self.spec.name, "--out",
+                    str(out_dir)]
+        return " ".join(shlex.quote(p) for p in line)
 
     # ---- offline -------------------------------------------------------------------------------------
     @classmethod

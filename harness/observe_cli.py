@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import signal
 import sys
 import tempfile
@@ -76,6 +75,8 @@ def add_parsers(sub) -> None:
     f.add_argument("--time-scale", type=_scale, default=1.0, metavar="F", help="run the cadence F times faster "
                    "(give the mock the same --time-scale)")
     f.add_argument("--sut-cmd", help="an adapter command instead of the spec's reference client")
+    f.add_argument("--only", action="append", default=[], metavar="ACTION", help="run only these cadence actions "
+                   "(repeatable; the setup actions always run)")
     f.add_argument("--seed", type=int, default=1, help="data seed (the enterprise and its records)")
     f.add_argument("--adapter-timeout", type=float, default=60.0, metavar="SECONDS")
 
@@ -112,15 +113,11 @@ def serve_observed(args, spec, mock, journal, profile: dict) -> int:
     except PortInUse as exc:
         raise _failure(str(exc)) from None
     obs.finish()
-    # Re-derivable from the journal file: `report --journal` says how; without a kept journal, the mock line.
-    line = (["vconform", "mock", spec.name, "--observe", "--report-dir", str(out)] if journal.temporary else
-            ["vconform", "report", "--journal", str(journal.path), "--spec", spec.name, "--out", str(out)])
     signoff = {"tester": args.tester, "organisation": args.organisation, "sut_name": args.sut_name,
                "sut_version": args.sut_version}
     sut = {"kind": "observed", "name": args.sut_name, "version": args.sut_version,
            "summary": f"{obs.exchanges} exchanges observed"}
-    model = obs.write(out, sign_key=args.sign_key, sut=sut, signoff=signoff,
-                      reproduce=" ".join(shlex.quote(p) for p in line))
+    model = obs.write(out, sign_key=args.sign_key, sut=sut, signoff=signoff)
     journal.close()
     print(summary_line(model, out), flush=True)
     return {"pass": 0, "fail": 1}.get(model["verdict"], 2)
@@ -155,9 +152,7 @@ def cmd_report(args) -> int:
                "sut_version": args.sut_version}
     sut = {"kind": "journal", "name": args.sut_name, "version": args.sut_version,
            "summary": f"{obs.exchanges} exchanges re-judged from {path.name}"}
-    line = ["vconform", "report", "--journal", str(path), "--spec", spec.name, "--out", str(args.out)]
-    model = obs.write(args.out, sign_key=args.sign_key, sut=sut, signoff=signoff,
-                      reproduce=" ".join(shlex.quote(p) for p in line))
+    model = obs.write(args.out, sign_key=args.sign_key, sut=sut, signoff=signoff)
     obs.journal.close()
     print(summary_line(model, Path(args.out)), flush=True)
     return {"pass": 0, "fail": 1}.get(model["verdict"], 2)
@@ -184,6 +179,11 @@ def cmd_pilot_feed(args) -> int:
     base = args.target.rstrip("/")
     if plan.get("prefix") and not base.endswith(plan["prefix"]):
         base += plan["prefix"]
+    cadence = [c for c in plan["cadence"] if not args.only or c[0] in args.only]
+    unknown = sorted(set(args.only) - {c[0] for c in plan["cadence"]})
+    if unknown:
+        raise _failure(f"--only {', '.join(unknown)}: the pilot plan's actions are "
+                       f"{', '.join(c[0] for c in plan['cadence'])}")
     stop = {"now": False}
 
     def _stop(*_a):
@@ -212,9 +212,9 @@ def cmd_pilot_feed(args) -> int:
                 break
             act(action, params)
         now = time.monotonic()
-        due = {action: now + period / args.time_scale for action, period, _make, _why in plan["cadence"]}
+        due = {action: now for action, _period, _make, _why in cadence}  # each once at start, then on its period
         count = {action: 0 for action in due}
-        makers = {action: (period, make) for action, period, make, _why in plan["cadence"]}
+        makers = {action: (period, make) for action, period, make, _why in cadence}
         while not stop["now"]:
             action = min(due, key=due.get)
             wait = due[action] - time.monotonic()
@@ -226,6 +226,7 @@ def cmd_pilot_feed(args) -> int:
             period, make = makers[action]
             count[action] += 1
             act(action, make(count[action]))
-            due[action] += period / args.time_scale
+            # no backlog: an action that fell behind (a slow call) runs once, then keeps its period from now
+            due[action] = max(due[action] + period / args.time_scale, time.monotonic())
     print(f"pilot-feed {spec.name}: {calls['ok']} calls succeeded, {calls['failed']} failed", flush=True)
     return 0
