@@ -46,6 +46,9 @@ from harness.journal import Exchange, Journal
 STAGE = "pilot"
 STIMULUS = "needs a stimulus"
 KEEP = 5  # findings kept per check id and interface: the first K and the last K
+# Outcomes of a refusal a client answers by renewing its token and sending again: in a stream the renewal comes
+# later, so the judges leave them to their token checks (tolerated once) instead of failing `answer.accepted`.
+RENEW = frozenset({"token_expired", "token_revoked"})
 
 META_TABLE = "CREATE TABLE IF NOT EXISTS observe_meta (key TEXT PRIMARY KEY, value TEXT)"
 FINDINGS_TABLE = ("CREATE TABLE IF NOT EXISTS observe_findings (id INTEGER PRIMARY KEY, check_id TEXT, "
@@ -209,6 +212,8 @@ class Observer:
         """Judge one exchange; a judging error is a harness error, never a verdict on the SUT."""
         with self._lock:
             self.exchanges += 1
+            if ex.outcome.startswith("fault_"):
+                return  # a fault the harness armed (a run's journal): a stimulus, nothing the SUT did
             try:
                 found = list(self.judge.see(ex))
             except Exception as exc:  # noqa: BLE001 - the mock keeps serving; the report ends `error`
@@ -426,9 +431,10 @@ class Observer:
         """A fresh judge fed every exchange of a journal file, in order (`vconform report --journal`)."""
         meta = read_meta(path)
         profile = profile or meta.get("profile") or "default"
-        judge = judge_module(spec).make_judge(specdata.profile(spec.folder, profile), meta.get("judge") or {})
+        judge_meta = {"level": getattr(spec, "level", "") or "", **(meta.get("judge") or {})}
+        judge = judge_module(spec).make_judge(specdata.profile(spec.folder, profile), judge_meta)
         obs = cls(spec, judge, profile=profile, time_scale=float(meta.get("time_scale") or 1.0),
-                  window_start=meta.get("window_start"), record_findings=False)
+                  window_start=meta.get("window_start") or 0.0, record_findings=False)
         journal = Journal(path)  # opened to read: the path of the evidence, the hash the report signs
         obs.journal = journal
         first = last = None
@@ -436,7 +442,7 @@ class Observer:
             first = ex.time if first is None else first
             last = ex.time
             obs.see(ex)
-        if obs.window_start is None:
+        if not meta.get("window_start"):  # a run's journal: its window is its first to its last exchange
             obs.window_start = first if first is not None else time.time()
         obs.window_end = meta.get("window_end") or last or obs.window_start
         obs.finish()

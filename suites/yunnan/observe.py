@@ -13,6 +13,7 @@ from typing import Any, Iterable
 from harness import crypto, specdata
 from harness.checks import Problem, check, fail
 from harness.journal import Exchange
+from harness.observe import RENEW
 from schemas.yunnan.validate import validate
 from suites.yunnan import checks as C
 
@@ -108,7 +109,8 @@ class YunnanJudge:
                     seen.setdefault(i, e.seq)
         if kind == "confirm" and ent is not None:
             yield from self._confirm(e, ent)
-        yield "yunnan.answer.accepted", iface, C.accepted([e], iface)
+        if e.outcome not in RENEW:  # an expired token's refusal is the token checks' to judge (renewal follows)
+            yield "yunnan.answer.accepted", iface, C.accepted([e], iface)
 
     def finish(self) -> Iterable[tuple[str, str, list[Problem]]]:
         """Ids a pull served that the software never confirmed in an accepted call by the end of the window."""
