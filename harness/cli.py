@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command not in COMMANDS and hasattr(args, "func"):
             return args.func(args)  # a spec's own sub-command
         return COMMANDS[args.command](args)
-    except HarnessFailure as exc:
+    except (HarnessFailure, observe_cli.observe.ObserveError) as exc:
         print(f"vconform: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:

@@ -5,7 +5,7 @@ A mock in observe mode serves as usual and sends no stimuli; every exchange it j
 transport, headers, token, envelope, payload, cadence, ...). Checks that judge an action's expected effect (the
 adapter's exit, params arriving intact, a pull's output) are reported `skip` with the reason `needs a stimulus`.
 
-The spec's judge lives in `observe` beside its suites (e.g. `suites/yunnan/observe.py`, found by path as
+The spec's judge lives in `observe` beside its suites (`<suite package>/observe.py`, found by path as
 `vconform load` finds `load`) and provides `make_judge(profile, meta) -> Judge` (offline) and
 `judge_for_mock(mock, profile) -> Judge` (live):
 
@@ -13,8 +13,9 @@ The spec's judge lives in `observe` beside its suites (e.g. `suites/yunnan/obser
 - `judge.finish()` -> the same for what can only be said at the end of the stream (e.g. ids never confirmed);
 - `judge.stimulus` -> {check_id: interface} of the checks that need a stimulus (reported `skip`);
 - `judge.unavailable` (optional) -> {check_id: (interface, reason)} of checks this stream cannot judge (skip);
-- `judge.meta` -> plain JSON values the judge needs to re-derive its verdicts from the journal alone (Yunnan: the
-  platform's private key, which the journal file -- mode 0600, holding tokens and plaintext already -- keeps).
+- `judge.meta` -> plain JSON values the judge needs to re-derive its verdicts from the journal alone (e.g. a
+  platform's private key its envelopes are sealed to, which the journal file -- mode 0600, holding tokens and
+  plaintext already -- keeps).
 
 The judge depends on the exchanges (and `meta`) only, so `vconform report --journal` re-derives the same verdicts
 from the journal file: `Observer.replay` feeds the recorded exchanges, in order, to a fresh judge.
@@ -124,7 +125,7 @@ def judge_module(spec) -> Any:
         pkg.insert(0, here.name)
         here = here.parent
     names = [".".join(pkg + ["observe"])]
-    if len(pkg) > 1:  # a level's suite folder (suites/henan/city): the document's module serves every level
+    if len(pkg) > 1:  # a level's suite folder (<document package>/<level>): the document's module serves every level
         names.append(".".join(pkg[:-1] + ["observe"]))
     for name in names:
         try:

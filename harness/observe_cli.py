@@ -14,9 +14,17 @@ from harness import observe
 
 
 def _failure(msg: str) -> Exception:
-    from harness.cli import HarnessFailure
+    """A one-line reason the command cannot run: `vconform` prints it and exits 2 (cli.main)."""
+    return observe.ObserveError(msg)
 
-    return HarnessFailure(msg)
+
+def _spec(name: str, level: str | None = None):
+    from harness import registry
+
+    try:
+        return registry.get(name, level)
+    except KeyError as exc:
+        raise _failure(exc.args[0]) from None
 
 
 def _window(text: str) -> float:
@@ -131,8 +139,6 @@ def summary_line(model: dict[str, Any], out: Path) -> str:
 
 
 def cmd_report(args) -> int:
-    from harness.cli import _spec
-
     path = Path(args.journal)
     if not path.is_file():
         raise _failure(f"--journal {path}: no such file")
@@ -161,8 +167,6 @@ def cmd_report(args) -> int:
 def cmd_pilot_feed(args) -> int:
     """The client's business loop on its own timers: setup actions once, then each cadence action when due."""
     from harness.adapter import Adapter, check_command
-    from harness.cli import _spec
-
     spec = _spec(args.spec, args.level)
     try:
         module = observe.judge_module(spec)

@@ -172,7 +172,7 @@ class YunnanJudge:
                                                           if tok in self.refused_tokens else ""))]
 
     def _heartbeat(self, e: Exchange, ent: _Enterprise) -> Iterable[tuple[str, str, list[Problem]]]:
-        if ent.last_heartbeat is not None:
+        if ent.last_heartbeat is not None and "yunnan.heartbeat.cadence" not in self.unavailable:
             t0, seq0 = ent.last_heartbeat
             yield "yunnan.heartbeat.cadence", e.interface, heartbeat_cadence(e.time - t0, seq0, e.seq)
         ent.last_heartbeat = (e.time, e.seq)
@@ -190,9 +190,10 @@ class YunnanJudge:
         ids = C.confirm_ids(e, ids_field)
         served = self.served.get((ent.api_key, feed), {})
         early = [i for i in ids if i not in served]
-        yield "yunnan.confirm.after_receipt", iface, ([fail(
-            f"#{e.seq}: {len(early)} ids confirmed that no earlier {feed} answer had served (first: {early[:3]})")]
-            if early else [])
+        if "yunnan.confirm.after_receipt" not in self.unavailable:
+            yield "yunnan.confirm.after_receipt", iface, ([fail(
+                f"#{e.seq}: {len(early)} ids confirmed that no earlier {feed} answer had served (first: {early[:3]})")]
+                if early else [])
         if e.outcome == "ok":
             done = self.confirmed.setdefault((ent.api_key, iface), set())
             again = [i for i in ids if i in done]
@@ -203,21 +204,34 @@ class YunnanJudge:
                 f"(first: {(again or dup)[0]})")] if again or dup else [])
 
 
+# What a run's journal cannot show: there the harness triggered each heartbeat and chose the ids of each confirm
+# action, so the software's own timers and confirm policy are judged on an observed stream only.
+OBSERVED_ONLY = {
+    "yunnan.heartbeat.cadence": ("heartBeat", "a run's heartbeats are the harness's stimuli, not the software's "
+                                              "timers: judged in observe mode"),
+    "yunnan.confirm.after_receipt": ("", "a run's confirm actions send ids the harness gives: judged in observe mode"),
+}
+
+
 def make_judge(profile: dict, meta: dict[str, Any]) -> YunnanJudge:
-    """The judge of a stream; `meta["platform_key"]` (PKCS#8 Base64) lets it open envelopes, else envelope checks
-    cannot run and are reported skip."""
+    """The judge of a stream. `meta["platform_key"]` (PKCS#8 Base64) lets it open envelopes, else the envelope checks
+    are reported skip; `meta["observed"]` says the stream is a mock's in observe mode (not a run's journal)."""
     key = meta.get("platform_key")
-    judge = YunnanJudge(profile, crypto.load_private(key) if key else None, {"platform_key": key} if key else {})
+    judge = YunnanJudge(profile, crypto.load_private(key) if key else None,
+                        {"platform_key": key, "observed": bool(meta.get("observed"))} if key else
+                        {"observed": bool(meta.get("observed"))})
     if key is None:
         for cid, *_ in C.ENVELOPE_CHECKS.values():
             judge.unavailable[cid] = ("", "the journal does not hold the platform key the envelopes were sealed to "
                                           "(a journal of observe mode does)")
+    if not meta.get("observed"):
+        judge.unavailable.update(OBSERVED_ONLY)
     return judge
 
 
 def judge_for_mock(mock, profile: dict) -> YunnanJudge:
-    """The judge of a running Yunnan mock: the platform key it decrypts with."""
-    return make_judge(profile, {"platform_key": crypto.private_b64(mock.state.platform_key)})
+    """The judge of a running Yunnan mock in observe mode: the platform key it decrypts with."""
+    return make_judge(profile, {"platform_key": crypto.private_b64(mock.state.platform_key), "observed": True})
 
 
 # ---- the pilot feed: the reference client on its own timers (`vconform pilot-feed yunnan`) ------------------
