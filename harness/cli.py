@@ -488,8 +488,8 @@ def cmd_load(args) -> int:
 
 COMMANDS = {"specs": cmd_specs, "actions": cmd_actions, "profiles": cmd_profiles, "mock": cmd_mock, "run": cmd_run,
             "verify": cmd_verify, "key": cmd_key, "schemas": cmd_schemas, "jt809": cmd_jt809,
-            "load": cmd_load, "replay": cmd_replay, "report": observe_cli.cmd_report,
-            "pilot-feed": observe_cli.cmd_pilot_feed}
+            "load": cmd_load, "replay": cmd_replay, "report": lambda a: observe_cli.cmd_report(a, _spec),
+            "pilot-feed": lambda a: observe_cli.cmd_pilot_feed(a, _spec)}
 
 
 if __name__ == "__main__":

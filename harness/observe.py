@@ -41,7 +41,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from harness import __version__, specdata, stages
-from harness.checks import CheckResult, Problem, evaluate, skipped
+from harness.checks import CheckResult, Problem, evaluate, fail, skipped
+from harness.clock import Clock
 from harness.journal import Exchange, Journal
 
 STAGE = "pilot"
@@ -137,26 +138,34 @@ def judge_module(spec) -> Any:
                        f"cannot judge its exchanges")
 
 
-class ScaledClock:
+class ScaledClock(Clock):
     """A clock running `scale` times faster than the wall clock from its start (a pilot fed with --time-scale F
     keeps the spec's cadence on this clock: a 15-minute heartbeat every 15 real seconds at F=60)."""
 
     def __init__(self, scale: float = 1.0, start: float | None = None):
+        super().__init__()
         self.scale = float(scale)
         self.t0 = time.time() if start is None else start
-        self._offset = 0.0
-        self._lock = threading.Lock()
 
     def now(self) -> float:
         return self.t0 + (time.time() - self.t0) * self.scale + self._offset
 
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self._offset += seconds
 
-    @property
-    def offset(self) -> float:
-        return self._offset
+class ExpiredAgain:
+    """Requests a client sent with an expired token since it last got a token: the first refusal is its cue to get
+    a new one (a run tolerates it within an action); each one after, before a new token, is a finding."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    def renewed(self) -> None:
+        self.sent = 0
+
+    def problems(self, e: Exchange, why: str) -> list[Problem]:
+        if e.notes.get("token") != "expired":
+            return []
+        self.sent += 1
+        return [fail(f"#{e.seq} {e.interface}: sent with an expired token again: {why}")] if self.sent > 1 else []
 
 
 class Observer:

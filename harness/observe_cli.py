@@ -18,15 +18,6 @@ def _failure(msg: str) -> Exception:
     return observe.ObserveError(msg)
 
 
-def _spec(name: str, level: str | None = None):
-    from harness import registry
-
-    try:
-        return registry.get(name, level)
-    except KeyError as exc:
-        raise _failure(exc.args[0]) from None
-
-
 def _window(text: str) -> float:
     try:
         return observe.parse_window(text)
@@ -138,7 +129,7 @@ def summary_line(model: dict[str, Any], out: Path) -> str:
             f"report {out / 'report.html'}")
 
 
-def cmd_report(args) -> int:
+def cmd_report(args, _spec) -> int:
     path = Path(args.journal)
     if not path.is_file():
         raise _failure(f"--journal {path}: no such file")
@@ -164,8 +155,9 @@ def cmd_report(args) -> int:
     return {"pass": 0, "fail": 1}.get(model["verdict"], 2)
 
 
-def cmd_pilot_feed(args) -> int:
-    """The client's business loop on its own timers: setup actions once, then each cadence action when due."""
+def cmd_pilot_feed(args, _spec) -> int:
+    """The client's business loop on its own timers: setup actions once, then each cadence action when due.
+    `_spec(name, level)`: the CLI's spec lookup (one-line refusal of an unknown name)."""
     from harness.adapter import Adapter, check_command
     spec = _spec(args.spec, args.level)
     try:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from harness.checks import Problem, fail
+from harness.checks import Problem
 from harness.journal import Exchange
-from harness.observe import RENEW
+from harness.observe import RENEW, ExpiredAgain
 from suites.gansu import checks as C
 
 # Checks whose verdict needs an action's expected effect: reported `skip` in observe mode, never pass.
@@ -22,7 +22,7 @@ class GansuJudge:
         self.meta: dict[str, Any] = {}
         self.stimulus = dict(STIMULUS)
         self.stations: set[str] = set()   # CompanyIds of accepted getAccessToken calls
-        self.expired_sent = 0             # requests with an expired token since the last accepted getAccessToken
+        self.expired = ExpiredAgain()
 
     def see(self, e: Exchange) -> Iterable[tuple[str, str, list[Problem]]]:
         iface = e.interface
@@ -32,7 +32,7 @@ class GansuJudge:
         yield "gansu.envelope.value_string", iface, C.value_string([e])
         if iface == "getAccessToken" and e.outcome == "ok" and body.get("CompanyId") is not None:
             self.stations.add(str(body["CompanyId"]))
-            self.expired_sent = 0
+            self.expired.renewed()
         station = str(body.get("CompanyId", ""))
         if e.outcome in ("unknown_station", "owner") or (self.stations and "CompanyId" in body):
             # judged against the station the platform registered (the one that got a token); before any token the
@@ -60,11 +60,7 @@ class GansuJudge:
         """C.token_valid over the stream: one expired refusal is the client's cue to log in again; a second request
         with an expired token before a new getAccessToken is the finding C.token_valid makes within one action."""
         probs = C.token_valid([e])
-        if e.notes.get("token") == "expired":
-            self.expired_sent += 1
-            if self.expired_sent > 1:
-                probs.append(fail(f"#{e.seq} {e.interface}: sent with an expired token again, without logging in "
-                                  f"after the platform refused it"))
+        probs += self.expired.problems(e, "log in again after the platform refused it")
         return probs
 
     def finish(self) -> Iterable[tuple[str, str, list[Problem]]]:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from harness.checks import Problem, fail
+from harness.checks import Problem
 from harness.journal import Exchange
-from harness.observe import RENEW
+from harness.observe import RENEW, ExpiredAgain
 
 LATER = "not judged in observe mode yet: it relates records across an action's exchanges"
 
@@ -28,7 +28,7 @@ class CityJudge:
         self.meta: dict[str, Any] = {"level": "city"}
         self.unavailable = {"henan.flow.lsh_link": ("", LATER)}
         self.organs: set[str] = set()   # organ of every accepted getAccessToken
-        self.expired_sent = 0
+        self.expired = ExpiredAgain()
 
     def see(self, e: Exchange) -> Iterable[tuple[str, str, list[Problem]]]:
         C, iface = self.C, e.interface
@@ -37,18 +37,14 @@ class CityJudge:
         yield "henan.envelope.shape", iface, C.envelope_shape([e])
         if iface == "getAccessToken" and e.outcome == "ok" and body and body.get("organ") is not None:
             self.organs.add(str(body["organ"]))
-            self.expired_sent = 0
+            self.expired = ExpiredAgain()
         if self.organs and body and "organ" in body:
             organ = str(body["organ"])
             yield "henan.envelope.organ", iface, C.envelope_organ([e], organ if organ in self.organs
                                                                    else sorted(self.organs)[0])
         if iface and iface != "getAccessToken":
-            probs = C.token_valid([e])
-            if e.notes.get("token") == "expired":
-                self.expired_sent += 1
-                if self.expired_sent > 1:
-                    probs.append(fail(f"#{e.seq} {iface}: sent with an expired token again: after the 401 the client "
-                                      f"must get a new token (henan §4.1.1, E-HN-19)"))
+            probs = C.token_valid([e]) + self.expired.problems(
+                e, "after the 401 the client must get a new token (henan §4.1.1, E-HN-19)")
             yield "henan.token.valid", iface, probs
         if iface and body is not None:
             sent = e.notes.get("as_envelope", body)  # E-HN-03: a flat body read as the envelope

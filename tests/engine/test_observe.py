@@ -173,3 +173,24 @@ def test_a_mock_not_observing_keeps_the_plain_journal_method(tmp_path):
     journal = Journal(tmp_path / "j.db")
     assert "record" not in vars(journal)  # the hook is an instance attribute set by attach() only
     journal.close()
+
+
+def test_an_expired_token_is_a_cue_once_then_a_finding_until_renewed():
+    again = observe.ExpiredAgain()
+    expired = [Exchange("toy", 0.0, interface="upload", notes={"token": "expired"}, seq=i) for i in (1, 2, 3)]
+    assert again.problems(expired[0], "renew first") == []
+    second = again.problems(expired[1], "renew first")
+    assert len(second) == 1 and second[0].level == "fail" and second[0].message.startswith("#2 upload: sent with")
+    again.renewed()
+    assert again.problems(expired[2], "renew first") == []
+    assert again.problems(Exchange("toy", 0.0, notes={"token": "ok"}), "x") == []
+
+
+def test_a_scaled_clock_runs_faster_and_still_advances(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(observe.time, "time", lambda: now[0])
+    clock = observe.ScaledClock(60)
+    now[0] += 15  # 15 real seconds
+    assert clock.now() == 1000.0 + 900
+    clock.advance(100)
+    assert clock.now() == 1000.0 + 1000
