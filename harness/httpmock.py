@@ -108,6 +108,7 @@ class HttpMock:
     idle_timeout = IDLE_TIMEOUT      # an idle keep-alive connection
     max_connections = MAX_CONNECTIONS
     over_cap_grace = 1.0             # a connection over the cap that sends nothing is closed after this
+    observer = None                  # observe mode: the harness.observe.Observer judging this mock's exchanges
 
     def __init__(self, *, journal: Journal | None = None, clock: Clock | None = None):
         self.journal = journal or Journal(None)

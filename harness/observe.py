@@ -399,7 +399,7 @@ class Observer:
                         "sut_name": signoff.get("sut_name", ""), "sut_version": signoff.get("sut_version", ""),
                         "date": finished[:10], "warnings": problems},
             "pilot": {"window_start": started, "window_end": finished, "exchanges": self.exchanges,
-                      "observed": True},
+                      "observed": True, "time_scale": self.time_scale},
         }
 
     def _exchanges(self, seqs: list[int]) -> list[dict[str, Any]]:

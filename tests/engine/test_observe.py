@@ -116,7 +116,7 @@ def test_the_pilot_report_skips_what_needs_a_stimulus_and_journal_rederives_it(t
     journal.close()
     assert live["scope"]["stages"] == ["pilot"] and live["stages"] == [{"name": "pilot", "verdict": "fail"}]
     assert live["pilot"] == {"window_start": "1970-01-01T00:16:40+00:00", "window_end": "1970-01-01T00:20:00+00:00",
-                             "exchanges": 3, "observed": True}
+                             "exchanges": 3, "observed": True, "time_scale": 1.0}
     rows = {(c["id"], c["interface"]): c for i in live["interfaces"] for c in i["checks"]}
     assert rows[("toyobs.effect", "upload")]["verdict"] == "skip"
     assert rows[("toyobs.effect", "upload")]["message"].startswith(observe.STIMULUS)
