@@ -196,7 +196,7 @@ class Observer:
             self._db.execute(META_TABLE)
             self._db.execute(FINDINGS_TABLE)
             meta = {"spec": spec.name, "profile": profile, "time_scale": self.time_scale,
-                    "window_start": self.window_start, "judge": judge.meta}
+                    "window_start": self.window_start, "first_seq": journal.last_seq + 1, "judge": judge.meta}
             with self._db:
                 self._db.executemany("INSERT OR REPLACE INTO observe_meta VALUES (?, ?)",
                                      [(k, json.dumps(v)) for k, v in meta.items()])
@@ -209,7 +209,10 @@ class Observer:
 
         def observed(ex: Exchange) -> Exchange:
             ex = record(ex)
-            self.see(ex)
+            try:
+                self.see(ex)
+            except Exception as exc:  # noqa: BLE001 - the observer never changes what the mock answers
+                self._error(f"observing exchange #{ex.seq}: {type(exc).__name__}: {exc}")
             return ex
 
         journal.record = observed  # an instance attribute: a mock not observing keeps the plain method
@@ -289,9 +292,12 @@ class Observer:
             return
         rows, self._unsaved = self._unsaved, []
         self._saved_at = now
-        with self._db:
-            self._db.executemany("INSERT INTO observe_findings (check_id, interface, verdict, message, exchange_id, "
-                                 "at, errata) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        try:
+            with self._db:
+                self._db.executemany("INSERT INTO observe_findings (check_id, interface, verdict, message, "
+                                     "exchange_id, at, errata) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        except sqlite3.Error as exc:  # the findings are still counted and printed; the report says it
+            self._error(f"writing {len(rows)} finding(s) to observe_findings: {exc}")
 
     # ---- the dashboard's view -----------------------------------------------------------------------
     def recent_findings(self, n: int = 20) -> list[dict[str, Any]]:
@@ -448,7 +454,8 @@ class Observer:
         journal = Journal(path)  # opened to read: the path of the evidence, the hash the report signs
         obs.journal = journal
         first = last = None
-        for ex in iter_exchanges(path):
+        # an existing journal file observed again: this window's exchanges only (from `first_seq` on)
+        for ex in iter_exchanges(path, "seq >= ?", (int(meta.get("first_seq") or 0),)):
             first = ex.time if first is None else first
             last = ex.time
             obs.see(ex)

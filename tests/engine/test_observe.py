@@ -194,3 +194,19 @@ def test_a_scaled_clock_runs_faster_and_still_advances(monkeypatch):
     assert clock.now() == 1000.0 + 900
     clock.advance(100)
     assert clock.now() == 1000.0 + 1000
+
+
+def test_a_journal_observed_again_rederives_only_its_own_window(tmp_path):
+    journal = Journal(tmp_path / "journal.db")
+    feed(journal, [("far too long, before", 900.0), ("also before the window", 901.0)])  # an earlier session
+    obs = observe.Observer(TOY, ToyJudge(), journal=journal, window_start=1000.0).attach(_Mock(journal))
+    feed(journal, [("ok", 1000.0), ("ok", 1001.0)])
+    obs.window_end = 1100.0
+    obs.finish()
+    live = obs.model()
+    journal.close()
+    again = observe.Observer.replay(TOY, tmp_path / "journal.db")
+    offline = again.model()
+    again.journal.close()
+    assert live["verdict"] == offline["verdict"] == "pass" and offline["pilot"]["exchanges"] == 2
+    assert json_equal(offline["interfaces"], live["interfaces"])
