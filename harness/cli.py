@@ -292,8 +292,8 @@ def cmd_mock(args) -> int:
         raise HarnessFailure(str(exc)) from None
     if not 0 <= args.port <= 65535:
         raise HarnessFailure(f"--port {args.port}: a TCP port is 0-65535 (0 picks a free one)")
-    journal = open_journal(args.journal)
     clock = observe_cli.clock_of(args)  # --observe --time-scale F: the mock's clock runs F times faster
+    journal = open_journal(args.journal)
     mock = spec.make_mock(journal=journal, profile=profile, **({"clock": clock} if clock else {}))
     if hasattr(mock, "app"):
         mock.header_timeout, mock.body_timeout = args.header_timeout, args.body_timeout

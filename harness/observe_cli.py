@@ -81,9 +81,14 @@ def add_parsers(sub) -> None:
 
 
 def clock_of(args) -> observe.ScaledClock | None:
-    if getattr(args, "observe", False) and args.time_scale != 1.0:
-        return observe.ScaledClock(args.time_scale)
-    return None
+    """The mock's clock under `--observe --time-scale F` (None: the spec's own); refuses observe options alone."""
+    if not args.observe:
+        given = [flag for flag, on in (("--window", args.window is not None), ("--time-scale", args.time_scale != 1.0))
+                 if on]
+        if given:
+            raise _failure(f"{' and '.join(given)}: observe mode only (add --observe)")
+        return None
+    return observe.ScaledClock(args.time_scale) if args.time_scale != 1.0 else None
 
 
 def serve_observed(args, spec, mock, journal, profile: dict) -> int:

@@ -210,3 +210,12 @@ def test_a_journal_observed_again_rederives_only_its_own_window(tmp_path):
     again.journal.close()
     assert live["verdict"] == offline["verdict"] == "pass" and offline["pilot"]["exchanges"] == 2
     assert json_equal(offline["interfaces"], live["interfaces"])
+
+
+def test_observe_options_alone_are_refused(capsys):
+    from harness.cli import main
+
+    assert main(["mock", "yunnan", "--window", "10m"]) == 2
+    assert "--window: observe mode only (add --observe)" in capsys.readouterr().err
+    assert main(["report", "--journal", "/nonexistent/j.db", "--out", "o"]) == 2
+    assert "no such file" in capsys.readouterr().err
