@@ -8,6 +8,7 @@ from pathlib import Path
 from harness import __version__, stages
 from harness import mocklimits as limits
 from harness.dashboard import options as dashboard
+from harness import observe_cli
 from harness.run import DEFAULT_DEADLINE
 
 
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="processes that open encrypted envelopes (RSA) beside the one holding the state, the "
                         "journal and every answer (default 1: none; docs/ARCHITECTURE.md says why not N servers)")
     dashboard.add_arguments(m)
+    observe_cli.add_mock_args(m)
 
     r = sub.add_parser("run", help="run a spec's conformance suites and write a signed report")
     _spec_args(r)
@@ -123,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     from harness.campaign.cli import add_parser as add_campaign
 
     add_campaign(sub)
+    observe_cli.add_parsers(sub)
     return p
 
 
@@ -186,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command not in COMMANDS and hasattr(args, "func"):
             return args.func(args)  # a spec's own sub-command
         return COMMANDS[args.command](args)
-    except HarnessFailure as exc:
+    except (HarnessFailure, observe_cli.observe.ObserveError) as exc:
         print(f"vconform: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:
@@ -298,13 +301,16 @@ def cmd_mock(args) -> int:
         raise HarnessFailure(f"--port {args.port}: a TCP port is 0-65535 (0 picks a free one)")
     if dashboard.problem(args):
         raise HarnessFailure(dashboard.problem(args))
+    clock = observe_cli.clock_of(args)  # --observe --time-scale F: the mock's clock runs F times faster
     journal = open_journal(args.journal)
-    mock = spec.make_mock(journal=journal, profile=profile)
+    mock = spec.make_mock(journal=journal, profile=profile, **({"clock": clock} if clock else {}))
     if hasattr(mock, "app"):
         mock.header_timeout, mock.body_timeout = args.header_timeout, args.body_timeout
         mock.idle_timeout, mock.max_connections = args.idle_timeout, args.max_connections
         if hasattr(mock, "workers"):
             mock.workers = args.workers
+    if args.observe:
+        return observe_cli.serve_observed(args, spec, mock, journal, profile)
     try:
         return serve_mock_forever(dashboard.serving(args, spec.name, mock), args.host, args.port, spec.mock_scheme,
                                   on_stop=journal.close)
@@ -509,7 +515,8 @@ def cmd_load(args) -> int:
 
 COMMANDS = {"specs": cmd_specs, "actions": cmd_actions, "profiles": cmd_profiles, "mock": cmd_mock, "run": cmd_run,
             "verify": cmd_verify, "key": cmd_key, "schemas": cmd_schemas, "jt809": cmd_jt809,
-            "load": cmd_load, "replay": cmd_replay}
+            "load": cmd_load, "replay": cmd_replay, "report": lambda a: observe_cli.cmd_report(a, _spec),
+            "pilot-feed": lambda a: observe_cli.cmd_pilot_feed(a, _spec)}
 
 
 if __name__ == "__main__":

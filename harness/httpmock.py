@@ -110,6 +110,7 @@ class HttpMock:
     max_connections = MAX_CONNECTIONS
     over_cap_grace = 1.0             # a connection over the cap that sends nothing is closed after this
     dashboard: Any = None            # a harness.dashboard Dashboard: its page and JSON under the admin prefix
+    observer = None                  # observe mode: the harness.observe.Observer judging this mock's exchanges
 
     def __init__(self, *, journal: Journal | None = None, clock: Clock | None = None):
         self.journal = journal or Journal(None)

@@ -107,13 +107,14 @@ class AppMock:
 
 
 def serve_forever(app: web.Application, host: str, port: int, scheme: str = "http",
-                  on_stop: Callable[[], None] | None = None) -> int:
-    """Foreground: print `listening on ...` once accepting, run until SIGINT/SIGTERM, then clean up."""
-    return serve_mock_forever(AppMock(app), host, port, scheme, on_stop)
+                  on_stop: Callable[[], None] | None = None, stop_after: float | None = None) -> int:
+    """Foreground: print `listening on ...` once accepting, run until SIGINT/SIGTERM (or `stop_after` seconds),
+    then clean up."""
+    return serve_mock_forever(AppMock(app), host, port, scheme, on_stop, stop_after)
 
 
 def serve_mock_forever(mock, host: str, port: int, scheme: str = "tcp",
-                       on_stop: Callable[[], None] | None = None) -> int:
+                       on_stop: Callable[[], None] | None = None, stop_after: float | None = None) -> int:
     """Foreground for a mock exposing `async start(host, port) -> port` and `async close()`."""
 
     async def main() -> None:
@@ -131,7 +132,10 @@ def serve_mock_forever(mock, host: str, port: int, scheme: str = "tcp",
         # the collector's generations, so that collections during the load stay short (p99 latency).
         gc.freeze()
         print(f"listening on {scheme}://{host}:{real}", flush=True)
-        await stop.wait()
+        try:
+            await asyncio.wait_for(stop.wait(), stop_after)
+        except asyncio.TimeoutError:
+            pass  # the observe window ended
         await mock.close()
 
     run_loop(main())

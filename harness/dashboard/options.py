@@ -17,13 +17,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="serve the dashboard on this side HTTP port instead (0 picks a free one; implies --dashboard; "
                         "TCP mocks use a side port always)")
     g.add_argument("--campaign", default=None, metavar="URL",
-                   help="show this campaign's board for --sut on the dashboard (implies --dashboard)")
-    g.add_argument("--sut", default=None, metavar="NAME", help="the SUT whose campaign board the dashboard shows")
+                   help="show this campaign's board for --sut-name on the dashboard (implies --dashboard)")
 
 
 def wanted(args: Any) -> bool:
     return bool(getattr(args, "dashboard", False) or getattr(args, "dashboard_port", None) is not None
-                or getattr(args, "campaign", None) or getattr(args, "sut", None))
+                or getattr(args, "campaign", None))
 
 
 def problem(args: Any) -> str | None:
@@ -31,8 +30,8 @@ def problem(args: Any) -> str | None:
     port = getattr(args, "dashboard_port", None)
     if port is not None and not 0 <= port <= 65535:
         return f"--dashboard-port {port}: a TCP port is 0-65535 (0 picks a free one)"
-    if bool(getattr(args, "campaign", None)) != bool(getattr(args, "sut", None)):
-        return "--campaign and --sut go together: the board is one SUT's record in one campaign"
+    if getattr(args, "campaign", None) and not getattr(args, "sut_name", None):
+        return "--campaign needs --sut-name: the board is one SUT's record in one campaign"
     return None
 
 
@@ -46,7 +45,7 @@ def serving(args: Any, spec: str, mock: Any) -> Any:
     if wanted(args):
         from harness.dashboard.live import Dashboard
 
-        dash = Dashboard(mock, spec=spec, campaign=args.campaign, sut=args.sut)
+        dash = Dashboard(mock, spec=spec, campaign=args.campaign, sut=args.sut_name)
         side = args.dashboard_port
         if side is None and not hasattr(mock, "app"):
             side = 0  # a TCP mock speaks no HTTP on its own port

@@ -57,7 +57,7 @@ REQUIREMENTS = {
                                  "yunnan.server.stateful.lost"],
     "yunnan §6 notes (compositions, rules)": ["yunnan.payload.composition", "yunnan.payload.rule",
                                               "yunnan.server.reject.id_composition"],
-    "yunnan §6.5": ["yunnan.heartbeat.state", "yunnan.server.heartbeat.state"],
+    "yunnan §6.5": ["yunnan.heartbeat.state", "yunnan.heartbeat.cadence", "yunnan.server.heartbeat.state"],
     "yunnan §6.6/§6.7/§6.9 paging": ["yunnan.pull.complete", "yunnan.pull.paging", "yunnan.server.pull.complete",
                                      "yunnan.server.pull.isnew", "yunnan.server.answer.schema"],
     "yunnan §6.8/§6.10": ["yunnan.confirm.applied", "yunnan.confirm.all_received", "yunnan.confirm.once",

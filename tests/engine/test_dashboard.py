@@ -183,7 +183,7 @@ def test_cli_refuses_a_campaign_without_a_sut(capsys):
     from harness.cli import main
 
     assert main(["mock", "yunnan", "--campaign", "sqlite:///x"]) == 2
-    assert "--campaign and --sut go together" in capsys.readouterr().err
+    assert "--campaign needs --sut-name" in capsys.readouterr().err
     assert main(["mock", "yunnan", "--dashboard-port", "70000"]) == 2
     capsys.readouterr()
     import socket
