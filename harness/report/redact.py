@@ -100,6 +100,18 @@ class Redactor:
             return obj
         return self._walk(obj, pattern)  # _walk builds new containers: the input is never changed
 
+    # -- in parts: what `redact` does, for a model whose parts are seen one at a time (the report writer's
+    # -- exchanges): harvest every part, then mask every part with what all of them revealed.
+
+    def harvest(self, obj: Any, found: set[str]) -> None:
+        """Add to `found` the secrets `obj` reveals (values under secret keys, Bearer tokens)."""
+        self._harvest(obj, found)
+
+    def masker(self, found: set[str]) -> "Masker":
+        """What masks every known secret (registered and `found`) in every encoding; drop it when done (its
+        automaton is the largest thing redaction holds)."""
+        return Masker(self, self._pattern(found))
+
     # -- harvesting ---------------------------------------------------------------------------------------
 
     def _harvest(self, obj: Any, found: set[str]) -> None:
@@ -215,6 +227,19 @@ class Redactor:
         if '"' in s:
             s = _JSON_FRAG.sub(_mask_fragment, s)
         return s
+
+
+class Masker:
+    """A redactor with its set of secrets fixed: masks parts of a model in place, each as `Redactor.redact` would."""
+
+    def __init__(self, redactor: Redactor, pattern: Any) -> None:
+        self._redactor, self._pattern = redactor, pattern
+
+    def redact_in_place(self, obj: Any) -> Any:
+        if isinstance(obj, (dict, list)):
+            self._redactor._walk_in_place(obj, self._pattern)
+            return obj
+        return self._redactor._walk(obj, self._pattern)
 
 
 class _Literals:
