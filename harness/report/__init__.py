@@ -169,14 +169,14 @@ def _dumps_indented(value: Any) -> bytes:
 
 
 def _write_json(model: dict[str, Any], path: Path) -> None:
-    """report.json, indented by two spaces, written a member at a time and an array member (the spooled exchanges)
-    an element at a time: never held whole. A newline inside JSON text is always structure (string newlines are
+    """report.json, indented by two spaces, written a member at a time and an array member (the spooled exchanges,
+    the interfaces) an element at a time: never held whole. A newline inside JSON text is always structure (string newlines are
     escaped), so a nested value is indented by adding spaces after each newline."""
     with Path(path).open("wb") as fh:
         fh.write(b"{")
         for i, (key, value) in enumerate(model.items()):
             fh.write((b",\n  " if i else b"\n  ") + json.dumps(key, ensure_ascii=False).encode("utf-8") + b": ")
-            if isinstance(value, Spool) and len(value):
+            if isinstance(value, (Spool, list)) and len(value):  # the exchanges, the interfaces: by element
                 fh.write(b"[")
                 for j, item in enumerate(value):
                     fh.write((b",\n    " if j else b"\n    ") + _dumps_indented(item).replace(b"\n", b"\n    "))
