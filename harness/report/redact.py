@@ -130,9 +130,10 @@ class Redactor:
             parsed = _parse_json_text(obj)
             if parsed is not None:
                 self._harvest(parsed, found)
-            for m in _BEARER.finditer(obj):
-                if len(m.group(2)) >= MIN_HARVESTED_LEN:
-                    found.add(m.group(2))
+            if "bearer" in obj.lower():  # the regex is 5-20 times slower than this test it cannot match without
+                for m in _BEARER.finditer(obj):
+                    if len(m.group(2)) >= MIN_HARVESTED_LEN:
+                        found.add(m.group(2))
 
     def _harvest_value(self, key: str, value: Any, found: set[str]) -> None:
         if isinstance(value, (dict, list)):
@@ -219,7 +220,8 @@ class Redactor:
             s = _JWK_FRAG.sub(lambda m: m.group(1) + MASK, s)
         if pattern is not None:
             s = pattern.sub(MASK, s)
-        s = _BEARER.sub(lambda m: m.group(1) + MASK, s)
+        if "bearer" in s.lower():
+            s = _BEARER.sub(lambda m: m.group(1) + MASK, s)
         if "=" in s:
             s = _KV.sub(lambda m: f"{m.group(1)}={MASK}" if is_secret_key(m.group(1)) else m.group(0), s)
         if "--" in s:
@@ -396,6 +398,8 @@ def _mask_fragment(m: re.Match[str]) -> str:
 
 def _parse_json_text(s: str) -> Any:
     """The object or array a string holds as JSON text, else None."""
+    if len(s) < 2 or (s[0] not in "{[" and not s[0].isspace()) or (s[-1] not in "}]" and not s[-1].isspace()):
+        return None  # most strings: decided without copying them
     t = s.strip()
     if len(t) < 2 or t[0] not in "{[" or t[-1] not in "}]":
         return None

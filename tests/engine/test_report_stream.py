@@ -112,3 +112,13 @@ def test_a_broken_exchange_is_refused_by_the_contract_and_named(tmp_path, monkey
     with pytest.raises(ReportContractError, match="exchanges/5"):
         write_report(model, tmp_path / "out")
     assert not (tmp_path / "out" / "report.json").exists()
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER", "bEaReR"])
+def test_bearer_tokens_of_any_case_are_harvested_and_masked(scheme):
+    """The cheap `"bearer" in text.lower()` test in front of the Bearer pattern must not miss a case it matches."""
+    from harness.report import Redactor
+
+    token = "eyJmixedCase.tok-" + scheme
+    out = Redactor().redact({"message": f"sent {scheme} {token} then", "later": f"echo {token}!"})
+    assert out == {"message": f"sent {scheme} *** then", "later": "echo ***!"}
