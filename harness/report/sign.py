@@ -19,7 +19,7 @@ ALGORITHM = "Ed25519"
 # any Ed25519 verifier). Reports of vconform 0.1 used sorted compact UTF-8 JSON; they still verify.
 CANONICALIZATION = "RFC8785"
 LEGACY_CANONICALIZATION = "json-sorted-compact-utf8"
-# Reports from vconform 0.3 on sign a digest of the canonical bytes, streamed through the hash a member and an
+# Reports now sign a digest of the canonical bytes, streamed through the hash a member and an
 # array element at a time, so signing holds one exchange's text, not the report's (Ed25519 itself needs the whole
 # message at once, and `cryptography` offers no Ed25519ph). The signature member says so with `prehash`; one
 # without it signed the canonical bytes themselves, and still verifies.
@@ -264,7 +264,7 @@ def sign_model(model: dict[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
 
 def signed_message(model: dict[str, Any]) -> bytes:
     """What the model's signature signs: the digest of its canonical bytes when `signature.prehash` names one
-    (vconform 0.3 on), else the canonical bytes themselves (earlier reports)."""
+    (reports written now), else the canonical bytes themselves (reports signed before `prehash` existed)."""
     sig = model.get("signature") or {}
     method = sig.get("canonicalization", CANONICALIZATION)
     if "prehash" in sig:

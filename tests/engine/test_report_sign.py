@@ -85,7 +85,7 @@ def test_signature_shape_and_files_covered(report):
     body = {k: v for k, v in data.items() if k != "signature"}
     blob = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     assert blob == canonical(data)
-    # What is signed (vconform 0.3 on, `prehash`): the SHA-512/256 digest of those bytes.
+    # What is signed now (`prehash`): the SHA-512/256 digest of those bytes.
     assert sig["prehash"] == "SHA-512/256"
     import hashlib
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -96,7 +96,7 @@ V1_REPORT = Path(__file__).parent / "fixtures" / "report_v1_signed"
 
 
 def test_report_signed_the_old_way_still_verifies(tmp_path):
-    """A report of vconform 0.2 (Ed25519 over the canonical bytes themselves, no `prehash`) still verifies, and an
+    """A report signed before `prehash` existed (Ed25519 over the canonical bytes themselves, no `prehash`) still verifies, and an
     edit to it is still caught."""
     data = json.loads((V1_REPORT / "report.json").read_text(encoding="utf-8"))
     assert "prehash" not in data["signature"]
@@ -274,7 +274,7 @@ def test_a_regulator_can_check_a_report_without_vconform(tmp_path, home):
     proc = subprocess.run([node, str(NODE_VERIFIER), str(paths["json"].parent)], capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 1 and not verify(paths["json"])[0]
-    # A report signed before vconform 0.3 (no prehash) verifies with Node too.
+    # A report signed before `prehash` existed verifies with Node too.
     v1_key = json.loads((V1_REPORT / "report.json").read_text(encoding="utf-8"))["signature"]["public_key"]
     proc = subprocess.run([node, str(NODE_VERIFIER), str(V1_REPORT), v1_key], capture_output=True, text=True,
                           timeout=60)

@@ -1,6 +1,6 @@
 // An independent check of a vconform report, with Node's built-ins only: RFC 8785 (JCS) canonical JSON of
 // report.json without its "signature" member, Ed25519 over the SHA-512/256 digest of those bytes (over the bytes
-// themselves for reports without signature.prehash, before vconform 0.3), SHA-256 of the files it covers.
+// themselves for reports without signature.prehash, written before it existed), SHA-256 of the files it covers.
 // JCS (RFC 8785 §3.2.3) sorts member names by UTF-16 code units, which is what Array.prototype.sort does, and
 // serialises numbers as ECMAScript's JSON.stringify does (§3.2.2.3) -- so this is a complete JCS for JSON data.
 //
@@ -62,7 +62,7 @@ delete report.signature;
 raw = Buffer.from(sig.public_key, "base64");
 if (raw.length !== 32) stop(1, "signature.public_key is not a raw Ed25519 key");
 const key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: "der", type: "spki" });
-// Since vconform 0.3 the signature covers the SHA-512/256 digest of the canonical bytes (signature.prehash);
+// Reports now sign the SHA-512/256 digest of the canonical bytes (signature.prehash);
 // a report without prehash was signed over the canonical bytes themselves.
 let message = Buffer.from(jcs(report), "utf8");
 if (sig.prehash === "SHA-512/256") message = createHash("sha512-256").update(message).digest();
