@@ -151,12 +151,14 @@ class Redactor:
 
     def _pattern(self, found: set[str]) -> Any:
         """What masks every form of every known secret: `.sub(MASK, text)` replaces the leftmost-longest matches."""
-        variants = {e for v in self._secrets | found for e in encodings(v)}
-        if not variants:
-            return None
+        values = self._secrets | found
         if _ahocorasick is not None:
-            return _Literals(variants)
-        return re.compile(literal_alternation(variants))
+            # Fed from a generator: the set of every encoding of every secret (400,000 strings at 100,000 exchanges)
+            # is never held beside the automaton; a form given twice is one word.
+            literals = _Literals(e for v in values for e in encodings(v))
+            return literals if literals else None
+        variants = {e for v in values for e in encodings(v)}
+        return re.compile(literal_alternation(variants)) if variants else None
 
     # -- masking ------------------------------------------------------------------------------------------
 
@@ -254,6 +256,9 @@ class _Literals:
         for v in values:
             self._auto.add_word(v)
         self._auto.make_automaton()
+
+    def __bool__(self) -> bool:
+        return len(self._auto) > 0
 
     def sub(self, repl: str, s: str) -> str:
         # Every match, overlapping ones too (iter_long misses a short match inside a longer one that fails), then
