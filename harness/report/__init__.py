@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -12,7 +14,7 @@ from . import sign as _sign
 from .html_writer import write_html
 from .redact import Redactor
 from .sign import SigningKeyError
-from .writers import Spool, normalise, sha256_file, write_junit
+from .writers import Spool, _to_json, normalise, sha256_file, write_junit
 
 try:
     import orjson as _orjson
@@ -118,7 +120,8 @@ def write_report(
     # exchange at a time whatever their number; the HTML, the signature and report.json read them back in order.
     exchanges = model.get("exchanges")
     spooled = isinstance(exchanges, (list, tuple))
-    plain = {k: (None if k == "exchanges" and spooled else normalise(v)) for k, v in model.items()}
+    plain = {k: (None if k == "exchanges" and spooled else _normalise_interfaces(v) if k == "interfaces"
+                 else normalise(v)) for k, v in model.items()}
     for member, default in DEFAULTS.items():
         plain.setdefault(member, json.loads(json.dumps(default)))
     plain.pop("signature", None)
@@ -155,6 +158,41 @@ def write_report(
         if spooled:
             spool.close()
     return paths
+
+
+def _normalise_interfaces(interfaces: Any) -> Any:
+    """`normalise(interfaces)` with equal evidence items held once: every check of an exchange cites the same
+    exchange and adapter run, and a JSON round trip of the whole would make a copy per citation (a third of the
+    writer's copy at 3 checks per exchange). Equal JSON text is an equal value, so nothing read from the copy
+    changes; redaction (`Masker.redact_in_place`) visits a shared item once."""
+    if not isinstance(interfaces, (list, tuple)):
+        return normalise(interfaces)
+    memo: dict[bytes, Any] = {}
+
+    def shared(item: Any) -> Any:
+        text = json.dumps(item, default=_to_json, ensure_ascii=False)
+        key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        value = memo.get(key)
+        if value is None:
+            parsed = json.loads(text)
+            value = memo[key] = {sys.intern(k): v for k, v in parsed.items()}  # one "kind" for all items
+        return value
+
+    out = []
+    for iface in interfaces:
+        checks = iface.get("checks") if isinstance(iface, dict) else None
+        if not isinstance(checks, (list, tuple)):
+            out.append(normalise(iface))
+            continue
+        # The interface in one round trip (its key names then shared by all its checks), evidence set aside.
+        cited = [chk.get("evidence") if isinstance(chk, dict) else None for chk in checks]
+        stubs = [dict(chk, evidence=[]) if isinstance(ev, (list, tuple)) else chk for chk, ev in zip(checks, cited)]
+        copy = normalise(dict(iface, checks=stubs))
+        for c, evidence in zip(copy["checks"], cited):
+            if isinstance(evidence, (list, tuple)):
+                c["evidence"] = [shared(e) if isinstance(e, dict) else normalise(e) for e in evidence]
+        out.append(copy)
+    return out
 
 
 def _dumps_indented(value: Any) -> bytes:

@@ -188,8 +188,13 @@ class Redactor:
             return obj
         return copy.deepcopy(obj)  # anything else is copied, so the redacted copy shares nothing with the input
 
-    def _walk_in_place(self, obj: dict | list, pattern: Any) -> None:
-        """_walk's result written into `obj` itself (same masks, same JSON-text handling)."""
+    def _walk_in_place(self, obj: dict | list, pattern: Any, seen: set[int] | None = None) -> None:
+        """_walk's result written into `obj` itself (same masks, same JSON-text handling). With `seen`, a container
+        held in several places (the report writer shares equal evidence items) is redacted once."""
+        if seen is not None:
+            if id(obj) in seen:
+                return
+            seen.add(id(obj))
         if isinstance(obj, dict):
             jwk = _is_jwk(obj)
             for k, v in obj.items():
@@ -198,14 +203,14 @@ class Redactor:
                 else:
                     t = type(v)
                     if t is dict or t is list:
-                        self._walk_in_place(v, pattern)
+                        self._walk_in_place(v, pattern, seen)
                     elif v is not None and t not in _PLAIN_SCALARS:
                         obj[k] = self._walk(v, pattern)
         else:
             for i, v in enumerate(obj):
                 t = type(v)
                 if t is dict or t is list:
-                    self._walk_in_place(v, pattern)
+                    self._walk_in_place(v, pattern, seen)
                 elif v is not None and t not in _PLAIN_SCALARS:
                     obj[i] = self._walk(v, pattern)
 
@@ -240,8 +245,10 @@ class Masker:
         self._redactor, self._pattern = redactor, pattern
 
     def redact_in_place(self, obj: Any) -> Any:
+        """`obj` redacted in place (a container held in several places of it, once), or a redacted copy of a
+        scalar."""
         if isinstance(obj, (dict, list)):
-            self._redactor._walk_in_place(obj, self._pattern)
+            self._redactor._walk_in_place(obj, self._pattern, set())
             return obj
         return self._redactor._walk(obj, self._pattern)
 

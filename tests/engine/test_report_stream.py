@@ -122,3 +122,24 @@ def test_bearer_tokens_of_any_case_are_harvested_and_masked(scheme):
     token = "eyJmixedCase.tok-" + scheme
     out = Redactor().redact({"message": f"sent {scheme} {token} then", "later": f"echo {token}!"})
     assert out == {"message": f"sent {scheme} *** then", "later": "echo ***!"}
+
+
+def test_equal_evidence_cited_by_several_checks_is_redacted_in_every_place(tmp_path, monkeypatch):
+    """The writer holds equal evidence items once; each citation still reads back redacted and equal."""
+    monkeypatch.setenv("VCONFORM_HOME", str(tmp_path / "home"))
+    model = fixed_model()
+    checks = model["interfaces"][1]["checks"]
+
+    def item():  # equal values, distinct objects, as the engine makes them
+        return {"kind": "exchange", "seq": 99, "headers": {"Authorization": "Bearer abcdefgh.ijkl"},
+                "request_body": '{"password": "hunter2hunter2", "n": 1.5}', "note": "sent hunter2hunter2"}
+    for chk in checks[:3]:
+        chk["evidence"] = [item(), item()]
+    paths = write_report(model, tmp_path / "out")
+    data = json.loads(paths["json"].read_text(encoding="utf-8"))
+    cited = [e for chk in data["interfaces"][1]["checks"][:3] for e in chk["evidence"]]
+    assert len(cited) == 6 and all(e == cited[0] for e in cited)
+    assert cited[0]["headers"]["Authorization"] == "Bearer ***" and "hunter2" not in json.dumps(cited[0])
+    assert cited[0]["note"] == "sent ***"
+    ok, msg = verify(paths["json"])
+    assert ok, msg
