@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -12,7 +14,12 @@ from . import sign as _sign
 from .html_writer import write_html
 from .redact import Redactor
 from .sign import SigningKeyError
-from .writers import normalise, sha256_file, write_json, write_junit
+from .writers import Spool, _to_json, normalise, sha256_file, write_junit
+
+try:
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - a dependency; the stdlib writes the same values
+    _orjson = None
 
 JSON_NAME, HTML_NAME, JUNIT_NAME = "report.json", "report.html", "junit.xml"
 COVERED_FILES = (HTML_NAME, JUNIT_NAME)
@@ -44,14 +51,43 @@ def _contract_validators():
 
 
 def check_contract(model: dict[str, Any]) -> None:
-    """Validate a finished report model against report.schema.json; raise ReportContractError naming the paths."""
-    fast, detailed = _contract_validators()
-    if fast is not None and fast.is_valid(model):
+    """Validate a finished report model against report.schema.json; raise ReportContractError naming the paths.
+    Spooled exchanges (the writer's) are checked one at a time against the schema's `exchanges` items."""
+    exchanges = model.get("exchanges")
+    if isinstance(exchanges, Spool):
+        _check(dict(model, exchanges=[]), _contract_validators())
+        items = _item_validators()
+        for n, item in enumerate(exchanges):
+            _check(item, items, f"exchanges/{n}")
         return
-    errors = sorted(detailed.iter_errors(model), key=lambda e: list(e.absolute_path))
+    _check(model, _contract_validators())
+
+
+def _check(value: Any, validators: tuple[Any, Any], prefix: str = "") -> None:
+    fast, detailed = validators
+    if fast is not None and fast.is_valid(value):
+        return
+    errors = sorted(detailed.iter_errors(value), key=lambda e: list(e.absolute_path))
     if errors:
-        where = "; ".join(f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message[:160]}" for e in errors[:3])
+        where = "; ".join(f"{'/'.join([prefix] * bool(prefix) + list(map(str, e.absolute_path))) or '(top)'}: "
+                          f"{e.message[:160]}" for e in errors[:3])
         raise ReportContractError(f"report.json would break its schema ({len(errors)} problem(s)): {where}")
+
+
+@functools.lru_cache(maxsize=1)
+def _item_validators():
+    """(fast, detailed) for one exchange: the schema's `exchanges` items, with the schema's definitions."""
+    import jsonschema
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    sub = dict(schema["properties"]["exchanges"]["items"], **{k: schema[k] for k in ("$schema", "$defs") if k in schema})
+    try:
+        import jsonschema_rs
+
+        fast = jsonschema_rs.validator_for(sub, validate_formats=False)
+    except ImportError:
+        fast = None
+    return fast, jsonschema.Draft202012Validator(sub)
 
 
 __all__ = ["write_report", "check_contract", "ReportContractError", "verify", "Redactor", "SigningKeyError", "JSON_NAME", "HTML_NAME", "JUNIT_NAME"]
@@ -78,42 +114,114 @@ def write_report(
     raw_pub = _sign.public_raw(key)
     kid = _sign.key_id(raw_pub)
 
-    plain = normalise(model)
+    # The writer's own plain-JSON copy of the model, redacted in place. The exchanges, the part that grows with a
+    # run, are not copied as a whole: each is normalised on its own, twice (once to harvest the secrets it reveals,
+    # once, when every secret is known, to be masked and set aside in a spool on disk), so the writer holds one
+    # exchange at a time whatever their number; the HTML, the signature and report.json read them back in order.
+    exchanges = model.get("exchanges")
+    spooled = isinstance(exchanges, (list, tuple))
+    plain = {k: (None if k == "exchanges" and spooled else _normalise_interfaces(v) if k == "interfaces"
+                 else normalise(v)) for k, v in model.items()}
     for member, default in DEFAULTS.items():
         plain.setdefault(member, json.loads(json.dumps(default)))
     plain.pop("signature", None)
     plain.pop("files", None)  # reserved for the signer; a stale value from an earlier run must not survive
-    # `plain` is this function's own copy of the model: redaction and the integer fix-up change it in place, so
-    # the report is held once (with its canonical text while signing) however many exchanges it has.
-    clean = _sign.jcs_safe(Redactor(secrets).redact(plain, in_place=True), in_place=True)
-    if journal is not None and Path(journal).is_file():
-        jp = Path(journal)
-        clean["journal"] = {"name": jp.name, "sha256": sha256_file(jp), "bytes": jp.stat().st_size}
+    redactor = Redactor(secrets)
+    found: set[str] = set()
+    redactor.harvest(plain, found)
+    for item in exchanges if spooled else ():
+        redactor.harvest(normalise(item), found)
+    masker = redactor.masker(found)
+    clean = _sign.jcs_safe(masker.redact_in_place(plain), in_place=True)
+    if spooled:
+        spool = Spool()
+        for item in exchanges:
+            spool.append(_sign.jcs_safe(masker.redact_in_place(normalise(item)), in_place=True))
+        clean["exchanges"] = spool
+    del masker  # its automaton holds every encoding of every secret: not kept while the files are written
+    try:
+        if journal is not None and Path(journal).is_file():
+            jp = Path(journal)
+            clean["journal"] = {"name": jp.name, "sha256": sha256_file(jp), "bytes": jp.stat().st_size}
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"html": out / HTML_NAME, "junit": out / JUNIT_NAME, "json": out / JSON_NAME}
-    write_html(clean, paths["html"], key_id=kid, public_key=base64.b64encode(raw_pub).decode("ascii"))
-    write_junit(clean, paths["junit"])
-    # The other two files are covered by hash inside the signed model, so one signature protects all three.
-    clean["files"] = {name: sha256_file(out / name) for name in COVERED_FILES}
-    clean["signature"] = _sign.sign_model(clean, key)
-    check_contract(clean)  # what CI reads must match the published schema, or the run is the harness's error
-    _write_json(clean, paths["json"])
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = {"html": out / HTML_NAME, "junit": out / JUNIT_NAME, "json": out / JSON_NAME}
+        write_html(clean, paths["html"], key_id=kid, public_key=base64.b64encode(raw_pub).decode("ascii"))
+        write_junit(clean, paths["junit"])
+        # The other two files are covered by hash inside the signed model, so one signature protects all three.
+        clean["files"] = {name: sha256_file(out / name) for name in COVERED_FILES}
+        clean["signature"] = _sign.sign_model(clean, key)
+        check_contract(clean)  # what CI reads must match the published schema, or the run is the harness's error
+        _write_json(clean, paths["json"])
+    finally:
+        if spooled:
+            spool.close()
     return paths
 
 
-def _write_json(model: dict[str, Any], path: Path) -> None:
-    """report.json, indented as `writers.render_json` writes it, by orjson when at hand (the stdlib's indented
-    encoder is pure Python: 40 µs per exchange); the values, and so the signature, are the same either way."""
-    try:
-        import orjson
+def _normalise_interfaces(interfaces: Any) -> Any:
+    """`normalise(interfaces)` with equal evidence items held once: every check of an exchange cites the same
+    exchange and adapter run, and a JSON round trip of the whole would make a copy per citation (a third of the
+    writer's copy at 3 checks per exchange). Equal JSON text is an equal value, so nothing read from the copy
+    changes; redaction (`Masker.redact_in_place`) visits a shared item once."""
+    if not isinstance(interfaces, (list, tuple)):
+        return normalise(interfaces)
+    memo: dict[bytes, Any] = {}
 
-        data = orjson.dumps(model, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
-    except (ImportError, TypeError):  # orjson refuses what json writes (a non-string key, a NaN): use json
-        write_json(model, path)
-        return
-    path.write_bytes(data)
+    def shared(item: Any) -> Any:
+        text = json.dumps(item, default=_to_json, ensure_ascii=False)
+        key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        value = memo.get(key)
+        if value is None:
+            parsed = json.loads(text)
+            value = memo[key] = {sys.intern(k): v for k, v in parsed.items()}  # one "kind" for all items
+        return value
+
+    out = []
+    for iface in interfaces:
+        checks = iface.get("checks") if isinstance(iface, dict) else None
+        if not isinstance(checks, (list, tuple)):
+            out.append(normalise(iface))
+            continue
+        # The interface in one round trip (its key names then shared by all its checks), evidence set aside.
+        cited = [chk.get("evidence") if isinstance(chk, dict) else None for chk in checks]
+        stubs = [dict(chk, evidence=[]) if isinstance(ev, (list, tuple)) else chk for chk, ev in zip(checks, cited)]
+        copy = normalise(dict(iface, checks=stubs))
+        for c, evidence in zip(copy["checks"], cited):
+            if isinstance(evidence, (list, tuple)):
+                c["evidence"] = [shared(e) if isinstance(e, dict) else normalise(e) for e in evidence]
+        out.append(copy)
+    return out
+
+
+def _dumps_indented(value: Any) -> bytes:
+    """`value` as `writers.render_json` indents it, by orjson when it can (the stdlib's indented encoder is pure
+    Python: 40 µs per exchange); the values are the same either way."""
+    if _orjson is not None:
+        try:
+            return _orjson.dumps(value, option=_orjson.OPT_INDENT_2)
+        except TypeError:  # orjson refuses what json writes (a non-string key, an integer beyond 64 bits)
+            pass
+    return json.dumps(value, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def _write_json(model: dict[str, Any], path: Path) -> None:
+    """report.json, indented by two spaces, written a member at a time and an array member (the spooled exchanges,
+    the interfaces) an element at a time: never held whole. A newline inside JSON text is always structure (string newlines are
+    escaped), so a nested value is indented by adding spaces after each newline."""
+    with Path(path).open("wb") as fh:
+        fh.write(b"{")
+        for i, (key, value) in enumerate(model.items()):
+            fh.write((b",\n  " if i else b"\n  ") + json.dumps(key, ensure_ascii=False).encode("utf-8") + b": ")
+            if isinstance(value, (Spool, list)) and len(value):  # the exchanges, the interfaces: by element
+                fh.write(b"[")
+                for j, item in enumerate(value):
+                    fh.write((b",\n    " if j else b"\n    ") + _dumps_indented(item).replace(b"\n", b"\n    "))
+                fh.write(b"\n  ]")
+            else:
+                fh.write(_dumps_indented([] if isinstance(value, Spool) else value).replace(b"\n", b"\n  "))
+        fh.write(b"\n}\n" if model else b"}\n")
 
 
 def _report_json_path(path: str | os.PathLike) -> Path:

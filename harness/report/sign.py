@@ -8,7 +8,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -19,6 +19,12 @@ ALGORITHM = "Ed25519"
 # any Ed25519 verifier). Reports of vconform 0.1 used sorted compact UTF-8 JSON; they still verify.
 CANONICALIZATION = "RFC8785"
 LEGACY_CANONICALIZATION = "json-sorted-compact-utf8"
+# Reports now sign a digest of the canonical bytes, streamed through the hash a member and an
+# array element at a time, so signing holds one exchange's text, not the report's (Ed25519 itself needs the whole
+# message at once, and `cryptography` offers no Ed25519ph). The signature member says so with `prehash`; one
+# without it signed the canonical bytes themselves, and still verifies.
+PREHASH = "SHA-512/256"
+_HASHLIB_NAME = {PREHASH: "sha512_256"}
 KEY_FILE = "signing-key.pem"
 SAFE_INTEGER = 2**53 - 1  # RFC 8785 §3.2.2.3: integers beyond IEEE 754 double precision are not canonical
 
@@ -207,17 +213,63 @@ def _set_floats_aside(obj: Any, floats: list[tuple[Any, Any, float]]) -> bool:
     return True
 
 
+def _streamed(value: Any) -> bool:
+    """A top-level member written an element at a time: an array (a list, a tuple, or a re-iterable sequence such
+    as the report writer's spool of exchanges)."""
+    return isinstance(value, (list, tuple)) or (hasattr(value, "__iter__") and hasattr(value, "__len__")
+                                                 and not isinstance(value, (str, bytes, bytearray, dict)))
+
+
+def canonical_chunks(model: dict[str, Any]) -> Iterator[bytes]:
+    """`canonical(model)` in pieces whose concatenation is byte-equal to it: the members in RFC 8785 order (UTF-16
+    code units), each array member an element at a time. RFC 8785 text of an object or array is its members' texts
+    joined by "," (no whitespace), so each piece is `jcs_dumps` of a part of the model."""
+    keys = sorted((k for k in model if k != "signature"), key=lambda k: str(k).encode("utf-16-be"))
+    yield b"{"
+    for i, k in enumerate(keys):
+        yield (b"," if i else b"") + jcs_dumps(k) + b":"
+        value = model[k]
+        if _streamed(value):
+            yield b"["
+            for j, item in enumerate(value):
+                yield (b"," if j else b"") + jcs_dumps(item)
+            yield b"]"
+        else:
+            yield jcs_dumps(value)
+    yield b"}"
+
+
+def canonical_digest(model: dict[str, Any], prehash: str = PREHASH) -> bytes:
+    """The `prehash` digest of `canonical(model)`, computed without holding the canonical text whole."""
+    h = hashlib.new(_HASHLIB_NAME[prehash])
+    for chunk in canonical_chunks(model):
+        h.update(chunk)
+    return h.digest()
+
+
 def sign_model(model: dict[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
-    """The `signature` member for `model` (which must already hold everything that is to be covered)."""
+    """The `signature` member for `model` (which must already hold everything that is to be covered): Ed25519 over
+    the SHA-512/256 digest of the RFC 8785 canonical bytes (`prehash`)."""
     raw = public_raw(key)
     return {
         "algorithm": ALGORITHM,
         "public_key": base64.b64encode(raw).decode("ascii"),
         "key_id": key_id(raw),
         "fingerprint": fingerprint(raw),
-        "value": base64.b64encode(key.sign(canonical(model))).decode("ascii"),
+        "value": base64.b64encode(key.sign(canonical_digest(model))).decode("ascii"),
         "canonicalization": CANONICALIZATION,
+        "prehash": PREHASH,
     }
+
+
+def signed_message(model: dict[str, Any]) -> bytes:
+    """What the model's signature signs: the digest of its canonical bytes when `signature.prehash` names one
+    (reports written now), else the canonical bytes themselves (reports signed before `prehash` existed)."""
+    sig = model.get("signature") or {}
+    method = sig.get("canonicalization", CANONICALIZATION)
+    if "prehash" in sig:
+        return canonical_digest(model, sig["prehash"])
+    return canonical(model, method)
 
 
 def check_signature(model: dict[str, Any], expected_public: bytes | None = None) -> tuple[bool, str]:
@@ -230,6 +282,8 @@ def check_signature(model: dict[str, Any], expected_public: bytes | None = None)
     method = sig.get("canonicalization")
     if method not in (CANONICALIZATION, LEGACY_CANONICALIZATION):
         return False, f"unsupported canonicalization {method!r}, expected {CANONICALIZATION}"
+    if "prehash" in sig and (not isinstance(sig["prehash"], str) or sig["prehash"] not in _HASHLIB_NAME or method != CANONICALIZATION):
+        return False, f"unsupported prehash {sig['prehash']!r} (with {method!r}), expected {PREHASH} over {CANONICALIZATION}"
     try:
         raw = base64.b64decode(sig.get("public_key", ""), validate=True)
         value = base64.b64decode(sig.get("value", ""), validate=True)
@@ -241,7 +295,7 @@ def check_signature(model: dict[str, Any], expected_public: bytes | None = None)
     if expected_public is not None and raw != expected_public:
         return False, f"signed by key_id {key_id(raw)}, expected {key_id(expected_public)}"
     try:
-        pub.verify(value, canonical(model, method))
+        pub.verify(value, signed_message(model))
     except InvalidSignature:
         return False, "signature does not match the content (report.json changed since signing)"
     except Exception as exc:  # content RFC 8785 cannot canonicalize (a float NaN, a huge integer) was edited in

@@ -37,9 +37,46 @@ def _to_json(obj: Any) -> Any:
     raise TypeError(f"report model holds a {type(obj).__name__}, which has no JSON form")
 
 
-def normalise(model: dict[str, Any]) -> dict[str, Any]:
-    """A plain-JSON deep copy of the model, so what is signed is exactly what report.json reads back as."""
+def normalise(model: Any) -> Any:
+    """A plain-JSON deep copy of the model (or of any part of it), so what is signed is exactly what report.json
+    reads back as."""
     return json.loads(json.dumps(model, default=_to_json, ensure_ascii=False))
+
+
+class Spool:
+    """A list of plain-JSON values kept in an unnamed temporary file instead of memory (the report writer's redacted
+    exchanges): appended once, then read back, in order, as often as needed, one value in memory at a time.
+    Pickled, so every value reads back exactly as written (a NaN, an integer of any size)."""
+
+    def __init__(self) -> None:
+        import tempfile
+
+        self._file = tempfile.TemporaryFile(prefix="vconform-report-")  # unlinked: gone when closed or on exit
+        self._n = 0
+        self._writing = True
+
+    def append(self, value: Any) -> None:
+        import pickle
+
+        if not self._writing:
+            raise ValueError("spool is read-only once read")
+        pickle.dump(value, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._n += 1
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __iter__(self) -> Iterator[Any]:
+        import pickle
+
+        self._writing = False
+        self._file.flush()
+        self._file.seek(0)
+        for _ in range(self._n):
+            yield pickle.load(self._file)
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def stage_of(check: dict[str, Any], interface: dict[str, Any]) -> str:

@@ -85,8 +85,47 @@ def test_signature_shape_and_files_covered(report):
     body = {k: v for k, v in data.items() if k != "signature"}
     blob = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     assert blob == canonical(data)
+    # What is signed now (`prehash`): the SHA-512/256 digest of those bytes.
+    assert sig["prehash"] == "SHA-512/256"
+    import hashlib
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-    Ed25519PublicKey.from_public_bytes(raw).verify(base64.b64decode(sig["value"]), blob)
+    Ed25519PublicKey.from_public_bytes(raw).verify(base64.b64decode(sig["value"]), hashlib.new("sha512_256", blob).digest())
+
+
+V1_REPORT = Path(__file__).parent / "fixtures" / "report_v1_signed"
+
+
+def test_report_signed_the_old_way_still_verifies(tmp_path):
+    """A report signed before `prehash` existed (Ed25519 over the canonical bytes themselves, no `prehash`) still verifies, and an
+    edit to it is still caught."""
+    data = json.loads((V1_REPORT / "report.json").read_text(encoding="utf-8"))
+    assert "prehash" not in data["signature"]
+    ok, msg = verify(V1_REPORT, public_key=data["signature"]["public_key"])
+    assert ok, msg
+    copy = tmp_path / "v1"
+    shutil.copytree(V1_REPORT, copy)
+    _edit_json(copy / "report.json", lambda d: d.__setitem__("verdict", "fail"))
+    ok, msg = verify(copy)
+    assert not ok and "does not match" in msg
+
+
+@pytest.mark.parametrize("edit, reason", [
+    (lambda s: s.pop("prehash"), "does not match"),                      # a digest signature read as a v1 one
+    (lambda s: s.__setitem__("prehash", "MD5"), "unsupported prehash"),
+    (lambda s: s.__setitem__("prehash", ["SHA-512/256"]), "unsupported prehash"),
+], ids=["dropped", "unknown", "not-a-name"])
+def test_prehash_member_is_bound(report, edit, reason):
+    _edit_json(report["json"], lambda d: edit(d["signature"]))
+    ok, msg = verify(report["json"])
+    assert not ok and reason in msg, msg
+
+
+def test_canonical_chunks_join_to_canonical():
+    from harness.report.sign import canonical_chunks
+    model = {"b": [1, 2.5, {"x": 1e-7, "\U0001F600": "e", "\uff01": 3}], "a": {"z": [3.0], "y": "文本"},
+             "exchanges": [{"seq": i, "t": i / 3} for i in range(5)], "empty": [], "\U0001F600": 1, "\uffff": 2,
+             "signature": {"value": "x"}}
+    assert b"".join(canonical_chunks(model)) == canonical(model)
 
 
 @pytest.mark.parametrize("edit", [
@@ -235,6 +274,11 @@ def test_a_regulator_can_check_a_report_without_vconform(tmp_path, home):
     proc = subprocess.run([node, str(NODE_VERIFIER), str(paths["json"].parent)], capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 1 and not verify(paths["json"])[0]
+    # A report signed before `prehash` existed verifies with Node too.
+    v1_key = json.loads((V1_REPORT / "report.json").read_text(encoding="utf-8"))["signature"]["public_key"]
+    proc = subprocess.run([node, str(NODE_VERIFIER), str(V1_REPORT), v1_key], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0 and proc.stdout.startswith("ok "), proc.stdout + proc.stderr
 
 
 def test_the_node_verifier_refuses_a_foreign_re_signed_report_and_takes_a_folder_or_file(tmp_path, home):

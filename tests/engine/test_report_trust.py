@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from harness.cli import main
 from harness.report import write_report
-from harness.report.sign import canonical, fingerprint, key_id, public_raw
+from harness.report.sign import fingerprint, key_id, public_raw, signed_message
 from harness.report.trust import read_trust_file
 
 from test_report_sign import _model
@@ -38,7 +38,7 @@ def _resign(report_json, key: Ed25519PrivateKey, edit=None) -> None:
         edit(data)
     raw = public_raw(key)
     data["signature"].update(public_key=base64.b64encode(raw).decode(), key_id=key_id(raw), fingerprint=fingerprint(raw))
-    data["signature"]["value"] = base64.b64encode(key.sign(canonical(data))).decode()
+    data["signature"]["value"] = base64.b64encode(key.sign(signed_message(data))).decode()
     report_json.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
 

@@ -1,5 +1,6 @@
 // An independent check of a vconform report, with Node's built-ins only: RFC 8785 (JCS) canonical JSON of
-// report.json without its "signature" member, Ed25519 over those bytes, SHA-256 of the files it covers.
+// report.json without its "signature" member, Ed25519 over the SHA-512/256 digest of those bytes (over the bytes
+// themselves for reports without signature.prehash, written before it existed), SHA-256 of the files it covers.
 // JCS (RFC 8785 §3.2.3) sorts member names by UTF-16 code units, which is what Array.prototype.sort does, and
 // serialises numbers as ECMAScript's JSON.stringify does (§3.2.2.3) -- so this is a complete JCS for JSON data.
 //
@@ -61,7 +62,12 @@ delete report.signature;
 raw = Buffer.from(sig.public_key, "base64");
 if (raw.length !== 32) stop(1, "signature.public_key is not a raw Ed25519 key");
 const key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: "der", type: "spki" });
-if (!verify(null, Buffer.from(jcs(report), "utf8"), key, Buffer.from(sig.value, "base64"))) {
+// Reports now sign the SHA-512/256 digest of the canonical bytes (signature.prehash);
+// a report without prehash was signed over the canonical bytes themselves.
+let message = Buffer.from(jcs(report), "utf8");
+if (sig.prehash === "SHA-512/256") message = createHash("sha512-256").update(message).digest();
+else if (sig.prehash !== undefined) stop(1, `unsupported prehash ${JSON.stringify(sig.prehash)}`);
+if (!verify(null, message, key, Buffer.from(sig.value, "base64"))) {
   stop(1, "signature does not match");
 }
 for (const [name, digest] of Object.entries(report.files || {})) {
