@@ -170,7 +170,8 @@ def perform(p: CityPlatform, action: str, params: dict[str, Any]) -> Any:
         s.setdefault("plates", {})[key] = data["mhyPlate"]
         return data
     elif action in ("SendEnterExitDataEx", "SendGoodsRecordData"):
-        records = [p.with_ledger(r) for r in params["list"]]
+        given = params["list"] if "passages" not in params else _passage_records(params["passages"])
+        records = [p.with_ledger(r) for r in given]
         p.call(action, {"list": records})
         if action == "SendEnterExitDataEx":
             s["records"].extend(records)
@@ -198,6 +199,13 @@ def perform(p: CityPlatform, action: str, params: dict[str, Any]) -> Any:
     else:
         raise Refused(f"unknown action {action!r}")
     return None
+
+
+def _passage_records(passages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The §4.2.11 records of passages the city's gates reported (§4.1.4), as relay.pass_record maps them."""
+    from suites.henan.relay import pass_record
+
+    return [pass_record(p) for p in passages]
 
 
 def run_adapter(platform_cls: type[CityPlatform], argv: list[str], perform_fn=perform) -> int:

@@ -11,20 +11,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable
 
+from suites.henan.province_checks import GATE_SIGNAL  # noqa: F401  (the mapping lives with the check that judges it)
+from suites.henan.province_checks import relay_fields
 from suites.henan.reference_city_platform import CityPlatform, perform
-
-# §4.1.4 bgzt (1 摆杆通行, 0 未摆杆) -> §4.2.11 gateSignal (0 摆杆通行, 1 未摆杆, 2 摆杆未通行)
-GATE_SIGNAL = {"1": "0", "0": "1"}
 
 
 def pass_record(passage: dict[str, Any], *, digits: int = 12) -> dict[str, str]:
     """The §4.2.11 record of a §4.1.4 passage the city accepted. The pass time is tgsjq, the time the §6.4 serial
     carries (E-HN-15), written yyMMddHHmmss (字符 12, E-HN-44's default) or with `digits=14` yyyyMMddHHmmss."""
     when = datetime.strptime(passage["tgsjq"], "%Y-%m-%d %H:%M:%S")
-    return {"serialNum": passage["lsh"], "companyCode": passage["qybh"], "gateCode": passage["dzbh"],
-            "license": passage["cphm"], "licenseColor": passage["cpys"],
-            "gateSignal": GATE_SIGNAL.get(str(passage.get("bgzt")), "0"),
-            "date": when.strftime("%Y%m%d%H%M%S" if digits == 14 else "%y%m%d%H%M%S")}
+    return relay_fields(passage) | {"date": when.strftime("%Y%m%d%H%M%S" if digits == 14 else "%y%m%d%H%M%S")}
 
 
 def forward(platform: CityPlatform, passages: Iterable[dict[str, Any]], *, digits: int = 12) -> list[dict[str, str]]:
