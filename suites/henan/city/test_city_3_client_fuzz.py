@@ -14,6 +14,7 @@ from harness.explore import explore, run_seed
 from harness.identifiers import strategies as idst
 from harness.pytest_plugin import require
 from suites.henan import checks as C
+from suites.henan.fuzzing import Failed, Findings
 from suites.henan.session import FROM_CONFIG
 
 pytestmark = [pytest.mark.role("client"), pytest.mark.stage("fuzz")]
@@ -23,10 +24,6 @@ CHECKS = ("henan.payload.params_intact", "henan.answer.accepted")
 COLOUR_KEYS = {"0": "blue", "1": "yellow", "2": "white", "3": "black", "4": "green"}  # henan §7.1 -> GA 36 colours
 CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
 _numbers = itertools.count(500)  # data numbers apart from the other stages'
-
-
-class Failed(Exception):
-    pass
 
 
 def tonnes() -> st.SearchStrategy[str]:
@@ -49,9 +46,7 @@ def events() -> st.SearchStrategy[dict]:
 @pytest.mark.interface("shareGoodsRecord")
 def test_generated_passages_and_goods_reach_the_city_intact(hc, vrun):
     d = hc.data
-    problems: dict[str, list] = {cid: [] for cid in CHECKS}
-    evidence: dict[str, list] = {cid: [] for cid in CHECKS}
-    results = []
+    findings = Findings(CHECKS)
     strip = lambda m: {k: v for k, v in m.items() if k not in FROM_CONFIG}  # noqa: E731
 
     def one(ev: dict) -> None:
@@ -65,25 +60,16 @@ def test_generated_passages_and_goods_reach_the_city_intact(hc, vrun):
             mine = [e for e in exs if e.interface == interface and isinstance(e.request_plaintext, dict)]
             body = mine[-1].notes.get("as_envelope", mine[-1].request_plaintext) if mine else None
             sent = body.get("value", body) if isinstance(body, dict) else None
-            found = {"henan.payload.params_intact": C.params_intact(sent, params),
-                     "henan.answer.accepted": C.accepted(exs, interface)}
-            results.extend(r for r in hc.judge(interface, res, exs, None, stage=STAGE)
-                           if r.verdict == "fail" and r.id not in CHECKS)
-            for cid, probs in found.items():
-                problems[cid] += probs
-                if probs:
-                    evidence[cid] = [res.evidence(), *[e.evidence() for e in mine[-1:]]]
-                    bad.append(f"{interface} {cid}")
+            findings.judged(hc.judge(interface, res, exs, None, stage=STAGE))
+            bad += [f"{interface} {cid}" for cid in findings.add(
+                {"henan.payload.params_intact": C.params_intact(sent, params),
+                 "henan.answer.accepted": C.accepted(exs, interface)},
+                [res.evidence(), *[e.evidence() for e in mine[-1:]]])]
         if bad:
             raise Failed(f"plate {plate} (colour {colour}), hwmc of {len(ev['hwmc'])} characters, ysl {ev['ysl']!r}: "
                          + ", ".join(bad))
 
     outcome = explore(one, events(), seed=run_seed(vrun.config.seed, "client-fuzz:shareGoodsRecord"),
                       max_examples=EXAMPLES, shrink=False, failure_types=(Failed,))
-    for cid in CHECKS:
-        probs = list({p.message: p for p in problems[cid]}.values())  # a failing example is run once more at the end
-        if outcome.failure is not None and probs:
-            probs = probs + [C.fail(f"{outcome.failure}; seed {vrun.config.seed}; replay: {vrun.reproduce_line()}")]
-        results.append(hc.record(cid, probs, interface="shareGoodsRecord", stage=STAGE, evidence=evidence[cid],
-                                 pass_message=f"{outcome.examples} generated passages and goods records held"))
-    require(vrun, results)
+    require(vrun, findings.record(hc, vrun, outcome, interface="shareGoodsRecord", stage=STAGE,
+                                  what="generated passages and goods records"))
