@@ -2,8 +2,8 @@
 
 The file holds, per interface, a one-line summary (Chinese and English), what the software is expected to do,
 what the adapter prints, and the check ids that judge it; `[all]` holds what applies to every action. A document
-with several platform levels (henan: city, province) may split `[all]` per level (`[all.city]`, `[all.province]`,
-each with `expects` and `judged_by`): `vconform actions SPEC` then shows only that level's paragraph and checks.
+with several platform levels may split `[all]` per level (`[all.LEVEL]`, each with `expects` and `judged_by`):
+`vconform actions SPEC` then shows only that level's paragraph and checks.
 `vconform actions SPEC` prints it (`--schema` adds each action's params JSON Schema and, where the spec has a
 generated one, the JSON Schema of the platform's answer). The complete adapter contract (context file, exit codes,
 timeout, stdout rules, state_dir) is docs/adapter.md, which is not in the wheel: the header line says where it is.

@@ -201,10 +201,20 @@ def perform(p: CityPlatform, action: str, params: dict[str, Any]) -> Any:
     return None
 
 
-def _passage_records(passages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The §4.2.11 records of passages the city's gates reported (§4.1.4), as relay.pass_record maps them."""
-    from suites.henan.relay import pass_record
+def pass_record(passage: dict[str, Any], *, digits: int = 12) -> dict[str, str]:
+    """The §4.2.11 record of a §4.1.4 passage the city accepted (henan §2.7). The pass time is tgsjq, the time the
+    §6.4 serial carries (E-HN-15), written yyMMddHHmmss (字符 12, E-HN-44's default) or with `digits=14`
+    yyyyMMddHHmmss; the other fields as the check that judges the relay reads them (province_checks.relay_fields)."""
+    from datetime import datetime
 
+    from suites.henan.province_checks import relay_fields
+
+    when = datetime.strptime(passage["tgsjq"], "%Y-%m-%d %H:%M:%S")
+    return relay_fields(passage) | {"date": when.strftime("%Y%m%d%H%M%S" if digits == 14 else "%y%m%d%H%M%S")}
+
+
+def _passage_records(passages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The §4.2.11 records of passages the city's gates reported (§4.1.4)."""
     return [pass_record(p) for p in passages]
 
 
