@@ -3,7 +3,9 @@
 §6.1 organisation codes of the city bureaus (code table `cityBureau`), §6.2 enterprise codes (the 6-digit
 district code of a §6.1 city + a 4-digit sequence from 0001), §6.3 gate numbers (01, 02, … within an enterprise),
 §6.4 the 25-character entry/exit serial `lsh` (enterprise code + gate number + A in / B out + yyMMddHHmmss).
-Each validator returns the problems in words ([] when the value is good).
+Each validator returns the problems in words ([] when the value is good). With `alternatives=True` they also take
+the documented alternative readings (E-HN-21: 济源 4190 codes; E-HN-23: gate 00), which the field patterns of the
+tables warn about (or accept, or fail under strict) on their own.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ LSH_LEN = 25
 LSH_STATE = {"A": "1", "B": "2"}  # §6.4 进出状态 letter -> §4.1.4 tgzt (1 进门, 2 出门)
 _ENTERPRISE = re.compile(r"[0-9]{10}")
 _GATE = re.compile(r"[0-9]{2}")
+GB2260_EXTRA = {"4190"}  # E-HN-21's alternative: 省直辖县级行政区划 (济源 419001), a Henan division §6.1 does not list
 
 
 @functools.lru_cache(maxsize=1)
@@ -36,21 +39,21 @@ def org_code_problems(code: str) -> list[str]:
     return []
 
 
-def enterprise_code_problems(code: str) -> list[str]:
+def enterprise_code_problems(code: str, *, alternatives: bool = False) -> list[str]:
     """§6.2: 10 digits, the district's 6 digits under a §6.1 city, then a sequence 0001, 0002, …"""
     if not isinstance(code, str) or not _ENTERPRISE.fullmatch(code):
         return [f"{code!r} is not 10 digits (§6.2: 6-digit district code + 4-digit sequence)"]
     out = []
-    if code[:4] not in city_prefixes():
+    if code[:4] not in city_prefixes() and not (alternatives and code[:4] in GB2260_EXTRA):
         out.append(f"{code!r}: district {code[:6]} is under no §6.1 Henan city (4101-4117)")
     if code[6:] == "0000":
         out.append(f"{code!r}: the §6.2 sequence starts at 0001")
     return out
 
 
-def gate_code_problems(code: str) -> list[str]:
-    """§6.3: two digits 01, 02, … (00 is no gate)."""
-    if not isinstance(code, str) or not _GATE.fullmatch(code) or code == "00":
+def gate_code_problems(code: str, *, alternatives: bool = False) -> list[str]:
+    """§6.3: two digits 01, 02, … (00 is no gate, unless E-HN-23's alternative is taken)."""
+    if not isinstance(code, str) or not _GATE.fullmatch(code) or (code == "00" and not alternatives):
         return [f"{code!r} is no §6.3 gate number (01, 02, …)"]
     return []
 
@@ -62,13 +65,15 @@ def lsh_parts(lsh: str) -> dict[str, str] | None:
     return {"qybh": lsh[:10], "dzbh": lsh[10:12], "state": lsh[12], "time": lsh[13:]}
 
 
-def lsh_problems(lsh: str, qybh: str | None = None, dzbh: str | None = None, tgzt: str | None = None) -> list[str]:
+def lsh_problems(lsh: str, qybh: str | None = None, dzbh: str | None = None, tgzt: str | None = None, *,
+                 alternatives: bool = False) -> list[str]:
     """§6.4 composition, and agreement with the record's enterprise, gate and (for §4.1.4) pass state."""
     parts = lsh_parts(lsh)
     if parts is None:
         return [f"{lsh!r} is not a §6.4 serial: enterprise code (10) + gate number (2) + A/B + yyMMddHHmmss (12), "
                 f"{LSH_LEN} characters"]
-    out = enterprise_code_problems(parts["qybh"]) + gate_code_problems(parts["dzbh"])
+    out = (enterprise_code_problems(parts["qybh"], alternatives=alternatives)
+           + gate_code_problems(parts["dzbh"], alternatives=alternatives))
     try:
         datetime.strptime(parts["time"], "%y%m%d%H%M%S")
     except ValueError:

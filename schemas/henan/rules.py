@@ -16,6 +16,7 @@ from . import identifiers as ids
 
 RULES = Rules(COMMON_RULES)
 JPEG_MAGIC = b"\xff\xd8\xff"
+DATA_URI = re.compile(r"^data:image/jpe?g;base64,")  # E-HN-22: the prefix a data: URI puts before the Base64
 
 
 def _value(ctx: RuleContext) -> tuple[dict, str]:
@@ -33,7 +34,8 @@ def _ok(ctx: RuleContext, v: dict, *names: str) -> bool:
         value, fdef = v.get(n), fields.get(n, {})
         if not isinstance(value, str) or not value:
             return False
-        if fdef.get("pattern") and not re.match(ctx.tables.patterns[fdef["pattern"]]["regex"], value):
+        shapes = [p for p in (fdef.get("pattern"), fdef.get("alt", {}).get("pattern")) if p]  # own or errata's
+        if shapes and not any(re.match(ctx.tables.patterns[p]["regex"], value) for p in shapes):
             return False
         if "max_length" in fdef and len(value) > fdef["max_length"]:
             return False
@@ -58,9 +60,10 @@ def lsh_composition(ctx: RuleContext):
         return
     state = ctx.params.get("state")
     tgzt = v.get(state) if state and isinstance(v.get(state), str) and v.get(state) in ("1", "2") else None
-    for msg in ids.lsh_problems(v["lsh"], v["qybh"], v["dzbh"], tgzt):
+    # The alternative readings of qybh / dzbh (E-HN-21, E-HN-23) are warned (or accepted) by their own patterns.
+    for msg in ids.lsh_problems(v["lsh"], v["qybh"], v["dzbh"], tgzt, alternatives=True):
         yield ctx.violation(at + "lsh", "composition", f"received {msg} at {ctx.at}.{at}lsh")
-    for msg in ids.enterprise_code_problems(v["qybh"]):
+    for msg in ids.enterprise_code_problems(v["qybh"], alternatives=True):
         yield ctx.violation(at + "qybh", "composition", f"received {msg} at {ctx.at}.{at}qybh")
 
 
@@ -98,8 +101,11 @@ def jpeg_photo(ctx: RuleContext):
     name = ctx.params["field"]
     if not _ok(ctx, v, name):
         return
+    text = v[name]
+    if DATA_URI.match(text):  # E-HN-22's alternative, warned or accepted by the field's own pattern
+        text = DATA_URI.sub("", text, count=1)
     try:
-        data = base64.b64decode(v[name], validate=True)
+        data = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         yield ctx.violation(at + name, "format", f"received {name} that is not Base64 at {ctx.at}.{at}{name}")
         return

@@ -195,3 +195,45 @@ def params_intact(sent: Any, params: dict[str, Any]) -> list[Problem]:
         if not json_equal(got, want):
             out.append(fail(f"{key}: sent {str(got)[:80]!r}, the action gave {str(want)[:80]!r}"))
     return out
+
+
+# §4.1.4 bgzt (1 摆杆通行, 0 未摆杆) -> §4.2.11 gateSignal (0 摆杆通行, 1 未摆杆, 2 摆杆未通行)
+GATE_SIGNAL = {"1": "0", "0": "1"}
+
+
+def relay_fields(passage: dict[str, Any]) -> dict[str, str]:
+    """What a §4.2.11 record must carry for a §4.1.4 passage the city accepted (henan §2.7, §4.1.4 -> §4.2.11):
+    the §6.4 serial, enterprise, gate, plate, plate colour and the gate signal of bgzt."""
+    return {"serialNum": passage["lsh"], "companyCode": passage["qybh"], "gateCode": passage["dzbh"],
+            "license": passage["cphm"], "licenseColor": passage["cpys"],
+            "gateSignal": GATE_SIGNAL.get(str(passage.get("bgzt")), "0")}
+
+
+def relay_times(passage: dict[str, Any]) -> set[str]:
+    """The pass time tgsjq as §4.2.11 `date` may write it: yyMMddHHmmss (字符 12, E-HN-44's default) or
+    yyyyMMddHHmmss (the alternative, warned by the payload checks)."""
+    from datetime import datetime
+
+    when = datetime.strptime(passage["tgsjq"], "%Y-%m-%d %H:%M:%S")
+    return {when.strftime("%y%m%d%H%M%S"), when.strftime("%Y%m%d%H%M%S")}
+
+
+@check("henan.province.flow.relayed", "henan §2.7; §4.1.4; §4.2.11", "major", "门禁通行记录经市级平台如实上报省级平台",
+       "Each passage a gate reported to the city (§4.1.4) reaches the province (§4.2.11) unaltered")
+def relayed_passages(passages: list[dict[str, Any]], held: dict[str, dict[str, Any]]) -> list[Problem]:
+    """`passages`: what the gates reported and the city accepted; `held`: the province's records by serialNum."""
+    out = []
+    for p in passages:
+        rec = held.get(p["lsh"])
+        if rec is None:
+            out.append(fail(f"passage {p['lsh']} ({p['cphm']}) was accepted from the gate but never reached the "
+                            "province as a SendEnterExitDataEx record"))
+            continue
+        for key, want in relay_fields(p).items():
+            if str(rec.get(key)) != want:
+                out.append(fail(f"passage {p['lsh']}: {key} reached the province as {rec.get(key)!r}, the gate "
+                                f"reported {want!r}"))
+        if str(rec.get("date")) not in relay_times(p):
+            out.append(fail(f"passage {p['lsh']}: date reached the province as {rec.get('date')!r}, the gate reported "
+                            f"tgsjq {p['tgsjq']!r} (yyMMddHHmmss, E-HN-44)"))
+    return out

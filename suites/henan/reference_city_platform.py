@@ -170,7 +170,8 @@ def perform(p: CityPlatform, action: str, params: dict[str, Any]) -> Any:
         s.setdefault("plates", {})[key] = data["mhyPlate"]
         return data
     elif action in ("SendEnterExitDataEx", "SendGoodsRecordData"):
-        records = [p.with_ledger(r) for r in params["list"]]
+        given = params["list"] if "passages" not in params else _passage_records(params["passages"])
+        records = [p.with_ledger(r) for r in given]
         p.call(action, {"list": records})
         if action == "SendEnterExitDataEx":
             s["records"].extend(records)
@@ -198,6 +199,23 @@ def perform(p: CityPlatform, action: str, params: dict[str, Any]) -> Any:
     else:
         raise Refused(f"unknown action {action!r}")
     return None
+
+
+def pass_record(passage: dict[str, Any], *, digits: int = 12) -> dict[str, str]:
+    """The §4.2.11 record of a §4.1.4 passage the city accepted (henan §2.7). The pass time is tgsjq, the time the
+    §6.4 serial carries (E-HN-15), written yyMMddHHmmss (字符 12, E-HN-44's default) or with `digits=14`
+    yyyyMMddHHmmss; the other fields as the check that judges the relay reads them (province_checks.relay_fields)."""
+    from datetime import datetime
+
+    from suites.henan.province_checks import relay_fields
+
+    when = datetime.strptime(passage["tgsjq"], "%Y-%m-%d %H:%M:%S")
+    return relay_fields(passage) | {"date": when.strftime("%Y%m%d%H%M%S" if digits == 14 else "%y%m%d%H%M%S")}
+
+
+def _passage_records(passages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The §4.2.11 records of passages the city's gates reported (§4.1.4)."""
+    return [pass_record(p) for p in passages]
 
 
 def run_adapter(platform_cls: type[CityPlatform], argv: list[str], perform_fn=perform) -> int:

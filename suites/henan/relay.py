@@ -2,29 +2,18 @@
 
 The city platform (henan §4.1) accepts a gate's passage (§4.1.4 shareDrivingRecord: lsh, qybh, dzbh, cphm, cpys,
 tgsjq, bgzt, ...); as a city platform it then reports that passage to the province as one §4.2.11
-SendEnterExitDataEx record. `pass_record` is the mapping (the §6.4 serial stays the record's identity), `forward`
-sends accepted passages through the reference city platform (suites/henan/reference_city_platform.py), which adds
-islicensePK / licensePK from its ledgers and keeps the records for the day's totals.
+SendEnterExitDataEx record. `pass_record` (the reference city platform's, re-exported) is the mapping (the §6.4
+serial stays the record's identity); `forward` sends accepted passages through the reference city platform
+(suites/henan/reference_city_platform.py), which adds islicensePK / licensePK from its ledgers and keeps the records
+for the day's totals.
 """
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Iterable
 
-from suites.henan.reference_city_platform import CityPlatform, perform
+from suites.henan.reference_city_platform import CityPlatform, pass_record, perform
 
-# §4.1.4 bgzt (1 摆杆通行, 0 未摆杆) -> §4.2.11 gateSignal (0 摆杆通行, 1 未摆杆, 2 摆杆未通行)
-GATE_SIGNAL = {"1": "0", "0": "1"}
-
-
-def pass_record(passage: dict[str, Any], *, digits: int = 12) -> dict[str, str]:
-    """The §4.2.11 record of a §4.1.4 passage the city accepted. The pass time is tgsjq, the time the §6.4 serial
-    carries (E-HN-15), written yyMMddHHmmss (字符 12, E-HN-44's default) or with `digits=14` yyyyMMddHHmmss."""
-    when = datetime.strptime(passage["tgsjq"], "%Y-%m-%d %H:%M:%S")
-    return {"serialNum": passage["lsh"], "companyCode": passage["qybh"], "gateCode": passage["dzbh"],
-            "license": passage["cphm"], "licenseColor": passage["cpys"],
-            "gateSignal": GATE_SIGNAL.get(str(passage.get("bgzt")), "0"),
-            "date": when.strftime("%Y%m%d%H%M%S" if digits == 14 else "%y%m%d%H%M%S")}
+__all__ = ["forward", "pass_record"]
 
 
 def forward(platform: CityPlatform, passages: Iterable[dict[str, Any]], *, digits: int = 12) -> list[dict[str, str]]:

@@ -76,6 +76,7 @@ PROVINCE_REQUIREMENTS = {
     "henan §4.2.2": ["henan.province.verify.relayed", "henan.province.flow.secrets_used"],
     "henan §4.2.5/§4.2.6": ["henan.province.flow.secrets_used"],
     "henan §4.2.11/§4.2.15": ["henan.province.flow.ledger_link"],
+    "henan §2.7 → §4.2.11 relay": ["henan.province.flow.relayed"],
     "henan §4.2.12/§4.2.13": ["henan.province.flow.day_totals"],
     "henan §4.2.22-§4.2.24": ["henan.province.flow.project_lifecycle"],
     "henan §4.2.28/§4.2.29": ["henan.province.flow.fence", "henan.province.server.reject.fence_two_points"],

@@ -1,7 +1,8 @@
 """Stage `flow`: the city -> province flow of issue 11 (henan §4.2): authorization -> AddCompany -> AddGate ->
 VehVerifyEx -> VehElecAccountAdd when the province asks for it -> SendEnterExitDataEx -> SendDayDataCity /
 SendDayDataDistrict agreeing with the day's records -> control-project life cycle -> forbidden zones, and a token
-that expires on the way."""
+that expires on the way; and the relay (henan §2.7 -> §4.2.11): passages a gate reported to a city platform travel
+on to the province unaltered."""
 from __future__ import annotations
 
 import pytest
@@ -13,6 +14,7 @@ from suites.henan.province_plans import SCAN_IMAGE
 pytestmark = [pytest.mark.role("client"), pytest.mark.stage("flow")]
 STAGE = "flow"
 FLOW_COMPANY = 4
+RELAY_COMPANY, RELAY_N = 6, 60  # the relay's province company data and gate-side data numbers
 VEHICLES = {"豫A10001": "0", "豫A10002": "0", "豫A10003": "2"}  # plate -> isNeedComplete the registry answers first
 
 
@@ -73,6 +75,8 @@ def test_verify_then_file_when_asked(hp, vrun, flow):
 @pytest.mark.interface("SendEnterExitDataEx")
 def test_records_carry_the_ledger_and_the_day_adds_up(hp, vrun, flow):
     d, code, results = hp.data, flow["code"], []
+    if not hp.ensure_company(FLOW_COMPANY, STAGE):  # connected by the first test unless --only left it out
+        pytest.fail("set-up failed: the company could not be connected")
     records = [d.pass_record(code, "01", "A", "豫A10001"), d.pass_record(code, "01", "A", "豫A10002", emission="3",
                                                                          control="1", signal="2"),
                d.pass_record(code, "01", "A", "豫A10003", emission="5"), d.pass_record(code, "02", "B", "豫A10003", emission="5"),
@@ -102,6 +106,46 @@ def test_records_carry_the_ledger_and_the_day_adds_up(hp, vrun, flow):
         results.append(hp.record("henan.province.flow.day_totals", C.day_totals(sent[-1], counts) if sent else
                                  [C.fail(f"no {method} reached the province")], interface=method, stage=STAGE,
                                  evidence=exs))
+    require(vrun, results)
+
+
+@pytest.mark.interface("SendEnterExitDataEx")
+def test_gate_passages_travel_to_the_province(hp, vrun, tmp_path_factory):
+    """gate -> city -> province in one run: the harness's gate (the reference gate client) reports an entry and an
+    exit to a city platform (the project's city mock, §4.1.4); the passages the city accepted are given to the city
+    platform under test (SendEnterExitDataEx with params {"passages": [...]}) to report as it does in production;
+    the province must then hold each under its §6.4 serial with the gate's enterprise, gate, plate and time."""
+    from harness.journal import Journal
+    from harness.serve import BackgroundServer
+    from mocks.henan.city_app import HenanCityMock
+    from schemas.henan.datagen import CityData
+    from suites.henan.reference_gate_client import GateClient
+
+    seed = int(vrun.config.seed)
+    d = CityData(seed)
+    company = hp.data.company(RELAY_COMPANY) | {"companyCode": d.qybh, "dictrictCode": d.qybh[:6],
+                                                 "cityCode": d.qybh[:4] + "00", "companyName": d.qymc}
+    if d.qybh not in hp.state.companies and not (
+            hp.setup("AddCompany", company, STAGE) and hp.setup(
+                "AddGate", {"companyCode": d.qybh, "uscc": company["uscc"],
+                            "list": [g | {"gateCode": d.dzbh} for g in hp.data.gates()[:1]]}, STAGE)):
+        pytest.fail("set-up failed: the gate's enterprise could not be connected to the province")
+    city = HenanCityMock(journal=Journal(None), profile=vrun.profile, seed=seed)
+    with BackgroundServer(city.app) as cs:
+        gate = GateClient(cs.url + city.ep["base_path"], str(tmp_path_factory.mktemp("relay-gate")),
+                          d.account() | {"qybh": d.qybh, "dzbh": d.dzbh})
+        made = [d.passage(d.free_vehicle(RELAY_N), RELAY_N), d.passage(d.free_vehicle(RELAY_N), RELAY_N + 1, entering=False)]
+        for p in made:
+            gate.perform("shareDrivingRecord", {k: v for k, v in p.items() if k not in ("qybh", "qymc", "dzbh")})
+    accepted = [city.state.passages[p["lsh"]].record for p in made if p["lsh"] in city.state.passages]
+    if len(accepted) != len(made):
+        pytest.fail("set-up failed: the city mock did not accept the harness gate's passages")
+    _, exs, results = hp.run("SendEnterExitDataEx", {"passages": accepted}, stage=STAGE)
+    held = {lsh: hp.state.passes[lsh] for lsh in (p["lsh"] for p in accepted) if lsh in hp.state.passes}
+    results.append(hp.record("henan.province.flow.relayed", C.relayed_passages(accepted, held),
+                             interface="SendEnterExitDataEx", stage=STAGE,
+                             evidence=[{"gate -> city (accepted, §4.1.4)": accepted,
+                                        "city -> province (held, §4.2.11)": list(held.values())}, *exs]))
     require(vrun, results)
 
 

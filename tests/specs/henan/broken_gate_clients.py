@@ -100,6 +100,17 @@ class LongName(GateClient):
         return v
 
 
+class RoundsTonnes(GateClient):
+    """Keeps ysl in whole tonnes (an integer column): 32.5 goes out as 32 (§4.1.6 字符 4, E-HN-17). The interface
+    stage's whole tonnages pass; only generated decimals show it."""
+
+    def value(self, action, params):
+        v = super().value(action, params)
+        if action == "shareGoodsRecord":
+            v["ysl"] = str(int(float(v["ysl"])))
+        return v
+
+
 class ColourName(GateClient):
     """Sends the plate colour's name (黄色) instead of its §7.1 code."""
 
@@ -226,6 +237,7 @@ VARIANTS = {
     "numeric-tonnes": NumericTonnes,
     "long-name": LongName,
     "colour-name": ColourName,
+    "rounds-tonnes": RoundsTonnes,
     "slash-time": SlashTime,
     "lsh-other-gate": LshOtherGate,
     "png-photo": PngPhoto,

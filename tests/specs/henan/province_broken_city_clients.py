@@ -107,6 +107,27 @@ class ZeroTotals(CityPlatform):
         return {k: "0" for k in super().totals(day, district)}
 
 
+def relay_drops_exits(p, action, params):
+    """Forwards only the entries among the passages its gates reported: exits never reach the province (henan
+    §2.7, §4.2.11)."""
+    if action == "SendEnterExitDataEx" and "passages" in params:
+        params = {"passages": [x for x in params["passages"] if x.get("tgzt") != "2"]}
+    return perform(p, action, params)
+
+
+def relay_time_of_sending(p, action, params):
+    """Reports relayed passages with the time it forwards them instead of the gate's pass time tgsjq (§4.1.4 ->
+    §4.2.11 date): a well-formed record, altered."""
+    if action == "SendEnterExitDataEx" and "passages" in params:
+        import time
+
+        from suites.henan.relay import pass_record
+
+        now = time.strftime("%y%m%d%H%M%S")
+        params = {"list": [pass_record(x) | {"date": now} for x in params["passages"]]}
+    return perform(p, action, params)
+
+
 def modify_runs_again(p, action, params):
     """An adjustment sent as a new RunControlProject: the project is never modified (§4.2.23)."""
     if action == "ModifyControlProject":
@@ -166,6 +187,8 @@ VARIANTS = {
     "reports-no-need": (CityPlatform, reports_no_need),
     "no-ledger-link": (NoLedgerLink, perform),
     "zero-totals": (ZeroTotals, perform),
+    "relay-drops-exits": (CityPlatform, relay_drops_exits),
+    "relay-time-of-sending": (CityPlatform, relay_time_of_sending),
     "modify-runs-again": (CityPlatform, modify_runs_again),
     "fence-added-again": (CityPlatform, fence_added_again),
     "inout-date": (patched("CheckFeedbackReport", inout_date), perform),
@@ -183,6 +206,17 @@ class TruncatesNames(CityPlatform):
 
 
 VARIANTS["truncates-names"] = (TruncatesNames, perform)
+
+HALF_WIDTH = str.maketrans("（），－", "(),-")
+
+
+def _half_width(body):
+    return body | {k: body[k].translate(HALF_WIDTH) for k in ("onwer", "address") if isinstance(body.get(k), str)}
+
+
+# Rewrites full-width brackets, commas and dashes of owners and addresses as ASCII before filing a ledger
+# (§4.2.15 asks for the registration as written); the interface stage's ledgers have none, the fuzz stage's do.
+VARIANTS["half-width-ledgers"] = (patched("VehElecAccountAdd", _half_width), perform)
 
 
 if __name__ == "__main__":
