@@ -211,13 +211,7 @@ class HttpMock:
     async def _handle(self, request: web.Request, guard: "GuardedHandler | None") -> web.StreamResponse:
         t0 = time.perf_counter()
         peer = request.remote or ""
-        ex = Exchange(self.spec, self.clock.now(), request.method, request.path, peer=peer,
-                      headers=dict(request.headers))
-        if request.query_string:
-            ex.notes["query"] = request.query_string
-        self.begin(ex)
-        route = self.routes.get(request.path.rstrip("/") or "/")
-        ex.interface = route[0] if route else ""
+        ex, route = self._exchange(request.method, request.path, request.query_string, dict(request.headers), peer)
         if guard is not None and guard.over_cap:
             return self._fail(ex, t0, "busy", 503, {"max_connections": self.max_connections}, close=True)
         try:
@@ -232,6 +226,27 @@ class HttpMock:
         except Exception as exc:  # noqa: BLE001 - the body ended short of its length, a bad chunk, an encoding
             ex.notes["read_error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
             return self._fail(ex, t0, "bad_request", 400, {}, close=True)
+        body, outcome, status, close = await self._pipeline(ex, t0, route, request.method, request.path,
+                                                            request.headers, raw, peer, request.transport)
+        return self._send(ex, t0, body, outcome, status, close=close)
+
+    def _exchange(self, method: str, path: str, query: str, headers: dict[str, str],
+                  peer: str) -> tuple[Exchange, tuple[str, Any] | None]:
+        """A new exchange for a request, and its route (None: no such path)."""
+        ex = Exchange(self.spec, self.clock.now(), method, path, peer=peer, headers=headers)
+        if query:
+            ex.notes["query"] = query
+        self.begin(ex)
+        route = self.routes.get(path.rstrip("/") or "/")
+        ex.interface = route[0] if route else ""
+        return ex, route
+
+    async def _pipeline(self, ex: Exchange, t0: float, route: tuple[str, Any] | None, method: str, path: str,
+                        headers: Mapping[str, str], raw: bytes, peer: str,
+                        transport: Any) -> tuple[Any, str, int | None, bool]:
+        """Faults, method, route and the spec's handler for a request read whole: (answer body, outcome, HTTP
+        status or None for the spec's `http_status`, close the connection after it). Journals nothing but a
+        dropped request (whose connection is aborted: CancelledError)."""
         ex.request_body = raw.decode("utf-8", errors="replace")
         for fault in (self.faults.take(ex.interface) if self.faults else ()):
             ex.notes.setdefault("faults", []).append(fault.kind)
@@ -241,19 +256,19 @@ class HttpMock:
                 ex.outcome = "fault_drop"
                 ex.duration_ms = (time.perf_counter() - t0) * 1000
                 self.journal.record(ex)
-                if request.transport is not None:
-                    request.transport.abort()
+                if transport is not None:
+                    transport.abort()
                 raise asyncio.CancelledError()
             elif fault.kind == "http_5xx":
                 status = int(fault.value or 503)
-                return self._fail(ex, t0, "fault_5xx", status, {})
+                return self.failure("fault_5xx", status, {}), "fault_5xx", status, False
             else:
                 self.on_fault(fault, ex)
-        if request.method not in self.methods:
-            return self._fail(ex, t0, "method", 405, {"allowed": list(self.methods)})
+        if method not in self.methods:
+            return self.failure("method", 405, {"allowed": list(self.methods)}), "method", 405, False
         if route is None:
-            return self._fail(ex, t0, "not_found", 404, {"path": request.path})
-        incoming = Incoming(request.method, request.path, request.headers, raw, peer)
+            return self.failure("not_found", 404, {"path": path}), "not_found", 404, False
+        incoming = Incoming(method, path, headers, raw, peer)
         try:
             if self._prepares:
                 prepared = await self.prepare(ex, route, incoming)
@@ -262,22 +277,28 @@ class HttpMock:
             body = self.respond(ex, route, incoming)
         except Exception as exc:  # noqa: BLE001 - input nobody foresaw still gets the spec's answer, journaled
             ex.notes["internal_error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
-            return self._fail(ex, t0, "internal_error", None, {"error": ex.notes["internal_error"]})
-        return self._send(ex, t0, body, ex.outcome or "ok")
+            return self.failure("internal_error", None, {"error": ex.notes["internal_error"]}), "internal_error", \
+                None, False
+        return body, ex.outcome or "ok", None, False
 
     def _fail(self, ex: Exchange, t0: float, reason: str, status: int | None, info: dict[str, Any], *,
               close: bool = False) -> web.Response:
         return self._send(ex, t0, self.failure(reason, status, info), reason, status, close=close)
 
-    def _send(self, ex: Exchange, t0: float, body: Any, outcome: str, status: int | None = None, *,
-              close: bool = False) -> web.Response:
-        """Journal, then answer."""
+    def _record(self, ex: Exchange, t0: float, body: Any, outcome: str, status: int | None) -> tuple[int, bytes]:
+        """Journal the answer: (its HTTP status, its bytes). Every answer of every path passes here."""
         if status is None:
             status = self.http_status(body)
         ex.status, ex.response_body, ex.outcome = status, body, outcome
         ex.duration_ms = (time.perf_counter() - t0) * 1000
         self.journal.record(ex)
-        resp = web.Response(status=status, body=self.encode(body), headers=_JSON_HEADERS)
+        return status, self.encode(body)
+
+    def _send(self, ex: Exchange, t0: float, body: Any, outcome: str, status: int | None = None, *,
+              close: bool = False) -> web.Response:
+        """Journal, then answer."""
+        status, data = self._record(ex, t0, body, outcome, status)
+        resp = web.Response(status=status, body=data, headers=_JSON_HEADERS)
         if close:
             resp.force_close()
         return resp
