@@ -168,6 +168,21 @@ class Journal:
         elif self.pending:
             self.flush()
 
+    def when_settled(self, callback: Callable[[BaseException | None], None]) -> None:
+        """settled() as a callback, for a caller that is no coroutine: `callback(None)` once every row recorded so
+        far is committed (at once when none waits), `callback(exc)` when that commit failed."""
+        fut = self._turn
+        if fut is None:
+            try:
+                if self.pending:
+                    self.flush()
+            except Exception as exc:  # noqa: BLE001 - handed to the caller, who must not answer
+                callback(exc)
+                return
+            callback(None)
+            return
+        fut.add_done_callback(lambda f: callback(asyncio.CancelledError() if f.cancelled() else f.exception()))
+
     def add_raw(self, spec: str, time: float, method: str, path: str, interface: str, link: str, peer: str,
                 client_id: str, raw: bytes, outcome: str, view: str) -> int:
         """Journal a received message as its raw bytes and scalar columns only; its JSON views are built from

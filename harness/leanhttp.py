@@ -19,6 +19,7 @@ for all its deadlines (moved, not re-created, per request).
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import deque
 from http import HTTPStatus
@@ -53,9 +54,8 @@ def _head(status: int, conn: int) -> bytes:
     return h
 
 
-def _bad_url(url: bytes) -> bool:
-    """Bytes no URL may hold (aiohttp refused them as the parser's 'invalid character in url path')."""
-    return any(b < 0x21 or b > 0x7e for b in url)
+_BAD_URL = re.compile(rb"[^\x21-\x7e]").search  # bytes no request target may hold (aiohttp: "invalid character
+# in url path")
 
 
 class _ParseRefusal(Exception):
@@ -258,24 +258,20 @@ class LeanConnection(asyncio.Protocol):
         if len(name) + len(value) > MAX_LINE:
             raise _ParseRefusal(f"header longer than {MAX_LINE} bytes")
         self._headers.append((name, value))
+        if len(name) == 6 and name.lower() == b"expect" and value.lower() == b"100-continue":
+            self._continue = True
 
     def on_headers_complete(self) -> None:
         self._headers_done = True
-        if _bad_url(self._url):
+        if _BAD_URL(self._url):
             raise _ParseRefusal("invalid character in url path")
         if not (self._running or self._queue):
             self._set_deadline(self.mock.body_timeout)
-        length = None
-        for name, value in self._headers:
-            n = name.lower()
-            if n == b"content-length":
-                length = value
-            elif n == b"expect" and value.lower() == b"100-continue":
-                self._continue = True
-        if self._continue and length is not None and length.strip().isdigit() and int(length) > self.mock.max_body:
-            self._fail_current("too_large")  # a client waiting to be told to send: told no at once
-            return
         if self._continue and self.transport is not None:
+            length = next((v for n, v in self._headers if n.lower() == b"content-length"), b"")
+            if length.strip().isdigit() and int(length) > self.mock.max_body:
+                self._fail_current("too_large")  # a client waiting to be told to send: told no at once
+                return
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, body: bytes) -> None:
@@ -332,7 +328,7 @@ class LeanConnection(asyncio.Protocol):
             self._admin_later(item)
             return
         self._running = True
-        self._loop.create_task(self._serve(item))
+        self._serve(item)
 
     def _write_refusal(self, message: str) -> None:
         t = self.transport
@@ -367,11 +363,11 @@ class LeanConnection(asyncio.Protocol):
             parts.append(b"Content-Length: %d\r\n\r\n" % len(b) + b)
         self._to_aiohttp(b"".join(parts))
 
-    async def _serve(self, item: tuple) -> None:
+    def _serve(self, item: tuple) -> None:
+        """Answer one request: the pipeline run without a Task (at once unless it waits: a delay fault, worker
+        processes), journaled, and written once the journal's commit of this loop turn is through."""
         method_b, url, raw_headers, body, keep_alive, ver, why = item
         m = self.mock
-        t = self.transport
-        close = not keep_alive or self._closing and not self._queue
         try:
             t0 = time.perf_counter()
             method = method_b.decode("ascii", "replace")
@@ -388,6 +384,7 @@ class LeanConnection(asyncio.Protocol):
             pairs = [(n.decode("utf-8", "surrogateescape"), v.decode("utf-8", "surrogateescape"))
                      for n, v in raw_headers]
             ex, route = m._exchange(method, path, query, dict(pairs), self._peer)
+            state = (ex, t0, method, keep_alive, ver)
             if self.over_cap:
                 res = (m.failure("busy", 503, {"max_connections": m.max_connections}), "busy", 503, True)
             elif why == "too_large":
@@ -399,28 +396,67 @@ class LeanConnection(asyncio.Protocol):
                 ex.notes["read_error"] = "EOFError: the client shut its side before the body was complete"
                 res = (m.failure("bad_request", 400, {}), "bad_request", 400, True)
             else:
-                res = await m._pipeline(ex, t0, route, method, path, CIMultiDict(pairs), body, self._peer, t)
-            answer, outcome, status, force = res
-            status, data = m._record(ex, t0, answer, outcome, status)
-            close = close or force or self.eof and not self._queue
-            await m.journal.settled()  # journaled before answering: the commit of this turn's exchanges
-        except asyncio.CancelledError:  # a "drop" fault: the connection is gone, unanswered
-            self._running = False
-            self._last = True
+                coro = m._pipeline(ex, t0, route, method, path, CIMultiDict(pairs), body, self._peer, self.transport)
+                self._drive(coro, state)
+                return
+        except Exception as exc:  # noqa: BLE001
+            self._failed(exc)
             return
-        except Exception:  # noqa: BLE001 - the pipeline itself failed (the journal): not the spec's answer, which
-            # was not journaled, but a bare 500 as aiohttp gave, and the connection closes
-            self._running = False
-            self._last = True
-            t = self.transport
-            if t is not None and not t.is_closing():
-                t.write(_SERVER_ERROR)
-                self._close_soon(t)
+        self._piped(state, res, None)
+
+    def _drive(self, coro: Any, state: tuple) -> None:
+        """Step the pipeline coroutine as a Task would: to its end, or to a future it waits for (then again from
+        that future's callback)."""
+        try:
+            fut = coro.send(None)
+        except StopIteration as stop:
+            self._piped(state, stop.value, None)
+            return
+        except BaseException as exc:  # noqa: BLE001 - CancelledError (a drop fault) included
+            self._piped(state, None, exc)
+            return
+        if fut is None:  # a bare yield (asyncio.sleep(0))
+            self._loop.call_soon(self._drive, coro, state)
+        else:
+            fut._asyncio_future_blocking = False
+            fut.add_done_callback(lambda _f: self._drive(coro, state))
+
+    def _piped(self, state: tuple, res: Any, exc: BaseException | None) -> None:
+        if exc is not None:
+            self._failed(exc)
+            return
+        ex, t0, method, keep_alive, ver = state
+        try:
+            answer, outcome, status, force = res
+            status, data = self.mock._record(ex, t0, answer, outcome, status)
+        except Exception as e:  # noqa: BLE001
+            self._failed(e)
+            return
+        # journaled before answering: written once the commit of this turn's exchanges is through
+        self.mock.journal.when_settled(lambda err: self._answer(err, status, data, method, ver,
+                                                                not keep_alive or force))
+
+    def _failed(self, exc: BaseException) -> None:
+        self._running = False
+        self._last = True
+        t = self.transport
+        if isinstance(exc, asyncio.CancelledError) or t is None or t.is_closing():
+            return  # a "drop" fault: the connection is gone, unanswered
+        # The pipeline itself failed (the journal): not the spec's answer, which was not journaled, but a bare 500
+        # as aiohttp gave, and the connection closes.
+        t.write(_SERVER_ERROR)
+        self._close_soon(t)
+
+    def _answer(self, err: BaseException | None, status: int, data: bytes, method: str, ver: str,
+                close: bool) -> None:
+        if err is not None:
+            self._failed(err)
             return
         self._running = False
         t = self.transport
         if t is None or t.is_closing():
             return
+        close = close or (self._closing or self.eof) and not self._queue
         conn = 1 if close else (2 if ver == "1.0" else 0)
         if method == "HEAD":
             t.write(_head(status, conn) + b"%d" % len(data) + _CONN[conn])
@@ -433,6 +469,7 @@ class LeanConnection(asyncio.Protocol):
         if self._paused and len(self._queue) < MAX_QUEUED // 4:
             self._paused = False
             t.resume_reading()
+        m = self.mock
         if self._queue:
             self._next()
         elif self._in_message:  # a pipelined request being read: its deadline starts now
