@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import time
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
@@ -56,19 +55,40 @@ MOCK_KEY = web.AppKey("vconform_mock", object)
 _JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 
 
-_LONG_DIGITS = re.compile(rb"[0-9]{19}")
-
-
 def load_json(raw: bytes, fallback: Callable[[bytes], Any] = json.loads) -> Any:
     """JSON text parsed with orjson; what orjson refuses goes to `fallback` (the stdlib by default), which accepts
-    what it accepts (NaN, lone surrogates) and words its errors as before. A text with 19 digits in a row may hold
-    an integer beyond 64 bits, which orjson would read as a float: the fallback reads it, exactly."""
-    if orjson is not None and not _LONG_DIGITS.search(raw):
+    what it accepts (NaN, lone surrogates) and words its errors as before. orjson reads an integer beyond 64 bits as
+    a float: a result holding a float that large goes to the fallback too, which reads such integers exactly."""
+    if orjson is not None:
         try:
-            return orjson.loads(raw)
+            value = orjson.loads(raw)
         except orjson.JSONDecodeError:
             pass
+        else:
+            if not _maybe_lossy(value):
+                return value
     return fallback(raw)
+
+
+def _maybe_lossy(value: Any) -> bool:
+    """Whether an orjson result holds a float of 64-bit integer size or more (perhaps an integer it could not
+    hold). A walk of the values (iterative: orjson nests 1024 deep), not a scan of the text: a regex for 19
+    digits in a row cost 40 ns per byte of base64 (180 us for an encrypted upload)."""
+    t = type(value)
+    if t is not dict and t is not list:
+        return t is float and not -9.2e18 < value < 9.2e18
+    stack = [value]
+    pop, push, more = stack.pop, stack.append, stack.extend
+    while stack:
+        v = pop()
+        t = type(v)
+        if t is dict:
+            more(v.values())
+        elif t is list:
+            more(v)
+        elif t is float and not -9.2e18 < v < 9.2e18:
+            return True
+    return False
 
 
 _ORJSON_OPTS = orjson.OPT_NON_STR_KEYS if orjson is not None else 0
