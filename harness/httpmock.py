@@ -143,6 +143,15 @@ class HttpMock:
         """Live connections: open, not closing, and not done with their last request (what the cap counts)."""
         return sum(1 for h in self._open if h.live())
 
+    def _admit(self, conn: Any, transport: Any) -> tuple[str, bool]:
+        """Count a new connection (aiohttp's guarded one or a lean one): its peer address, and whether it is over
+        the cap. Live ones are counted only when the set is over the cap: connections closed but not yet reported
+        lost (a loaded loop reports them late) or done with their last request are not live and hold no slot."""
+        self._open.add(conn)
+        peer = transport.get_extra_info("peername")
+        over = len(self._open) > self.max_connections and self.connections > self.max_connections
+        return (str(peer[0]) if peer else ""), over
+
     # ---- what a spec supplies --------------------------------------------------------------------------
     def _routes(self) -> dict[str, tuple[str, Any]]:
         """path -> (interface, spec data for that path)."""
@@ -381,12 +390,7 @@ class GuardedHandler(RequestHandler):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         m = self.mock
-        m._open.add(self)
-        peer = transport.get_extra_info("peername")
-        self._peer = str(peer[0]) if peer else ""
-        # Counted only when the set is over the cap: connections closed but not yet reported lost (a loaded
-        # loop reports them late) or done with their last request are not live and hold no slot.
-        self.over_cap = len(m._open) > m.max_connections and m.connections > m.max_connections
+        self._peer, self.over_cap = m._admit(self, transport)
         self._arm(m.over_cap_grace if self.over_cap else m.header_timeout)
 
     def live(self) -> bool:

@@ -98,10 +98,7 @@ class LeanConnection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         m = self.mock
-        m._open.add(self)
-        peer = transport.get_extra_info("peername")
-        self._peer = str(peer[0]) if peer else ""
-        self.over_cap = len(m._open) > m.max_connections and m.connections > m.max_connections
+        self._peer, self.over_cap = m._admit(self, transport)
         self._set_deadline(m.over_cap_grace if self.over_cap else m.header_timeout)
 
     def live(self) -> bool:
@@ -109,6 +106,10 @@ class LeanConnection(asyncio.Protocol):
         return not self._last and t is not None and not t.is_closing()
 
     def connection_lost(self, exc: BaseException | None) -> None:
+        self._detach()
+
+    def _detach(self) -> None:
+        """No longer this protocol's connection: uncounted, no deadline."""
         self.mock._open.discard(self)
         self._deadline = 0.0
         if self._timer is not None:
@@ -160,12 +161,7 @@ class LeanConnection(asyncio.Protocol):
     def _to_aiohttp(self, data: bytes) -> None:
         """From here on aiohttp's guarded protocol serves this connection (admin routes, the application's own)."""
         t = self.transport
-        self.mock._open.discard(self)
-        self._deadline = 0.0
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self.transport = None
+        self._detach()
         proto = self._handover()
         t.set_protocol(proto)
         proto.connection_made(t)
