@@ -93,6 +93,10 @@ class LeanConnection(asyncio.Protocol):
         self._size = 0
         self._continue = False
         self._paused = False
+        self._method = b""
+        self._upgrading: tuple | None = None  # a request asking to upgrade, whose body is still to come
+        self._raw: tuple | None = None        # ... being read (method, url, headers, keep-alive, version, length, parts)
+        self._raw_got = 0
 
     # ---- the connection ----------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -131,15 +135,10 @@ class LeanConnection(asyncio.Protocol):
         if self._closing:
             return
         self._received += len(data)
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self._refuse_parser("protocol upgrade not offered")
-        except _ParseRefusal as exc:
-            self._refuse_parser(str(exc))
-        except httptools.HttpParserError as exc:
-            cause = exc.__context__
-            self._refuse_parser(str(cause) if isinstance(cause, _ParseRefusal) else str(exc) or type(exc).__name__)
+        if self._raw is not None:
+            self._take(data)
+        else:
+            self._feed(data)
         if self._in_message and not self._headers_done and self._received > MAX_HEAD and not self._closing:
             self._refuse_parser("request line and headers larger than %d bytes" % MAX_HEAD)
         if len(self._queue) > MAX_QUEUED and self.transport is not None:
@@ -147,6 +146,59 @@ class LeanConnection(asyncio.Protocol):
             self.transport.pause_reading()
         if self._queue and not self._running:
             self._next()
+
+    def _feed(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade as up:
+            self._no_upgrade(data[up.args[0]:])
+        except _ParseRefusal as exc:
+            self._refuse_parser(str(exc))
+        except httptools.HttpParserError as exc:
+            cause = exc.__context__
+            self._refuse_parser(str(cause) if isinstance(cause, _ParseRefusal) else str(exc) or type(exc).__name__)
+
+    def _no_upgrade(self, rest: bytes) -> None:
+        """A request asking to upgrade (Java's HttpClient asks every http:// request for `Upgrade: h2c`) is served
+        as the HTTP/1.1 request it also is, as aiohttp did: llhttp stops at its headers, so its Content-Length body
+        is read here (`_take`) and a fresh parser takes what follows. CONNECT and chunked upgrade bodies are
+        refused."""
+        method, url, headers, keep_alive, ver = self._upgrading
+        self._upgrading = None
+        length = next((v for n, v in headers if n.lower() == b"content-length"), b"0").strip()
+        chunked = any(n.lower() == b"transfer-encoding" for n, _v in headers)
+        if method == b"CONNECT" or chunked or not length.isdigit():
+            self._refuse_parser("protocol upgrade not offered")
+            return
+        self.parser = httptools.HttpRequestParser(self)
+        self._raw = (method, url, headers, keep_alive, ver, int(length), [])
+        self._raw_got = 0
+        self._url, self._headers, self._method = url, headers, method
+        self._in_message = self._headers_done = True
+        if not (self._running or self._queue):
+            self._set_deadline(self.mock.body_timeout)
+        self._take(rest)
+
+    def _take(self, data: bytes) -> None:
+        """Body bytes of a request whose upgrade was declined, up to its Content-Length; the rest is parsed."""
+        method, url, headers, keep_alive, ver, length, parts = self._raw
+        need = length - self._raw_got
+        part, rest = data[:need], data[need:]
+        self._raw_got += len(part)
+        if self._raw_got > self.mock.max_body:
+            self._fail_current("too_large")
+            return
+        if part:
+            parts.append(part)
+        if self._raw_got < length:
+            return
+        self._raw = None
+        self._in_message = False
+        self._queue.append((method, url, headers, b"".join(parts), keep_alive, ver, None))
+        self._received = 0
+        self._deadline = 0.0
+        if rest:
+            self._feed(rest)
 
     def _is_admin(self, data: bytes) -> bool | None:
         """Whether the first request targets the admin prefix; None while too few bytes have come to tell."""
@@ -172,10 +224,7 @@ class LeanConnection(asyncio.Protocol):
         if self._decided is False and self._start:
             self._decided = True
             data, self._start = self._start, b""
-            try:
-                self.parser.feed_data(data)
-            except httptools.HttpParserError as exc:
-                self._refuse_parser(str(exc) or type(exc).__name__)
+            self._feed(data)
         if not (self._running or self._queue or self._in_message):
             return None  # nothing in flight: close (asyncio's default)
         self.eof = True
@@ -239,7 +288,7 @@ class LeanConnection(asyncio.Protocol):
     # ---- httptools callbacks ----------------------------------------------------------------------------------
     def on_message_begin(self) -> None:
         self._in_message, self._headers_done, self._continue = True, False, False
-        self._url, self._headers, self._body, self._size = b"", [], [], 0
+        self._url, self._headers, self._body, self._size, self._method = b"", [], [], 0, b""
         if self._first:
             self._first = False  # the connection's first request runs on the deadline armed when it connected
         elif not (self._running or self._queue):
@@ -259,6 +308,7 @@ class LeanConnection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self._headers_done = True
+        self._method = self.parser.get_method()
         if _BAD_URL(self._url):
             raise _ParseRefusal("invalid character in url path")
         if not (self._running or self._queue):
@@ -284,6 +334,9 @@ class LeanConnection(asyncio.Protocol):
             return
         self._in_message = False
         p = self.parser
+        if p.should_upgrade():  # its body (if any) comes after this: see _no_upgrade
+            self._upgrading = (p.get_method(), self._url, self._headers, p.should_keep_alive(), p.get_http_version())
+            return
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
         ver = p.get_http_version()
         self._queue.append((p.get_method(), self._url, self._headers, body, p.should_keep_alive(), ver, None))
@@ -294,12 +347,8 @@ class LeanConnection(asyncio.Protocol):
     def _fail_current(self, why: str) -> None:
         """The request being read ends here (too large, body late or cut short): answered, then the connection
         closes; nothing more is read from it."""
-        p = self.parser
-        try:
-            method = p.get_method()
-        except Exception:  # noqa: BLE001
-            method = b""
-        self._queue.append((method, self._url, self._headers, b"", False, "1.1", why))
+        self._raw = None
+        self._queue.append((self._method, self._url, self._headers, b"", False, "1.1", why))
         self._closing = True
         self._in_message = False
         self._deadline = 0.0

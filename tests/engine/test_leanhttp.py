@@ -118,3 +118,13 @@ def test_an_admin_call_on_a_connection_of_mock_requests_is_served(toy):
         s.close()
     assert _answers(rest)[0][0] == 200
     assert [r["id"] for r in mock.store] == [1, 5, 2]
+
+
+def test_a_request_asking_to_upgrade_is_served_as_http11_with_its_body(toy):
+    """Java's HttpClient asks every http:// request to upgrade to h2c; the mock answers it as HTTP/1.1, body read."""
+    mock, port = toy
+    up = b"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAEAAEAAAAIAAAAA\r\n"
+    first = (b"POST /toy/put HTTP/1.1\r\nHost: t\r\n" + up + b"Content-Length: 9\r\nX-Toy: 1\r\n\r\n")
+    out, _ = raw_exchange(port, chunks=[first, b'{"id": 1}' + _put(2, close=True)], pause=0.05)
+    assert [(s, b["header"]) for s, b in _answers(out)] == [(200, "1"), (200, "2")]
+    assert [r["id"] for r in mock.store] == [1, 2]
