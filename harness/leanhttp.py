@@ -271,6 +271,14 @@ class LeanConnection(asyncio.Protocol):
             self._set_deadline(self.mock.header_timeout)
             return
         m = self.mock
+        if not self._decided and self._start:  # a request line trickling in: parsed as far as it came
+            self._decided = True
+            data, self._start = self._start, b""
+            self._received = len(data)
+            self._feed(data)
+            if self._queue:
+                self._next()
+                return
         if self._in_message and self._headers_done:  # the body did not come in time
             self._fail_current("timeout")
             self._next()

@@ -128,3 +128,11 @@ def test_a_request_asking_to_upgrade_is_served_as_http11_with_its_body(toy):
     out, _ = raw_exchange(port, chunks=[first, b'{"id": 1}' + _put(2, close=True)], pause=0.05)
     assert [(s, b["header"]) for s, b in _answers(out)] == [(200, "1"), (200, "2")]
     assert [r["id"] for r in mock.store] == [1, 2]
+
+
+def test_a_request_line_trickling_in_gets_the_timeout_answer(toy):
+    mock, port = toy
+    mock.header_timeout = 0.5
+    out, took = raw_exchange(port, chunks=[b"P", b"O", b"S", b"T"] + [b" "] * 30, pause=0.1)
+    assert _json_answer(out)[0] == 408 and took < 8
+    assert [e.outcome for e in mock.journal.entries] == ["timeout"]
