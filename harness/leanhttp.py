@@ -295,7 +295,7 @@ class LeanConnection(asyncio.Protocol):
 
     # ---- httptools callbacks ----------------------------------------------------------------------------------
     def on_message_begin(self) -> None:
-        self._in_message, self._headers_done, self._continue = True, False, False
+        self._in_message, self._headers_done, self._continue, self._late = True, False, False, False
         self._url, self._headers, self._body, self._size, self._method = b"", [], [], 0, b""
         if self._first:
             self._first = False  # the connection's first request runs on the deadline armed when it connected
