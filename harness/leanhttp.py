@@ -283,14 +283,18 @@ class LeanConnection(asyncio.Protocol):
             self._fail_current("timeout")
             self._next()
             return
+        self._last = True
         if self._in_message:  # headers trickled in too slowly: a clear answer, journaled
             try:
                 transport.write(m.refused("timeout", 408, {"timeout_s": m.header_timeout}, peer=self._peer,
                                           notes={"timeout": f"headers not complete within {m.header_timeout:g} s",
                                                  "received_bytes": self._received}))
             except Exception:  # noqa: BLE001 - not journaled, so not answered: just close
-                pass
-        self._last = True
+                transport.close()
+                return
+            self._closing = True  # the client may still be sending: read and drop, so that it sees the answer
+            self._close_soon(transport)
+            return
         transport.close()
 
     # ---- httptools callbacks ----------------------------------------------------------------------------------
