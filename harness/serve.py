@@ -1,18 +1,20 @@
 """Run an aiohttp application on loopback, in a background thread (suites) or in the foreground (CLI).
 
-An HttpMock's application is served with its connection guard (timeouts, connection cap: harness.httpmock)."""
+An HttpMock's application is served by its lean request path (harness.leanhttp: httptools, the connection guard's
+timeouts and cap), with aiohttp's guarded protocol for admin connections; any other application by aiohttp."""
 from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import signal
 import socket
 import threading
-from typing import Callable
+from typing import Awaitable, Callable
 
 from aiohttp import web
 
-from harness.httpmock import runner
+from harness.httpmock import ADMIN_PREFIX, MOCK_KEY, runner
 from harness.mocklimits import BACKLOG
 
 
@@ -29,7 +31,7 @@ class BackgroundServer:
         self._thread = threading.Thread(target=self._run, name="vconform-mock", daemon=True)
         self._ready = threading.Event()
         self._error: BaseException | None = None
-        self._runner: web.AppRunner | None = None
+        self._close: Callable[[], Awaitable[None]] | None = None
 
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
@@ -41,15 +43,12 @@ class BackgroundServer:
             return
         self._ready.set()
         self.loop.run_forever()
-        self.loop.run_until_complete(self._runner.cleanup())
+        self.loop.run_until_complete(self._close())
         self.loop.close()
 
     async def _start(self) -> None:
-        self._runner = runner(self.app_factory())
-        await self._runner.setup()
         sock = bind(self.host, self.port)
-        site = web.SockSite(self._runner, sock, backlog=BACKLOG)
-        await site.start()
+        self._close = await listen(self.app_factory(), sock)
         self.port = sock.getsockname()[1]
 
     def start(self) -> "BackgroundServer":
@@ -75,6 +74,40 @@ class BackgroundServer:
         self.stop()
 
 
+async def listen(app: web.Application, sock: socket.socket) -> Callable[[], Awaitable[None]]:
+    """Serve `app` on the listening socket; returns the coroutine function that stops it. An HttpMock's requests
+    take the lean path (harness.leanhttp) unless VCONFORM_HTTP=aiohttp or its class overrides aiohttp's entry
+    points; its admin connections go to aiohttp."""
+    r = runner(app)
+    await r.setup()
+    mock = app.get(MOCK_KEY)
+    if mock is None or os.environ.get("VCONFORM_HTTP") == "aiohttp" or not _lean(mock):
+        await web.SockSite(r, sock, backlog=BACKLOG).start()
+        return r.cleanup
+    from harness.leanhttp import LeanConnection
+
+    handover, prefix = r.server, ADMIN_PREFIX.encode()
+    server = await asyncio.get_running_loop().create_server(lambda: LeanConnection(mock, handover, prefix),
+                                                            sock=sock, backlog=BACKLOG)
+
+    async def close() -> None:
+        server.close()
+        for conn in list(mock._open):
+            if isinstance(conn, LeanConnection) and conn.transport is not None:
+                conn.transport.close()
+        await r.cleanup()
+    return close
+
+
+def _lean(mock) -> bool:
+    """Whether the lean path serves this mock: not when its class overrides aiohttp's entry points (a catalog's
+    broken platform that wraps `handle`, e.g. to race requests across an await), which only aiohttp calls."""
+    from harness.httpmock import HttpMock
+
+    cls = type(mock)
+    return all(getattr(cls, name) is getattr(HttpMock, name) for name in ("handle", "_handle", "_send"))
+
+
 def bind(host: str, port: int, backlog: int = BACKLOG) -> socket.socket:
     """Bind a listening socket, turning 'address in use' into PortInUse."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -93,17 +126,15 @@ class AppMock:
     """Gives an aiohttp application the `start`/`close` shape every foreground mock has."""
 
     def __init__(self, app: web.Application):
-        self.app, self.runner = app, None
+        self.app, self._close = app, None
 
     async def start(self, host: str, port: int) -> int:
-        self.runner = runner(self.app)
-        await self.runner.setup()
         sock = bind(host, port)
-        await web.SockSite(self.runner, sock, backlog=BACKLOG).start()
+        self._close = await listen(self.app, sock)
         return sock.getsockname()[1]
 
     async def close(self) -> None:
-        await self.runner.cleanup()
+        await self._close()
 
 
 def serve_forever(app: web.Application, host: str, port: int, scheme: str = "http",

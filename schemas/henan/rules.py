@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 
 from harness.validation import COMMON_RULES, RuleContext, Rules, parse_time
@@ -24,18 +25,35 @@ def _value(ctx: RuleContext) -> tuple[dict, str]:
     return (v, "value.") if isinstance(v, dict) else (ctx.obj, "")
 
 
+_BY_NAME: dict[tuple[int, str], tuple[object, dict]] = {}
+
+
+def _by_name(tables, ipctype: str) -> dict:
+    """The field definitions of an object table by name, built once per tables and table (rules run per request)."""
+    if ipctype not in tables.objects:
+        return {}  # (not cached: a request names what it likes)
+    hit = _BY_NAME.get((id(tables), ipctype))
+    if hit is None or hit[0] is not tables:
+        hit = (tables, {f["name"]: f for f in tables.objects.get(ipctype, [])})
+        _BY_NAME[(id(tables), ipctype)] = hit
+    return hit[1]
+
+
+_regex = functools.lru_cache(maxsize=256)(re.compile)
+
+
 def _ok(ctx: RuleContext, v: dict, *names: str) -> bool:
     """The named business fields are non-empty strings that match their own pattern (a field that failed its own
     check is not judged again by a rule)."""
     if "value" in ctx.bad:
         return False
-    fields = {f["name"]: f for f in ctx.tables.objects.get(str(ctx.obj.get("ipctype", "")), [])}
+    fields = _by_name(ctx.tables, str(ctx.obj.get("ipctype", "")))
     for n in names:
         value, fdef = v.get(n), fields.get(n, {})
         if not isinstance(value, str) or not value:
             return False
         shapes = [p for p in (fdef.get("pattern"), fdef.get("alt", {}).get("pattern")) if p]  # own or errata's
-        if shapes and not any(re.match(ctx.tables.patterns[p]["regex"], value) for p in shapes):
+        if shapes and not any(_regex(ctx.tables.patterns[p]["regex"]).match(value) for p in shapes):
             return False
         if "max_length" in fdef and len(value) > fdef["max_length"]:
             return False
@@ -74,8 +92,7 @@ def value_ordered(ctx: RuleContext):
     first, then = ctx.params["first"], ctx.params["then"]
     if not _ok(ctx, v, first, then):
         return
-    fields = {f["name"]: f for f in ctx.tables.objects[ctx.obj.get("ipctype", "")]} \
-        if ctx.obj.get("ipctype") in ctx.tables.objects else {}
+    fields = _by_name(ctx.tables, ctx.obj["ipctype"]) if ctx.obj.get("ipctype") in ctx.tables.objects else {}
     if first not in fields:
         return
     a, b = parse_time(ctx.tables, fields[first], v[first]), parse_time(ctx.tables, fields[then], v[then])
