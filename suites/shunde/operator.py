@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 from harness import specdata
 from harness.jt809 import PROFILES, Frame, FrameDecoder, FrameError, Header, encode, encode_raw, lint
+from harness.jt809.journalview import finding
 from harness.jt809.jsonview import event_to_json
 from harness.jt809.messages import DownConnectRsp, DownDisconnectRsp, DownLinktestRsp, UpConnectReq, to_2019
 from harness.run import HarnessError, RunContext
@@ -37,7 +38,7 @@ class FrameLog:
             item["data_type"] = data_type
         if event is not None:
             item.update(event_to_json(event))
-            findings = [f.as_dict() for f in lint(event if isinstance(event, Frame) else event.partial)] \
+            findings = [finding(f) for f in lint(event if isinstance(event, Frame) else event.partial)] \
                 if (isinstance(event, Frame) or event.partial is not None) else []
             if isinstance(event, FrameError):
                 findings.insert(0, {"code": event.reason, "level": "fail", "message": event.message})

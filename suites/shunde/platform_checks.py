@@ -107,15 +107,26 @@ def disconnect(rsp: Frame | None, wait: float) -> list[Problem]:
 
 @check("shunde.platform.frames", "jt809 notes §Frame; jt809 notes §Messages", "major",
        "平台发出的帧合规", "Every frame the platform sent is well-formed, codes in their tables")
-def frames(items: list[dict[str, Any]]) -> list[Problem]:
+def frames(items: list[dict[str, Any]], profile: dict[str, Any] | None = None) -> list[Problem]:
+    """Fail-level findings fail; a documented alternative reading (a finding tagged with an errata register
+    `codec_tag`) warns with its errata id, fails under the strict profile, and is dropped when the profile's errata
+    switch selects that reading."""
+    from suites.shunde.checks import CODEC_ERRATA
+
+    profile = profile or {}
     out = []
     for it in items:
         if it.get("dir") != "received":
             continue
         for f in it.get("findings", []):
+            text = f"{it['link']} {((it.get('header') or {}).get('msg_name')) or '?'}: [{f['code']}] {f['message']}"
             if f["level"] == "fail":
-                out.append(fail(f"{it['link']} {((it.get('header') or {}).get('msg_name')) or '?'}: [{f['code']}] "
-                                f"{f['message']}"))
+                out.append(fail(text))
+            elif f.get("errata") in CODEC_ERRATA:
+                eid, switch, default = CODEC_ERRATA[f["errata"]]
+                if switch and profile.get(switch, default) != default:
+                    continue
+                out.append(fail(text + " (strict profile)") if profile.get("strict") else warn(text, eid))
     return out[:20]
 
 

@@ -18,7 +18,7 @@ STAGE = "interface"
 
 def _frames(op, n0: int, iface: str):
     items = op.log.since(n0)
-    return op.record("shunde.platform.frames", P.frames(items), interface=iface, stage=STAGE,
+    return op.record("shunde.platform.frames", P.frames(items, op.vrun.profile), interface=iface, stage=STAGE,
                      evidence=[i for i in items if i["dir"] == "received"][:8])
 
 
