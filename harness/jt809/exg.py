@@ -148,7 +148,7 @@ def _encode_register(msg: Register) -> bytes:
 HEADS = {"vehicle": struct.Struct(">21sBHI"), "platform": struct.Struct(">HI")}
 _EXG_HEAD = HEADS["vehicle"]
 # Alternative head readings a 2019 sub-row may allow (layouts.toml `alt_head`), each an errata entry's reading; the
-# codec tags its warning with these ids, schemas/shunde/errata.toml `codec_tag` maps them to the entry.
+# codec tags its warning with these ids; a spec's errata register maps them (`codec_tag`) to its entry.
 ALT_HEADS = ("source_first", "no_vehicle")
 ALT_SOURCE_FIRST = "jt809-2019-source-before-length"
 ALT_NO_VEHICLE = "jt809-2019-no-vehicle-head"
