@@ -147,6 +147,11 @@ def _encode_register(msg: Register) -> bytes:
 
 HEADS = {"vehicle": struct.Struct(">21sBHI"), "platform": struct.Struct(">HI")}
 _EXG_HEAD = HEADS["vehicle"]
+# Alternative head readings a 2019 sub-row may allow (layouts.toml `alt_head`), each an errata entry's reading; the
+# codec tags its warning with these ids; a spec's errata register maps them (`codec_tag`) to its entry.
+ALT_HEADS = ("source_first", "no_vehicle")
+ALT_SOURCE_FIRST = "jt809-2019-source-before-length"
+ALT_NO_VEHICLE = "jt809-2019-no-vehicle-head"
 
 
 class FamilyCodec:
@@ -156,11 +161,56 @@ class FamilyCodec:
     sub-message class to its row; `error` is the BodyError class for a head that does not fit."""
 
     def __init__(self, name: str, head: str, subs: dict[int, MessageType], by_class: dict[type, MessageType],
-                 error: type = BodyError):
+                 error: type = BodyError, alternatives: dict[int, str] | None = None):
         self.name, self.head, self.subs, self.by_class, self.error = name, head, subs, by_class, error
         self.layout = HEADS[head]
+        self.alternatives = alternatives or {}  # DATA_TYPE -> an alternative head reading (ALT_HEADS)
 
     def decode(self, data: bytes, notes: list[Finding], cls: type) -> Any:
+        try:
+            return self._decode(data, notes, cls)
+        except BodyError:
+            alt = self._alternative(data, notes, cls) if self.alternatives and self.head == "vehicle" else None
+            if alt is None:
+                raise
+            return alt
+
+    def _alternative(self, data: bytes, notes: list[Finding], cls: type) -> Any:
+        """A body that does not fit the family head, read as another implementation lays it out (ALT_HEADS; the
+        errata register names the reading): decoded with a warning carrying the reading's tag; None when the
+        body fits no alternative of its DATA_TYPE either (the first error stands)."""
+        size = self.layout.size
+        if len(data) >= size + 6 and self.alternatives.get(int.from_bytes(data[22:24], "big")) == "source_first":
+            vno, color, dtype, _ = self.layout.unpack_from(data)
+            if int.from_bytes(data[30:34], "big") == len(data) - size - 6:
+                payload = data[24:30] + data[34:]  # SOURCE_DATA_TYPE, SOURCE_MSG_SN, then the data
+                seen: list[Finding] = []
+                try:
+                    sub = self.subs[dtype].decode(payload, seen)
+                except BodyError:
+                    return None
+                notes.extend(seen)
+                notes.append(Finding("source_before_length", "warn", f"{self.name} DATA_TYPE 0x{dtype:04X}: "
+                                     "SOURCE_DATA_TYPE and SOURCE_MSG_SN come before DATA_LENGTH (DATA_LENGTH "
+                                     f"{len(data) - size - 6} counts the rest); jt809 notes' family head has "
+                                     "DATA_LENGTH right after DATA_TYPE", ALT_SOURCE_FIRST))
+                return cls(decode_text(vno, "VEHICLE_NO", notes), color, dtype, sub, len(data) - size - 6)
+        if len(data) >= 6 and self.alternatives.get(int.from_bytes(data[:2], "big")) == "no_vehicle":
+            dtype, dlen = HEADS["platform"].unpack_from(data)
+            if dlen == len(data) - 6:
+                seen = []
+                try:
+                    sub = self.subs[dtype].decode(data[6:], seen)
+                except BodyError:
+                    return None
+                notes.extend(seen)
+                notes.append(Finding("no_vehicle_head", "warn", f"{self.name} DATA_TYPE 0x{dtype:04X} without "
+                                     "VEHICLE_NO and VEHICLE_COLOR: the body starts at DATA_TYPE; jt809 notes' "
+                                     f"{self.name} head starts with the vehicle", ALT_NO_VEHICLE))
+                return cls("", 0, dtype, sub, dlen)
+        return None
+
+    def _decode(self, data: bytes, notes: list[Finding], cls: type) -> Any:
         if len(data) < self.layout.size:
             raise self.error(f"{self.name} body is {len(data)} bytes, its fixed part alone is {self.layout.size}")
         values = self.layout.unpack_from(data)

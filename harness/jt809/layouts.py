@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from harness.jt809.base import (BodyError, Finding, FixedCodec, MessageType, UnverifiedLayout, decode_text,
                                 encode_text)
-from harness.jt809.exg import (BUILTIN_2019, EXG_BY_CLASS, EXG_DATA_TYPES, LOCATION_SIZE, FamilyCodec,
+from harness.jt809.exg import (ALT_HEADS, BUILTIN_2019, EXG_BY_CLASS, EXG_DATA_TYPES, LOCATION_SIZE, FamilyCodec,
                                HistoryLocation, Location, UpExgMsg)
 
 TABLE = Path(__file__).with_name("layouts.toml")
@@ -225,8 +225,14 @@ def load(builtins: dict[str, Callable[[int, str, str], MessageType]]) -> dict[st
     rows = sorted(doc["message"], key=lambda m: m.get("revision", "2011"))  # 2011 rows first, 2019 replace them
     for row in rows + doc["family"]:
         _check_source(row)
+    alternatives: dict[tuple[str, int], dict[int, str]] = {}  # (revision, family) -> DATA_TYPE -> alt_head
     for row in rows:
         fam = row.get("family")
+        if "alt_head" in row:
+            if row["alt_head"] not in ALT_HEADS or not fam or row.get("revision") != "2019":
+                raise ValueError(f"layouts.toml: {row['name']}: alt_head {row['alt_head']!r} must be one of "
+                                 f"{ALT_HEADS} on a 2019 family row")
+            alternatives.setdefault(("2019", fam), {})[row["id"]] = row["alt_head"]
         link = families[fam]["link"] if fam else row["link"]
         revision = row.get("revision", "2011")
         mtype = _row(row, link, revision, builtins)
@@ -247,7 +253,8 @@ def load(builtins: dict[str, Callable[[int, str, str], MessageType]]) -> dict[st
         FAMILY_CLASSES.add(cls)
         SOURCE[cls] = fam["source"]
         for r in REVISIONS:
-            codec = FamilyCodec(fam["name"], fam["head"], tables[r].subs[fam_id], by_class, error)
+            codec = FamilyCodec(fam["name"], fam["head"], tables[r].subs[fam_id], by_class, error,
+                                alternatives.get((r, fam_id)))
             mtype = MessageType(fam_id, fam["name"], fam["link"], cls,
                                 lambda data, notes, c=codec, k=cls: c.decode(data, notes, k), codec.encode)
             tables[r].messages[fam_id] = mtype

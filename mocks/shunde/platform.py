@@ -73,6 +73,9 @@ class Session:
         self.slave: Link | None = None
         self.slave_state = "none"  # none | connecting | up | failed | refused | closed
         self.total_recv_sent = 0.0  # end of the span the last 0x9101 counted (0: none sent yet)
+        self.started = 0.0  # login time
+        self.journal_seq = 0  # the journal's last seq at login: 0x9103 lists what came after it
+        self.manage_sent = False  # the session's 0x9102 and 0x9103 went out (2019 header, `manage_after_s`)
 
 
 class DistrictPlatform:
@@ -164,6 +167,12 @@ class DistrictPlatform:
         for user_id, session in list(self.sessions.items()) if every > 0 else ():
             if not session.main.closed and now - session.total_recv_sent >= every:
                 self.send_total_recv(user_id, session.total_recv_sent, now)
+        after = float(self.settings.get("manage_after_s") or 0)
+        for session in list(self.sessions.values()) if after > 0 and self.header_profile.name == "2019" else ():
+            if not session.manage_sent and not session.main.closed and now - session.started >= after:
+                session.manage_sent = True
+                self.send_manage_req(session, session.started, now)
+                self.send_sn_inform(session)
         if len(self.links) > MAX_LINKS_KEPT:  # a long-running mock keeps the open links and the latest closed ones
             closed = [k for k in self.links if k.closed]
             drop = set(map(id, closed[:len(self.links) - MAX_LINKS_KEPT]))
@@ -293,7 +302,9 @@ class DistrictPlatform:
         if msg_id == 0x1200:  # stored in the journal only; `positions` reads them back when asked
             self.journal.record(ex)
             return self.answer_request(link, body, frame.header.msg_sn)
-        if msg_id in UPLINK_FAMILIES or (msg_id in UPLINK_ANSWERS_2019 and self.header_profile.name == "2019"):
+        if msg_id in UPLINK_ANSWERS_2019 and self.header_profile.name == "2019":
+            return self.on_manage_answer(link, body, ex)
+        if msg_id in UPLINK_FAMILIES:
             # answers to the platform's requests, alarm and static data: journaled
             self.journal.record(ex)
             return
@@ -330,7 +341,8 @@ class DistrictPlatform:
             ex.notes["down_link_sheet"] = f"{acct.down_link_ip}:{acct.down_link_port}"
         session = Session(acct, link, verify, down)
         link.account, link.session = acct, session
-        session.total_recv_sent = self.clock.now()
+        session.total_recv_sent = session.started = self.clock.now()
+        session.journal_seq = self.journal.last_seq
         self.sessions[acct.user_id] = session
         ex.status = 0
         ex.notes["verify_code"] = verify
@@ -423,6 +435,43 @@ class DistrictPlatform:
                     if r["user_id"] == str(user_id) and start <= r["received"] < end)
         session.total_recv_sent = end
         return self.send_down(session, TOTAL_RECV(count, int(start), int(end)))
+
+    # ---- 2019 link management: 0x9102 / 0x1102, 0x9103 ------------------------------------------------------
+    def send_manage_req(self, session: Session, start: float, end: float) -> bytes | None:
+        """0x9102 DOWN_MANAGE_MSG_REQ: ask the operator for its link and position-transfer figures over
+        start..end (epoch seconds); PLATFORM_ID is the account's USERID in digits (the sheet has no other id)."""
+        if session.main.closed:
+            return None
+        msg = TABLES["2019"].messages[0x9102].cls(data_type=0x9102, platform_id=str(session.account.user_id)[:11],
+                                                  start_time=int(start), end_time=int(end))
+        return self.send_down(session, msg)
+
+    def sn_items(self, session: Session, limit: int = 10) -> list[dict[str, int]]:
+        """The latest frames received from this operator on its main link since its login, as 0x9103 lists
+        them: SUB_DATA_TYPE (the sub-message's DATA_TYPE, the MSG_ID for a message of its own), MSG_SN, TIME."""
+        out = []
+        for ex in self.journal.since(session.journal_seq):
+            if ex.method != "recv" or ex.link != "main" or ex.outcome != "ok" \
+                    or ex.client_id != str(session.account.user_id):
+                continue
+            sn, path = (ex.headers or {}).get("msg_sn"), ex.path
+            body = ex.request_plaintext if isinstance(ex.request_plaintext, dict) else {}
+            kind = body.get("data_type") or (int(path, 16) if path.startswith("0x") else None)
+            if sn is not None and kind is not None:
+                out.append({"sub_data_type": int(kind), "msg_sn": int(sn), "time": int(ex.time)})
+        return out[-limit:]
+
+    def send_sn_inform(self, session: Session) -> bytes | None:
+        """0x9103 DOWN_MANAGE_MSG_SN_INFORM: the messages this platform received from the operator (sn_items)."""
+        if session.main.closed:
+            return None
+        items = self.sn_items(session)
+        msg = TABLES["2019"].messages[0x9103].cls(data_type=0x9103, count=len(items), items=items)
+        return self.send_down(session, msg)
+
+    def on_manage_answer(self, link: Link, body: Any, ex: Exchange) -> None:
+        """The operator's 0x1102 UP_MANAGE_MSG_RSP: journaled (its figures are the operator's to report)."""
+        self.journal.record(ex)
 
     # ---- the slave link -------------------------------------------------------------------------------
     async def open_slave(self, session: Session) -> None:

@@ -3,14 +3,17 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from harness import specdata
 from harness.checks import check, declare, fail, Problem, warn
 from harness.journal import Exchange
 from harness.jt809 import crc16
 from harness.jt809.messages import CHINA_BOX
 from suites.shunde import gpsrules
 
-# The codec tags the 8-byte TERMINAL_MODEL_TYPE finding with its own id; the register knows it as E-SD-02.
-CODEC_ERRATA = {"jt809-1201-model-size": "E-SD-02"}
+# The codec tags a finding of a documented alternative reading with its own id; the errata register's `codec_tag`
+# names the entry (E-SD-02, E-SD-19, E-SD-20): tag -> (errata id, profile switch, the default reading's value).
+CODEC_ERRATA = {e["codec_tag"]: (eid, e.get("switch", ""), e.get("switch_default"))
+                for eid, e in specdata.load("shunde", "errata").items() if isinstance(e, dict) and e.get("codec_tag")}
 POSITION_IFACES = ("UP_EXG_MSG_REAL_LOCATION", "UP_EXG_MSG_HISTORY_LOCATION")
 POSITION_FIELDS = ("lon_deg", "lat_deg", "vec1", "vec2", "vec3", "direction", "altitude", "state", "alarm")
 
@@ -109,7 +112,10 @@ def frame_values(exchanges: Iterable[Exchange], profile: dict[str, Any]) -> list
         if e.interface in POSITION_IFACES:
             continue
         for f in (e.notes or {}).get("findings", []):
-            errata = CODEC_ERRATA.get(f.get("errata") or "", f.get("errata"))
+            eid, switch, default = CODEC_ERRATA.get(f.get("errata") or "", (f.get("errata"), "", None))
+            if switch and profile.get(switch, default) != default:
+                continue  # the profile selected this reading: no finding
+            errata = eid
             text = f"{where(e)}: [{f['code']}] {f['message']}"
             if f["level"] == "fail" or (profile.get("strict") and errata):
                 out.append(fail(text + (" (strict profile)" if f["level"] != "fail" else "")))
@@ -268,7 +274,7 @@ def location_valid(frames: list[Exchange]) -> list[Problem]:
         for f in (e.notes or {}).get("findings", []):
             if f.get("code") in ("outside_china",):
                 continue  # judged by shunde.location.plausible
-            errata = CODEC_ERRATA.get(f.get("errata") or "", f.get("errata"))
+            errata = CODEC_ERRATA.get(f.get("errata") or "", (f.get("errata"),))[0]
             text = f"{where(e)}: [{f['code']}] {f['message']}"
             out.append(fail(text) if f["level"] == "fail" else warn(text, errata))
     return out[:30]

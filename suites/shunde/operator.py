@@ -5,10 +5,11 @@ import socket
 import threading
 import time
 from dataclasses import replace
-from typing import Any
+from typing import Any, Callable
 
 from harness import specdata
 from harness.jt809 import PROFILES, Frame, FrameDecoder, FrameError, Header, encode, encode_raw, lint
+from harness.jt809.journalview import finding
 from harness.jt809.jsonview import event_to_json
 from harness.jt809.messages import DownConnectRsp, DownDisconnectRsp, DownLinktestRsp, UpConnectReq, to_2019
 from harness.run import HarnessError, RunContext
@@ -17,6 +18,7 @@ from harness.tcpmock import BackgroundMock
 from mocks.shunde.accounts import AccountSheet, SheetError
 from mocks.shunde.journal import BatchJournal
 from mocks.shunde.platform import cipher_of, make_mock
+from suites.shunde.requests import RULES as REQUEST_RULES, answer_message
 
 
 class FrameLog:
@@ -27,14 +29,16 @@ class FrameLog:
         self._lock = threading.Lock()
 
     def add(self, direction: str, link: str, raw: bytes, event: Frame | FrameError | None = None,
-            note: str = "") -> dict[str, Any]:
+            note: str = "", data_type: int | None = None) -> dict[str, Any]:
         item: dict[str, Any] = {"kind": "frame", "dir": direction, "link": link, "time": time.time(),
                                 "hex": raw.hex().upper()}
         if note:
             item["note"] = note
+        if data_type is not None:  # a sent family message's sub-type (the log keeps sent frames as hex only)
+            item["data_type"] = data_type
         if event is not None:
             item.update(event_to_json(event))
-            findings = [f.as_dict() for f in lint(event if isinstance(event, Frame) else event.partial)] \
+            findings = [finding(f) for f in lint(event if isinstance(event, Frame) else event.partial)] \
                 if (isinstance(event, Frame) or event.partial is not None) else []
             if isinstance(event, FrameError):
                 findings.insert(0, {"code": event.reason, "level": "fail", "message": event.message})
@@ -59,12 +63,15 @@ class Wire:
         self.cipher = cipher_of(profile)
         self.center = center
         self.sn = 0
+        self._lock = threading.Lock()  # the slave listener's thread sends too
 
     def header(self, center: int | None = None) -> Header:
-        self.sn += 1
-        h = Header(msg_sn=self.sn, gnss_center_id=self.center if center is None else center)
+        with self._lock:
+            self.sn += 1
+            sn = self.sn
+        h = Header(msg_sn=sn, gnss_center_id=self.center if center is None else center)
         if self.cipher is not None:
-            h = replace(h, encrypt_flag=1, encrypt_key=(self.sn * 2654435761) & 0xFFFFFFFF or 1)
+            h = replace(h, encrypt_flag=1, encrypt_key=(sn * 2654435761) & 0xFFFFFFFF or 1)
         if self.profile.has_time:
             h = replace(h, time=int(time.time()))
         return h
@@ -102,16 +109,19 @@ class OperatorLink:
         self.decoder = wire.decoder()
         self.closed = False
         self.received: list[Frame | FrameError] = []
+        self.on_frame: Callable[[Frame], None] | None = None  # sees every frame read (platform requests)
+        self._send_lock = threading.Lock()
 
     def send(self, msg: Any, *, center: int | None = None) -> None:
-        self.send_raw(self.wire.frame(msg, center=center))
+        self.send_raw(self.wire.frame(msg, center=center), data_type=getattr(msg, "data_type", None))
 
-    def send_raw(self, raw: bytes, note: str = "") -> None:
-        self.log.add("sent", "main", raw, None, note)
-        try:
-            self.sock.sendall(raw)
-        except OSError:
-            self.closed = True
+    def send_raw(self, raw: bytes, note: str = "", data_type: int | None = None) -> None:
+        with self._send_lock:
+            self.log.add("sent", "main", raw, None, note, data_type)
+            try:
+                self.sock.sendall(raw)
+            except OSError:
+                self.closed = True
 
     def _pull(self, deadline: float) -> bool:
         """Read once; False on timeout or when the link is closed."""
@@ -131,7 +141,15 @@ class OperatorLink:
         for ev in self.decoder.events():
             self.received.append(ev)
             self.log.add("received", "main", ev.raw, ev)
+            if isinstance(ev, Frame) and self.on_frame is not None:
+                self.on_frame(ev)
         return True
+
+    def poll(self, seconds: float) -> None:
+        """Read (and log) whatever arrives for this long, or until the link closes."""
+        deadline = time.monotonic() + seconds
+        while not self.closed and time.monotonic() < deadline:
+            self._pull(deadline)
 
     def expect(self, msg_id: int, timeout: float | None = None) -> Frame | None:
         """The next received frame with this MSG_ID (earlier ones are dropped), or None on timeout or close."""
@@ -171,6 +189,7 @@ class SlaveListener:
         self.verify_ready = threading.Event()  # set once 0x1002 was read: 0x9001 may arrive before that
         self.connect_reqs: list[int] = []
         self.linktests = 0
+        self.on_frame: Callable[[Frame], None] | None = None  # frames this listener does not answer itself
         self.cond = threading.Condition()
         self._stop = threading.Event()
         self._conns: list[socket.socket] = []
@@ -222,6 +241,8 @@ class SlaveListener:
                 self.cond.notify_all()
         elif msg_id == 0x9003:
             answer = DownDisconnectRsp()
+        elif self.on_frame is not None:
+            self.on_frame(frame)
         if answer is not None:
             raw = self.wire.frame(answer)
             self.log.add("sent", "slave", raw)
@@ -275,6 +296,8 @@ class OperatorSession(Recorder):
         self.log = FrameLog()
         self.wire = Wire(vrun.profile, self.account.access_code)
         self.slave = SlaveListener(listen_ip, self.wire, self.log)
+        self.slave.on_frame = self.platform_frame
+        self.manage_answers: list[dict[str, Any]] = []  # the 0x1102 answers sent to the platform's 0x9102
         self.listen_ip = listen_ip
         self.main: OperatorLink | None = None
         self.verify_code: int | None = None
@@ -297,7 +320,9 @@ class OperatorSession(Recorder):
 
     def link(self, source_ip: str | None = None) -> OperatorLink:
         try:
-            return OperatorLink(self.host, self.port, self.wire, self.log, source_ip=source_ip, timeout=self.wait)
+            link = OperatorLink(self.host, self.port, self.wire, self.log, source_ip=source_ip, timeout=self.wait)
+            link.on_frame = self.platform_frame
+            return link
         except OSError as exc:
             if source_ip:
                 raise
@@ -311,6 +336,21 @@ class OperatorSession(Recorder):
                                acct.password if password is None else password, self.listen_ip, self.slave.port),
                   center=center)
         return link.expect(0x1002)
+
+    def platform_frame(self, frame: Frame) -> None:
+        """A frame the platform sent on its own (either link): the operator answers a 2019 0x9102 with 0x1102 on
+        the main link (schemas/shunde/requests.toml: its figures echo the request's PLATFORM_ID and span) and takes
+        a 0x9103 without an answer (the test judges both from the frame log)."""
+        rule = REQUEST_RULES.get(frame.header.msg_id)
+        if rule is None or rule.family is not None or frame.header.msg_id != 0x9102 \
+                or self.wire.profile.name != "2019" or frame.body is None:
+            return
+        main = self.main
+        if main is None or main.closed:
+            return
+        answer = answer_message(rule, frame.body, "2019", frame.header.msg_sn)
+        main.send(answer)
+        self.manage_answers.append({"request_sn": frame.header.msg_sn, "time": time.time()})
 
     def ensure_logged_in(self) -> bool:
         """A logged-in main link for the tests after the login test (one attempt per run)."""

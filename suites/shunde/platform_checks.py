@@ -107,15 +107,26 @@ def disconnect(rsp: Frame | None, wait: float) -> list[Problem]:
 
 @check("shunde.platform.frames", "jt809 notes §Frame; jt809 notes §Messages", "major",
        "平台发出的帧合规", "Every frame the platform sent is well-formed, codes in their tables")
-def frames(items: list[dict[str, Any]]) -> list[Problem]:
+def frames(items: list[dict[str, Any]], profile: dict[str, Any] | None = None) -> list[Problem]:
+    """Fail-level findings fail; a documented alternative reading (a finding tagged with an errata register
+    `codec_tag`) warns with its errata id, fails under the strict profile, and is dropped when the profile's errata
+    switch selects that reading."""
+    from suites.shunde.checks import CODEC_ERRATA
+
+    profile = profile or {}
     out = []
     for it in items:
         if it.get("dir") != "received":
             continue
         for f in it.get("findings", []):
+            text = f"{it['link']} {((it.get('header') or {}).get('msg_name')) or '?'}: [{f['code']}] {f['message']}"
             if f["level"] == "fail":
-                out.append(fail(f"{it['link']} {((it.get('header') or {}).get('msg_name')) or '?'}: [{f['code']}] "
-                                f"{f['message']}"))
+                out.append(fail(text))
+            elif f.get("errata") in CODEC_ERRATA:
+                eid, switch, default = CODEC_ERRATA[f["errata"]]
+                if switch and profile.get(switch, default) != default:
+                    continue
+                out.append(fail(text + " (strict profile)") if profile.get("strict") else warn(text, eid))
     return out[:20]
 
 
@@ -156,3 +167,60 @@ def requests_answered(request: int, items: list[dict[str, Any]], wait: float) ->
         return [warn(f"0x{want:04X} RESULT {result}; the codes known to the harness are "
                      f"{', '.join(f'{k} {v}' for k, v in REQUEST_RESULTS.items())}", "E-SD-16")]
     return []
+
+
+# ---- 2019 link management the platform starts: 0x9102 (answered 0x1102) and 0x9103 ------------------------------
+@check("shunde.platform.manage_req", "JT/T 809-2019 0x9102/0x1102 (vectors o3, o1)", "minor",
+       "平台链路管理查询 0x9102 接受应答 0x1102",
+       "A platform's 0x9102 names a sound span, and it takes the operator's 0x1102 answer (the link goes on)")
+def manage_req(reqs: list[dict[str, Any]], answered: int, open_after: bool, journaled: list[str] | None,
+               wait: float) -> list[Problem]:
+    """`reqs`: the logged 0x9102 frames; `answered`: 0x1102 the operator sent; `open_after`: a 0x1005 after them
+    was answered; `journaled`: the in-process mock's journal outcomes of the 0x1102 it read (None: a target)."""
+    out = []
+    for it in reqs:
+        body = it.get("body") or {}
+        if body.get("start_time") is not None and body.get("end_time") is not None \
+                and body["start_time"] > body["end_time"]:
+            out.append(fail(f"0x9102 START_TIME {body.get('start_time_iso')} is after END_TIME {body.get('end_time_iso')}"))
+    if not open_after:
+        out.append(fail(f"after the operator's {answered} 0x1102 UP_MANAGE_MSG_RSP the platform closed the main link "
+                        f"or left a 0x1005 without 0x1006 for {wait:g} s"))
+    if journaled is not None and answered and not any(o == "ok" for o in journaled):
+        out.append(fail(f"the platform's journal holds the operator's 0x1102 as {journaled or 'nothing'}, "
+                        "not as a received answer"))
+    return out
+
+
+@check("shunde.platform.sn_inform", "JT/T 809-2019 0x9103 (vector o4)", "minor", "平台消息序列号通知 0x9103 所列为已发报文",
+       "Each message a platform's 0x9103 lists (SUB_DATA_TYPE, MSG_SN) is one the operator sent")
+def sn_inform(informs: list[dict[str, Any]], sent: dict[int, tuple[int | None, int | None]]) -> list[Problem]:
+    """`informs`: the logged 0x9103 frames; `sent`: per MSG_SN the operator used, (MSG_ID, sub-message DATA_TYPE)."""
+    out = []
+    for it in informs:
+        body = it.get("body") or {}
+        items = body.get("items") or []
+        if body.get("count") is not None and body["count"] != len(items):
+            out.append(fail(f"0x9103 COUNT {body['count']} with {len(items)} records"))
+        for rec in items:
+            sn, kind = rec.get("msg_sn"), rec.get("sub_data_type")
+            if sn not in sent:
+                out.append(fail(f"0x9103 lists MSG_SN {sn} (SUB_DATA_TYPE 0x{kind or 0:04X}): the operator sent no "
+                                "frame with that MSG_SN"))
+            elif kind not in sent[sn]:
+                msg_id, data_type = sent[sn]
+                out.append(fail(f"0x9103 lists MSG_SN {sn} as SUB_DATA_TYPE 0x{kind or 0:04X}; the operator's frame "
+                                f"with that MSG_SN was 0x{msg_id or 0:04X}"
+                                + (f"/0x{data_type:04X}" if data_type is not None else "")))
+    return out[:20]
+
+
+def sent_ids(items: list[dict[str, Any]]) -> dict[int, tuple[int | None, int | None]]:
+    """Per MSG_SN of a frame the harness sent (either link): its MSG_ID and, for a family message, DATA_TYPE."""
+    out = {}
+    for it in items:
+        if it.get("dir") == "sent":
+            msg_id, sn = _ids(it)
+            if sn is not None:
+                out[sn] = (msg_id, it.get("data_type"))
+    return out

@@ -47,7 +47,8 @@ class ShundeClientSession(ClientSession):
         self.mock = DistrictPlatform(journal=self.journal, profile=vrun.profile, accounts=AccountSheet([self.account]),
                                      # Slave-link heartbeats well inside the idle timeout keep a slow run's link up.
                                      overrides={"idle_timeout_s": self.suite["idle_timeout_s"],
-                                                "heartbeat_interval_s": self.suite["idle_timeout_s"] / 3},
+                                                "heartbeat_interval_s": self.suite["idle_timeout_s"] / 3,
+                                                "manage_after_s": 0},  # the suite sends its own 0x9102
                                      seed=int(cfg.seed))
         self.bg = BackgroundMock(self.mock).start()
         prof = vrun.profile

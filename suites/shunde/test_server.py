@@ -18,7 +18,7 @@ STAGE = "interface"
 
 def _frames(op, n0: int, iface: str):
     items = op.log.since(n0)
-    return op.record("shunde.platform.frames", P.frames(items), interface=iface, stage=STAGE,
+    return op.record("shunde.platform.frames", P.frames(items, op.vrun.profile), interface=iface, stage=STAGE,
                      evidence=[i for i in items if i["dir"] == "received"][:8])
 
 
@@ -153,6 +153,54 @@ def test_history_request_answered(op, vrun):
     items = op.log.since(n0)
     require(vrun, [op.record("shunde.platform.requests_answered", P.requests_answered(0x1209, items, op.wait),
                              interface="send_positions", stage=STAGE, evidence=op.log.since(n0)[:6])])
+
+
+MANAGE_CHECKS = ("shunde.platform.manage_req", "shunde.platform.sn_inform")
+
+
+def _platform_sent(op, msg_id: int) -> list[dict]:
+    return [i for i in op.log.since(0) if i["dir"] == "received" and (i.get("header") or {}).get("msg_id") == msg_id]
+
+
+@pytest.mark.interface("heartbeat")
+def test_link_management_2019(op, vrun):
+    """2019: the platform's 0x9102 (answered 0x1102 by the operator, whatever link it came on) and 0x9103, sent at
+    the platform's own initiative (our mock: `manage_after_s` after a login); each judged when it came."""
+    if op.wire.profile.name != "2019":
+        require(vrun, [op.skip(cid, "0x9102/0x9103 are JT/T 809-2019 messages (profile jt809-2019)",
+                               interface="heartbeat", stage=STAGE) for cid in MANAGE_CHECKS])
+        return
+    _need_login(op)
+    n0 = len(op.log)
+    plate, now = "粤X0S002", datetime.now().replace(microsecond=0) - timedelta(seconds=5)
+    op.main.send(UpExgMsg(plate, 2, 0x1202, _location(now, 0)))  # something for a 0x9103 to list
+    op.main.send(UpLinktestReq())
+    op.main.expect(0x1006)
+    deadline = time.monotonic() + op.wait
+    while time.monotonic() < deadline and not (_platform_sent(op, 0x9102) and _platform_sent(op, 0x9103)):
+        op.main.poll(0.2)  # the slave listener logs (and hands over) its frames on its own
+    reqs, informs = _platform_sent(op, 0x9102), _platform_sent(op, 0x9103)
+    results = []
+    if reqs:
+        op.main.send(UpLinktestReq())
+        open_after = op.main.expect(0x1006) is not None
+        journaled = None
+        if op.mock is not None:
+            journaled = [e.outcome for e in op.mock.journal.since(0) if e.path == "0x1102"]
+        results.append(op.record("shunde.platform.manage_req",
+                                 P.manage_req(reqs, len(op.manage_answers), open_after, journaled, op.wait),
+                                 interface="heartbeat", stage=STAGE, evidence=(reqs + op.log.since(n0))[:8]))
+    else:
+        results.append(op.skip("shunde.platform.manage_req", f"the platform sent no 0x9102 within {op.wait:g} s "
+                               "(it sends one at its own initiative)", interface="heartbeat", stage=STAGE))
+    if informs:
+        results.append(op.record("shunde.platform.sn_inform", P.sn_inform(informs, P.sent_ids(op.log.since(0))),
+                                 interface="heartbeat", stage=STAGE, evidence=informs[:4]))
+    else:
+        results.append(op.skip("shunde.platform.sn_inform", f"the platform sent no 0x9103 within {op.wait:g} s "
+                               "(it sends one at its own initiative)", interface="heartbeat", stage=STAGE))
+    results.append(_frames(op, n0, "heartbeat"))
+    require(vrun, results)
 
 
 @pytest.mark.interface("disconnect")

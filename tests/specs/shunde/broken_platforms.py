@@ -47,8 +47,38 @@ class NoSlaveLink(DistrictPlatform):
 class NoRequestAnswer(DistrictPlatform):
     """Journals an operator's 0x1209 history request and never answers it."""
 
-    def answer_request(self, link, body):
+    def answer_request(self, link, body, sn=0):
         return None
+
+
+class Platform2019(DistrictPlatform):
+    """The reference under the JT/T 809-2019 header and bodies (profile jt809-2019)."""
+
+    def __init__(self, **kw):
+        super().__init__(profile="jt809-2019", **kw)
+
+
+class WrongSourceMsgSn(Platform2019):
+    """2019: answers a 0x1209 with a 0x9209 whose SOURCE_MSG_SN is not the request's MSG_SN (off by one)."""
+
+    def answer_request(self, link, body, sn=0):
+        return super().answer_request(link, body, (sn + 1) & 0xFFFFFFFF)
+
+
+class DropsManageAnswer(Platform2019):
+    """2019: sends 0x9102, then drops the main link when the operator's 0x1102 answer arrives."""
+
+    def on_manage_answer(self, link, body, ex):
+        ex.outcome = "unexpected"
+        self.journal.record(ex)
+        link.close("unexpected")
+
+
+class SnInformWrongSn(Platform2019):
+    """2019: its 0x9103 lists MSG_SNs 1000 past those of the frames it received."""
+
+    def sn_items(self, session, limit=10):
+        return [{**it, "msg_sn": (it["msg_sn"] + 1000) & 0xFFFFFFFF} for it in super().sn_items(session, limit)]
 
 
 VARIANTS = {
@@ -57,7 +87,11 @@ VARIANTS = {
     "no-heartbeat-answer": NoHeartbeatAnswer,
     "no-slave-link": NoSlaveLink,
     "no-request-answer": NoRequestAnswer,
+    "wrong-source-msg-sn": WrongSourceMsgSn,
+    "drops-manage-answer": DropsManageAnswer,
+    "sn-inform-wrong-sn": SnInformWrongSn,
     "reference": DistrictPlatform,
+    "reference-2019": Platform2019,
 }
 
 if __name__ == "__main__":

@@ -159,6 +159,29 @@ def test_platform_frame_with_a_failing_finding_fails():
     assert_passes("shunde.platform.frames", P.frames([{**bad, "dir": "sent"}, {**bad, "findings": []}]))
 
 
+@pytest.mark.proves("shunde.platform.manage_req", "shunde.platform.sn_inform")
+def test_platform_2019_link_management_judged():
+    """0x9102 with START after END, a link dropped after the 0x1102, a journal that did not take it; a 0x9103 that
+    lists a MSG_SN never sent or under another type."""
+    req = {"dir": "received", "body": {"start_time": 100, "end_time": 200}}
+    assert_passes("shunde.platform.manage_req", P.manage_req([req], 1, True, ["ok"], 1.0))
+    assert_fails("shunde.platform.manage_req", P.manage_req([{"body": {"start_time": 300, "end_time": 200}}], 1,
+                                                            True, None, 1.0))
+    assert_fails("shunde.platform.manage_req", P.manage_req([req], 1, False, None, 1.0))
+    assert_fails("shunde.platform.manage_req", P.manage_req([req], 1, True, ["unexpected"], 1.0))
+    login = encode(UpConnectReq(1, "pw", "127.0.0.1", 9), Header(msg_sn=5, gnss_center_id=2))
+    sent = P.sent_ids([{"dir": "sent", "hex": login.hex(), "data_type": None},
+                       {"dir": "sent", "hex": position(sn=6).hex(), "data_type": 0x1202}])
+    assert sent == {5: (0x1001, None), 6: (0x1200, 0x1202)}
+    good = {"body": {"count": 2, "items": [{"sub_data_type": 0x1001, "msg_sn": 5}, {"sub_data_type": 0x1202, "msg_sn": 6}]}}
+    assert_passes("shunde.platform.sn_inform", P.sn_inform([good], sent))
+    assert_fails("shunde.platform.sn_inform", P.sn_inform([{"body": {"count": 1, "items": [
+        {"sub_data_type": 0x1202, "msg_sn": 1006}]}}], sent))
+    assert_fails("shunde.platform.sn_inform", P.sn_inform([{"body": {"count": 1, "items": [
+        {"sub_data_type": 0x1203, "msg_sn": 6}]}}], sent))
+    assert_fails("shunde.platform.sn_inform", P.sn_inform([{"body": {**good["body"], "count": 3}}], sent))
+
+
 # ---- JT/T 808 bits, the 2019 bodies, layouts not in our texts (issue 13) --------------------------------------
 
 @pytest.mark.proves("shunde.location.valid")

@@ -1,0 +1,75 @@
+"""Documented alternative readings of 2019 bodies (errata E-SD-19, E-SD-20): another implementation's frames
+(tests/wire/vectors/jt809/readings/, each with its source) decode with a warning carrying the errata id under the
+default profile, fail only under the strict profile, and are clean when the profile's errata switch selects that
+reading (profile jt809-2019-smallchi)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from proving import assert_fails, assert_passes
+from shunde_fakes import feed_main_link
+
+from harness import specdata
+from harness.checks import evaluate
+from harness.clock import FixedClock
+from harness.jt809 import PROFILES, Frame, decode_frame, lint
+from harness.jt809.journalview import finding
+from harness.jt809.jsonview import event_to_json
+from mocks.shunde.accounts import Account
+from suites.shunde import checks as C
+from suites.shunde import platform_checks as P
+
+READINGS = {p.stem: json.loads(p.read_text(encoding="utf-8"))
+            for p in sorted((Path(__file__).resolve().parents[1] / "vectors" / "jt809" / "readings").glob("*.json"))}
+ERRATA = specdata.load("shunde", "errata")
+DEFAULT = specdata.profile("shunde", "jt809-2019")
+SWITCHED = specdata.profile("shunde", "jt809-2019-smallchi")
+
+
+def test_readings_are_outside_frames():
+    assert len(READINGS) == 3
+    for v in READINGS.values():
+        assert v["source"].startswith("SmallChi/JT809 ") and "@" in v["source"]
+        assert ERRATA[v["errata"]]["codec_tag"] == v["codec_tag"]
+        assert SWITCHED[ERRATA[v["errata"]]["switch"]] != ERRATA[v["errata"]]["switch_default"]
+
+
+@pytest.mark.parametrize("name", sorted(READINGS))
+def test_reading_decodes_with_its_errata_warning(name):
+    v = READINGS[name]
+    frame = decode_frame(bytes.fromhex(v["hex"]), PROFILES["2019"])
+    assert isinstance(frame, Frame), frame
+    body = event_to_json(frame)["body"]
+    assert body["data_type_hex"] == v["data_type"]
+    for key, want in v["expected"]["body"].items():
+        assert body[key] == want, key
+    found = [finding(f) for f in lint(frame)]
+    assert [(f["code"], f["level"], f.get("errata")) for f in found] == [(v["finding"], "warn", v["codec_tag"])]
+
+
+@pytest.mark.proves("shunde.frame.values")
+@pytest.mark.parametrize("name", [n for n, v in READINGS.items() if v["msg_id"].startswith("0x1")])
+def test_operator_reading_warns_by_default_and_is_clean_under_the_switch(name):
+    """Client role: the forwarder's 0x1205/0x1206 in the other order, journaled by the mock, judged by frame_values."""
+    v = READINGS[name]
+    entries = feed_main_link(DEFAULT, [Account(user_id=1, password="pw", access_code=0x457)], FixedClock(),
+                             bytes.fromhex(v["hex"]))
+    default = evaluate("shunde.frame.values", C.frame_values(entries, DEFAULT))
+    assert default.verdict == "warn" and v["errata"] in json.dumps(default.as_dict(), ensure_ascii=False)
+    assert_fails("shunde.frame.values", C.frame_values(entries, {**DEFAULT, "strict": True}))
+    assert_passes("shunde.frame.values", C.frame_values(entries, SWITCHED))
+
+
+@pytest.mark.proves("shunde.platform.frames")
+@pytest.mark.parametrize("name", [n for n, v in READINGS.items() if v["msg_id"].startswith("0x9")])
+def test_platform_reading_warns_by_default_and_is_clean_under_the_switch(name):
+    """Server role: the platform's 0x9201 without the vehicle head, as the operator's frame log holds it."""
+    v = READINGS[name]
+    frame = decode_frame(bytes.fromhex(v["hex"]), PROFILES["2019"])
+    item = {"dir": "received", "link": "slave", **event_to_json(frame), "findings": [finding(f) for f in lint(frame)]}
+    default = evaluate("shunde.platform.frames", P.frames([item], DEFAULT))
+    assert default.verdict == "warn" and v["errata"] in json.dumps(default.as_dict(), ensure_ascii=False)
+    assert_fails("shunde.platform.frames", P.frames([item], {**DEFAULT, "strict": True}))
+    assert_passes("shunde.platform.frames", P.frames([item], SWITCHED))
