@@ -112,7 +112,7 @@ _N = [0]
 
 
 def report(tmp_path: Path, *, version="1.0", only=(), stages=(), verdicts=None, flow=None, pilot=None,
-           sut="GateVendor", sign_key=None, minutes=None) -> Path:
+           sut="GateVendor", sign_key=None, minutes=None, setup=()) -> Path:
     """A signed yunnan report: interface-stage verdicts per interface (all of `only`, else every interface, `pass`
     unless `verdicts` says otherwise), a flow stage with verdict `flow` when given, and a `pilot` member."""
     _N[0] += 1
@@ -123,6 +123,8 @@ def report(tmp_path: Path, *, version="1.0", only=(), stages=(), verdicts=None, 
     ctx.sut_info = {"kind": "command", "cmd": "vendor-adapter", "name": sut, "version": version}
     verdicts = verdicts or {}
     if pilot is None:
+        for name in setup:  # a setup call the run made before its interface (init-auth before heartBeat)
+            ctx.record(_result(name, "interface", "pass"))
         for name in (only or IFACES):
             ctx.record(_result(name, "interface", verdicts.get(name, "pass")))
         if flow is not None:
@@ -201,6 +203,25 @@ def test_board_after_separate_only_runs(home, url, tmp_path, capsys):
         assert len(camp.runs(SPEC, "GateVendor")) == 3
     code, out = _cli(capsys, "campaign", "status", SPEC, "--sut", "GateVendor", "--campaign", url)
     assert code == 0 and "getToken" in out and "not run" in out and "OPEN" in out
+
+
+def test_setup_calls_of_an_only_run_do_not_count(home, url, tmp_path, capsys):
+    """tester12 D1: `--only heartBeat` files init-auth's setup registration as an interface-stage entry; it must
+    not turn a failed init-auth row to pass."""
+    failed = report(tmp_path, only=["init-auth"], verdicts={"init-auth": "fail"})
+    beat = report(tmp_path, only=["heartBeat"], setup=["init-auth"])
+    for r in (failed, beat):
+        assert _cli(capsys, "campaign", "record", str(r), "--campaign", url)[0] == 0
+    with open_campaign(url) as camp:
+        rows = {r["interface"]: r for r in camp.board(SPEC, "GateVendor")["interfaces"]}
+    assert rows["init-auth"]["verdict"] == "fail" and rows["init-auth"]["report"] == str(failed.resolve())
+    assert rows["heartBeat"]["verdict"] == "pass" and rows["heartBeat"]["report"] == str(beat.resolve())
+    # a full run (no --only) counts every interface it judged
+    full = report(tmp_path, setup=["init-auth"])
+    assert _cli(capsys, "campaign", "record", str(full), "--campaign", url)[0] == 0
+    with open_campaign(url) as camp:
+        rows = {r["interface"]: r for r in camp.board(SPEC, "GateVendor")["interfaces"]}
+    assert rows["init-auth"]["verdict"] == "pass" and rows["init-auth"]["report"] == str(full.resolve())
 
 
 def test_gates_refused_in_order_with_reasons(home, url, tmp_path, capsys):
