@@ -422,11 +422,15 @@ class Observer:
 
     def write(self, out_dir: str | Path, *, sign_key: str | None = None, sut: dict[str, Any] | None = None,
               signoff: dict[str, str] | None = None, reproduce: str = "") -> dict[str, Any]:
-        """Write the signed report (report.write_report); returns the model written."""
+        """Write the signed report (report.write_report) and close the journal; returns the model written."""
         from harness.report import write_report
 
         model = self.model(sut=sut, signoff=signoff, reproduce=reproduce or self.reproduce_line(out_dir))
         journal = None if self.journal is None or self.journal.temporary else self.journal.path
+        if self.journal is not None:
+            # Closed (its WAL checkpointed into the file) before the report hashes it: the hash signed is the
+            # journal's final bytes, the file `vconform verify --journal` checks later.
+            self.journal.close()
         write_report(model, out_dir, sign_key=sign_key, journal=journal)
         return model
 
@@ -437,8 +441,9 @@ class Observer:
         if self.journal is None or self.journal.temporary:
             line = ["vconform", "mock", self.spec.name, "--observe", "--report-dir", str(out_dir)]
         else:
+            # into a folder of its own: re-deriving must not write over the signed report it is meant to check
             line = ["vconform", "report", "--journal", str(self.journal.path), "--spec", self.spec.name, "--out",
-                    str(out_dir)]
+                    str(Path(out_dir).with_name(Path(out_dir).name + "-rederived"))]
         return " ".join(shlex.quote(p) for p in line)
 
     # ---- offline -------------------------------------------------------------------------------------

@@ -200,3 +200,20 @@ def test_cli_observe_fails_a_client_that_skips_heartbeats(tmp_path):
     live = json.loads((tmp_path / "live" / "report.json").read_text("utf-8"))
     assert rows(live)[("yunnan.heartbeat.cadence", "heartBeat")]["verdict"] == "fail"
     assert {k for k, r in rows(live).items() if r["verdict"] == "fail"} == {("yunnan.heartbeat.cadence", "heartBeat")}
+
+
+def test_the_live_pilot_report_verifies_against_its_journal(tmp_path):
+    """tester12 D2: the live report hashed the journal before it was closed (its WAL not yet in the file), so
+    `vconform verify REPORT --journal FILE` said "changed since signing" of a journal nobody touched."""
+    from harness.report import verify
+
+    site = Site(tmp_path)
+    d, c = site.data, site.client
+    vehicle = d.vehicle(1)
+    c.call("vehicleInfo", vehicle)
+    for i in range(40):
+        c.call("vehicleAccess", d.access_record(vehicle, i + 1, str(i % 2)))
+    site.close()
+    ok, reason = verify(tmp_path / "live", journal=tmp_path / "journal.db")
+    assert ok, reason
+    assert "journal journal.db unchanged" in reason
