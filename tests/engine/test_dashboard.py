@@ -4,6 +4,7 @@ bounded polling, the journal's tail, the CLI options, and the Shunde mock's side
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -317,3 +318,25 @@ def test_a_poll_never_reads_the_whole_journal(tmp_path, monkeypatch):
     assert ranges == [0, 3000]
     assert {i["interface"]: i["total"] for i in second["interfaces"]} == {"heartBeat": 3000, "getToken": 7}
     j.close()
+
+
+def test_a_secret_written_with_json_escapes_is_masked_whole(tmp_path):
+    """tester12 D3: a password JSON-escaped inside a JSON string (Gansu's IPCType.value, accepted by the platform as
+    the password "Gs-Pass-8842") and a Yunnan apiSecret with \\u escapes: the dashboard redacts the parsed values,
+    as the report does, so no part of them shows."""
+    mock = _mock(tmp_path)
+    gansu = ('{"CompanyId":"620400001","Source":"620400","IPCType":"getAccessToken","IPCType.value":'
+             '"{\\"username\\":\\"u2\\",\\"password\\":\\"Gs-\\\\u0050ass-8842\\"}"}')
+    assert json.loads(json.loads(gansu)["IPCType.value"])["password"] == "Gs-Pass-8842"
+    yunnan = '{"apiSecret": "Zq7-\\u0076ery-secret-value-91", "n": 1}'
+    assert json.loads(yunnan)["apiSecret"] == SECRET
+    for i, body in enumerate((gansu, yunnan)):
+        mock.journal.record(Exchange("yunnan", 1_700_000_000.0 + i, "POST", API + "heartBeat", "heartBeat",
+                                     request_body=body, status=200, outcome="ok"))
+    d = asyncio.run(mock.dashboard.snapshot())
+    shown = [e["request"] for e in d["exchanges"]]
+    text = json.dumps(d, ensure_ascii=False)
+    for leaked in ("ass-8842", "u0050", "ery-secret", "u0076", SECRET):
+        assert leaked not in text, shown
+    assert json.loads(json.loads(shown[1])["IPCType.value"]) == {"username": "u2", "password": "***"}
+    assert json.loads(shown[0]) == {"apiSecret": "***", "n": 1}
