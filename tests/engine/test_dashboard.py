@@ -180,13 +180,18 @@ def test_the_journal_tail_from_the_window_and_from_the_file(tmp_path):
     again.close()
 
 
-def test_cli_refuses_a_campaign_without_a_sut(capsys):
+def test_cli_refuses_a_campaign_without_a_sut(capsys, tmp_path):
     from harness.cli import main
 
     assert main(["mock", "yunnan", "--campaign", "sqlite:///x"]) == 2
     assert "--campaign needs --sut-name" in capsys.readouterr().err
     assert main(["mock", "yunnan", "--dashboard-port", "70000"]) == 2
     capsys.readouterr()
+    # tester12 D7: a campaign database that cannot be used stops the mock at start (exit 2), as `run` does
+    for bad in ("mysql://u@127.0.0.1:1/x", str(tmp_path)):
+        assert main(["mock", "yunnan", "--campaign", bad, "--sut-name", "S", "--port", "0"]) == 2
+        out = capsys.readouterr()
+        assert "--campaign" in out.err and "listening on" not in out.out
     import socket
 
     with socket.socket() as taken:
