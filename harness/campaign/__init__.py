@@ -26,9 +26,10 @@ class RecordRefused(ValueError):
     """A report the campaign does not take as evidence (unsigned, changed, untrusted, names no SUT): exit 1."""
 
 
-def open_campaign(url: str | os.PathLike | None = None) -> "Campaign":
-    """The campaign database at `url` (None: $VCONFORM_HOME/campaigns.sqlite), its schema created on first use."""
-    return Campaign(Store(str(url) if url is not None else default_url()))
+def open_campaign(url: str | os.PathLike | None = None, *, create: bool = True) -> "Campaign":
+    """The campaign database at `url` (None: $VCONFORM_HOME/campaigns.sqlite), its schema created on first use;
+    `create` False: an SQLite file that does not exist is a CampaignError (status, gate, certificate only read)."""
+    return Campaign(Store(str(url) if url is not None else default_url(), create=create))
 
 
 def spec_interfaces(spec: str) -> list[str]:

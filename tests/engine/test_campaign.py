@@ -349,6 +349,15 @@ def test_harness_errors_exit_2(home, tmp_path, capsys):
     not_db.write_text("hello", encoding="utf-8")
     code, out = _cli(capsys, "campaign", "status", SPEC, "--sut", "X", "--campaign", str(not_db))
     assert code == 2 and "not an SQLite database" in out
+    # tester12 D8: a read-only command on a database that does not exist says so and creates nothing
+    typo = tmp_path / "typo" / "c.sqlite"
+    for cmd in (("status",), ("gate", "--stage", "flow")):
+        code, out = _cli(capsys, "campaign", *cmd, SPEC, "--sut", "X", "--campaign", str(typo))
+        assert code == 2 and f"no campaign database at {typo}" in out
+    assert not typo.parent.exists()
+    code, out = _cli(capsys, "campaign", "record", str(tmp_path / "nothere.json"), "--campaign", str(typo))
+    assert code == 2 and "no such report.json" in out and not typo.parent.exists()
+    open_campaign(str(tmp_path / "c.sqlite")).close()
     code, out = _cli(capsys, "campaign", "status", SPEC, "--sut", "X", "--campaign", str(tmp_path / "c.sqlite"))
     assert code == 2 and "no run of SUT 'X'" in out
     code, out = _cli(capsys, "campaign", "gate", "nosuchspec", "--sut", "X", "--stage", "flow", "--campaign",
