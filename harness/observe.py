@@ -176,7 +176,8 @@ class Observer:
 
     def __init__(self, spec, judge: Judge, *, journal: Journal | None = None, profile: str = "default",
                  echo: Callable[[str], None] | None = None, time_scale: float = 1.0,
-                 window_start: float | None = None, record_findings: bool = True):
+                 window_start: float | None = None, record_findings: bool = True,
+                 sut: dict[str, str] | None = None):
         self.spec, self.judge, self.journal = spec, judge, journal
         self.profile = profile
         self.echo = echo
@@ -196,7 +197,9 @@ class Observer:
             self._db.execute(META_TABLE)
             self._db.execute(FINDINGS_TABLE)
             meta = {"spec": spec.name, "profile": profile, "time_scale": self.time_scale,
-                    "window_start": self.window_start, "first_seq": journal.last_seq + 1, "judge": judge.meta}
+                    "window_start": self.window_start, "first_seq": journal.last_seq + 1, "judge": judge.meta,
+                    # the SUT observed (--sut-name/--sut-version): a re-derived report names the same one
+                    "sut": {"name": (sut or {}).get("name", ""), "version": (sut or {}).get("version", "")}}
             with self._db:
                 self._db.executemany("INSERT OR REPLACE INTO observe_meta VALUES (?, ?)",
                                      [(k, json.dumps(v)) for k, v in meta.items()])

@@ -108,7 +108,8 @@ def serve_observed(args, spec, mock, journal, profile: dict) -> int:
     except OSError as exc:
         raise _failure(f"--report-dir {out}: {exc.strerror or exc}") from None
     obs = observe.Observer(spec, module.judge_for_mock(mock, profile), journal=journal, profile=profile["name"],
-                           echo=observe.echo_stderr, time_scale=args.time_scale)
+                           echo=observe.echo_stderr, time_scale=args.time_scale,
+                           sut={"name": args.sut_name, "version": args.sut_version})
     obs.attach(mock)
     if journal.temporary:
         print("observe: no --journal given; `vconform report --journal` needs one to re-derive this report",
@@ -152,9 +153,20 @@ def cmd_report(args, _spec) -> int:
         if isinstance(exc, (sqlite3.Error, ValueError, KeyError)):
             raise _failure(f"--journal {path}: {type(exc).__name__}: {exc}") from None
         raise
-    signoff = {"tester": args.tester, "organisation": args.organisation, "sut_name": args.sut_name,
-               "sut_version": args.sut_version}
-    sut = {"kind": "journal", "name": args.sut_name, "version": args.sut_version,
+    # The SUT the journal was observed for names the re-derived report; a different name or version is refused,
+    # so a pilot cannot be re-derived (and then recorded) under another SUT.
+    observed = observe.read_meta(path).get("sut") or {}
+    named = {}
+    for key, flag, given in (("name", "--sut-name", args.sut_name), ("version", "--sut-version", args.sut_version)):
+        kept = observed.get(key) or "" if isinstance(observed, dict) else ""
+        if kept and given and given != kept:
+            obs.journal.close()
+            raise _failure(f"{flag} {given!r}: the journal was observed for SUT {key} {kept!r}; a re-derived "
+                           f"report names the SUT observed")
+        named[key] = given or kept
+    signoff = {"tester": args.tester, "organisation": args.organisation, "sut_name": named["name"],
+               "sut_version": named["version"]}
+    sut = {"kind": "journal", "name": named["name"], "version": named["version"],
            "summary": f"{obs.exchanges} exchanges re-judged from {path.name}"}
     model = obs.write(args.out, sign_key=args.sign_key, sut=sut, signoff=signoff)
     obs.journal.close()

@@ -38,14 +38,14 @@ def home(tmp_path, monkeypatch):
 class Site:
     """An observe-mode Yunnan mock in this process, and a client of it."""
 
-    def __init__(self, tmp: Path, client_cls=YunnanClient):
+    def __init__(self, tmp: Path, client_cls=YunnanClient, sut=None):
         self.clock = Clock()
         self.journal = Journal(tmp / "journal.db")
         profile = specdata.profile("yunnan", "default")
         self.mock = YunnanMock(journal=self.journal, profile=profile, clock=self.clock)
         self.spec = discover()["yunnan"]
         self.obs = observe.Observer(self.spec, yobs.judge_for_mock(self.mock, profile), journal=self.journal,
-                                    profile="default").attach(self.mock)
+                                    profile="default", sut=sut).attach(self.mock)
         self.server = BackgroundServer(self.mock.app).start()
         self.data = YunnanData(7)
         ent = self.data.enterprise()
@@ -217,3 +217,23 @@ def test_the_live_pilot_report_verifies_against_its_journal(tmp_path):
     ok, reason = verify(tmp_path / "live", journal=tmp_path / "journal.db")
     assert ok, reason
     assert "journal journal.db unchanged" in reason
+
+
+def test_the_rederived_report_names_the_sut_observed(tmp_path, capsys):
+    """tester12 D9: `report --journal` named no SUT (so it could be recorded under any); it names the one observed,
+    and refuses another."""
+    from harness.cli import main
+
+    site = Site(tmp_path, sut={"name": "GateVendor", "version": "2.4.0"})
+    site.client.call("heartBeat", site.data.heartbeat())
+    live = site.close()
+    assert "live-rederived" in live["reproduce"], "re-deriving must not write over the signed report"
+    journal = str(tmp_path / "journal.db")
+    assert main(["report", "--journal", journal, "--out", str(tmp_path / "again")]) == 0
+    again = json.loads((tmp_path / "again" / "report.json").read_text())
+    assert (again["signoff"]["sut_name"], again["signoff"]["sut_version"]) == ("GateVendor", "2.4.0")
+    assert (again["sut"]["name"], again["sut"]["version"]) == ("GateVendor", "2.4.0")
+    capsys.readouterr()
+    assert main(["report", "--journal", journal, "--sut-name", "Other", "--out", str(tmp_path / "other")]) == 2
+    assert "observed for SUT name 'GateVendor'" in capsys.readouterr().err
+    assert not (tmp_path / "other" / "report.json").exists()
