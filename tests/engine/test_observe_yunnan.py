@@ -237,3 +237,36 @@ def test_the_rederived_report_names_the_sut_observed(tmp_path, capsys):
     assert main(["report", "--journal", journal, "--sut-name", "Other", "--out", str(tmp_path / "other")]) == 2
     assert "observed for SUT name 'GateVendor'" in capsys.readouterr().err
     assert not (tmp_path / "other" / "report.json").exists()
+
+
+def test_report_dir_is_new_per_start_and_a_window_end_is_announced(tmp_path, capsys, monkeypatch):
+    """tester12 D10/D5: a second observe mock wrote its report into the running pilot's default folder; the user
+    was not told the window is real time."""
+    from harness import observe_cli
+    from harness.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    default = observe_cli.report_dir(None)
+    assert default.parent == Path("reports") and default.name.startswith("pilot-") and default.name.endswith("Z")
+    taken = tmp_path / "pilot"
+    taken.mkdir()
+    (taken / "report.json").write_text("{}")
+    assert main(["mock", "yunnan", "--observe", "--port", "0", "--report-dir", str(taken)]) == 2
+    out = capsys.readouterr()
+    assert "holds a report already" in out.err and "listening on" not in out.out
+    line = observe_cli.window_line(600.0, Path("reports/pilot"))
+    assert "observing until" in line and "UTC (window 10m, real time" in line and "reports/pilot" in line
+    assert "SIGINT" in observe_cli.window_line(None, Path("x"))
+
+
+def test_a_request_to_no_interface_is_not_named_with_an_empty_name():
+    """tester12 D10: "last  request answered code 404" (empty interface, double space) for an unknown path."""
+    from harness.journal import Exchange
+    from suites.gansu import checks as gansu
+    from suites.henan import checks as henan
+    from suites.yunnan import checks as yunnan
+
+    ex = Exchange("x", 1.0, "POST", "/nowhere", "", status=404, outcome="unknown", response_body={"code": 404})
+    for module in (yunnan, gansu, henan):
+        (problem,) = module.accepted([ex], "")
+        assert problem.message.startswith("last request answered code 404"), problem.message
