@@ -189,7 +189,7 @@ class Dashboard:
             out.append({"check_id": str(f.get("check_id", "")), "verdict": str(f.get("verdict", "")),
                         "message": _shown(str(f.get("message", "")), f), "exchange_id": f.get("exchange_id"),
                         "at": _iso(f["at"]) if isinstance(f.get("at"), (int, float)) else str(f.get("at", ""))})
-        return {"state": "on", "summary": _flat(summary), "recent": out}
+        return {"state": "on", "summary": _compact(summary), "recent": out}
 
     async def _campaign(self) -> dict[str, Any]:
         if not (self.campaign and self.sut):
@@ -272,6 +272,34 @@ def _redacted(text: str, context: Any) -> str:
         return red.masker(found).redact_in_place(text)
     except RecursionError:  # JSON nested deeper than Python recurses (a hostile client): the text redactor's way
         return redact_text(text[:_SCAN], context=context)
+
+
+def _compact(summary: Any, limit: int = 60) -> list[list[str]]:
+    """An observer's summary as a few [key, value] rows: a map of numbers on one row ("fail: 2, warn: 0"), a map of
+    such maps (the per-check counts) as one row per entry that has a fail or warn plus one row counting the rest;
+    anything else as `_flat` shows it. Values redacted."""
+    if not isinstance(summary, dict):
+        return _flat(summary, limit=limit)
+    rows: list[list[str]] = []
+    for key, value in summary.items():
+        if isinstance(value, dict) and value and all(_numbers(v) for v in value.values()):
+            clean = [[f"{key}.{k}", _counts(v)] for k, v in value.items() if any(v.get(x) for x in ("fail", "warn"))]
+            rows += clean
+            if len(clean) < len(value):
+                rows.append([f"{key} (pass only)", str(len(value) - len(clean))])
+        elif _numbers(value):
+            rows.append([str(key), _counts(value)])
+        else:
+            rows += _flat(value, str(key), limit)
+    return [[k, redact_text(v)[:PREVIEW]] for k, v in rows[:limit]]
+
+
+def _numbers(value: Any) -> bool:
+    return isinstance(value, dict) and bool(value) and all(isinstance(v, (int, float)) for v in value.values())
+
+
+def _counts(value: dict) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in value.items())
 
 
 def _flat(value: Any, prefix: str = "", limit: int = 200) -> list[list[str]]:

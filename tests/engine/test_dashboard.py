@@ -118,7 +118,7 @@ def test_findings_of_an_observer_and_a_campaign_board(tmp_path, monkeypatch):
     assert f["state"] == "on"
     assert f["recent"][1]["check_id"] == "fake.refused" and f["recent"][1]["exchange_id"] == 1
     assert f["recent"][0]["message"] == "token=*** seen"
-    assert ["counts.fail", "2"] in f["summary"] and ["exchanges", "1"] in f["summary"]
+    assert ["counts", "fail: 2"] in f["summary"] and ["exchanges", "1"] in f["summary"]
     assert d["campaign"]["state"] == "ok" and d["campaign"]["board"]["stages"] == BOARD["stages"]
     assert calls and calls[0] == ("sqlite:///nowhere", "yunnan", "acme-gateway")
     assert len(calls) <= 2, "the board is read at most every BOARD_TTL seconds, not on every poll"
@@ -345,3 +345,16 @@ def test_a_secret_written_with_json_escapes_is_masked_whole(tmp_path):
         assert leaked not in text, shown
     assert json.loads(json.loads(shown[1])["IPCType.value"]) == {"username": "u2", "password": "***"}
     assert json.loads(shown[0]) == {"apiSecret": "***", "n": 1}
+
+
+def test_an_observers_summary_is_compact():
+    """tester12 D10: the summary was flattened into a row per check and verdict (~150 rows) above the findings."""
+    from harness.dashboard.live import _compact
+
+    checks = {f"yunnan.c{i}": {"pass": 5, "fail": 0, "warn": 0} for i in range(50)}
+    checks["yunnan.answer.accepted"] = {"pass": 3, "fail": 1, "warn": 0}
+    rows = _compact({"counts": {"pass": 253, "fail": 1, "warn": 0}, "checks": checks, "exchanges": 9,
+                     "window_start": "2026-11-29T10:00:00+00:00", "window_end": None})
+    assert rows == [["counts", "pass: 253, fail: 1, warn: 0"], ["checks.yunnan.answer.accepted", "pass: 3, fail: 1, "
+                    "warn: 0"], ["checks (pass only)", "50"], ["exchanges", "9"],
+                    ["window_start", "2026-11-29T10:00:00+00:00"], ["window_end", "null"]]
