@@ -317,6 +317,7 @@ class Journal:
                 self._closed = True
                 if self._checkpointer is not None:
                     self._checkpointer.stop.set()
+                    self._checkpointer.join(timeout=10)  # its connection closed: ours is the last, the file final
                     self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 self._db.close()
 

@@ -176,7 +176,8 @@ class Observer:
 
     def __init__(self, spec, judge: Judge, *, journal: Journal | None = None, profile: str = "default",
                  echo: Callable[[str], None] | None = None, time_scale: float = 1.0,
-                 window_start: float | None = None, record_findings: bool = True):
+                 window_start: float | None = None, record_findings: bool = True,
+                 sut: dict[str, str] | None = None):
         self.spec, self.judge, self.journal = spec, judge, journal
         self.profile = profile
         self.echo = echo
@@ -196,7 +197,9 @@ class Observer:
             self._db.execute(META_TABLE)
             self._db.execute(FINDINGS_TABLE)
             meta = {"spec": spec.name, "profile": profile, "time_scale": self.time_scale,
-                    "window_start": self.window_start, "first_seq": journal.last_seq + 1, "judge": judge.meta}
+                    "window_start": self.window_start, "first_seq": journal.last_seq + 1, "judge": judge.meta,
+                    # the SUT observed (--sut-name/--sut-version): a re-derived report names the same one
+                    "sut": {"name": (sut or {}).get("name", ""), "version": (sut or {}).get("version", "")}}
             with self._db:
                 self._db.executemany("INSERT OR REPLACE INTO observe_meta VALUES (?, ?)",
                                      [(k, json.dumps(v)) for k, v in meta.items()])
@@ -422,11 +425,15 @@ class Observer:
 
     def write(self, out_dir: str | Path, *, sign_key: str | None = None, sut: dict[str, Any] | None = None,
               signoff: dict[str, str] | None = None, reproduce: str = "") -> dict[str, Any]:
-        """Write the signed report (report.write_report); returns the model written."""
+        """Write the signed report (report.write_report) and close the journal; returns the model written."""
         from harness.report import write_report
 
         model = self.model(sut=sut, signoff=signoff, reproduce=reproduce or self.reproduce_line(out_dir))
         journal = None if self.journal is None or self.journal.temporary else self.journal.path
+        if self.journal is not None:
+            # Closed (its WAL checkpointed into the file) before the report hashes it: the hash signed is the
+            # journal's final bytes, the file `vconform verify --journal` checks later.
+            self.journal.close()
         write_report(model, out_dir, sign_key=sign_key, journal=journal)
         return model
 
@@ -437,8 +444,9 @@ class Observer:
         if self.journal is None or self.journal.temporary:
             line = ["vconform", "mock", self.spec.name, "--observe", "--report-dir", str(out_dir)]
         else:
+            # into a folder of its own: re-deriving must not write over the signed report it is meant to check
             line = ["vconform", "report", "--journal", str(self.journal.path), "--spec", self.spec.name, "--out",
-                    str(out_dir)]
+                    str(Path(out_dir).with_name(Path(out_dir).name + "-rederived"))]
         return " ".join(shlex.quote(p) for p in line)
 
     # ---- offline -------------------------------------------------------------------------------------

@@ -49,8 +49,8 @@ def add_mock_args(m: argparse.ArgumentParser) -> None:
                    "checks, send no stimuli, and write a signed pilot report on SIGINT/SIGTERM or when --window ends")
     g.add_argument("--window", type=_window, metavar="DURATION", help="stop after this long (72h, 10m, 90s); "
                    "default: until SIGINT/SIGTERM")
-    g.add_argument("--report-dir", type=Path, default=Path("reports/pilot"), help="where the pilot report goes "
-                   "(default %(default)s)")
+    g.add_argument("--report-dir", type=Path, default=None, help="where the pilot report goes (default "
+                   "reports/pilot-<UTC start time>, new for each start; a folder holding a report is refused)")
     g.add_argument("--time-scale", type=_scale, default=1.0, metavar="F", help="the mock's clock runs F times "
                    "faster (a pilot-feed with --time-scale F keeps the spec's cadence on it)")
     _signoff_args(g)
@@ -102,17 +102,19 @@ def serve_observed(args, spec, mock, journal, profile: dict) -> int:
         module = observe.judge_module(spec)
     except observe.ObserveError as exc:
         raise _failure(str(exc)) from None
-    out = Path(args.report_dir)
+    out = report_dir(args.report_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise _failure(f"--report-dir {out}: {exc.strerror or exc}") from None
     obs = observe.Observer(spec, module.judge_for_mock(mock, profile), journal=journal, profile=profile["name"],
-                           echo=observe.echo_stderr, time_scale=args.time_scale)
+                           echo=observe.echo_stderr, time_scale=args.time_scale,
+                           sut={"name": args.sut_name, "version": args.sut_version})
     obs.attach(mock)
     if journal.temporary:
         print("observe: no --journal given; `vconform report --journal` needs one to re-derive this report",
               file=sys.stderr)
+    print(window_line(args.window, out), file=sys.stderr, flush=True)
     try:
         serve_mock_forever(dashboard.serving(args, spec.name, mock), args.host, args.port, spec.mock_scheme,
                            stop_after=args.window)
@@ -127,6 +129,33 @@ def serve_observed(args, spec, mock, journal, profile: dict) -> int:
     journal.close()
     print(summary_line(model, out), flush=True)
     return {"pass": 0, "fail": 1}.get(model["verdict"], 2)
+
+
+def report_dir(given: Path | None) -> Path:
+    """The pilot report's folder: the one given, unless it holds a report already (a second observe mock must not
+    write over a pilot's signed report); by default a new reports/pilot-<UTC start time>."""
+    if given is None:
+        return Path("reports") / time.strftime("pilot-%Y%m%dT%H%M%SZ", time.gmtime())
+    out = Path(given)
+    if (out / "report.json").exists():
+        raise _failure(f"--report-dir {out}: holds a report already; give a new folder (or move that report)")
+    return out
+
+
+def window_line(window: float | None, out: Path) -> str:
+    """What a user starting a pilot waits for: the window is real (wall-clock) time, whatever --time-scale says."""
+    if window is None:
+        return f"observe: observing until SIGINT/SIGTERM; the report goes to {out}"
+    end = time.strftime("%H:%M:%S", time.gmtime(time.time() + window))
+    return (f"observe: observing until {end} UTC (window {_span(window)}, real time; --time-scale speeds the "
+            f"clocks, not the window); the report goes to {out}")
+
+
+def _span(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
 
 
 def summary_line(model: dict[str, Any], out: Path) -> str:
@@ -152,9 +181,20 @@ def cmd_report(args, _spec) -> int:
         if isinstance(exc, (sqlite3.Error, ValueError, KeyError)):
             raise _failure(f"--journal {path}: {type(exc).__name__}: {exc}") from None
         raise
-    signoff = {"tester": args.tester, "organisation": args.organisation, "sut_name": args.sut_name,
-               "sut_version": args.sut_version}
-    sut = {"kind": "journal", "name": args.sut_name, "version": args.sut_version,
+    # The SUT the journal was observed for names the re-derived report; a different name or version is refused,
+    # so a pilot cannot be re-derived (and then recorded) under another SUT.
+    observed = observe.read_meta(path).get("sut") or {}
+    named = {}
+    for key, flag, given in (("name", "--sut-name", args.sut_name), ("version", "--sut-version", args.sut_version)):
+        kept = observed.get(key) or "" if isinstance(observed, dict) else ""
+        if kept and given and given != kept:
+            obs.journal.close()
+            raise _failure(f"{flag} {given!r}: the journal was observed for SUT {key} {kept!r}; a re-derived "
+                           f"report names the SUT observed")
+        named[key] = given or kept
+    signoff = {"tester": args.tester, "organisation": args.organisation, "sut_name": named["name"],
+               "sut_version": named["version"]}
+    sut = {"kind": "journal", "name": named["name"], "version": named["version"],
            "summary": f"{obs.exchanges} exchanges re-judged from {path.name}"}
     model = obs.write(args.out, sign_key=args.sign_key, sut=sut, signoff=signoff)
     obs.journal.close()

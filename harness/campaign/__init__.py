@@ -26,9 +26,10 @@ class RecordRefused(ValueError):
     """A report the campaign does not take as evidence (unsigned, changed, untrusted, names no SUT): exit 1."""
 
 
-def open_campaign(url: str | os.PathLike | None = None) -> "Campaign":
-    """The campaign database at `url` (None: $VCONFORM_HOME/campaigns.sqlite), its schema created on first use."""
-    return Campaign(Store(str(url) if url is not None else default_url()))
+def open_campaign(url: str | os.PathLike | None = None, *, create: bool = True) -> "Campaign":
+    """The campaign database at `url` (None: $VCONFORM_HOME/campaigns.sqlite), its schema created on first use;
+    `create` False: an SQLite file that does not exist is a CampaignError (status, gate, certificate only read)."""
+    return Campaign(Store(str(url) if url is not None else default_url(), create=create))
 
 
 def spec_interfaces(spec: str) -> list[str]:
@@ -221,11 +222,16 @@ def _run_row(model: dict[str, Any], path: Path, digest: str, key_id: str, sut: s
             gates.when(pilot["window_start"]), gates.when(pilot["window_end"]), int(pilot["exchanges"])
         except (TypeError, ValueError):
             raise RecordRefused(f"{path}: its pilot window or exchange count is not readable") from None
+    # A run of `--only X` judges X alone: an interface-stage entry of another interface is a setup call the run
+    # made (init-auth's registration before heartBeat) and does not count for that interface (docs/campaign.md).
+    only = {o for o in scope.get("only") or [] if isinstance(o, str)}
     interfaces: dict[str, dict[str, str]] = {}
     for item in model.get("interfaces") or []:
         if isinstance(item, dict):
-            interfaces.setdefault(text(item.get("stage")) or "interface", {})[text(item.get("name"))] = \
-                text(item.get("verdict"))
+            stage, name = text(item.get("stage")) or "interface", text(item.get("name"))
+            if stage == "interface" and only and name not in only:
+                continue
+            interfaces.setdefault(stage, {})[name] = text(item.get("verdict"))
     stage_verdicts = {text(s.get("name")): text(s.get("verdict")) for s in model.get("stages") or []
                       if isinstance(s, dict)}
     tool = model.get("tool") if isinstance(model.get("tool"), dict) else {}

@@ -82,8 +82,11 @@ def _spec_name(name: str) -> str:
 
 
 def cmd_record(args) -> int:
-    from harness.report import SigningKeyError
+    from harness.report import SigningKeyError, _report_json_path
 
+    path = _report_json_path(args.report)
+    if not path.is_file():  # a bad argument (exit 2), as `vconform verify` of a missing file
+        return _error(f"{path}: no such report.json")
     try:
         with open_campaign(args.campaign) as camp:
             row = camp.record(args.report, key=args.key, trust_files=args.trust, sut=args.sut,
@@ -108,7 +111,7 @@ def record_line(row: dict, where: str) -> str:
 def _board(args) -> dict:
     spec = _spec_name(args.spec)
     rule = pilot_rule(spec, args.pilot_window, args.pilot_min_exchanges)
-    with open_campaign(args.campaign) as camp:
+    with open_campaign(args.campaign, create=False) as camp:
         return camp.board(spec, args.sut, args.version, rule)
 
 
@@ -154,7 +157,7 @@ def cmd_certificate(args) -> int:
     try:
         spec = _spec_name(args.spec)
         rule = pilot_rule(spec, args.pilot_window, args.pilot_min_exchanges)
-        with open_campaign(args.campaign) as camp:
+        with open_campaign(args.campaign, create=False) as camp:
             model = certificate.build(camp, spec, args.sut, args.version, rule)
             paths = certificate.write(model, args.out, args.sign_key)
             digest = certificate._sha256(paths["json"])

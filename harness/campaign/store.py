@@ -95,7 +95,7 @@ def sqlite_path(url: str) -> Path:
 class Store:
     """A connection with the schema in place; `rows`/`execute` take `?` placeholders on both back ends."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, create: bool = True):
         self.url = url
         self.postgres = is_postgres(url)
         if self.postgres:
@@ -111,6 +111,9 @@ class Store:
                                     f"{str(exc).strip().splitlines()[0] if str(exc).strip() else exc}") from None
         else:
             path = sqlite_path(url)
+            if not create and not path.exists():  # a read-only command: a typo must not become an empty database
+                raise CampaignError(f"no campaign database at {path} (`vconform campaign record` or `run --campaign` "
+                                    f"creates it)")
             if path.is_dir():
                 raise CampaignError(f"--campaign {path}: is a directory; give a file (e.g. {path / DEFAULT_NAME})")
             if path.is_file() and path.stat().st_size:

@@ -29,7 +29,7 @@ from aiohttp import web
 
 from harness.dashboard import PATH
 from harness.journal import Exchange
-from harness.report.redact import redact_text
+from harness.report.redact import Redactor, redact_text
 from harness.serve import bind
 
 ROWS = 50            # exchanges shown by default
@@ -40,6 +40,7 @@ MIN_INTERVAL = 0.5   # seconds an answer is reused for (whatever the number of v
 BOARD_TTL = 5.0      # seconds the campaign board is reused for
 PREVIEW = 600        # characters of a body shown (after redaction)
 _SCAN = 16 * PREVIEW  # characters of a body redacted (those shown come from them)
+_PARSE_MAX = 1 << 20  # a JSON body up to this long is parsed and redacted whole (once: rows are cached by seq)
 _CACHE = 2 * ROWS_MAX  # display rows kept by seq
 
 _ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
@@ -188,7 +189,7 @@ class Dashboard:
             out.append({"check_id": str(f.get("check_id", "")), "verdict": str(f.get("verdict", "")),
                         "message": _shown(str(f.get("message", "")), f), "exchange_id": f.get("exchange_id"),
                         "at": _iso(f["at"]) if isinstance(f.get("at"), (int, float)) else str(f.get("at", ""))})
-        return {"state": "on", "summary": _flat(summary), "recent": out}
+        return {"state": "on", "summary": _compact(summary), "recent": out}
 
     async def _campaign(self) -> dict[str, Any]:
         if not (self.campaign and self.sut):
@@ -246,14 +247,59 @@ def _text(plain: Any, raw: Any) -> str:
 
 
 def _shown(text: str, context: Any, limit: int = PREVIEW) -> str:
-    """`text` redacted, then cut: a cut never splits a secret into a part nobody recognises. Secrets are learnt from
-    the whole text and `context` (values under secret keys, Bearer credentials); only its first _SCAN characters
-    (far more than are shown) are scanned for them, so a body of megabytes costs no megabyte scans on the loop."""
+    """`text` redacted, then cut: a cut never splits a secret into a part nobody recognises. A body up to _SCAN
+    characters, or JSON up to _PARSE_MAX, is redacted whole (`_redacted`); of a longer one only the first _SCAN
+    characters (far more than are shown) are scanned, with the secrets the whole text and `context` reveal."""
     if not text:
         return ""
+    if len(text) <= _SCAN or (len(text) <= _PARSE_MAX and text.lstrip()[:1] in ("{", "[")):
+        clean = _redacted(text, context)
+        return clean if len(clean) <= limit else clean[:limit] + f"…({len(text)} chars)"
     head = text[:_SCAN]
-    clean = redact_text(head, context=context if head is text else [context, text])
-    return clean if len(clean) <= limit and head is text else clean[:limit] + f"…({len(text)} chars)"
+    clean = redact_text(head, context=[context, text])
+    return clean[:limit] + f"…({len(text)} chars)"
+
+
+def _redacted(text: str, context: Any) -> str:
+    """`text` redacted as the report redacts a body: JSON text is parsed and its values under secret keys masked
+    (whatever escapes wrote them: "Gs-\\u0050ass" is the password "Gs-Pass"), JSON text inside it too, then
+    written back; any other text has the secrets the body and `context` reveal masked in every encoding."""
+    red = Redactor()
+    found: set[str] = set()
+    try:
+        red.harvest(context, found)
+        red.harvest(text, found)
+        return red.masker(found).redact_in_place(text)
+    except RecursionError:  # JSON nested deeper than Python recurses (a hostile client): the text redactor's way
+        return redact_text(text[:_SCAN], context=context)
+
+
+def _compact(summary: Any, limit: int = 60) -> list[list[str]]:
+    """An observer's summary as a few [key, value] rows: a map of numbers on one row ("fail: 2, warn: 0"), a map of
+    such maps (the per-check counts) as one row per entry that has a fail or warn plus one row counting the rest;
+    anything else as `_flat` shows it. Values redacted."""
+    if not isinstance(summary, dict):
+        return _flat(summary, limit=limit)
+    rows: list[list[str]] = []
+    for key, value in summary.items():
+        if isinstance(value, dict) and value and all(_numbers(v) for v in value.values()):
+            clean = [[f"{key}.{k}", _counts(v)] for k, v in value.items() if any(v.get(x) for x in ("fail", "warn"))]
+            rows += clean
+            if len(clean) < len(value):
+                rows.append([f"{key} (pass only)", str(len(value) - len(clean))])
+        elif _numbers(value):
+            rows.append([str(key), _counts(value)])
+        else:
+            rows += _flat(value, str(key), limit)
+    return [[k, redact_text(v)[:PREVIEW]] for k, v in rows[:limit]]
+
+
+def _numbers(value: Any) -> bool:
+    return isinstance(value, dict) and bool(value) and all(isinstance(v, (int, float)) for v in value.values())
+
+
+def _counts(value: dict) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in value.items())
 
 
 def _flat(value: Any, prefix: str = "", limit: int = 200) -> list[list[str]]:

@@ -30,8 +30,17 @@ def problem(args: Any) -> str | None:
     port = getattr(args, "dashboard_port", None)
     if port is not None and not 0 <= port <= 65535:
         return f"--dashboard-port {port}: a TCP port is 0-65535 (0 picks a free one)"
-    if getattr(args, "campaign", None) and not getattr(args, "sut_name", None):
+    url = getattr(args, "campaign", None)
+    if url and not getattr(args, "sut_name", None):
         return "--campaign needs --sut-name: the board is one SUT's record in one campaign"
+    if url:  # as `run --campaign`: a database that cannot be used is a harness error at start, not a panel note
+        from harness.campaign import CampaignError
+        from harness.campaign.cli import check_url
+
+        try:
+            check_url(url)
+        except CampaignError as exc:
+            return str(exc)
     return None
 
 

@@ -113,7 +113,8 @@ def accepted(exchanges: list[Exchange], interface: str) -> list[Problem]:
     mine = [e for e in exchanges if e.interface == interface]
     if mine and mine[-1].outcome != "ok":
         body = mine[-1].response_body if isinstance(mine[-1].response_body, dict) else {}
-        return [fail(f"last {interface} request answered code {body.get('code')} ({mine[-1].outcome}): "
+        return [fail(f"last {interface + ' ' if interface else ''}request answered "
+                     f"code {body.get('code')} ({mine[-1].outcome}): "
                      f"{body.get('status')}")]
     return []
 

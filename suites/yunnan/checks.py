@@ -41,7 +41,8 @@ def accepted(exchanges: list[Exchange], interface: str) -> list[Problem]:
     mine = [e for e in exchanges if e.interface == interface]
     if mine and mine[-1].outcome != "ok":
         last = mine[-1]
-        return [fail(f"last {interface} request answered code {last.response_body.get('code')} "
+        return [fail(f"last {interface + ' ' if interface else ''}request answered "
+                     f"code {last.response_body.get('code')} "
                      f"({last.outcome}): {last.response_body.get('message')}")]
     return []
 

@@ -112,7 +112,7 @@ _N = [0]
 
 
 def report(tmp_path: Path, *, version="1.0", only=(), stages=(), verdicts=None, flow=None, pilot=None,
-           sut="GateVendor", sign_key=None, minutes=None) -> Path:
+           sut="GateVendor", sign_key=None, minutes=None, setup=()) -> Path:
     """A signed yunnan report: interface-stage verdicts per interface (all of `only`, else every interface, `pass`
     unless `verdicts` says otherwise), a flow stage with verdict `flow` when given, and a `pilot` member."""
     _N[0] += 1
@@ -123,6 +123,8 @@ def report(tmp_path: Path, *, version="1.0", only=(), stages=(), verdicts=None, 
     ctx.sut_info = {"kind": "command", "cmd": "vendor-adapter", "name": sut, "version": version}
     verdicts = verdicts or {}
     if pilot is None:
+        for name in setup:  # a setup call the run made before its interface (init-auth before heartBeat)
+            ctx.record(_result(name, "interface", "pass"))
         for name in (only or IFACES):
             ctx.record(_result(name, "interface", verdicts.get(name, "pass")))
         if flow is not None:
@@ -201,6 +203,25 @@ def test_board_after_separate_only_runs(home, url, tmp_path, capsys):
         assert len(camp.runs(SPEC, "GateVendor")) == 3
     code, out = _cli(capsys, "campaign", "status", SPEC, "--sut", "GateVendor", "--campaign", url)
     assert code == 0 and "getToken" in out and "not run" in out and "OPEN" in out
+
+
+def test_setup_calls_of_an_only_run_do_not_count(home, url, tmp_path, capsys):
+    """tester12 D1: `--only heartBeat` files init-auth's setup registration as an interface-stage entry; it must
+    not turn a failed init-auth row to pass."""
+    failed = report(tmp_path, only=["init-auth"], verdicts={"init-auth": "fail"})
+    beat = report(tmp_path, only=["heartBeat"], setup=["init-auth"])
+    for r in (failed, beat):
+        assert _cli(capsys, "campaign", "record", str(r), "--campaign", url)[0] == 0
+    with open_campaign(url) as camp:
+        rows = {r["interface"]: r for r in camp.board(SPEC, "GateVendor")["interfaces"]}
+    assert rows["init-auth"]["verdict"] == "fail" and rows["init-auth"]["report"] == str(failed.resolve())
+    assert rows["heartBeat"]["verdict"] == "pass" and rows["heartBeat"]["report"] == str(beat.resolve())
+    # a full run (no --only) counts every interface it judged
+    full = report(tmp_path, setup=["init-auth"])
+    assert _cli(capsys, "campaign", "record", str(full), "--campaign", url)[0] == 0
+    with open_campaign(url) as camp:
+        rows = {r["interface"]: r for r in camp.board(SPEC, "GateVendor")["interfaces"]}
+    assert rows["init-auth"]["verdict"] == "pass" and rows["init-auth"]["report"] == str(full.resolve())
 
 
 def test_gates_refused_in_order_with_reasons(home, url, tmp_path, capsys):
@@ -328,6 +349,15 @@ def test_harness_errors_exit_2(home, tmp_path, capsys):
     not_db.write_text("hello", encoding="utf-8")
     code, out = _cli(capsys, "campaign", "status", SPEC, "--sut", "X", "--campaign", str(not_db))
     assert code == 2 and "not an SQLite database" in out
+    # tester12 D8: a read-only command on a database that does not exist says so and creates nothing
+    typo = tmp_path / "typo" / "c.sqlite"
+    for cmd in (("status",), ("gate", "--stage", "flow")):
+        code, out = _cli(capsys, "campaign", *cmd, SPEC, "--sut", "X", "--campaign", str(typo))
+        assert code == 2 and f"no campaign database at {typo}" in out
+    assert not typo.parent.exists()
+    code, out = _cli(capsys, "campaign", "record", str(tmp_path / "nothere.json"), "--campaign", str(typo))
+    assert code == 2 and "no such report.json" in out and not typo.parent.exists()
+    open_campaign(str(tmp_path / "c.sqlite")).close()
     code, out = _cli(capsys, "campaign", "status", SPEC, "--sut", "X", "--campaign", str(tmp_path / "c.sqlite"))
     assert code == 2 and "no run of SUT 'X'" in out
     code, out = _cli(capsys, "campaign", "gate", "nosuchspec", "--sut", "X", "--stage", "flow", "--campaign",

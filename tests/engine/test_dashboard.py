@@ -4,6 +4,7 @@ bounded polling, the journal's tail, the CLI options, and the Shunde mock's side
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -117,7 +118,7 @@ def test_findings_of_an_observer_and_a_campaign_board(tmp_path, monkeypatch):
     assert f["state"] == "on"
     assert f["recent"][1]["check_id"] == "fake.refused" and f["recent"][1]["exchange_id"] == 1
     assert f["recent"][0]["message"] == "token=*** seen"
-    assert ["counts.fail", "2"] in f["summary"] and ["exchanges", "1"] in f["summary"]
+    assert ["counts", "fail: 2"] in f["summary"] and ["exchanges", "1"] in f["summary"]
     assert d["campaign"]["state"] == "ok" and d["campaign"]["board"]["stages"] == BOARD["stages"]
     assert calls and calls[0] == ("sqlite:///nowhere", "yunnan", "acme-gateway")
     assert len(calls) <= 2, "the board is read at most every BOARD_TTL seconds, not on every poll"
@@ -179,13 +180,18 @@ def test_the_journal_tail_from_the_window_and_from_the_file(tmp_path):
     again.close()
 
 
-def test_cli_refuses_a_campaign_without_a_sut(capsys):
+def test_cli_refuses_a_campaign_without_a_sut(capsys, tmp_path):
     from harness.cli import main
 
     assert main(["mock", "yunnan", "--campaign", "sqlite:///x"]) == 2
     assert "--campaign needs --sut-name" in capsys.readouterr().err
     assert main(["mock", "yunnan", "--dashboard-port", "70000"]) == 2
     capsys.readouterr()
+    # tester12 D7: a campaign database that cannot be used stops the mock at start (exit 2), as `run` does
+    for bad in ("mysql://u@127.0.0.1:1/x", str(tmp_path)):
+        assert main(["mock", "yunnan", "--campaign", bad, "--sut-name", "S", "--port", "0"]) == 2
+        out = capsys.readouterr()
+        assert "--campaign" in out.err and "listening on" not in out.out
     import socket
 
     with socket.socket() as taken:
@@ -317,3 +323,38 @@ def test_a_poll_never_reads_the_whole_journal(tmp_path, monkeypatch):
     assert ranges == [0, 3000]
     assert {i["interface"]: i["total"] for i in second["interfaces"]} == {"heartBeat": 3000, "getToken": 7}
     j.close()
+
+
+def test_a_secret_written_with_json_escapes_is_masked_whole(tmp_path):
+    """tester12 D3: a password JSON-escaped inside a JSON string (Gansu's IPCType.value, accepted by the platform as
+    the password "Gs-Pass-8842") and a Yunnan apiSecret with \\u escapes: the dashboard redacts the parsed values,
+    as the report does, so no part of them shows."""
+    mock = _mock(tmp_path)
+    gansu = ('{"CompanyId":"620400001","Source":"620400","IPCType":"getAccessToken","IPCType.value":'
+             '"{\\"username\\":\\"u2\\",\\"password\\":\\"Gs-\\\\u0050ass-8842\\"}"}')
+    assert json.loads(json.loads(gansu)["IPCType.value"])["password"] == "Gs-Pass-8842"
+    yunnan = '{"apiSecret": "Zq7-\\u0076ery-secret-value-91", "n": 1}'
+    assert json.loads(yunnan)["apiSecret"] == SECRET
+    for i, body in enumerate((gansu, yunnan)):
+        mock.journal.record(Exchange("yunnan", 1_700_000_000.0 + i, "POST", API + "heartBeat", "heartBeat",
+                                     request_body=body, status=200, outcome="ok"))
+    d = asyncio.run(mock.dashboard.snapshot())
+    shown = [e["request"] for e in d["exchanges"]]
+    text = json.dumps(d, ensure_ascii=False)
+    for leaked in ("ass-8842", "u0050", "ery-secret", "u0076", SECRET):
+        assert leaked not in text, shown
+    assert json.loads(json.loads(shown[1])["IPCType.value"]) == {"username": "u2", "password": "***"}
+    assert json.loads(shown[0]) == {"apiSecret": "***", "n": 1}
+
+
+def test_an_observers_summary_is_compact():
+    """tester12 D10: the summary was flattened into a row per check and verdict (~150 rows) above the findings."""
+    from harness.dashboard.live import _compact
+
+    checks = {f"yunnan.c{i}": {"pass": 5, "fail": 0, "warn": 0} for i in range(50)}
+    checks["yunnan.answer.accepted"] = {"pass": 3, "fail": 1, "warn": 0}
+    rows = _compact({"counts": {"pass": 253, "fail": 1, "warn": 0}, "checks": checks, "exchanges": 9,
+                     "window_start": "2026-11-29T10:00:00+00:00", "window_end": None})
+    assert rows == [["counts", "pass: 253, fail: 1, warn: 0"], ["checks.yunnan.answer.accepted", "pass: 3, fail: 1, "
+                    "warn: 0"], ["checks (pass only)", "50"], ["exchanges", "9"],
+                    ["window_start", "2026-11-29T10:00:00+00:00"], ["window_end", "null"]]

@@ -38,14 +38,14 @@ def home(tmp_path, monkeypatch):
 class Site:
     """An observe-mode Yunnan mock in this process, and a client of it."""
 
-    def __init__(self, tmp: Path, client_cls=YunnanClient):
+    def __init__(self, tmp: Path, client_cls=YunnanClient, sut=None):
         self.clock = Clock()
         self.journal = Journal(tmp / "journal.db")
         profile = specdata.profile("yunnan", "default")
         self.mock = YunnanMock(journal=self.journal, profile=profile, clock=self.clock)
         self.spec = discover()["yunnan"]
         self.obs = observe.Observer(self.spec, yobs.judge_for_mock(self.mock, profile), journal=self.journal,
-                                    profile="default").attach(self.mock)
+                                    profile="default", sut=sut).attach(self.mock)
         self.server = BackgroundServer(self.mock.app).start()
         self.data = YunnanData(7)
         ent = self.data.enterprise()
@@ -200,3 +200,73 @@ def test_cli_observe_fails_a_client_that_skips_heartbeats(tmp_path):
     live = json.loads((tmp_path / "live" / "report.json").read_text("utf-8"))
     assert rows(live)[("yunnan.heartbeat.cadence", "heartBeat")]["verdict"] == "fail"
     assert {k for k, r in rows(live).items() if r["verdict"] == "fail"} == {("yunnan.heartbeat.cadence", "heartBeat")}
+
+
+def test_the_live_pilot_report_verifies_against_its_journal(tmp_path):
+    """tester12 D2: the live report hashed the journal before it was closed (its WAL not yet in the file), so
+    `vconform verify REPORT --journal FILE` said "changed since signing" of a journal nobody touched."""
+    from harness.report import verify
+
+    site = Site(tmp_path)
+    d, c = site.data, site.client
+    vehicle = d.vehicle(1)
+    c.call("vehicleInfo", vehicle)
+    for i in range(40):
+        c.call("vehicleAccess", d.access_record(vehicle, i + 1, str(i % 2)))
+    site.close()
+    ok, reason = verify(tmp_path / "live", journal=tmp_path / "journal.db")
+    assert ok, reason
+    assert "journal journal.db unchanged" in reason
+
+
+def test_the_rederived_report_names_the_sut_observed(tmp_path, capsys):
+    """tester12 D9: `report --journal` named no SUT (so it could be recorded under any); it names the one observed,
+    and refuses another."""
+    from harness.cli import main
+
+    site = Site(tmp_path, sut={"name": "GateVendor", "version": "2.4.0"})
+    site.client.call("heartBeat", site.data.heartbeat())
+    live = site.close()
+    assert "live-rederived" in live["reproduce"], "re-deriving must not write over the signed report"
+    journal = str(tmp_path / "journal.db")
+    assert main(["report", "--journal", journal, "--out", str(tmp_path / "again")]) == 0
+    again = json.loads((tmp_path / "again" / "report.json").read_text())
+    assert (again["signoff"]["sut_name"], again["signoff"]["sut_version"]) == ("GateVendor", "2.4.0")
+    assert (again["sut"]["name"], again["sut"]["version"]) == ("GateVendor", "2.4.0")
+    capsys.readouterr()
+    assert main(["report", "--journal", journal, "--sut-name", "Other", "--out", str(tmp_path / "other")]) == 2
+    assert "observed for SUT name 'GateVendor'" in capsys.readouterr().err
+    assert not (tmp_path / "other" / "report.json").exists()
+
+
+def test_report_dir_is_new_per_start_and_a_window_end_is_announced(tmp_path, capsys, monkeypatch):
+    """tester12 D10/D5: a second observe mock wrote its report into the running pilot's default folder; the user
+    was not told the window is real time."""
+    from harness import observe_cli
+    from harness.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    default = observe_cli.report_dir(None)
+    assert default.parent == Path("reports") and default.name.startswith("pilot-") and default.name.endswith("Z")
+    taken = tmp_path / "pilot"
+    taken.mkdir()
+    (taken / "report.json").write_text("{}")
+    assert main(["mock", "yunnan", "--observe", "--port", "0", "--report-dir", str(taken)]) == 2
+    out = capsys.readouterr()
+    assert "holds a report already" in out.err and "listening on" not in out.out
+    line = observe_cli.window_line(600.0, Path("reports/pilot"))
+    assert "observing until" in line and "UTC (window 10m, real time" in line and "reports/pilot" in line
+    assert "SIGINT" in observe_cli.window_line(None, Path("x"))
+
+
+def test_a_request_to_no_interface_is_not_named_with_an_empty_name():
+    """tester12 D10: "last  request answered code 404" (empty interface, double space) for an unknown path."""
+    from harness.journal import Exchange
+    from suites.gansu import checks as gansu
+    from suites.henan import checks as henan
+    from suites.yunnan import checks as yunnan
+
+    ex = Exchange("x", 1.0, "POST", "/nowhere", "", status=404, outcome="unknown", response_body={"code": 404})
+    for module in (yunnan, gansu, henan):
+        (problem,) = module.accepted([ex], "")
+        assert problem.message.startswith("last request answered code 404"), problem.message
