@@ -253,6 +253,14 @@ class Masker:
         return self._redactor._walk(obj, self._pattern)
 
 
+    def redacted_or_same(self, obj: Any) -> Any:
+        """`obj` itself when redaction changes nothing in it, else a redacted copy; `obj` is never changed. For a
+        value `plain_json` accepts (the report writer's checks): keeping the caller's own object instead of a
+        copy is what keeps the writer's memory from growing with the checks of a long run."""
+        out = self._redactor._walk(obj, self._pattern)
+        return obj if out == obj else out
+
+
 class _Literals:
     """Every literal of a set found in one pass over a text (Aho-Corasick, pyahocorasick): the cost is the text's
     length plus the matches, whatever the number of secrets, and building it is linear in their total length. It
