@@ -200,34 +200,22 @@ def plain_json(obj: Any) -> bool:
     (no subclass, tuple, dataclass or bytes). Such a value equals its plain-JSON copy, so the copy can be skipped."""
     t = type(obj)
     if t is dict:
-        for k, v in obj.items():
-            if type(k) is not str:
-                return False
-            tv = type(v)
-            if tv is str or v is None or tv is bool or tv is float:
+        return all(type(k) is str for k in obj) and _plain_values(obj.values())
+    return _plain_values(obj if t is list else (obj,))
+
+
+def _plain_values(values: Iterable[Any]) -> bool:
+    for v in values:
+        t = type(v)
+        if t is str or v is None or t is bool or t is float:
+            continue
+        if t is int:
+            if -_sign.SAFE_INTEGER <= v <= _sign.SAFE_INTEGER:
                 continue
-            if tv is int:
-                if -_sign.SAFE_INTEGER <= v <= _sign.SAFE_INTEGER:
-                    continue
-                return False
-            if not plain_json(v):
-                return False
-        return True
-    if t is list:
-        for v in obj:
-            tv = type(v)
-            if tv is str or v is None or tv is bool or tv is float:
-                continue
-            if tv is int:
-                if -_sign.SAFE_INTEGER <= v <= _sign.SAFE_INTEGER:
-                    continue
-                return False
-            if not plain_json(v):
-                return False
-        return True
-    if t is str or obj is None or t is bool or t is float:
-        return True
-    return t is int and -_sign.SAFE_INTEGER <= obj <= _sign.SAFE_INTEGER
+            return False
+        if (t is not dict and t is not list) or not plain_json(v):
+            return False
+    return True
 
 
 def _dumps_indented(value: Any) -> bytes:
