@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import base64
 import functools
-import hashlib
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -14,7 +12,7 @@ from . import sign as _sign
 from .html_writer import write_html
 from .redact import Redactor
 from .sign import SigningKeyError
-from .writers import Spool, _to_json, normalise, sha256_file, write_junit
+from .writers import Spool, normalise, sha256_file, write_junit
 
 try:
     import orjson as _orjson
@@ -114,14 +112,17 @@ def write_report(
     raw_pub = _sign.public_raw(key)
     kid = _sign.key_id(raw_pub)
 
-    # The writer's own plain-JSON copy of the model, redacted in place. The exchanges, the part that grows with a
-    # run, are not copied as a whole: each is normalised on its own, twice (once to harvest the secrets it reveals,
-    # once, when every secret is known, to be masked and set aside in a spool on disk), so the writer holds one
-    # exchange at a time whatever their number; the HTML, the signature and report.json read them back in order.
+    # The writer's own plain-JSON copy of the model, redacted in place. The parts that grow with a run are not
+    # copied as a whole. The exchanges are normalised one at a time, twice (once to harvest the secrets they reveal,
+    # once, when every secret is known, to be masked and set aside in a spool on disk). The checks are not copied
+    # at all when they are plain JSON already and redaction changes nothing in them (the caller's own objects are
+    # read, never changed); only a check that is not plain JSON, or that held a secret, gets a copy of its own.
     exchanges = model.get("exchanges")
     spooled = isinstance(exchanges, (list, tuple))
-    plain = {k: (None if k == "exchanges" and spooled else _normalise_interfaces(v) if k == "interfaces"
-                 else normalise(v)) for k, v in model.items()}
+    interfaces = model.get("interfaces")
+    by_check = isinstance(interfaces, (list, tuple))
+    plain = {k: (None if (k == "exchanges" and spooled) or (k == "interfaces" and by_check) else normalise(v))
+             for k, v in model.items()}
     for member, default in DEFAULTS.items():
         plain.setdefault(member, json.loads(json.dumps(default)))
     plain.pop("signature", None)
@@ -129,10 +130,31 @@ def write_report(
     redactor = Redactor(secrets)
     found: set[str] = set()
     redactor.harvest(plain, found)
+    heads = [_interface_head(iface) for iface in interfaces] if by_check else []
+    for iface, head in zip(interfaces if by_check else (), heads):
+        redactor.harvest(head, found)
+        for chk in _checks_of(iface):
+            redactor.harvest(chk if plain_json(chk) else normalise(chk), found)
     for item in exchanges if spooled else ():
         redactor.harvest(normalise(item), found)
     masker = redactor.masker(found)
     clean = _sign.jcs_safe(masker.redact_in_place(plain), in_place=True)
+    if by_check:
+        kept: set[int] = set()  # a check object the caller placed twice is kept once: the writers key on id()
+        for iface, head in zip(interfaces, heads):
+            _sign.jcs_safe(masker.redact_in_place(head), in_place=True)
+            if not (isinstance(head, dict) and _checks_of(iface)):
+                continue
+            checks = []
+            for chk in _checks_of(iface):
+                if id(chk) not in kept and plain_json(chk):
+                    chk = masker.redacted_or_same(chk)
+                    kept.add(id(chk))
+                else:
+                    chk = _sign.jcs_safe(masker.redact_in_place(normalise(chk)), in_place=True)
+                checks.append(chk)
+            head["checks"] = checks
+        clean["interfaces"] = heads
     if spooled:
         spool = Spool()
         for item in exchanges:
@@ -160,39 +182,40 @@ def write_report(
     return paths
 
 
-def _normalise_interfaces(interfaces: Any) -> Any:
-    """`normalise(interfaces)` with equal evidence items held once: every check of an exchange cites the same
-    exchange and adapter run, and a JSON round trip of the whole would make a copy per citation (a third of the
-    writer's copy at 3 checks per exchange). Equal JSON text is an equal value, so nothing read from the copy
-    changes; redaction (`Masker.redact_in_place`) visits a shared item once."""
-    if not isinstance(interfaces, (list, tuple)):
-        return normalise(interfaces)
-    memo: dict[bytes, Any] = {}
+def _checks_of(iface: Any) -> list[Any] | tuple[Any, ...]:
+    """An interface's checks when it holds them as a list (else none: the interface is copied whole)."""
+    checks = iface.get("checks") if isinstance(iface, dict) else None
+    return checks if isinstance(checks, (list, tuple)) else ()
 
-    def shared(item: Any) -> Any:
-        text = json.dumps(item, default=_to_json, ensure_ascii=False)
-        key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-        value = memo.get(key)
-        if value is None:
-            parsed = json.loads(text)
-            value = memo[key] = {sys.intern(k): v for k, v in parsed.items()}  # one "kind" for all items
-        return value
 
-    out = []
-    for iface in interfaces:
-        checks = iface.get("checks") if isinstance(iface, dict) else None
-        if not isinstance(checks, (list, tuple)):
-            out.append(normalise(iface))
+def _interface_head(iface: Any) -> Any:
+    """The writer's copy of an interface without its checks (their place kept, empty), or of all of it when it does
+    not hold its checks as a list."""
+    return normalise(dict(iface, checks=[]) if _checks_of(iface) else iface)
+
+
+def plain_json(obj: Any) -> bool:
+    """True when `obj` is already what a JSON round trip (`writers.normalise`) and the signer's `jcs_safe` would
+    make of it: dicts with str keys, lists, str, bool, None, floats and safe-range ints, of exactly these types
+    (no subclass, tuple, dataclass or bytes). Such a value equals its plain-JSON copy, so the copy can be skipped."""
+    t = type(obj)
+    if t is dict:
+        return all(type(k) is str for k in obj) and _plain_values(obj.values())
+    return _plain_values(obj if t is list else (obj,))
+
+
+def _plain_values(values: Iterable[Any]) -> bool:
+    for v in values:
+        t = type(v)
+        if t is str or v is None or t is bool or t is float:
             continue
-        # The interface in one round trip (its key names then shared by all its checks), evidence set aside.
-        cited = [chk.get("evidence") if isinstance(chk, dict) else None for chk in checks]
-        stubs = [dict(chk, evidence=[]) if isinstance(ev, (list, tuple)) else chk for chk, ev in zip(checks, cited)]
-        copy = normalise(dict(iface, checks=stubs))
-        for c, evidence in zip(copy["checks"], cited):
-            if isinstance(evidence, (list, tuple)):
-                c["evidence"] = [shared(e) if isinstance(e, dict) else normalise(e) for e in evidence]
-        out.append(copy)
-    return out
+        if t is int:
+            if -_sign.SAFE_INTEGER <= v <= _sign.SAFE_INTEGER:
+                continue
+            return False
+        if (t is not dict and t is not list) or not plain_json(v):
+            return False
+    return True
 
 
 def _dumps_indented(value: Any) -> bytes:

@@ -143,3 +143,40 @@ def test_equal_evidence_cited_by_several_checks_is_redacted_in_every_place(tmp_p
     assert cited[0]["note"] == "sent ***"
     ok, msg = verify(paths["json"])
     assert ok, msg
+
+
+def test_checks_are_read_not_changed_and_only_plain_json_is_kept_as_given(tmp_path, monkeypatch):
+    """The writer keeps a check that is plain JSON and holds no secret as the caller's own object (no copy); the
+    caller's model is never changed, a check that held a secret is masked in a copy, and a check that is not plain
+    JSON (a tuple, a str or int subclass, an integer beyond 2**53, the same dict placed twice) reads back as a
+    JSON round trip of it would."""
+    import copy
+    import enum
+
+    class Kind(str, enum.Enum):
+        NOTE = "note"
+
+    class Level(enum.IntEnum):
+        HIGH = 3
+
+    monkeypatch.setenv("VCONFORM_HOME", str(tmp_path / "home"))
+    model = fixed_model()
+    checks = model["interfaces"][1]["checks"]
+    checks[0]["evidence"] = [{"kind": Kind.NOTE, "level": Level.HIGH, "pair": (1, 2), "big": 2**60}]
+    checks[1]["message"] = "sent password=hunter2hunter2"
+    checks.append(checks[2])  # the same object twice
+    snapshot = copy.deepcopy(model)
+    paths = write_report(model, tmp_path / "out")
+    assert model == snapshot and type(checks[0]["evidence"][0]["kind"]) is Kind  # the caller's model unchanged
+    assert checks[1]["message"] == "sent password=hunter2hunter2"
+    data = json.loads(paths["json"].read_text(encoding="utf-8"))
+    got = data["interfaces"][1]["checks"]
+    assert got[0]["evidence"] == [{"kind": "note", "level": 3, "pair": [1, 2], "big": str(2**60)}]
+    assert got[1]["message"] == "sent password=***"
+    assert got[-1] == got[2] == json.loads(json.dumps(checks[2]))
+    import xml.etree.ElementTree as ET
+
+    cases = [(c.get("classname"), c.get("name")) for c in ET.parse(paths["junit"]).iter("testcase")]
+    assert len(cases) == sum(len(i["checks"]) for i in data["interfaces"]) == len(set(cases))  # CI keys on these
+    ok, msg = verify(paths["json"])
+    assert ok, msg
