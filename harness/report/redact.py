@@ -22,6 +22,8 @@ SECRET_KEYS = frozenset({
     "secretkey", "sessionkey", "cookie", "setcookie", "authorization", "proxyauthorization",
     # Camera and NVR log-ins are credentials as a pair: the user name goes too.
     "camerausername", "nvrusername",
+    # JT/T 809 0x1700/0x1701 (harness/jt809/layouts.toml): the time-limited authorisation codes are passwords.
+    "authorizecode1", "authorizecode2",
 })
 # Any key ending in one of these is a secret too: cameraPassword, nvrPassword, companySecretCode (a provincial
 # spec's authorisation codes are credentials), X-Auth-Token, CLIENT_PRIVATE_KEY.

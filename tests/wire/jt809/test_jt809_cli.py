@@ -217,15 +217,31 @@ def test_issue_13_ids_decode(capsys):
     assert {0x1102, 0x9102, 0x9103} <= ids  # the 2019 link management additions
 
 
-def test_0x1700_family_head_decodes_and_its_data_is_a_warning(capsys):
+def _frame_0x1700(data_type: int, data: bytes) -> str:
     from harness.jt809 import Header, encode_raw
 
-    body = "粤B1".encode("gbk").ljust(21, b"\x00") + bytes([2]) + (0x1701).to_bytes(2, "big") + (3).to_bytes(4, "big")
-    code, out, _ = run(capsys, [encode_raw(Header(msg_id=0x1700), body + b"\x01\x02\x03").hex()])
+    body = "粤B1".encode("gbk").ljust(21, b"\x00") + bytes([2]) + data_type.to_bytes(2, "big")
+    return encode_raw(Header(msg_id=0x1700), body + len(data).to_bytes(4, "big") + data).hex()
+
+
+def test_0x1700_family_head_decodes_and_its_unknown_data_is_a_warning(capsys):
+    code, out, _ = run(capsys, [_frame_0x1700(0x1702, b"\x01\x02\x03")])  # no 0x1702 row: data kept raw
     (record,) = json.loads(out)
     assert code == 0 and record["body"]["vehicle_no"] == "粤B1" and record["body"]["data_hex"] == "010203"
     assert [f["code"] for f in record["findings"]] == ["unknown_data_type"]
     assert record["header"]["msg_name"] == "UP_0x1700_MSG"
+
+
+def test_0x1701_decodes_named_and_a_misfit_fails(capsys):
+    data = b"P0000000001" + b"code-one".ljust(64, b"\x00") + b"code-two".ljust(64, b"\x00")
+    code, out, _ = run(capsys, [_frame_0x1700(0x1701, data)])
+    (record,) = json.loads(out)
+    assert code == 0 and record["findings"] == [] and record["body"]["data_type_name"] == "UP_AUTHORIZE_MSG_STARTUP"
+    assert record["body"]["data"] == {"platform_id": "P0000000001", "authorize_code_1": "code-one",
+                                      "authorize_code_2": "code-two"}
+    code, out, _ = run(capsys, [_frame_0x1700(0x1701, data[:-1])])  # one byte short: the vector-verified row fails
+    (record,) = json.loads(out)
+    assert code == 1 and [f["level"] for f in record["findings"]] == ["fail"], record["findings"]
 
 
 def test_2011_login_under_2019_header_names_the_mix(capsys):
