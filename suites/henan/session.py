@@ -5,10 +5,9 @@ from typing import Any
 
 from harness.adapter import AdapterResult
 from harness.checks import CheckResult, Problem
-from harness.journal import Exchange, Journal
+from harness.journal import Exchange
 from harness.run import RunContext
-from harness.serve import BackgroundServer
-from harness.session import ClientSession
+from harness.session import MockClientSession
 from mocks.henan.city_app import HenanCityMock
 from schemas.henan.datagen import CityData
 from schemas.henan.validate import validate
@@ -18,26 +17,18 @@ from suites.henan import checks as C
 FROM_CONFIG = {"qybh", "qymc", "dzbh", "companySecretCode", "companyCode"}
 
 
-class HenanCitySession(ClientSession):
-    journal: Journal
+class HenanCitySession(MockClientSession):
+    mock: HenanCityMock
 
     def __init__(self, vrun: RunContext, adapter_cmd: list[str] | str):
-        cfg = vrun.config
-        super().__init__(vrun, Journal(cfg.journal))
-        seed = int(cfg.seed)
-        self.mock = HenanCityMock(journal=self.journal, profile=vrun.profile, seed=seed)
-        self.server = BackgroundServer(self.mock.app).start()
+        seed = int(vrun.config.seed)
+        super().__init__(vrun, lambda journal: HenanCityMock(journal=journal, profile=vrun.profile, seed=seed))
         self.base_url = self.server.url + self.mock.ep["base_path"]
         self.data = CityData(seed)
         acc = self.data.account()
         self.organ = acc["organ"]
         self.credentials = {**acc, "qybh": self.data.qybh, "dzbh": self.data.dzbh}
         self.start_adapter(adapter_cmd, vrun.spec.name, self.base_url, self.credentials)
-
-    def close(self) -> None:
-        self.server.stop()
-        self.journal.close()
-        super().close()
 
     def learn_secrets(self, e: Exchange) -> None:
         self.vrun.add_secret(e.notes.get("token_issued"))
