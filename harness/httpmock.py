@@ -126,6 +126,15 @@ class HttpMock:
         """Live connections: open, not closing, and not done with their last request (what the cap counts)."""
         return sum(1 for h in self._open if h.live())
 
+    @staticmethod
+    def note_violations(ex: Exchange, violations: list[Any]) -> list[Any]:
+        """Keep a request's validation findings in its journal notes (`violations`, and each warning an errata
+        reading allows under `warnings` too, a list the spec's `begin` set up); return the failing ones."""
+        ex.notes["violations"] = [v.__dict__ for v in violations]
+        ex.notes["warnings"].extend({"errata": v.errata, "message": v.message} for v in violations
+                                    if v.level == "warn" and v.errata)
+        return [v for v in violations if v.level == "fail"]
+
     # ---- what a spec supplies --------------------------------------------------------------------------
     def _routes(self) -> dict[str, tuple[str, Any]]:
         """path -> (interface, spec data for that path)."""

@@ -114,11 +114,35 @@ class ClientSession(Recorder):
     def learn_secrets(self, exchange: Exchange) -> None:
         """Add the tokens, keys and passwords an exchange carried to the run's redaction list (a spec's hook)."""
 
+    def judging(self, interface: str, res: AdapterResult, exchanges: Iterable[Exchange], *, stage: str) -> Judgement:
+        """Start judging one action: its results, `adapter.completed` first; `.add` records the spec's checks."""
+        return Judgement(self, interface, res, exchanges, stage=stage)
+
     def completed(self, res: AdapterResult, *, interface: str, stage: str, also: Iterable[Problem] = (),
                   evidence: Iterable[Any] | None = None) -> CheckResult:
         """The engine's `adapter.completed`: the adapter exited 0 in time (and whatever else `also` adds)."""
         return self.record(ADAPTER_COMPLETED, completion_problems(res) + list(also), interface=interface,
                            stage=stage, evidence=[res] if evidence is None else evidence)
+
+
+class Judgement(list):
+    """The check results of one action, in the order recorded: `adapter.completed` first, then each `add`, which
+    records a check with the action's interface and stage and, unless told otherwise, as evidence the adapter's
+    result and every exchange of the action (made evidence once, shared by the checks)."""
+
+    def __init__(self, session: ClientSession, interface: str, res: AdapterResult, exchanges: Iterable[Exchange], *,
+                 stage: str):
+        super().__init__()
+        self.session, self.interface, self.stage = session, interface, stage
+        self.evidence = [evidence_of(item) for item in (res, *exchanges)]
+        self.append(session.completed(res, interface=interface, stage=stage))
+
+    def add(self, check_id: str, problems: Iterable[Problem] | None,
+            evidence: Iterable[Any] | None = None) -> CheckResult:
+        result = self.session.record(check_id, problems, interface=self.interface, stage=self.stage,
+                                     evidence=self.evidence if evidence is None else evidence)
+        self.append(result)
+        return result
 
 
 class MockClientSession(ClientSession):

@@ -33,13 +33,8 @@ class GansuSession(MockClientSession):
 
     def judge(self, interface: str, res: AdapterResult, exchanges: list[Exchange], *, stage: str) -> list[CheckResult]:
         """Every check of one action: adapter, transport, envelope, token, payload, serial, answer."""
-        out: list[CheckResult] = []
-        ev = [res.evidence()] + [e.evidence() for e in exchanges]
-
-        def rec(cid: str, problems: list[Problem], evidence: list = ev) -> None:
-            out.append(self.record(cid, problems, interface=interface, stage=stage, evidence=evidence))
-
-        out.append(self.completed(res, interface=interface, stage=stage))
+        out = self.judging(interface, res, exchanges, stage=stage)
+        rec = out.add
         rec("gansu.transport.reached", C.reached(exchanges, interface))
         if not exchanges:
             return out

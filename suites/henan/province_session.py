@@ -43,13 +43,8 @@ class ProvinceSession(MockClientSession):
     # ---- judging one action -------------------------------------------------------------------
     def judge(self, method: str, res: AdapterResult, exchanges: list[Exchange], *, stage: str) -> list[CheckResult]:
         """Every check of one action: adapter, transport, token, fields of the last request, the answer."""
-        out: list[CheckResult] = []
-        ev = [res] + exchanges
-
-        def rec(cid: str, problems: list[Problem], evidence=ev) -> None:
-            out.append(self.record(cid, problems, interface=method, stage=stage, evidence=evidence))
-
-        out.append(self.completed(res, interface=method, stage=stage))
+        out = self.judging(method, res, exchanges, stage=stage)
+        rec = out.add
         rec("henan.province.transport.reached", C.reached(exchanges, method))
         if not exchanges:
             return out

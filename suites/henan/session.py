@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.adapter import AdapterResult
-from harness.checks import CheckResult, Problem
+from harness.checks import CheckResult
 from harness.journal import Exchange
 from harness.run import RunContext
 from harness.session import MockClientSession
@@ -38,13 +38,8 @@ class HenanCitySession(MockClientSession):
     def judge(self, interface: str, res: AdapterResult, exchanges: list[Exchange], params: dict | None, *,
               stage: str) -> list[CheckResult]:
         """Every check of one action: adapter, transport, envelope, token, payload, answer."""
-        out: list[CheckResult] = []
-        ev = [res.evidence()] + [e.evidence() for e in exchanges]
-
-        def rec(cid: str, problems: list[Problem], evidence: list = ev) -> None:
-            out.append(self.record(cid, problems, interface=interface, stage=stage, evidence=evidence))
-
-        out.append(self.completed(res, interface=interface, stage=stage))
+        out = self.judging(interface, res, exchanges, stage=stage)
+        rec = out.add
         rec("henan.transport.reached", C.reached(exchanges, interface))
         if not exchanges:
             return out

@@ -59,13 +59,8 @@ class YunnanSession(MockClientSession):
     def judge(self, interface: str, res: AdapterResult, exchanges: list[Exchange], params: Any, *,
               stage: str, intact: bool = True) -> list[CheckResult]:
         """Every check that applies to one upload-like action: adapter, transport, headers, envelope, payload."""
-        out: list[CheckResult] = []
-        ev = [res.evidence()] + [e.evidence() for e in exchanges]
-
-        def rec(cid, problems, evidence=ev):
-            out.append(self.record(cid, problems, interface=interface, stage=stage, evidence=evidence))
-
-        out.append(self.completed(res, interface=interface, stage=stage))
+        out = self.judging(interface, res, exchanges, stage=stage)
+        rec = out.add
         rec("yunnan.transport.reached", C.reached(exchanges, interface))
         mine = [e for e in exchanges if e.interface == interface]
         if not exchanges:
