@@ -155,6 +155,15 @@ class HttpMock:
         over = len(self._open) > self.max_connections and self.connections > self.max_connections
         return (str(peer[0]) if peer else ""), over
 
+    @staticmethod
+    def note_violations(ex: Exchange, violations: list[Any]) -> list[Any]:
+        """Keep a request's validation findings in its journal notes (`violations`, and each warning an errata
+        reading allows under `warnings` too, a list the spec's `begin` set up); return the failing ones."""
+        ex.notes["violations"] = [v.__dict__ for v in violations]
+        ex.notes["warnings"].extend({"errata": v.errata, "message": v.message} for v in violations
+                                    if v.level == "warn" and v.errata)
+        return [v for v in violations if v.level == "fail"]
+
     # ---- what a spec supplies --------------------------------------------------------------------------
     def _routes(self) -> dict[str, tuple[str, Any]]:
         """path -> (interface, spec data for that path)."""

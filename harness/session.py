@@ -2,19 +2,24 @@
 
 `Recorder` records check results (and skips) into the run; `ClientSession` adds the client role's half:
 it owns the SUT adapter and its state folder, triggers one action at a time and collects the journal
-exchanges the action caused, and judges the one engine-owned check `adapter.completed`."""
+exchanges the action caused, and judges the one engine-owned check `adapter.completed`; `MockClientSession` adds
+the HTTP mock the harness serves on loopback. `client_fixture` and `server_fixture` are the bodies of a spec's
+session-scoped pytest fixtures (one per role)."""
 from __future__ import annotations
 
 import shlex
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable, Protocol
+from typing import Any, Callable, Iterable, Iterator, Protocol, TypeVar
 
 from harness.adapter import ADAPTER_COMPLETED, DEFAULT_TIMEOUT, Adapter, AdapterResult, completion_problems
 from harness.checks import CheckResult, Problem, evaluate, skipped
-from harness.journal import Exchange
+from harness.journal import Exchange, Journal
 from harness.report.redact import is_secret_key
-from harness.run import RunContext
+from harness.run import HarnessError, RunContext
+from harness.serve import BackgroundServer
+
+S = TypeVar("S")
 
 
 def _leaves(obj: Any, key: str = "") -> Iterable[tuple[str, Any]]:
@@ -109,8 +114,81 @@ class ClientSession(Recorder):
     def learn_secrets(self, exchange: Exchange) -> None:
         """Add the tokens, keys and passwords an exchange carried to the run's redaction list (a spec's hook)."""
 
+    def judging(self, interface: str, res: AdapterResult, exchanges: Iterable[Exchange], *, stage: str) -> Judgement:
+        """Start judging one action: its results, `adapter.completed` first; `.add` records the spec's checks."""
+        return Judgement(self, interface, res, exchanges, stage=stage)
+
     def completed(self, res: AdapterResult, *, interface: str, stage: str, also: Iterable[Problem] = (),
                   evidence: Iterable[Any] | None = None) -> CheckResult:
         """The engine's `adapter.completed`: the adapter exited 0 in time (and whatever else `also` adds)."""
         return self.record(ADAPTER_COMPLETED, completion_problems(res) + list(also), interface=interface,
                            stage=stage, evidence=[res] if evidence is None else evidence)
+
+
+class Judgement(list):
+    """The check results of one action, in the order recorded: `adapter.completed` first, then each `add`, which
+    records a check with the action's interface and stage and, unless told otherwise, as evidence the adapter's
+    result and every exchange of the action (made evidence once, shared by the checks)."""
+
+    def __init__(self, session: ClientSession, interface: str, res: AdapterResult, exchanges: Iterable[Exchange], *,
+                 stage: str):
+        super().__init__()
+        self.session, self.interface, self.stage = session, interface, stage
+        self.evidence = [evidence_of(item) for item in (res, *exchanges)]
+        self.append(session.completed(res, interface=interface, stage=stage))
+
+    def add(self, check_id: str, problems: Iterable[Problem] | None,
+            evidence: Iterable[Any] | None = None) -> CheckResult:
+        result = self.session.record(check_id, problems, interface=self.interface, stage=self.stage,
+                                     evidence=self.evidence if evidence is None else evidence)
+        self.append(result)
+        return result
+
+
+class MockClientSession(ClientSession):
+    """The client role against an HTTP mock: the run's journal, the spec's mock built on it (`make_mock(journal)`,
+    an object with an aiohttp `.app`) served on loopback at `self.server.url`. The spec's session then seeds its
+    data and calls `start_adapter`; `close` stops the server and closes the journal."""
+
+    journal: Journal
+
+    def __init__(self, vrun: RunContext, make_mock: Callable[[Journal], Any]):
+        super().__init__(vrun, Journal(vrun.config.journal))
+        self.mock = make_mock(self.journal)
+        self.server = BackgroundServer(self.mock.app).start()
+
+    def close(self) -> None:
+        self.server.stop()
+        self.journal.close()
+        super().close()
+
+
+def client_fixture(vrun: RunContext, make_session: Callable[[RunContext, list[str] | str], S],
+                   reference_label: str, reference_name: str) -> Iterator[S]:
+    """The body of a spec's client-role session fixture (`yield from client_fixture(...)`): the SUT command
+    (--sut-cmd, else the spec's reference client, noted for the report), the session on it, closed at the end.
+    A session that cannot open its sockets or files is a harness error (exit 2), not a SUT failure."""
+    cmd = vrun.client_sut(reference_label, reference_name)
+    try:
+        session = make_session(vrun, cmd)
+    except OSError as exc:
+        raise HarnessError(str(exc)) from None
+    yield session
+    session.close()  # type: ignore[attr-defined]
+
+
+def server_fixture(vrun: RunContext, make_session: Callable[[RunContext], S], mock_name: str, *,
+                   start: bool = True) -> Iterator[S]:
+    """The body of a spec's server-role session fixture (`yield from server_fixture(...)`): the session against
+    --target (default: the spec's own mock, embedded), the target noted for the report as the SUT (named
+    `mock_name` with the tool's version when it is the embedded mock), `start()`ed unless `start` is false,
+    closed at the end."""
+    cfg = vrun.config
+    session = make_session(vrun)
+    vrun.sut_info = {**session.describe_target(),  # type: ignore[attr-defined]
+                     "name": cfg.sut_name or ("" if cfg.target else mock_name),
+                     "version": cfg.sut_version or ("" if cfg.target else cfg.extra.get("tool_version", ""))}
+    if start:
+        session.start()  # type: ignore[attr-defined]
+    yield session
+    session.close()  # type: ignore[attr-defined]

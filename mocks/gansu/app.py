@@ -216,12 +216,7 @@ class GansuMock(HttpMock):
         from schemas.gansu.validate import validate
 
         body = self._numbers(ex, interface, body)
-        violations = validate(interface, "request", body, profile=self.profile)
-        ex.notes["violations"] = [v.__dict__ for v in violations]
-        for v in violations:
-            if v.level == "warn" and v.errata:
-                ex.notes["warnings"].append({"errata": v.errata, "message": v.message})
-        fails = [v for v in violations if v.level == "fail"]
+        fails = self.note_violations(ex, validate(interface, "request", body, profile=self.profile))
         if not_string:  # its own finding, whatever the content (which was judged above, into notes)
             raise Refusal("value_not_string", "IPCType.value 须为 JSON 字符串，收到的是 JSON 对象"
                           + (f"；另有 {len(fails)} 处内容错误" if fails else ""))

@@ -241,12 +241,7 @@ class HenanCityMock(HttpMock):
     def _validate(self, ex: Exchange, interface: str, body: dict) -> None:
         from schemas.henan.validate import validate
 
-        violations = validate(interface, "request", body, profile=self.profile)
-        ex.notes["violations"] = [v.__dict__ for v in violations]
-        for v in violations:
-            if v.level == "warn" and v.errata:
-                ex.notes["warnings"].append({"errata": v.errata, "message": v.message})
-        fails = [v for v in violations if v.level == "fail"]
+        fails = self.note_violations(ex, validate(interface, "request", body, profile=self.profile))
         if fails:
             raise Refusal("952", "invalid", "; ".join(v.message for v in fails[:5]))
 

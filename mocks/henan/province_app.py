@@ -140,10 +140,5 @@ class HenanProvinceMock(HttpMock):
     def _validate(self, ex: Exchange, method: str, req: dict) -> str | None:
         from schemas.henan.province_validate import validate  # lazy: the tables load on first use
 
-        violations = validate(method, "request", req, profile=self.profile)
-        ex.notes["violations"] = [v.__dict__ for v in violations]
-        for v in violations:
-            if v.level == "warn" and v.errata:
-                ex.notes["warnings"].append({"errata": v.errata, "message": v.message})
-        fails = [v for v in violations if v.level == "fail"]
+        fails = self.note_violations(ex, validate(method, "request", req, profile=self.profile))
         return "参数校验失败: " + "; ".join(v.message for v in fails[:5]) if fails else None

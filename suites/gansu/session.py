@@ -5,10 +5,9 @@ from typing import Any
 
 from harness.adapter import AdapterResult
 from harness.checks import CheckResult, Problem
-from harness.journal import Exchange, Journal
+from harness.journal import Exchange
 from harness.run import RunContext
-from harness.serve import BackgroundServer
-from harness.session import ClientSession
+from harness.session import MockClientSession
 from mocks.gansu.app import GansuMock
 from schemas.gansu.datagen import StationData
 from suites.gansu import checks as C
@@ -17,24 +16,16 @@ VEHICLE = ("vehicleNo", "plateColorCode", "vinNo")
 IMAGE_TYPES = {"sharePrintImage": "1", "shareReportImage": "1", "shareSignatureImage": "3"}
 
 
-class GansuSession(ClientSession):
-    journal: Journal
+class GansuSession(MockClientSession):
+    mock: GansuMock
 
     def __init__(self, vrun: RunContext, adapter_cmd: list[str] | str):
-        cfg = vrun.config
-        super().__init__(vrun, Journal(cfg.journal))
-        seed = int(cfg.seed)
-        self.mock = GansuMock(journal=self.journal, profile=vrun.profile, seed=seed)
-        self.server = BackgroundServer(self.mock.app).start()
+        seed = int(vrun.config.seed)
+        super().__init__(vrun, lambda journal: GansuMock(journal=journal, profile=vrun.profile, seed=seed))
         self.base_url = self.server.url + str(self.mock.ep.get("base_path", "")).rstrip("/")
         self.data = StationData(seed)
         self.credentials = self.data.account()
         self.start_adapter(adapter_cmd, vrun.spec.name, self.base_url, self.credentials)
-
-    def close(self) -> None:
-        self.server.stop()
-        self.journal.close()
-        super().close()
 
     def learn_secrets(self, e: Exchange) -> None:
         self.vrun.add_secret(e.notes.get("token_issued"))
@@ -42,13 +33,8 @@ class GansuSession(ClientSession):
 
     def judge(self, interface: str, res: AdapterResult, exchanges: list[Exchange], *, stage: str) -> list[CheckResult]:
         """Every check of one action: adapter, transport, envelope, token, payload, serial, answer."""
-        out: list[CheckResult] = []
-        ev = [res.evidence()] + [e.evidence() for e in exchanges]
-
-        def rec(cid: str, problems: list[Problem], evidence: list = ev) -> None:
-            out.append(self.record(cid, problems, interface=interface, stage=stage, evidence=evidence))
-
-        out.append(self.completed(res, interface=interface, stage=stage))
+        out = self.judging(interface, res, exchanges, stage=stage)
+        rec = out.add
         rec("gansu.transport.reached", C.reached(exchanges, interface))
         if not exchanges:
             return out

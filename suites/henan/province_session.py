@@ -6,10 +6,9 @@ from typing import Any
 
 from harness.adapter import AdapterResult
 from harness.checks import CheckResult, Problem
-from harness.journal import Exchange, Journal
+from harness.journal import Exchange
 from harness.run import RunContext
-from harness.serve import BackgroundServer
-from harness.session import ClientSession
+from harness.session import MockClientSession
 from mocks.henan.province_app import HenanProvinceMock
 from schemas.henan.province_datagen import ProvinceData
 from schemas.henan.province_validate import validate
@@ -19,24 +18,17 @@ SECRET_NOTES = ("token_issued",)
 SECRET_FIELDS = ("accessToken", "companySecretCode", "gateSecretCode", "pwd")
 
 
-class ProvinceSession(ClientSession):
-    journal: Journal
+class ProvinceSession(MockClientSession):
+    mock: HenanProvinceMock
 
     def __init__(self, vrun: RunContext, adapter_cmd: list[str] | str):
-        super().__init__(vrun, Journal(vrun.config.journal))
-        self.mock = HenanProvinceMock(journal=self.journal, profile=vrun.profile)
-        self.server = BackgroundServer(self.mock.app).start()
+        super().__init__(vrun, lambda journal: HenanProvinceMock(journal=journal, profile=vrun.profile))
         self.base_url = self.server.url + self.mock.base
         self.data = ProvinceData(int(vrun.config.seed))
         self.state = self.mock.state
         self.credentials = dict(self.state.account)
         self.vrun.add_secret(self.credentials["pwd"])
         self.start_adapter(adapter_cmd, vrun.spec.name, self.base_url, self.credentials)
-
-    def close(self) -> None:
-        self.server.stop()
-        self.journal.close()
-        super().close()
 
     def learn_secrets(self, e: Exchange) -> None:
         for key in SECRET_NOTES:
@@ -51,13 +43,8 @@ class ProvinceSession(ClientSession):
     # ---- judging one action -------------------------------------------------------------------
     def judge(self, method: str, res: AdapterResult, exchanges: list[Exchange], *, stage: str) -> list[CheckResult]:
         """Every check of one action: adapter, transport, token, fields of the last request, the answer."""
-        out: list[CheckResult] = []
-        ev = [res] + exchanges
-
-        def rec(cid: str, problems: list[Problem], evidence=ev) -> None:
-            out.append(self.record(cid, problems, interface=method, stage=stage, evidence=evidence))
-
-        out.append(self.completed(res, interface=method, stage=stage))
+        out = self.judging(method, res, exchanges, stage=stage)
+        rec = out.add
         rec("henan.province.transport.reached", C.reached(exchanges, method))
         if not exchanges:
             return out

@@ -4,11 +4,10 @@ from __future__ import annotations
 from typing import Any
 
 from harness.adapter import AdapterResult
-from harness.checks import CheckResult, Problem
-from harness.journal import Exchange, Journal
+from harness.checks import CheckResult
+from harness.journal import Exchange
 from harness.run import RunContext
-from harness.serve import BackgroundServer
-from harness.session import ClientSession
+from harness.session import MockClientSession
 from mocks.henan.city_app import HenanCityMock
 from schemas.henan.datagen import CityData
 from schemas.henan.validate import validate
@@ -18,26 +17,18 @@ from suites.henan import checks as C
 FROM_CONFIG = {"qybh", "qymc", "dzbh", "companySecretCode", "companyCode"}
 
 
-class HenanCitySession(ClientSession):
-    journal: Journal
+class HenanCitySession(MockClientSession):
+    mock: HenanCityMock
 
     def __init__(self, vrun: RunContext, adapter_cmd: list[str] | str):
-        cfg = vrun.config
-        super().__init__(vrun, Journal(cfg.journal))
-        seed = int(cfg.seed)
-        self.mock = HenanCityMock(journal=self.journal, profile=vrun.profile, seed=seed)
-        self.server = BackgroundServer(self.mock.app).start()
+        seed = int(vrun.config.seed)
+        super().__init__(vrun, lambda journal: HenanCityMock(journal=journal, profile=vrun.profile, seed=seed))
         self.base_url = self.server.url + self.mock.ep["base_path"]
         self.data = CityData(seed)
         acc = self.data.account()
         self.organ = acc["organ"]
         self.credentials = {**acc, "qybh": self.data.qybh, "dzbh": self.data.dzbh}
         self.start_adapter(adapter_cmd, vrun.spec.name, self.base_url, self.credentials)
-
-    def close(self) -> None:
-        self.server.stop()
-        self.journal.close()
-        super().close()
 
     def learn_secrets(self, e: Exchange) -> None:
         self.vrun.add_secret(e.notes.get("token_issued"))
@@ -47,13 +38,8 @@ class HenanCitySession(ClientSession):
     def judge(self, interface: str, res: AdapterResult, exchanges: list[Exchange], params: dict | None, *,
               stage: str) -> list[CheckResult]:
         """Every check of one action: adapter, transport, envelope, token, payload, answer."""
-        out: list[CheckResult] = []
-        ev = [res.evidence()] + [e.evidence() for e in exchanges]
-
-        def rec(cid: str, problems: list[Problem], evidence: list = ev) -> None:
-            out.append(self.record(cid, problems, interface=interface, stage=stage, evidence=evidence))
-
-        out.append(self.completed(res, interface=interface, stage=stage))
+        out = self.judging(interface, res, exchanges, stage=stage)
+        rec = out.add
         rec("henan.transport.reached", C.reached(exchanges, interface))
         if not exchanges:
             return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from harness.run import HarnessError
+from harness.session import client_fixture
 
 
 @pytest.fixture(scope="session")
@@ -11,13 +12,8 @@ def sd(vrun):
     """The client-role session: district platform mock on loopback, the forwarder adapter, seeded data."""
     from suites.shunde.session import ShundeClientSession
 
-    cmd = vrun.client_sut("python -m suites.shunde.reference_forwarder", "vconform reference forwarder")
-    try:
-        session = ShundeClientSession(vrun, cmd)
-    except OSError as exc:
-        raise HarnessError(str(exc)) from None
-    yield session
-    session.close()
+    yield from client_fixture(vrun, ShundeClientSession, "python -m suites.shunde.reference_forwarder",
+                              "vconform reference forwarder")
 
 
 @pytest.fixture(scope="session")

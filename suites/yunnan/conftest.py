@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.run import HarnessError
+from harness.session import client_fixture, server_fixture
 
 
 @pytest.fixture(scope="session")
@@ -11,13 +11,8 @@ def yn(vrun):
     """The client-role session: mock platform on loopback, the SUT adapter, seeded data."""
     from suites.yunnan.session import YunnanSession
 
-    cmd = vrun.client_sut("python -m suites.yunnan.reference_client", "vconform reference client")
-    try:
-        session = YunnanSession(vrun, cmd)
-    except OSError as exc:
-        raise HarnessError(str(exc)) from None
-    yield session
-    session.close()
+    yield from client_fixture(vrun, YunnanSession, "python -m suites.yunnan.reference_client",
+                              "vconform reference client")
 
 
 @pytest.fixture(scope="session")
@@ -25,10 +20,4 @@ def yns(vrun):
     """The server-role session: the harness as uploader against --target (default: the project's own mock)."""
     from suites.yunnan.server_session import ServerSession
 
-    cfg = vrun.config
-    session = ServerSession(vrun)
-    vrun.sut_info = {**session.describe_target(), "name": cfg.sut_name or ("" if cfg.target else "vconform mock platform"),
-                     "version": cfg.sut_version or ("" if cfg.target else cfg.extra.get("tool_version", ""))}
-    session.start()
-    yield session
-    session.close()
+    yield from server_fixture(vrun, ServerSession, "vconform mock platform")

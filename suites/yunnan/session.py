@@ -6,26 +6,23 @@ from typing import Any
 from harness import crypto
 from harness.adapter import AdapterResult
 from harness.checks import CheckResult
-from harness.journal import Exchange, Journal
+from harness.journal import Exchange
 from harness.run import RunContext
-from harness.serve import BackgroundServer
-from harness.session import ClientSession
+from harness.session import MockClientSession
 from mocks.yunnan.app import YunnanMock
 from schemas.yunnan.datagen import YunnanData
 from schemas.yunnan.validate import validate
 from suites.yunnan import checks as C
 
 
-class YunnanSession(ClientSession):
+class YunnanSession(MockClientSession):
     """Owns the mock, the adapter and the data generator for one run; records checks into the RunContext."""
 
-    journal: Journal
+    mock: YunnanMock
 
     def __init__(self, vrun: RunContext, adapter_cmd: list[str] | str):
         cfg = vrun.config
-        super().__init__(vrun, Journal(cfg.journal))
-        self.mock = YunnanMock(journal=self.journal, profile=vrun.profile)
-        self.server = BackgroundServer(self.mock.app).start()
+        super().__init__(vrun, lambda journal: YunnanMock(journal=journal, profile=vrun.profile))
         self.base_url = self.server.url + self.mock.ep["prefix"]
         self.data = YunnanData(int(cfg.seed))
         self.enterprise_id = self.data.enterprise_id
@@ -33,11 +30,6 @@ class YunnanSession(ClientSession):
         self.credentials = {"enterpriseId": self.enterprise_id, "enterpriseName": self.enterprise["enterpriseName"]}
         self.start_adapter(adapter_cmd, "yunnan", self.base_url, self.credentials)
         self.registered = False
-
-    def close(self) -> None:
-        self.server.stop()
-        self.journal.close()
-        super().close()
 
     # ---- helpers ------------------------------------------------------------------------------
     @property
@@ -67,13 +59,8 @@ class YunnanSession(ClientSession):
     def judge(self, interface: str, res: AdapterResult, exchanges: list[Exchange], params: Any, *,
               stage: str, intact: bool = True) -> list[CheckResult]:
         """Every check that applies to one upload-like action: adapter, transport, headers, envelope, payload."""
-        out: list[CheckResult] = []
-        ev = [res.evidence()] + [e.evidence() for e in exchanges]
-
-        def rec(cid, problems, evidence=ev):
-            out.append(self.record(cid, problems, interface=interface, stage=stage, evidence=evidence))
-
-        out.append(self.completed(res, interface=interface, stage=stage))
+        out = self.judging(interface, res, exchanges, stage=stage)
+        rec = out.add
         rec("yunnan.transport.reached", C.reached(exchanges, interface))
         mine = [e for e in exchanges if e.interface == interface]
         if not exchanges:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.run import HarnessError
+from harness.session import client_fixture, server_fixture
 
 
 @pytest.fixture(scope="session")
@@ -11,13 +11,8 @@ def gs(vrun):
     """The client-role session: the provincial platform mock on loopback, the station's adapter, seeded data."""
     from suites.gansu.session import GansuSession
 
-    cmd = vrun.client_sut("python -m suites.gansu.reference_client", "vconform reference station client")
-    try:
-        session = GansuSession(vrun, cmd)
-    except OSError as exc:
-        raise HarnessError(str(exc)) from None
-    yield session
-    session.close()
+    yield from client_fixture(vrun, GansuSession, "python -m suites.gansu.reference_client",
+                              "vconform reference station client")
 
 
 @pytest.fixture(scope="session")
@@ -25,11 +20,4 @@ def gss(vrun):
     """The server-role session: the harness as a station against --target (default: the project's platform mock)."""
     from suites.gansu.server_session import GansuServer
 
-    cfg = vrun.config
-    session = GansuServer(vrun)
-    vrun.sut_info = {**session.describe_target(),
-                     "name": cfg.sut_name or ("" if cfg.target else "vconform platform mock"),
-                     "version": cfg.sut_version or ("" if cfg.target else cfg.extra.get("tool_version", ""))}
-    session.start()
-    yield session
-    session.close()
+    yield from server_fixture(vrun, GansuServer, "vconform platform mock")

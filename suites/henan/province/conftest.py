@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.run import HarnessError
+from harness.session import client_fixture, server_fixture
 
 
 @pytest.fixture(scope="session")
@@ -11,13 +11,8 @@ def hp(vrun):
     """The client-role session: the provincial mock on loopback, the city platform's adapter, seeded data."""
     from suites.henan.province_session import ProvinceSession
 
-    cmd = vrun.client_sut("python -m suites.henan.reference_city_platform", "vconform reference city platform")
-    try:
-        session = ProvinceSession(vrun, cmd)
-    except OSError as exc:
-        raise HarnessError(str(exc)) from None
-    yield session
-    session.close()
+    yield from client_fixture(vrun, ProvinceSession, "python -m suites.henan.reference_city_platform",
+                              "vconform reference city platform")
 
 
 @pytest.fixture(scope="session")
@@ -25,9 +20,4 @@ def hps(vrun):
     """The server-role session: the harness as a city platform against --target (default: the provincial mock)."""
     from suites.henan.province_server import ProvinceServerSession
 
-    cfg = vrun.config
-    session = ProvinceServerSession(vrun)
-    vrun.sut_info = {**session.describe_target(), "name": cfg.sut_name or ("" if cfg.target else "vconform mock platform"),
-                     "version": cfg.sut_version or ("" if cfg.target else cfg.extra.get("tool_version", ""))}
-    yield session
-    session.close()
+    yield from server_fixture(vrun, ProvinceServerSession, "vconform mock platform", start=False)
