@@ -96,8 +96,8 @@ def serve_observed(args, spec, mock, journal, profile: dict) -> int:
     from harness.dashboard import options as dashboard
     from harness.serve import PortInUse, serve_mock_forever
 
-    if not hasattr(mock, "app"):
-        raise _failure(f"{spec.name}: observe mode judges HTTP mocks only so far (docs/observe.md)")
+    if not hasattr(mock, "app") and not hasattr(mock, "start"):
+        raise _failure(f"{spec.name}: observe mode judges HTTP mocks and TCP mocks (async start/close) only")
     try:
         module = observe.judge_module(spec)
     except observe.ObserveError as exc:
