@@ -173,7 +173,7 @@ def cmd_pilot_feed(args, _spec) -> int:
         raise _failure(str(exc)) from None
     if not hasattr(module, "pilot_plan"):
         raise _failure(f"{spec.name} has no pilot plan (pilot_plan in its observe module)")
-    plan = module.pilot_plan(args.seed)
+    plan = module.pilot_plan(args.seed, time_scale=args.time_scale)
     cmd = args.sut_cmd or spec.reference_cmd()
     try:
         check_command(cmd)
@@ -200,8 +200,10 @@ def cmd_pilot_feed(args, _spec) -> int:
         adapter = Adapter(cmd, spec.name, base, plan["credentials"], state, timeout=args.adapter_timeout)
         calls = {"ok": 0, "failed": 0}
 
+        aliases = plan.get("actions", {})  # a cadence entry's adapter action when its name differs
+
         def act(action: str, params: Any) -> None:
-            res = adapter.run(action, params)
+            res = adapter.run(aliases.get(action, action), params)
             calls["ok" if res.ok else "failed"] += 1
             tail = "" if res.ok else " (" + (res.stderr.strip().splitlines() or ["timed out" if res.timed_out
                                                                                      else "no stderr"])[-1][:200] + ")"
@@ -231,5 +233,7 @@ def cmd_pilot_feed(args, _spec) -> int:
             act(action, make(count[action]))
             # no backlog: an action that fell behind (a slow call) runs once, then keeps its period from now
             due[action] = max(due[action] + period / args.time_scale, time.monotonic())
+        for action, params in plan.get("teardown", []):  # leave in order (a forwarder's 0x1003), even on a signal
+            act(action, params)
     print(f"pilot-feed {spec.name}: {calls['ok']} calls succeeded, {calls['failed']} failed", flush=True)
     return 0

@@ -204,3 +204,50 @@ def judge_for_mock(mock, profile: dict) -> ShundeJudge:
     return ShundeJudge(profile, {"accounts": _accounts(mock.accounts),
                                  "link": {k: mock.settings[k] for k in ("idle_timeout_s", "answer_timeout_s")}})
 
+
+
+def pilot_plan(seed: int, time_scale: float = 1.0) -> dict[str, Any]:
+    """What a Shunde operator's forwarder does by itself (`vconform pilot-feed shunde`): `connect` starts the
+    reference forwarder's daemon, which logs in with the first account of the mock's access sheet, serves the slave
+    link and sends 0x1005 on its own timer (the platform's heartbeat interval, divided by the time scale); then each
+    vehicle's real-time position every report interval (shunde fleet.report_interval_s) and, every ten, a 0x1203
+    batch of the positions just before it; `disconnect` (0x1003) when the feed ends. Position times follow a clock
+    running `time_scale` times faster from now, as the observed mock's does under the same --time-scale."""
+    import time
+
+    from schemas.shunde.datagen import ShundeData, beijing_now
+
+    platform = specdata.load("shunde", "platform")
+    account = next(iter(_sheet()))
+    data = ShundeData(int(seed))
+    fleet = data.fleet(2, account.enterprise)
+    every = int(platform["fleet"]["report_interval_s"])
+    offset = float(platform["gps_normal"]["utc_offset_h"])
+    prof = specdata.profile("shunde", "default")
+    t0, scale = time.time(), float(time_scale)
+    credentials = {**account.credentials(), "header": str(prof["header"]),
+                   "heartbeat_interval_s": float(platform["link"]["heartbeat_interval_s"]) / scale}
+
+    def now():
+        return beijing_now(t0 + (time.time() - t0) * scale, offset)
+
+    def real(_i: int) -> dict:
+        end = now()
+        return {"vehicles": [{**v, "mode": "real", "positions": data.track(1, end, every)} for v in fleet]}
+
+    def history(_i: int) -> dict:
+        from datetime import timedelta
+
+        end = now() - timedelta(seconds=every)
+        return {"vehicles": [{**v, "mode": "history", "positions": data.track(7, end, every)} for v in fleet]}
+
+    return {"credentials": credentials, "setup": [("connect", {})], "teardown": [("disconnect", {})],
+            "cadence": [("send_positions", every, real, "shunde fleet.report_interval_s: one position a vehicle"),
+                        ("send_history", 10 * every, history, "a 0x1203 batch of recent positions every ten")],
+            "actions": {"send_history": "send_positions"}}
+
+
+def _sheet():
+    from mocks.shunde.accounts import AccountSheet
+
+    return AccountSheet.default()
