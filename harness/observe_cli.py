@@ -173,7 +173,7 @@ def cmd_pilot_feed(args, _spec) -> int:
         raise _failure(str(exc)) from None
     if not hasattr(module, "pilot_plan"):
         raise _failure(f"{spec.name} has no pilot plan (pilot_plan in its observe module)")
-    plan = module.pilot_plan(args.seed, time_scale=args.time_scale)
+    plan = module.pilot_plan(args.seed, time_scale=args.time_scale, level=getattr(spec, "level", "") or "")
     cmd = args.sut_cmd or spec.reference_cmd()
     try:
         check_command(cmd)
@@ -201,6 +201,7 @@ def cmd_pilot_feed(args, _spec) -> int:
         calls = {"ok": 0, "failed": 0}
 
         aliases = plan.get("actions", {})  # a cadence entry's adapter action when its name differs
+        sequences = plan.get("sequences", {})  # a cadence entry made of several actions: its maker gives their params
 
         def act(action: str, params: Any) -> None:
             res = adapter.run(aliases.get(action, action), params)
@@ -230,7 +231,12 @@ def cmd_pilot_feed(args, _spec) -> int:
                 continue
             period, make = makers[action]
             count[action] += 1
-            act(action, make(count[action]))
+            made = make(count[action])
+            if action in sequences:  # one business event of several calls, in order (a whole inspection)
+                for step, params in zip(sequences[action], made):
+                    act(step, params)
+            else:
+                act(action, made)
             # no backlog: an action that fell behind (a slow call) runs once, then keeps its period from now
             due[action] = max(due[action] + period / args.time_scale, time.monotonic())
         for action, params in plan.get("teardown", []):  # leave in order (a forwarder's 0x1003), even on a signal

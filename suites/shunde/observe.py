@@ -206,7 +206,7 @@ def judge_for_mock(mock, profile: dict) -> ShundeJudge:
 
 
 
-def pilot_plan(seed: int, time_scale: float = 1.0) -> dict[str, Any]:
+def pilot_plan(seed: int, time_scale: float = 1.0, level: str = "") -> dict[str, Any]:
     """What a Shunde operator's forwarder does by itself (`vconform pilot-feed shunde`): `connect` starts the
     reference forwarder's daemon, which logs in with the first account of the mock's access sheet, serves the slave
     link and sends 0x1005 on its own timer (the platform's heartbeat interval, divided by the time scale); then each
