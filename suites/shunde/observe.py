@@ -146,10 +146,12 @@ class ShundeJudge:
             yield "shunde.slave.answered", "connect", [fail(
                 f"#{e.seq}: no 0x9002 DOWN_CONNECT_RSP came back on the slave link within "
                 f"{(e.notes or {}).get('waited_s', self.answer_timeout)} s")]
-        elif e.outcome == "closed" and e.link == "main" and (e.notes or {}).get("reason") == "idle":
-            yield "shunde.heartbeat.main", "heartbeat", [fail(
-                f"#{e.seq}: the platform closed the main link: no frame for {self.idle:g} s (idle timeout), no "
-                "0x1005 kept it up")]
+        elif e.outcome == "closed":
+            self.pending.pop(e.client_id, None)  # a 0x9005 on a link that closed is never answered: not a finding
+            if e.link == "main" and (e.notes or {}).get("reason") == "idle":
+                yield "shunde.heartbeat.main", "heartbeat", [fail(
+                    f"#{e.seq}: the platform closed the main link: no frame for {self.idle:g} s (idle timeout), no "
+                    "0x1005 kept it up")]
 
     def _platform_sent(self, e: Exchange) -> Iterable[tuple[str, str, list[Problem]]]:
         if e.link == "slave" and e.interface == "DOWN_LINKTEST_REQ" and e.client_id:
