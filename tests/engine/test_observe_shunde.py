@@ -50,12 +50,13 @@ def free_port() -> int:
 class Site:
     """An observed Shunde mock on loopback (its own loop thread) and one operator's forwarder driven on it."""
 
-    def __init__(self, tmp: Path, forwarder_cls=ReferenceForwarder, profile: str = "default"):
+    def __init__(self, tmp: Path, forwarder_cls=ReferenceForwarder, profile: str = "default", **overrides):
         self.data = ShundeData(11)
         self.account = self.data.account(down_link_port=free_port())
         self.journal = Journal(tmp / "journal.db")
         prof = specdata.profile("shunde", profile)
-        self.mock = DistrictPlatform(journal=self.journal, profile=prof, accounts=AccountSheet([self.account]), seed=3)
+        self.mock = DistrictPlatform(journal=self.journal, profile=prof, accounts=AccountSheet([self.account]), seed=3,
+                                     overrides=overrides)
         self.spec = discover()["shunde"]
         self.obs = observe.Observer(self.spec, sobs.judge_for_mock(self.mock, prof), journal=self.journal,
                                     profile=profile).attach(self.mock)
@@ -183,3 +184,16 @@ def test_no_escaping_fails_escape_over_the_stream(tmp_path):
     live = site.close(tmp_path / "live")
     assert "shunde.frame.escape" in failed(live), failed(live)
 
+
+
+def test_a_forwarder_without_heartbeats_fails_heartbeat_main_when_the_platform_closes_it_idle(tmp_path):
+    site = Site(tmp_path, _broken("no-heartbeat"), idle_timeout_s=1.0, tick_s=0.1)
+
+    async def session(f):
+        assert await f.connect() == 0
+        await asyncio.sleep(2.5)  # no frame at all: the platform closes the main link idle after 1 s
+
+    site.run(session)
+    live = site.close(tmp_path / "live")
+    assert "shunde.heartbeat.main" in failed(live), failed(live)
+    assert "idle timeout" in rows(live)[("shunde.heartbeat.main", "heartbeat")]["message"]
