@@ -96,8 +96,8 @@ def serve_observed(args, spec, mock, journal, profile: dict) -> int:
     from harness.dashboard import options as dashboard
     from harness.serve import PortInUse, serve_mock_forever
 
-    if not hasattr(mock, "app"):
-        raise _failure(f"{spec.name}: observe mode judges HTTP mocks only so far (docs/observe.md)")
+    if not hasattr(mock, "app") and not hasattr(mock, "start"):
+        raise _failure(f"{spec.name}: observe mode judges HTTP mocks and TCP mocks (async start/close) only")
     try:
         module = observe.judge_module(spec)
     except observe.ObserveError as exc:
@@ -213,7 +213,7 @@ def cmd_pilot_feed(args, _spec) -> int:
         raise _failure(str(exc)) from None
     if not hasattr(module, "pilot_plan"):
         raise _failure(f"{spec.name} has no pilot plan (pilot_plan in its observe module)")
-    plan = module.pilot_plan(args.seed)
+    plan = module.pilot_plan(args.seed, time_scale=args.time_scale, level=getattr(spec, "level", "") or "")
     cmd = args.sut_cmd or spec.reference_cmd()
     try:
         check_command(cmd)
@@ -240,8 +240,11 @@ def cmd_pilot_feed(args, _spec) -> int:
         adapter = Adapter(cmd, spec.name, base, plan["credentials"], state, timeout=args.adapter_timeout)
         calls = {"ok": 0, "failed": 0}
 
+        aliases = plan.get("actions", {})  # a cadence entry's adapter action when its name differs
+        sequences = plan.get("sequences", {})  # a cadence entry made of several actions: its maker gives their params
+
         def act(action: str, params: Any) -> None:
-            res = adapter.run(action, params)
+            res = adapter.run(aliases.get(action, action), params)
             calls["ok" if res.ok else "failed"] += 1
             tail = "" if res.ok else " (" + (res.stderr.strip().splitlines() or ["timed out" if res.timed_out
                                                                                      else "no stderr"])[-1][:200] + ")"
@@ -268,8 +271,15 @@ def cmd_pilot_feed(args, _spec) -> int:
                 continue
             period, make = makers[action]
             count[action] += 1
-            act(action, make(count[action]))
+            made = make(count[action])
+            if action in sequences:  # one business event of several calls, in order (a whole inspection)
+                for step, params in zip(sequences[action], made):
+                    act(step, params)
+            else:
+                act(action, made)
             # no backlog: an action that fell behind (a slow call) runs once, then keeps its period from now
             due[action] = max(due[action] + period / args.time_scale, time.monotonic())
+        for action, params in plan.get("teardown", []):  # leave in order (a forwarder's 0x1003), even on a signal
+            act(action, params)
     print(f"pilot-feed {spec.name}: {calls['ok']} calls succeeded, {calls['failed']} failed", flush=True)
     return 0

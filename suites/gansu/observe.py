@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from harness import specdata
 from harness.checks import Problem
 from harness.journal import Exchange
 from harness.observe import RENEW, ExpiredAgain
+from schemas.gansu.datagen import StationData
 from suites.gansu import checks as C
 
 # Checks whose verdict needs an action's expected effect: reported `skip` in observe mode, never pass.
@@ -73,3 +75,34 @@ def make_judge(profile: dict, meta: dict[str, Any]) -> GansuJudge:
 
 def judge_for_mock(mock, profile: dict) -> GansuJudge:
     return GansuJudge(profile)
+
+
+MOCK_SEED = 0  # `vconform mock gansu` registers the station of StationData(0) (mocks/gansu/app.py)
+INSPECTION = ("getVehicleInfoAndDetectSn", "shareDetectInfo", "sharePrintImage", "shareReportImage",
+              "shareSignatureImage")
+
+
+def pilot_plan(seed: int, time_scale: float = 1.0, level: str = "") -> dict[str, Any]:
+    """What a Gansu inspection station does by itself (`vconform pilot-feed gansu`): log in and share its station
+    record, then the business process of the flow stage (suites/gansu/station/test_station_2_flow.py) for one vehicle
+    after another: a serial number (getVehicleInfoAndDetectSn), the inspection data, the three images; every tenth
+    inspection failed. The station is the one the mock registers (its seed 0); `seed` picks the vehicles."""
+    from types import SimpleNamespace
+
+    from suites.gansu.session import GansuSession
+
+    data = StationData(MOCK_SEED)
+    station = SimpleNamespace(data=data)  # GansuSession.params builds each action's params from `data` alone
+    base = 1000 * int(seed)
+
+    def inspection(i: int) -> list[dict[str, Any]]:
+        return [GansuSession.params(station, step, base + i, failed=i % 10 == 0) for step in INSPECTION]
+
+    return {"prefix": str(specdata.endpoints("gansu").get("base_path", "")).rstrip("/"),
+            "credentials": data.account(),
+            "setup": [("getAccessToken", {}), ("shareDetectionStationInfo", {})],
+            "cadence": [("inspection", 60.0, inspection, "one vehicle inspected a minute (a busy station's lane)"),
+                        ("shareVehicleInfo", 300.0, lambda i: GansuSession.params(station, "shareVehicleInfo",
+                                                                                  base + 500 + i),
+                         "a vehicle record shared every five minutes")],
+            "sequences": {"inspection": INSPECTION}}

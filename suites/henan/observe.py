@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from harness import specdata
 from harness.checks import Problem
 from harness.journal import Exchange
 from harness.observe import RENEW, ExpiredAgain
@@ -114,3 +115,69 @@ def judge_for_mock(mock, profile: dict) -> CityJudge | ProvinceJudge:
     from mocks.henan.province_app import HenanProvinceMock
 
     return ProvinceJudge(profile) if isinstance(mock, HenanProvinceMock) else CityJudge(profile)
+
+
+MOCK_SEED = 0  # `vconform mock henan-city` registers the gate system of CityData(0) (mocks/henan/city_app.py)
+PASSAGE = ("getCheckVehicle", "shareDrivingRecord", "sharePhotoInfo", "sharePhotoInfo", "shareGoodsRecord")
+
+
+def pilot_plan(seed: int, time_scale: float = 1.0, level: str = "") -> dict[str, Any]:
+    """What the client of either level does by itself (`vconform pilot-feed henan-city|henan-province`); `seed`
+    picks the vehicles (the accounts are the mock's own)."""
+    return _province_plan(seed) if level == "province" else _city_plan(seed)
+
+
+def _city_plan(seed: int) -> dict[str, Any]:
+    """A gate system (henan §2.7 as E-HN-12 reads it, the flow stage's passage): get a token, then for one vehicle
+    after another ask getCheckVehicle, report the passage, its two photos and its goods record with the same lsh;
+    a vehicle record (shareVehInfo) every ten minutes. The token is renewed when the platform refuses it."""
+    from schemas.henan.datagen import CityData
+    from suites.henan.session import FROM_CONFIG
+
+    d = CityData(MOCK_SEED)
+    base = 1000 * int(seed)
+
+    def strip(made: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in made.items() if k not in FROM_CONFIG}
+
+    def passage(i: int) -> list[dict[str, Any]]:
+        vehicle = d.free_vehicle(base + i)
+        record = d.passage(vehicle, base + i)
+        return [vehicle, strip(record), strip(d.photo(record, "1")), strip(d.photo(record, "2")),
+                strip(d.goods(record))]
+
+    return {"prefix": str(specdata.endpoints("henan").get("base_path", "")).rstrip("/"),
+            "credentials": {**d.account(), "qybh": d.qybh, "dzbh": d.dzbh},
+            "setup": [("getAccessToken", {})],
+            "cadence": [("passage", 60.0, passage, "one vehicle through the gate a minute"),
+                        ("shareVehInfo", 600.0, lambda i: strip(d.veh_info(base + 500 + i)),
+                         "a vehicle record every ten minutes")],
+            "sequences": {"passage": PASSAGE}}
+
+
+def _province_plan(seed: int) -> dict[str, Any]:
+    """A city platform (henan §4.2): authorise, register its company and gates once (the province issues the codes
+    the later calls carry), then a gate decision (VehVerifyEx) and the entry and exit records of a vehicle every
+    minute (SendEnterExitDataEx)."""
+    from mocks.henan.province_app import province_base
+    from mocks.henan.province_state import load_fixtures
+    from schemas.henan.province_datagen import ProvinceData
+
+    d = ProvinceData(int(seed))
+    code = d.company_code(1)
+    plates = [d.plate(3, i) for i in range(1, 21)]
+
+    def verify(i: int) -> dict[str, Any]:
+        return {"companyCode": code, "gateCode": "01", "license": plates[i % len(plates)], "licenseColor": "1"}
+
+    def passages(i: int) -> dict[str, Any]:
+        plate = plates[i % len(plates)]
+        return {"list": [d.pass_record(code, "01", "A", plate), d.pass_record(code, "02", "B", plate)]}
+
+    return {"prefix": province_base({}).rstrip("/"),  # the default path (E-HN-40); the mock's account
+            "credentials": dict(load_fixtures()["account"]),
+            "setup": [("GetAuthorizationOrg", {}), ("AddCompany", d.company(1)),
+                      ("AddGate", {"companyCode": code, "uscc": d.uscc(1), "list": d.gates()})],
+            "cadence": [("VehVerifyEx", 60.0, verify, "a gate decision a minute"),
+                        ("SendEnterExitDataEx", 60.0, passages, "a vehicle's entry and exit a minute")]}
+

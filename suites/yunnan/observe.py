@@ -236,9 +236,10 @@ def judge_for_mock(mock, profile: dict) -> YunnanJudge:
 
 # ---- the pilot feed: the reference client on its own timers (`vconform pilot-feed yunnan`) ------------------
 
-def pilot_plan(seed: int) -> dict[str, Any]:
+def pilot_plan(seed: int, time_scale: float = 1.0, level: str = "") -> dict[str, Any]:
     """What a Yunnan enterprise does by itself: register once and upload its ledger, then heartbeats on §6.5's
-    advised 15 minutes, access records and pulls on the cadence `vconform load` assumes (suites/yunnan/load.py)."""
+    advised 15 minutes, access records and pulls on the cadence `vconform load` assumes (suites/yunnan/load.py).
+    `time_scale`: pilot-feed divides the periods by it; nothing here depends on it."""
     from datetime import datetime, timedelta
 
     from schemas.yunnan.datagen import YunnanData
