@@ -217,6 +217,24 @@ class FlatBodies(GateClient):
         return {"code": "200"}
 
 
+IMAGE_FIELDS = ("base64Image", "drivingLicenseImg", "drivingLicenseImg2", "imageInfo")  # every image row, §4.1
+
+
+class DataUriImages(GateClient):
+    """E-HN-22: every non-empty image as a data:image/jpeg;base64, URI around the same Base64 (readAsDataURL)."""
+
+    def value(self, action, params):
+        v = super().value(action, params)
+        return {k: f"data:image/jpeg;base64,{x}" if k in IMAGE_FIELDS and x else x for k, x in v.items()}
+
+
+class OmitsEmptyImage(GateClient):
+    """Leaves out the empty one of the licence/list image pair (§4.1.2/§4.1.7: only not both empty); spec-conform."""
+
+    def value(self, action, params):
+        return {k: x for k, x in super().value(action, params).items() if not (k in IMAGE_FIELDS and x == "")}
+
+
 class DetectingPath(GateClient):
     """E-HN-01: put_data at /restapi/detecting/put_data as printed under the §2.4 table."""
 
@@ -247,6 +265,8 @@ VARIANTS = {
     "multipart-photos": MultipartPhotos,
     "flat-bodies": FlatBodies,
     "detecting-path": DetectingPath,
+    "data-uri-images": DataUriImages,
+    "omits-empty-image": OmitsEmptyImage,
     "reference": GateClient,
 }
 
