@@ -24,7 +24,7 @@ PAYLOAD_KINDS = {
 for _kind, (_zh, _en, _sev) in PAYLOAD_KINDS.items():
     declare(f"henan.payload.{_kind}", "henan §4.1; Appendix A, B", _sev, _zh, _en)
 
-DIRECT_ERRATA = ("E-HN-01", "E-HN-02", "E-HN-03")  # alternative readings the mock notes as warnings
+DIRECT_ERRATA = ("E-HN-01", "E-HN-02", "E-HN-03", "E-HN-53")  # alternative readings the mock notes as warnings
 
 
 def _warnings(e: Exchange, *errata: str) -> list[dict]:

@@ -235,6 +235,29 @@ class OmitsEmptyImage(GateClient):
         return {k: x for k, x in super().value(action, params).items() if not (k in IMAGE_FIELDS and x == "")}
 
 
+class PrintedFlat(GateClient):
+    """§4.1.2's body exactly as printed: the table's fields at the top level, no accessToken, organ or ipctype."""
+
+    def call(self, ipctype, value):
+        if ipctype != "shareVehInfo":
+            return super().call(ipctype, value)
+        ans = self.post(self.path(ipctype), value)
+        if ans.get("result") != "success":
+            from suites.henan.reference_gate_client import ClientError
+
+            raise ClientError(f"{ipctype} refused: {ans}")
+        return {"code": "200"}
+
+
+class ValueString(GateClient):
+    """E-HN-53: the §2.4 value as a JSON string of the business object, as the type column 字符型 reads."""
+
+    def envelope(self, ipctype, value, token):
+        import json
+
+        return super().envelope(ipctype, json.dumps(value, ensure_ascii=False), token)
+
+
 class DetectingPath(GateClient):
     """E-HN-01: put_data at /restapi/detecting/put_data as printed under the §2.4 table."""
 
@@ -267,6 +290,8 @@ VARIANTS = {
     "detecting-path": DetectingPath,
     "data-uri-images": DataUriImages,
     "omits-empty-image": OmitsEmptyImage,
+    "printed-flat": PrintedFlat,
+    "value-string": ValueString,
     "reference": GateClient,
 }
 
