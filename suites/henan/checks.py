@@ -124,7 +124,7 @@ def token_renewal(exchanges: list[Exchange], interface: str) -> list[Problem]:
     return []
 
 
-@check("henan.payload.params_intact", "henan §4.1", "major", "业务数据如实上报",
+@check("henan.payload.params_intact", "henan §4.1.2-§4.1.8", "major", "业务数据如实上报",
        "The business data given arrives unchanged")
 def params_intact(sent: Any, params: dict) -> list[Problem]:
     if not isinstance(sent, dict):
@@ -250,7 +250,7 @@ declare("henan.server.reject.token_missing", "henan §2.4; §2.6 401", "critical
         "A request without a token the platform issued (none, or a forged one) is refused with 401")
 declare("henan.server.reject.token_expired", "henan §4.1.1; §2.6 401", "critical", "授权码 2 小时后失效",
         "A token older than 2 hours is refused with 401")
-declare("henan.server.reject.format", "henan §4.1; §2.6 952", "major", "格式错误拒绝 (952)",
+declare("henan.server.reject.format", "henan §4.1.2-§4.1.8; §2.6 952", "major", "格式错误拒绝 (952)",
         "One field broken (missing, too long, outside its code table, wrong format) is refused with 952")
 declare("henan.server.reject.rule", "henan §2.2; §4.1.2; §4.1.7; §2.6 952", "major",
         "违反表旁规则拒绝 (照片 JPG ≤ 1M，行驶证与随车清单不能同时为空)",
