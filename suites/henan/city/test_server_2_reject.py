@@ -69,35 +69,35 @@ def test_token_expired(hcs, vrun):
                               interface="shareDrivingRecord", stage=STAGE, evidence=[reply])])
 
 
+def _all_952(hcs, vrun, check_id: str, interface: str, cases: list[tuple[str, dict, str]]) -> None:
+    """Send each (interface, value, what is wrong); each must be refused 952. Evidence: what was accepted."""
+    problems, replies = [], []
+    for iface, value, what in cases:
+        reply = hcs.call(iface, value, note=what)
+        replies.append(reply)
+        problems += C.refused(reply, "952", f"{iface}: {what}")
+    shown = [r for r in replies if r.accepted][:4] or replies[:2]
+    require(vrun, [hcs.record(check_id, problems, interface=interface, stage=STAGE, evidence=shown)])
+
+
 @pytest.mark.interface("shareDrivingRecord")
 def test_one_field_broken_is_952(hcs, vrun):
     """Every mutant of MUTANTS, each a valid record with one field broken."""
-    problems, replies = [], []
+    cases = []
     for n, (interface, field, bad, what) in enumerate(MUTANTS):
         value = hcs.valid(interface, 310 + n)
         if bad is None:
             value.pop(field, None)
         else:
             value[field] = bad
-        reply = hcs.call(interface, value, note=what)
-        replies.append(reply)
-        problems += C.refused(reply, "952", f"{interface}: {what}")
-    shown = [r for r in replies if r.accepted][:4] or replies[:2]
-    require(vrun, [hcs.record("henan.server.reject.format", problems, interface="shareDrivingRecord", stage=STAGE,
-                              evidence=shown)])
+        cases.append((interface, value, what))
+    _all_952(hcs, vrun, "henan.server.reject.format", "shareDrivingRecord", cases)
 
 
 @pytest.mark.interface("sharePhotoInfo")
 def test_rule_broken_is_952(hcs, vrun):
     """The rules beside the tables the mock enforces (§2.2 photos, §4.1.2/§4.1.7 image pair), one broken a request."""
-    problems, replies = [], []
-    for interface, value, what in _rule_breakers(hcs):
-        reply = hcs.call(interface, value, note=what)
-        replies.append(reply)
-        problems += C.refused(reply, "952", f"{interface}: {what}")
-    shown = [r for r in replies if r.accepted][:2] or replies[:1]
-    require(vrun, [hcs.record("henan.server.reject.rule", problems, interface="sharePhotoInfo", stage=STAGE,
-                              evidence=shown)])
+    _all_952(hcs, vrun, "henan.server.reject.rule", "sharePhotoInfo", _rule_breakers(hcs))
 
 
 @pytest.mark.interface("getCheckVehicle")
