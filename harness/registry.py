@@ -56,6 +56,17 @@ class SpecInfo:
                 for clause, ids in self.requirements.items()]
 
 
+def for_role(rows: list[dict[str, Any]], role: str) -> list[dict[str, Any]]:
+    """The coverage rows of one role: a server-role check id carries `.server.` (every spec names them so), the
+    others are the client role's; a clause left without checks of the role is not listed."""
+    out = []
+    for row in rows:
+        ids = [i for i in row["checks"] if (".server." in i) == (role == "server")]
+        if ids:
+            out.append({**row, "checks": ids})
+    return out
+
+
 _SPECS: dict[str, SpecInfo] = {}
 _DISCOVERED = False
 

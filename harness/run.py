@@ -12,7 +12,7 @@ from typing import Any
 
 from harness import __version__, specdata, stages
 from harness.checks import CheckResult
-from harness.registry import SpecInfo
+from harness.registry import SpecInfo, for_role
 
 
 DEFAULT_DEADLINE = 3600.0  # seconds a whole run may take (`vconform run --deadline`); then it ends as `error`
@@ -206,7 +206,7 @@ class RunContext:
             "interfaces": interfaces,
             "errata": [{"id": k, **v, "hit": k in self.errata_hit} for k, v in errata.items()],
             "known_gaps": specdata.known_gaps(self.spec.folder),
-            "coverage": self.spec.coverage([r.id for r in self.results if r.verdict != "skip"]),
+            "coverage": for_role(self.spec.coverage([r.id for r in self.results if r.verdict != "skip"]), cfg.role),
             "exchanges": [exchanges[k] for k in sorted(exchanges)],
             "reproduce": self.reproduce_line(),
             "reproducibility": versions(),

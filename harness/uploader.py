@@ -62,7 +62,12 @@ class HttpReply:
     def describe(self) -> str:
         if self.error and self.status is not None:  # an answer began but broke off (too large, too slow, cut)
             return f"HTTP {self.status}, unusable: {self.error}"
-        return f"no answer ({self.error})" if self.error else f"HTTP {self.status}: {self.raw[:120]!r}"
+        if self.error:
+            return f"no answer ({self.error})"
+        # the answer as text a reader can take in: JSON re-read with its \u escapes resolved, else the bytes decoded
+        shown = json.dumps(self.body, ensure_ascii=False) if self.body is not None else \
+            self.raw.decode("utf-8", "backslashreplace")
+        return f"HTTP {self.status}: {shown[:120]}"
 
     def evidence(self) -> dict[str, Any]:
         body = self.body if self.body is not None else self.raw[:600].decode("utf-8", "replace")

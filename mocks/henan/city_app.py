@@ -4,8 +4,8 @@ Three paths under /ysgk/restapi/transportControl/ (get_data, put_data, put_file)
 envelope's ipctype says which. Answers are §2.5 {code, status} with the §2.6 codes: 200 accepted, 401 token
 missing / unknown / expired (2 h, §4.1.1) or wrong login, 952 format check failed (the tables, the rules beside
 them, Appendix A), 403 a record of another enterprise, 404 an ipctype the path does not carry, 400 a body that is
-no JSON object. Documented alternative readings (E-HN-01 path, E-HN-02 multipart photos, E-HN-03 flat bodies) are
-accepted with a warning in the journal, or refused under a strict profile.
+no JSON object. Documented alternative readings (E-HN-01 path, E-HN-02 multipart photos, E-HN-03 flat bodies,
+E-HN-53 value as a JSON string) are accepted with a warning in the journal, or refused under a strict profile.
 """
 from __future__ import annotations
 
@@ -140,9 +140,32 @@ class HenanCityMock(HttpMock):
         if not isinstance(body, dict):
             raise Refusal("400", "malformed", "请求体须为 JSON 对象")
         ex.request_plaintext = body
-        if "value" not in body and "ipctype" not in body and "accessToken" in body:
+        if isinstance(body.get("value"), str):
+            body = self._value_string(ex, body)
+        if "value" not in body and "ipctype" not in body and ("accessToken" in body or self._printed(body, info)):
             return self._flat(ex, body, info), True
         return body, False
+
+    def _value_string(self, ex: Exchange, body: dict) -> dict:
+        """E-HN-53: value as a string holding the JSON object (§2.4 types it 字符型): read as that object."""
+        try:
+            value = json.loads(body["value"])
+        except ValueError:
+            return body  # no JSON inside: the string is judged (and refused) as it is
+        if not isinstance(value, dict):
+            return body
+        if self.profile.get("value_encoding") != "string":
+            self._alternative(ex, "E-HN-53", "value sent as a JSON string (§2.4 types it 字符型; the examples "
+                                             "carry an object)")
+        read = {**body, "value": value}
+        ex.notes["as_envelope"] = read  # what is validated and judged; request_plaintext keeps the body as sent
+        return read
+
+    def _printed(self, body: dict, info: dict) -> bool:
+        """A flat body without accessToken, as §4.1.2 prints it: only fields of a flat interface on this path."""
+        names = set(body) - {"organ"}
+        return bool(names) and any(names <= self._value_fields(n) for n in info["interfaces"]
+                                   if self._value_errata(n) == "E-HN-03")
 
     def _multipart(self, ex: Exchange, raw: bytes, ctype: str) -> dict:
         """E-HN-02: §5.2's multipart photo, part `file` the JPEG and part `info` the envelope without the image."""
@@ -207,6 +230,10 @@ class HenanCityMock(HttpMock):
         status = self.state.token_status(body.get("access_token"), body.get("organ"))
         ex.notes["token"] = status
         if status != "ok":
+            if flat and status == "missing":  # §4.1.2 prints its body without one (E-HN-03)
+                raise Refusal("401", "token_missing", "accessToken missing: the body as §4.1.2 prints it carries no "
+                                                      "credential; every business request carries the §4.1.1 token "
+                                                      "(E-HN-03: the flat body with accessToken)")
             raise Refusal("401", "token_" + status, f"access_token {status}")
         self._validate(ex, interface, body)
         value = body["value"]

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from harness import specdata
-from harness.run import RunContext
+from harness.run import HarnessError, RunContext
 from harness.uploader import HttpReply, Uploader
 from schemas.henan.datagen import CityData
 
@@ -60,7 +60,20 @@ class HenanCityServer(Uploader):
                                    "controlReason": self.controlled["controlReason"]})
         self.vrun.add_secret(self.account["password"])
         self.vrun.add_secret(self.account["companySecretCode"])
-        self.ready = self.login().accepted
+        reply = self.login()
+        if self.foreign and reply.status == 404:
+            self._nothing_there(reply)
+        self.ready = reply.accepted
+
+    def _nothing_there(self, login: CityReply) -> None:
+        """A target whose get_data and put_data paths both answer HTTP 404 serves no §3.1 interface there: a wrong
+        --target (path prefix), the harness's error, not a finding against the platform."""
+        probe = self.send("shareDrivingRecord", self.envelope("shareDrivingRecord", self.valid("shareDrivingRecord")),
+                          note="probe: does the target serve put_data?")
+        if probe.status == 404:
+            raise HarnessError(f"nothing at --target {self.base}: HTTP 404 on {PATHS['getAccessToken']} and "
+                               f"{PATHS['shareDrivingRecord']}; check the URL (the spec's base path is {self.prefix}, "
+                               f"e.g. http://HOST:PORT{self.prefix})")
 
     # ---- requests ----------------------------------------------------------------------------------------
     def send(self, interface: str, body: Any, *, note: str = "", path: str | None = None, raw: bytes | None = None,

@@ -38,6 +38,11 @@ CITY_REQUIREMENTS = {
     "henan §4.1.3 controlled vehicles": ["henan.gate.decision"],
     "henan §6.2-§6.4 numbering": ["henan.payload.format", "henan.payload.composition", "henan.flow.lsh_link"],
     "henan §7 code tables": ["henan.payload.code"],
+    "henan §4.1 (server role)": ["henan.server.token", "henan.server.accept", "henan.server.check_vehicle",
+                                 "henan.server.reject.token_missing", "henan.server.reject.token_expired",
+                                 "henan.server.reject.format", "henan.server.reject.rule",
+                                 "henan.server.reject.wrong_ipctype", "henan.server.reject.malformed",
+                                 "henan.server.stateful"],
 }
 
 CITY = SpecInfo(

@@ -204,7 +204,7 @@ def test_uploader_against_its_embedded_mock(toy_run):
         assert ev["outcome"] == "ok" and ev["request_plaintext"] == {"a": 1} and ev["path"] == "/upload"
         refused = up.post("/upload", b"{}", {}, interface="upload")
         assert not refused.accepted and refused.evidence()["outcome"] == "HTTP 401" and refused.seq == 2
-        assert refused.describe() == "HTTP 401: " + repr(b'{"error": "token"}')
+        assert refused.describe() == 'HTTP 401: {"error": "token"}'  # text, not a bytes repr (tester11 D7)
         closed = BackgroundServer(web.Application).start()
         closed.stop()
         lost = up.post("/upload", b"{}", {}, interface="upload", url=closed.url + "/toy/api/upload")

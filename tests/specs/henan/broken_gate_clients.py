@@ -217,6 +217,47 @@ class FlatBodies(GateClient):
         return {"code": "200"}
 
 
+IMAGE_FIELDS = ("base64Image", "drivingLicenseImg", "drivingLicenseImg2", "imageInfo")  # every image row, §4.1
+
+
+class DataUriImages(GateClient):
+    """E-HN-22: every non-empty image as a data:image/jpeg;base64, URI around the same Base64 (readAsDataURL)."""
+
+    def value(self, action, params):
+        v = super().value(action, params)
+        return {k: f"data:image/jpeg;base64,{x}" if k in IMAGE_FIELDS and x else x for k, x in v.items()}
+
+
+class OmitsEmptyImage(GateClient):
+    """Leaves out the empty one of the licence/list image pair (§4.1.2/§4.1.7: only not both empty); spec-conform."""
+
+    def value(self, action, params):
+        return {k: x for k, x in super().value(action, params).items() if not (k in IMAGE_FIELDS and x == "")}
+
+
+class PrintedFlat(GateClient):
+    """§4.1.2's body exactly as printed: the table's fields at the top level, no accessToken, organ or ipctype."""
+
+    def call(self, ipctype, value):
+        if ipctype != "shareVehInfo":
+            return super().call(ipctype, value)
+        ans = self.post(self.path(ipctype), value)
+        if ans.get("result") != "success":
+            from suites.henan.reference_gate_client import ClientError
+
+            raise ClientError(f"{ipctype} refused: {ans}")
+        return {"code": "200"}
+
+
+class ValueString(GateClient):
+    """E-HN-53: the §2.4 value as a JSON string of the business object, as the type column 字符型 reads."""
+
+    def envelope(self, ipctype, value, token):
+        import json
+
+        return super().envelope(ipctype, json.dumps(value, ensure_ascii=False), token)
+
+
 class DetectingPath(GateClient):
     """E-HN-01: put_data at /restapi/detecting/put_data as printed under the §2.4 table."""
 
@@ -247,6 +288,10 @@ VARIANTS = {
     "multipart-photos": MultipartPhotos,
     "flat-bodies": FlatBodies,
     "detecting-path": DetectingPath,
+    "data-uri-images": DataUriImages,
+    "omits-empty-image": OmitsEmptyImage,
+    "printed-flat": PrintedFlat,
+    "value-string": ValueString,
     "reference": GateClient,
 }
 
