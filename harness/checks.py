@@ -60,6 +60,30 @@ class CheckResult:
 _REGISTRY: dict[str, CheckDef] = {}
 
 
+def header(exchange: Any, name: str) -> str:
+    """A request header of a journaled exchange, whatever the letter case of its name ("" when absent)."""
+    want = name.lower()
+    return next((v for k, v in exchange.headers.items() if k.lower() == want), "")
+
+
+def post_json_problems(exchange: Any, where: str, clause: str, *, json_name: str = "application/json",
+                       type_judged: bool = True) -> list[Problem]:
+    """The HTTP transport every JSON spec asks for: POST, a JSON Content-Type and, when a charset is named, UTF-8
+    (RFC 9110 allows the value quoted: charset="UTF-8"). `where` names the request in the message, `clause` the
+    spec text that asks for it; `type_judged=False` leaves the Content-Type to another check."""
+    out, e = [], exchange
+    if e.method != "POST":
+        out.append(fail(f"#{e.seq} {where}: method {e.method}, {clause} requires POST"))
+    if not type_judged:
+        return out
+    ctype = header(e, "Content-Type").lower()
+    if not ctype.startswith("application/json"):
+        out.append(fail(f"#{e.seq} {where}: Content-Type {ctype or 'missing'}, {clause} requires {json_name}"))
+    elif "charset=" in ctype and "charset=utf-8" not in ctype.replace(" ", "").replace('"', ""):
+        out.append(fail(f"#{e.seq} {where}: Content-Type {ctype}, {clause} requires UTF-8"))
+    return out
+
+
 def check(id: str, spec_ref: str, severity: str, title_zh: str, title_en: str):
     """Register a check function under `id`; the function returns the problems it found (or none)."""
     if severity not in SEVERITIES:

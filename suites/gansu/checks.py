@@ -3,7 +3,7 @@ reconstruction (zongjian.md; not the official text). Each function returns the p
 The mock's refusal reasons (the exchange's outcome, mocks/gansu/app.py) are the evidence most checks read."""
 from __future__ import annotations
 
-from harness.checks import Problem, check, declare, fail, warn
+from harness.checks import Problem, check, declare, fail, post_json_problems, warn
 from harness.journal import Exchange
 
 PAYLOAD_KINDS = {
@@ -21,10 +21,6 @@ for _kind, (_zh, _en, _sev) in PAYLOAD_KINDS.items():
 SERIAL_OUTCOMES = ("serial_unknown", "serial_other_station", "serial_other_vehicle")
 
 
-def _header(e: Exchange, name: str) -> str:
-    return next((v for k, v in e.headers.items() if k.lower() == name.lower()), "")
-
-
 @check("gansu.transport.reached", "zongjian §transport", "major", "请求到达接口", "Request reached the interface")
 def reached(exchanges: list[Exchange], interface: str) -> list[Problem]:
     if not any(e.interface == interface for e in exchanges):
@@ -35,17 +31,7 @@ def reached(exchanges: list[Exchange], interface: str) -> list[Problem]:
 
 @check("gansu.http.post_json", "zongjian §transport", "minor", "POST + JSON + UTF-8", "POST with a JSON body in UTF-8")
 def post_json(exchanges: list[Exchange]) -> list[Problem]:
-    out = []
-    for e in exchanges:
-        ctype = _header(e, "Content-Type").lower()
-        if e.method != "POST":
-            out.append(fail(f"#{e.seq} {e.interface}: method {e.method}, zongjian §transport requires POST"))
-        if not ctype.startswith("application/json"):
-            out.append(fail(f"#{e.seq} {e.interface}: Content-Type {ctype or 'missing'}, zongjian §transport "
-                            f"requires application/json"))
-        elif "charset=" in ctype and "charset=utf-8" not in ctype.replace(" ", "").replace('"', ""):
-            out.append(fail(f"#{e.seq} {e.interface}: Content-Type {ctype}, zongjian §transport requires UTF-8"))
-    return out
+    return [p for e in exchanges for p in post_json_problems(e, e.interface, "zongjian §transport")]
 
 
 @check("gansu.envelope.shape", "zongjian §transport", "major", "报文结构与接口地址",

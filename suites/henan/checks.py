@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.checks import Problem, check, declare, fail, warn
+from harness.checks import Problem, check, declare, fail, header, post_json_problems, warn
 from harness.journal import Exchange
 from harness.jsonvalue import json_equal
 from schemas.henan.identifiers import lsh_problems
@@ -31,10 +31,6 @@ def _warnings(e: Exchange, *errata: str) -> list[dict]:
     return [w for w in e.notes.get("warnings", []) if not errata or w.get("errata") in errata]
 
 
-def _header(e: Exchange, name: str) -> str:
-    return next((v for k, v in e.headers.items() if k.lower() == name.lower()), "")
-
-
 @check("henan.transport.reached", "henan §2.1; §3.1", "major", "请求到达接口", "Request reached the interface")
 def reached(exchanges: list[Exchange], interface: str) -> list[Problem]:
     if not any(e.interface == interface for e in exchanges):
@@ -56,18 +52,10 @@ def accepted(exchanges: list[Exchange], interface: str) -> list[Problem]:
 
 @check("henan.http.post_json", "henan §2.2", "minor", "POST + JSON + UTF-8", "POST with a JSON body in UTF-8")
 def post_json(exchanges: list[Exchange]) -> list[Problem]:
-    out = []
-    for e in exchanges:
-        ctype = _header(e, "Content-Type").lower()
-        if e.method != "POST":
-            out.append(fail(f"#{e.seq} {e.path}: method {e.method}, henan §2.2 requires POST"))
-        if ctype.startswith("multipart/form-data") and "multipart" in e.notes:
-            continue  # §5.2's multipart photo: E-HN-02, judged by henan.envelope.shape
-        if not ctype.startswith("application/json"):
-            out.append(fail(f"#{e.seq} {e.path}: Content-Type {ctype or 'missing'}, henan §2.2 requires JSON"))
-        elif "charset=" in ctype and "charset=utf-8" not in ctype.replace(" ", "").replace('"', ""):
-            out.append(fail(f"#{e.seq} {e.path}: Content-Type {ctype}, henan §2.2 requires UTF-8"))
-    return out
+    # §5.2's multipart photo (E-HN-02) has its Content-Type judged by henan.envelope.shape
+    return [p for e in exchanges for p in post_json_problems(
+        e, e.path, "henan §2.2", json_name="JSON",
+        type_judged=not (header(e, "Content-Type").lower().startswith("multipart/form-data") and "multipart" in e.notes))]
 
 
 @check("henan.envelope.shape", "henan §2.4; §3.1", "major", "通用报文结构与接口地址",

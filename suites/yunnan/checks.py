@@ -7,7 +7,7 @@ from typing import Any
 from harness import crypto
 from harness.adapter import AdapterResult
 from schemas.yunnan import envelope
-from harness.checks import check, declare, fail, Problem, warn
+from harness.checks import check, declare, fail, header, post_json_problems, Problem, warn
 from harness.journal import Exchange
 from harness.jsonvalue import json_equal
 
@@ -51,16 +51,7 @@ def accepted(exchanges: list[Exchange], interface: str) -> list[Problem]:
 
 @check("yunnan.http.post_json", "yunnan §4.2", "minor", "POST + application/json + UTF-8", "POST with application/json in UTF-8")
 def post_json(exchanges: list[Exchange]) -> list[Problem]:
-    out = []
-    for e in exchanges:
-        ctype = _header(e, "Content-Type").lower()
-        if e.method != "POST":
-            out.append(fail(f"#{e.seq} {e.path}: method {e.method}, spec requires POST"))
-        if not ctype.startswith("application/json"):
-            out.append(fail(f"#{e.seq} {e.path}: Content-Type {ctype or 'missing'}, spec requires application/json"))
-        elif "charset=" in ctype and "charset=utf-8" not in ctype.replace(" ", ""):
-            out.append(fail(f"#{e.seq} {e.path}: Content-Type {ctype}, spec requires UTF-8"))
-    return out
+    return [p for e in exchanges for p in post_json_problems(e, e.path, "spec")]
 
 
 @check("yunnan.headers.client_id", "yunnan §4.2", "major", "携带 X-Client-Id", "X-Client-Id carries the apiKey")
@@ -364,11 +355,7 @@ def confirm_after_receipt(all_exchanges: list[Exchange], action_seqs: set[int], 
                      f"(first: {early[:3]})")]
     return []
 
-def _header(e: Exchange, name: str) -> str:
-    for k, v in e.headers.items():
-        if k.lower() == name.lower():
-            return v
-    return ""
+_header = header  # the engine's (suites/yunnan/observe.py calls it by this name)
 
 
 def _short(v: Any) -> str:
