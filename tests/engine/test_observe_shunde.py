@@ -7,14 +7,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import importlib.util
-import json
 import socket
 from pathlib import Path
 
 import pytest
 
 from harness import observe, specdata
-from harness.jsonvalue import json_equal
 from harness.journal import Journal
 from harness.registry import discover
 from harness.tcpmock import BackgroundMock
@@ -24,6 +22,7 @@ from schemas.shunde.datagen import ShundeData, beijing_now
 from suites.shunde import observe as sobs
 from suites.shunde.forwarder import ForwarderConfig
 from suites.shunde.reference_forwarder import ReferenceForwarder
+from observe_replay import assert_replay_matches
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -119,12 +118,7 @@ def test_the_reference_forwarder_passes_and_the_journal_rederives_the_same_rows(
     assert got[("shunde.location.complete", "send_positions")]["verdict"] == "skip"
     assert got[("shunde.location.complete", "send_positions")]["message"].startswith("needs a stimulus")
 
-    signed = json.loads((tmp_path / "live" / "report.json").read_text("utf-8"))
-    again = observe.Observer.replay(site.spec, tmp_path / "journal.db")
-    offline = again.model()
-    again.journal.close()
-    assert json_equal(offline["interfaces"], signed["interfaces"])
-    assert json_equal(offline["counts"], signed["counts"]) and offline["verdict"] == signed["verdict"]
+    assert_replay_matches(site.spec, tmp_path / "journal.db", tmp_path / "live")
 
 
 def test_a_mock_not_observed_keeps_its_raw_fast_path(tmp_path):

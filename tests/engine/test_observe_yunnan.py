@@ -9,8 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +24,7 @@ from schemas.yunnan.datagen import YunnanData
 from suites.yunnan import observe as yobs
 from suites.yunnan.client import ClientError, YunnanClient
 from proving import assert_fails, assert_passes
+from observe_replay import assert_replay_matches
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,12 +82,7 @@ def test_reference_traffic_passes_and_the_journal_rederives_the_same_rows(tmp_pa
     assert got[("yunnan.pull.complete", "")]["verdict"] == "skip"
     assert got[("yunnan.pull.complete", "")]["message"].startswith("needs a stimulus")
 
-    signed = json.loads((tmp_path / "live" / "report.json").read_text("utf-8"))
-    again = observe.Observer.replay(site.spec, tmp_path / "journal.db")
-    offline = again.model()
-    again.journal.close()
-    assert json_equal(offline["interfaces"], signed["interfaces"])
-    assert json_equal(offline["counts"], signed["counts"]) and offline["verdict"] == signed["verdict"]
+    assert_replay_matches(site.spec, tmp_path / "journal.db", tmp_path / "live")
 
 
 @pytest.mark.proves("yunnan.heartbeat.cadence")
