@@ -14,7 +14,7 @@ from typing import Any
 
 from harness import specdata
 from harness.checks import Problem, check, declare, fail
-from harness.run import RunContext
+from harness.run import HarnessError, RunContext
 from harness.uploader import HttpReply, Uploader
 from mocks.henan.province_state import load_fixtures
 from schemas.henan.province_datagen import ProvinceData
@@ -117,6 +117,30 @@ class ProvinceServerSession(Uploader):
         self.city = HarnessCity(self, self._tmp.name)
         self.data = ProvinceData(self.seed)
         self.scan_image = load_fixtures()["scan"][0]["image"]
+        if self.foreign:
+            self._served_here()
+
+    def _served_here(self) -> None:
+        """A foreign target answering HTTP 404 to both the login method (§4.2.1) and AddCompany serves no §4.2 method
+        under --target: a wrong URL (path prefix), the harness's error before any check, not a finding against the
+        platform. The spec prints no URL for these methods (E-HN-40), so the message names the path expected and
+        the switch for the other reading."""
+        login = self.raw("GetAuthorizationOrg", {"orgSecretCode": "", "username": "", "pwd": ""},
+                         "probe: is a §4.2 method served at --target?")
+        if login.status != 404:
+            return
+        probe = self.raw("AddCompany", {"accessToken": "", "data": {}}, "probe: is a §4.2 method served at --target?")
+        if probe.status != 404:
+            return
+        switch = self.profile.get("province_path", "ysgk-province")
+        other = ("--profile province-root-path (province_path = root) if the platform serves them at its root"
+                 if switch != "root" else "the default profile (province_path = ysgk-province) if the platform "
+                 "serves them under /ysgk/province")
+        raise HarnessError(
+            f"nothing at --target {self.base}: HTTP 404 on {self.base}/GetAuthorizationOrg and /AddCompany; check "
+            f"the URL. The methods are expected at {self.base}/<方法名>, e.g. http://HOST:PORT{self.prefix}"
+            f"/GetAuthorizationOrg: henan §3.2/§4.2 print no URL, errata E-HN-40 (switch province_path = {switch}); "
+            f"use {other}")
 
     def close(self) -> None:
         self._tmp.cleanup()
@@ -126,10 +150,11 @@ class ProvinceServerSession(Uploader):
         mine = [r for r in self.replies if r.interface == method]
         return mine[-1] if mine else None
 
-    def raw(self, method: str, body: dict[str, Any]) -> HttpReply:
+    def raw(self, method: str, body: dict[str, Any], note: str = "") -> HttpReply:
         """One request exactly as given (negative cases)."""
         return self.post("/" + method, json.dumps(body, ensure_ascii=False).encode("utf-8"),
-                         {"Content-Type": "application/json; charset=utf-8"}, interface=method, plaintext=body)
+                         {"Content-Type": "application/json; charset=utf-8"}, interface=method, plaintext=body,
+                         note=note)
 
     def learn(self, reply: HttpReply) -> None:
         body = reply.body if isinstance(reply.body, dict) else {}
