@@ -41,6 +41,19 @@ class FormBody(CityPlatform):
             return json.load(resp)
 
 
+class TextPlainJson(CityPlatform):
+    """GetCompanyInfo's JSON body labelled Content-Type text/plain (§3.2/§4.2 state no header: E-HN-54, warned;
+    failed under --profile strict)."""
+
+    def post(self, method, body):
+        if method != "GetCompanyInfo":
+            return super().post(method, body)
+        req = urllib.request.Request(f"{self.base}/{method}", data=json.dumps(body, ensure_ascii=False).encode(),
+                                     method="POST", headers={"Content-Type": "text/plain; charset=utf-8"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.load(resp)
+
+
 class NoToken(CityPlatform):
     """GateStatusReport sent without accessToken (henan §4.2.1), even after the refusal."""
 
@@ -171,6 +184,7 @@ def bad_serials(body):
 VARIANTS = {
     "reference": (CityPlatform, perform),
     "form-body": (FormBody, perform),
+    "text-plain-json": (TextPlainJson, perform),
     "no-token": (NoToken, perform),
     "token-forever": (TokenForever, perform),
     "wrong-method-name": (WrongMethodName, perform),
