@@ -326,6 +326,20 @@ def _text(b: bytes | None) -> str:
     return (b or b"").decode("utf-8", "replace")
 
 
+def load_state(path: Path) -> dict[str, Any]:
+    """A reference implementation's state between adapter calls (a JSON object in the context's state_dir), or {}
+    on the first call."""
+    return json.loads(path.read_text("utf-8")) if path.exists() else {}
+
+
+def save_state(path: Path, state: dict[str, Any]) -> None:
+    """Write `state` whole to `path`, atomically (a killed call leaves the previous state, never half of one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, ensure_ascii=False), "utf-8")
+    os.replace(tmp, path)
+
+
 def serve_action(argv: list[str], make: Callable[[dict], Any], perform: Callable[[Any, str, dict], Any],
                  refused: type[BaseException]) -> int:
     """The adapter protocol's main for a reference implementation (`ADAPTER ACTION CONTEXT_FILE`): build the

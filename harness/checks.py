@@ -84,6 +84,23 @@ def post_json_problems(exchange: Any, where: str, clause: str, *, json_name: str
     return out
 
 
+def token_problems(exchanges: Iterable[Any], refused: tuple[str, ...], say: Callable[[Any, str], str],
+                   expired_advice: str = "") -> list[Problem]:
+    """The token judgement of the mocks that note each request's token (`notes["token"]`: ok, missing, unknown,
+    expired, ...): a failure per request whose token status is in `refused` (`say(exchange, status)` words it), and
+    one when more than one request carried an expired token (the first refusal is how a client learns that its
+    token expired; sending it again is the defect)."""
+    out, expired = [], 0
+    for e in exchanges:
+        status = e.notes.get("token")
+        if status in refused:
+            out.append(fail(say(e, status)))
+        expired += status == "expired"
+    if expired > 1:
+        out.append(fail(f"{expired} requests sent with an expired token{expired_advice}"))
+    return out
+
+
 def check(id: str, spec_ref: str, severity: str, title_zh: str, title_en: str):
     """Register a check function under `id`; the function returns the problems it found (or none)."""
     if severity not in SEVERITIES:

@@ -183,12 +183,53 @@ class Redactor:
                 cleaned = self._walk(parsed, pattern)
                 if cleaned == parsed:
                     return obj  # keep the original text (formatting, key order) when nothing was secret
+                kept = self._masked_in_place(obj, pattern, cleaned)
+                if kept is not None:
+                    return kept  # the text as sent, only the tokens holding a secret changed
                 compact = not re.search(r"[:,]\s", obj)
                 return json.dumps(cleaned, ensure_ascii=False, separators=(",", ":") if compact else None)
             return self._text(obj, pattern)
         if obj is None or isinstance(obj, (bool, int, float)):
             return obj
         return copy.deepcopy(obj)  # anything else is copied, so the redacted copy shares nothing with the input
+
+    def _masked_in_place(self, text: str, pattern: Any, cleaned: Any) -> str | None:
+        """JSON `text` with its secrets masked where they stand: a value under a secret key becomes "***" (as
+        `_mask_value` has it), a string holding a secret is masked inside its own token (its escapes kept where the
+        secret's encoded form is found in them, else that token alone re-encoded); whitespace, member order,
+        escapes and number forms of everything else are the bytes sent. None when the result does not read back as
+        `cleaned` (what the parsed text masked is): the caller re-serialises then, never showing less masked."""
+        parts: list[str] = []
+        last = 0
+        try:
+            for start, end, key, token in _json_tokens(text):
+                if key is not None and is_secret_key(key):
+                    value = json.loads(token)
+                    if value is None or value == "" or isinstance(value, bool):
+                        continue
+                    new = json.dumps(_mask_value(key, value), ensure_ascii=False)
+                elif token[0] == '"':
+                    value = json.loads(token)
+                    masked = self._walk(value, pattern)
+                    if masked == value:
+                        continue
+                    new = self._text(token, pattern)  # the secret in one of its JSON-escaped forms, escapes kept
+                    try:
+                        same = json.loads(new) == masked
+                    except ValueError:
+                        same = False
+                    if not same:
+                        new = json.dumps(masked, ensure_ascii="\\u" in token)
+                else:
+                    continue
+                parts.append(text[last:start])
+                parts.append(new)
+                last = end
+            parts.append(text[last:])
+            out = "".join(parts)
+            return out if json.loads(out) == cleaned else None
+        except (ValueError, RecursionError):
+            return None
 
     def _walk_in_place(self, obj: dict | list, pattern: Any, seen: set[int] | None = None) -> None:
         """_walk's result written into `obj` itself (same masks, same JSON-text handling). With `seen`, a container
@@ -483,6 +524,60 @@ def _parse_json_text(s: str) -> Any:
     except ValueError:
         return None
     return parsed if isinstance(parsed, (dict, list)) else None
+
+
+_JSON_SCALAR = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null")
+_JSON_SPACE = re.compile(r"[ \t\r\n]*")
+
+
+def _json_tokens(text: str) -> Iterator[tuple[int, int, str | None, str]]:
+    """(start, end, key, token) of every value of valid JSON `text` that is a string or a number, true, false or
+    null, and of every object or array held under a secret key (`is_secret_key`; the whole container is the token
+    and its inside is not walked): `key` is the member name it is the value of, None inside an array. Member names
+    themselves are not yielded."""
+    from json.decoder import scanstring
+
+    decoder = json.JSONDecoder()
+    stack: list[list[Any]] = []  # per open container: [is_object, expecting_key, current_key]
+    i, n = 0, len(text)
+    while i < n:
+        i = _JSON_SPACE.match(text, i).end()
+        if i >= n:
+            break
+        c = text[i]
+        top = stack[-1] if stack else None
+        key = top[2] if top is not None and top[0] else None
+        if c in "{[":
+            if key is not None and is_secret_key(key):
+                _, end = decoder.raw_decode(text, i)  # the whole container is the secret: skip its inside
+                yield i, end, key, text[i:end]
+                i = end
+                continue
+            stack.append([c == "{", c == "{", None])
+            i += 1
+        elif c in "}]":
+            stack.pop()
+            i += 1
+        elif c == ",":
+            if top is not None and top[0]:
+                top[1] = True
+            i += 1
+        elif c == ":":
+            top[1] = False
+            i += 1
+        elif c == '"':
+            value, end = scanstring(text, i + 1)
+            if top is not None and top[0] and top[1]:
+                top[2] = value
+            else:
+                yield i, end, key, text[i:end]
+            i = end
+        else:
+            m = _JSON_SCALAR.match(text, i)
+            if m is None:
+                raise ValueError(f"unexpected {c!r} at {i}")
+            yield i, m.end(), key, m.group()
+            i = m.end()
 
 
 def _leaves(obj: Any) -> Iterable[Any]:

@@ -80,14 +80,16 @@ class ProvinceData:
                 "emissionStandard": "5", "drivingLicenseImg": image}
 
     def project(self) -> dict[str, Any]:
-        """henan §4.2.22 RunControlProject body."""
-        return {"controlProject": "郑州市重污染天气橙色预警管控方案", "controlLevel": "2", "controlArea": "1",
+        """henan §4.2.22 RunControlProject body; the name (字符 200) carries the run's number, so runs with different
+        seeds against one platform file different projects."""
+        return {"controlProject": f"郑州市重污染天气橙色预警管控方案（{self.base:04d}）", "controlLevel": "2", "controlArea": "1",
                 "controlType": "3", "controlIndustry": "15,16", "controlCompanyType": "2,3", "controlStrategy": "2",
                 "controlRunTime": "2026-11-30 00:00:00", "controlEndTime": "2026-12-03 00:00:00", "remark": "示例"}
 
     def fence(self) -> dict[str, Any]:
-        """henan §4.2.28 ElectronicFenceAdd body: a quadrilateral around central Zhengzhou (lng,lat$...)."""
-        return {"areaName": "郑州市四环内柴油货车禁行区",
+        """henan §4.2.28 ElectronicFenceAdd body: a quadrilateral around central Zhengzhou (lng,lat$...), named
+        with the run's number (字符 200)."""
+        return {"areaName": f"郑州市四环内柴油货车禁行区（{self.base:04d}）",
                 "areaCollection": "113.560000,34.700000$113.800000,34.700000$113.800000,34.860000$113.560000,34.860000",
                 "remark": "示例"}
 

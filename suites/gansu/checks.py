@@ -3,7 +3,7 @@ reconstruction (zongjian.md; not the official text). Each function returns the p
 The mock's refusal reasons (the exchange's outcome, mocks/gansu/app.py) are the evidence most checks read."""
 from __future__ import annotations
 
-from harness.checks import Problem, check, declare, fail, post_json_problems, warn
+from harness.checks import Problem, check, declare, fail, post_json_problems, token_problems, warn
 from harness.journal import Exchange
 
 PAYLOAD_KINDS = {
@@ -74,16 +74,9 @@ def station(exchanges: list[Exchange], company_id: str) -> list[Problem]:
 @check("gansu.token.valid", "zongjian §transport; §token", "major", "以 ;token= 携带有效令牌",
        "Every query and upload carries a token the platform issued, as the ;token= matrix parameter")
 def token_valid(exchanges: list[Exchange]) -> list[Problem]:
-    out = []
-    for e in exchanges:
-        status = e.notes.get("token")
-        if status in ("missing", "unknown", "other_station"):
-            out.append(fail(f"#{e.seq} {e.interface}: token {status} in {e.path.split(';', 1)[0]};token=… "
-                            f"(get one with getAccessToken and send it as the path's ;token= parameter)"))
-    expired = [e for e in exchanges if e.notes.get("token") == "expired"]
-    if len(expired) > 1:
-        out.append(fail(f"{len(expired)} requests sent with an expired token"))
-    return out
+    return token_problems(exchanges, ("missing", "unknown", "other_station"), lambda e, status: (
+        f"#{e.seq} {e.interface}: token {status} in {e.path.split(';', 1)[0]};token=… "
+        f"(get one with getAccessToken and send it as the path's ;token= parameter)"))
 
 
 @check("gansu.serial.issued", "zongjian §6.7; §6.8; §images", "critical", "使用平台签发的本车流水号",

@@ -11,10 +11,9 @@ answered code "1", 1 when it refused, 2 on bad usage. Subclasses in tests/specs/
 from __future__ import annotations
 
 import json
-import os
 import sys
 
-from harness.adapter import serve_action
+from harness.adapter import load_state, save_state, serve_action
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -41,14 +40,11 @@ class StationClient:
         self.base_url = base_url.rstrip("/")
         self.creds = creds
         self.state_path = Path(state_dir) / "gansu-station.json"
-        self.state: dict[str, Any] = json.loads(self.state_path.read_text("utf-8")) if self.state_path.exists() else {}
+        self.state: dict[str, Any] = load_state(self.state_path)
         self.state.setdefault("serials", {})
 
     def save(self) -> None:
-        self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.state, ensure_ascii=False), "utf-8")
-        os.replace(tmp, self.state_path)
+        save_state(self.state_path, self.state)
 
     # ---- transport ---------------------------------------------------------------------------------------
     def path(self, ipctype: str, token: str | None) -> str:

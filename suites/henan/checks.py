@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.checks import Problem, check, declare, fail, header, post_json_problems, warn
+from harness.checks import Problem, check, declare, fail, header, post_json_problems, token_problems, warn
 from harness.journal import Exchange
 from harness.jsonvalue import json_equal
 from schemas.henan.identifiers import lsh_problems
@@ -89,16 +89,10 @@ def envelope_organ(exchanges: list[Exchange], organ: str) -> list[Problem]:
 @check("henan.token.valid", "henan §4.1.1; §2.4", "major", "携带有效授权码",
        "Every business request carries an access_token the platform issued")
 def token_valid(exchanges: list[Exchange]) -> list[Problem]:
-    out = []
-    for e in exchanges:
-        status = e.notes.get("token")
-        if status in ("missing", "unknown", "other_organ"):
-            out.append(fail(f"#{e.seq} {e.interface}: access_token {status} (henan §4.1.1: get one with getAccessToken)"))
-    expired = [e for e in exchanges if e.notes.get("token") == "expired"]
-    if len(expired) > 1:
-        out.append(fail(f"{len(expired)} requests sent with an expired token: after the 401 the client must get a new "
-                        f"token, not resend the old one (henan §4.1.1, E-HN-19)"))
-    return out
+    return token_problems(
+        exchanges, ("missing", "unknown", "other_organ"),
+        lambda e, status: f"#{e.seq} {e.interface}: access_token {status} (henan §4.1.1: get one with getAccessToken)",
+        ": after the 401 the client must get a new token, not resend the old one (henan §4.1.1, E-HN-19)")
 
 
 @check("henan.token.renewal", "henan §4.1.1; §2.6 401; E-HN-19", "major", "授权码过期后重新获取",

@@ -81,7 +81,7 @@ class ProvinceJudge:
 
     def see(self, e: Exchange) -> Iterable[tuple[str, str, list[Problem]]]:
         C, method = self.C, e.interface
-        yield "henan.province.http.post_json", method, C.post_json([e])
+        yield "henan.province.http.post_json", method, C.post_json([e], self.profile)
         if method and method != "GetAuthorizationOrg":
             # C.token_valid judges a method's last request: a refusal the client recovers from (a new token, the
             # request sent again) is no failure. In the stream the recovery comes later, so a refusal is held until

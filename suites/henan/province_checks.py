@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
-from harness.checks import Problem, check, declare, fail, warn
+from harness.checks import Problem, check, declare, fail, post_json_problems, warn
 from harness.journal import Exchange
 
 PAYLOAD_KINDS = {
@@ -41,12 +41,21 @@ def reached(exchanges: list[Exchange], method: str) -> list[Problem]:
 
 @check("henan.province.http.post_json", "henan §2.2", "major", "POST 提交 UTF-8 JSON 报文",
        "POST with a UTF-8 JSON object body")
-def post_json(exchanges: Iterable[Exchange]) -> list[Problem]:
+def post_json(exchanges: Iterable[Exchange], profile: dict | None = None) -> list[Problem]:
+    """POST and a UTF-8 JSON object body (§2.2); the Content-Type, which §3.2/§4.2 never state, under E-HN-54:
+    application/json by default, anything else warned (failed under strict), not judged with "any"."""
+    profile = profile or {}
+    ctype_switch = profile.get("province_content_type", "json")
     out = []
     for e in exchanges:
-        if e.method and e.method != "POST":
-            out.append(fail(f"{e.path}: method {e.method}, spec requires POST (henan §2.2)"))
-        elif e.outcome == "malformed":
+        transport = post_json_problems(e, e.path, "henan §2.2", json_name="JSON")
+        method = post_json_problems(e, e.path, "henan §2.2", type_judged=False)
+        out += method
+        if ctype_switch != "any":
+            for p in transport[len(method):]:
+                text = f"{p.message} (§3.2/§4.2 state no Content-Type; E-HN-54)"
+                out.append(fail(text) if profile.get("strict") else warn(text, "E-HN-54"))
+        if not method and e.outcome == "malformed":
             out.append(fail(f"{e.path}: body is not a UTF-8 JSON object: {e.request_body[:120]!r} (henan §2.2)"))
     return out
 

@@ -14,12 +14,13 @@ from typing import Any
 
 from harness import specdata
 from harness.checks import Problem, check, declare, fail
-from harness.run import RunContext
+from harness.run import HarnessError, RunContext
 from harness.uploader import HttpReply, Uploader
 from mocks.henan.province_state import load_fixtures
 from schemas.henan.province_datagen import ProvinceData
 from schemas.henan.province_validate import validate
 from suites.henan.reference_city_platform import CityPlatform, Refused
+from suites.henan.shared_target import TargetClock
 
 EP = specdata.endpoints("henan")
 TTL = int(EP["province_token_ttl"])
@@ -100,6 +101,8 @@ class HarnessCity(CityPlatform):
                                   interface=method, plaintext=body)
         if not isinstance(reply.body, dict):
             raise Refused(f"{method}: {reply.describe()}")
+        if method == "GetAuthorizationOrg" and isinstance(reply.body.get("data"), dict):
+            self.session.target_clock.seen(reply.body["data"].get("serverTime"), "%Y%m%d%H%M%S")
         return reply.body
 
 
@@ -113,10 +116,55 @@ class ProvinceServerSession(Uploader):
         fixture = load_fixtures()["account"]
         self.account = {k: os.environ.get(env) or fixture[k] for k, env in ENV.items()}
         self.vrun.add_secret(self.account["pwd"])
+        self.target_clock = TargetClock(self, "companies, gates, vehicle ledgers (licensePK), pass records, control "
+                                              "projects and fences are filed under codes drawn from the seed")
         self._tmp = tempfile.TemporaryDirectory(prefix="vconform-henan-province-server-")
         self.city = HarnessCity(self, self._tmp.name)
         self.data = ProvinceData(self.seed)
         self.scan_image = load_fixtures()["scan"][0]["image"]
+        if self.foreign:
+            self._served_here()
+        self._fresh_for_this_seed()
+
+    def _fresh_for_this_seed(self) -> None:
+        """The run files company 1 of its seed (AddCompany, §4.2.5); a target already holding it was used by a run
+        with the same --seed (now, or before without a restart): its refusals would be charged to the platform."""
+        held = (self.state() or {}).get("companies") if self.hook else None
+        code = self.data.company_code(1)
+        if isinstance(held, dict) and code in held:
+            raise HarnessError(
+                f"the target {self.base} already holds company {code}, which this run (seed {self.seed}) is about to "
+                f"connect with AddCompany: a run with the same --seed used this target (now, or earlier without a "
+                f"restart). Companies, gates, licensePK ledgers and pass records are filed under codes drawn from "
+                f"the seed; use another --seed or a fresh target")
+
+    def _served_here(self) -> None:
+        """A foreign target answering HTTP 404 to both the login method (§4.2.1) and AddCompany serves no §4.2 method
+        under --target: a wrong URL (path prefix), the harness's error before any check, not a finding against the
+        platform. The spec prints no URL for these methods (E-HN-40), so the message names the path expected and
+        the switch for the other reading."""
+        login = self.raw("GetAuthorizationOrg", {"orgSecretCode": "", "username": "", "pwd": ""},
+                         "probe: is a §4.2 method served at --target?")
+        if login.status != 404:
+            return
+        probe = self.raw("AddCompany", {"accessToken": "", "data": {}}, "probe: is a §4.2 method served at --target?")
+        if probe.status != 404:
+            return
+        switch = self.profile.get("province_path", "ysgk-province")
+        other = ("--profile province-root-path (province_path = root) if the platform serves them at its root"
+                 if switch != "root" else "the default profile (province_path = ysgk-province) if the platform "
+                 "serves them under /ysgk/province")
+        raise HarnessError(
+            f"nothing at --target {self.base}: HTTP 404 on {self.base}/GetAuthorizationOrg and /AddCompany; check "
+            f"the URL. The methods are expected at {self.base}/<方法名>, e.g. http://HOST:PORT{self.prefix}"
+            f"/GetAuthorizationOrg: henan §3.2/§4.2 print no URL, errata E-HN-40 (switch province_path = {switch}); "
+            f"use {other}")
+
+    def record_outcome(self, *args, **kwargs):
+        """An exploration disturbed by another run on the target is the harness's error, not a falsifying example."""
+        if self.target_clock.collision:
+            raise HarnessError(self.target_clock.collision)
+        return super().record_outcome(*args, **kwargs)
 
     def close(self) -> None:
         self._tmp.cleanup()
@@ -126,10 +174,11 @@ class ProvinceServerSession(Uploader):
         mine = [r for r in self.replies if r.interface == method]
         return mine[-1] if mine else None
 
-    def raw(self, method: str, body: dict[str, Any]) -> HttpReply:
+    def raw(self, method: str, body: dict[str, Any], note: str = "") -> HttpReply:
         """One request exactly as given (negative cases)."""
         return self.post("/" + method, json.dumps(body, ensure_ascii=False).encode("utf-8"),
-                         {"Content-Type": "application/json; charset=utf-8"}, interface=method, plaintext=body)
+                         {"Content-Type": "application/json; charset=utf-8"}, interface=method, plaintext=body,
+                         note=note)
 
     def learn(self, reply: HttpReply) -> None:
         body = reply.body if isinstance(reply.body, dict) else {}

@@ -48,7 +48,7 @@ class ProvinceSession(MockClientSession):
         rec("henan.province.transport.reached", C.reached(exchanges, method))
         if not exchanges:
             return out
-        rec("henan.province.http.post_json", C.post_json(exchanges))
+        rec("henan.province.http.post_json", C.post_json(exchanges, self.vrun.profile))
         if method != "GetAuthorizationOrg":
             rec("henan.province.token.valid", C.token_valid(exchanges))
         mine = [e for e in exchanges if e.interface == method]

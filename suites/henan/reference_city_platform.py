@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sys
 
-from harness.adapter import serve_action
+from harness.adapter import load_state, save_state, serve_action
 import time
 import urllib.error
 import urllib.request
@@ -31,13 +31,12 @@ class CityPlatform:
         self.base = base_url.rstrip("/")
         self.path = Path(state_dir) / "city_platform.json"
         self.creds = credentials
-        self.state: dict[str, Any] = json.loads(self.path.read_text("utf-8")) if self.path.exists() else {}
+        self.state: dict[str, Any] = load_state(self.path)
         for key in ("companies", "gates", "ledgers", "projects", "fences", "records"):
             self.state.setdefault(key, {} if key != "records" else [])
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps(self.state, ensure_ascii=False), "utf-8")
+        save_state(self.path, self.state)
 
     # ---- transport -------------------------------------------------------------------------------
     def post(self, method: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -10,10 +10,9 @@ code 200, 1 when it refused, 2 on bad usage. Subclasses in tests/specs/henan/ br
 from __future__ import annotations
 
 import json
-import os
 import sys
 
-from harness.adapter import serve_action
+from harness.adapter import load_state, save_state, serve_action
 import time
 import urllib.error
 import urllib.request
@@ -39,13 +38,10 @@ class GateClient:
         self.base_url = base_url.rstrip("/")
         self.creds = creds
         self.state_path = Path(state_dir) / "henan-gate.json"
-        self.state: dict[str, Any] = json.loads(self.state_path.read_text("utf-8")) if self.state_path.exists() else {}
+        self.state: dict[str, Any] = load_state(self.state_path)
 
     def save(self) -> None:
-        self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.state), "utf-8")
-        os.replace(tmp, self.state_path)
+        save_state(self.state_path, self.state)
 
     # ---- transport ---------------------------------------------------------------------------------------
     def path(self, ipctype: str) -> str:

@@ -13,6 +13,7 @@ from harness import specdata
 from harness.run import HarnessError, RunContext
 from harness.uploader import HttpReply, Uploader
 from schemas.henan.datagen import CityData
+from suites.henan.shared_target import TargetClock
 
 PATHS = {n: i["path"] for n, i in specdata.endpoints("henan")["interfaces"].items() if i.get("level") == "city"}
 
@@ -50,6 +51,9 @@ class HenanCityServer(Uploader):
         self.controlled = self.data.controlled_vehicles()[0]
         self.token = ""
         self.ready = False
+        self.target_clock = TargetClock(self, "the account, its organ and the controlled vehicle loaded through the "
+                                              "hook and the §6.4 serials all come from the seed, so two runs with "
+                                              "the same --seed also share passages")
 
     def start(self) -> None:
         """Give the target the harness's account and controlled vehicle (admin hook), then log in."""
@@ -88,7 +92,14 @@ class HenanCityServer(Uploader):
         if reply.accepted and isinstance(reply.body, dict):
             self.token = str(reply.body.get("access_token", "")).strip()
             self.vrun.add_secret(self.token)
+            self.target_clock.seen(reply.body.get("datetime"), "%Y-%m-%d %H:%M:%S")  # §4.1.1; E-HN-10's space
         return reply
+
+    def record_outcome(self, *args, **kwargs):
+        """An exploration disturbed by another run on the target is the harness's error, not a falsifying example."""
+        if self.target_clock.collision:
+            raise HarnessError(self.target_clock.collision)
+        return super().record_outcome(*args, **kwargs)
 
     def envelope(self, interface: str, value: Any, token: str | None = None) -> dict:
         return {"organ": self.account["organ"], "ipctype": interface,

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
-from suites.gansu.reference_client import PREFIX, StationClient, run_adapter
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/: broken_scaffold
+
+from broken_scaffold import pick, post_labelled  # noqa: E402
+from suites.gansu.reference_client import PREFIX, StationClient, run_adapter  # noqa: E402
 
 
 class WrongPath(StationClient):
@@ -31,12 +35,7 @@ class FormEncoded(StationClient):
     """Declares application/x-www-form-urlencoded for its JSON body."""
 
     def post(self, path, body):
-        import urllib.request
-
-        req = urllib.request.Request(self.base_url + path, data=json.dumps(body, ensure_ascii=False).encode(),
-                                     method="POST", headers={"Content-Type": "application/x-www-form-urlencoded"})
-        with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-            return json.loads(resp.read().decode())
+        return post_labelled(self.base_url + path, body, "application/x-www-form-urlencoded", self.timeout)
 
 
 class ValueObject(StationClient):
@@ -173,7 +172,4 @@ VARIANTS = {
 }
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2 or sys.argv[1] not in VARIANTS:
-        print(f"usage: broken_clients.py VARIANT ACTION CONTEXT; variants: {', '.join(VARIANTS)}", file=sys.stderr)
-        sys.exit(2)
-    sys.exit(run_adapter(VARIANTS[sys.argv[1]], sys.argv[2:]))
+    sys.exit(run_adapter(VARIANTS[pick(VARIANTS)], sys.argv[2:]))

@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # run as a script from anywhere
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/: broken_scaffold
+
+from broken_scaffold import pick  # noqa: E402
 
 from mocks.gansu.app import GansuMock, Refusal, answer  # noqa: E402
 
@@ -126,7 +129,4 @@ def make(variant: str, **kw) -> GansuMock:
 if __name__ == "__main__":
     from harness.serve import serve_forever
 
-    if len(sys.argv) != 2 or sys.argv[1] not in VARIANTS:
-        print(f"usage: broken_platforms.py VARIANT; variants: {', '.join(VARIANTS)}", file=sys.stderr)
-        sys.exit(2)
-    serve_forever(make(sys.argv[1]).app)
+    serve_forever(make(pick(VARIANTS, "VARIANT", argc=2)).app)

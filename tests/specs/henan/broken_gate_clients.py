@@ -9,7 +9,12 @@ from __future__ import annotations
 import base64
 import sys
 
-from suites.henan.reference_gate_client import PREFIX, GateClient, run_adapter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/: broken_scaffold
+
+from broken_scaffold import pick, post_labelled  # noqa: E402
+from suites.henan.reference_gate_client import PREFIX, GateClient, run_adapter  # noqa: E402
 
 
 class WrongPath(GateClient):
@@ -23,13 +28,7 @@ class FormEncoded(GateClient):
     """Declares application/x-www-form-urlencoded for a JSON body (§2.2: JSON)."""
 
     def post(self, path, body):
-        import json
-        import urllib.request
-
-        req = urllib.request.Request(self.base_url + path, data=json.dumps(body, ensure_ascii=False).encode(),
-                                     method="POST", headers={"Content-Type": "application/x-www-form-urlencoded"})
-        with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-            return json.loads(resp.read().decode())
+        return post_labelled(self.base_url + path, body, "application/x-www-form-urlencoded", self.timeout)
 
 
 class WrongOrgan(GateClient):
@@ -296,7 +295,4 @@ VARIANTS = {
 }
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2 or sys.argv[1] not in VARIANTS:
-        print(f"usage: broken_gate_clients.py VARIANT ACTION CONTEXT; variants: {', '.join(VARIANTS)}", file=sys.stderr)
-        sys.exit(2)
-    sys.exit(run_adapter(VARIANTS[sys.argv[1]], sys.argv[2:]))
+    sys.exit(run_adapter(VARIANTS[pick(VARIANTS)], sys.argv[2:]))

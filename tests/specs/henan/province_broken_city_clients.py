@@ -13,6 +13,9 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/: broken_scaffold
+
+from broken_scaffold import pick, post_labelled  # noqa: E402
 
 from suites.henan import reference_city_platform as ref  # noqa: E402
 from suites.henan.reference_city_platform import CityPlatform, Refused, perform, run_adapter  # noqa: E402
@@ -39,6 +42,16 @@ class FormBody(CityPlatform):
                                      headers={"Content-Type": "application/x-www-form-urlencoded"})
         with urllib.request.urlopen(req, timeout=30) as resp:
             return json.load(resp)
+
+
+class TextPlainJson(CityPlatform):
+    """GetCompanyInfo's JSON body labelled Content-Type text/plain (§3.2/§4.2 state no header: E-HN-54, warned;
+    failed under --profile strict)."""
+
+    def post(self, method, body):
+        if method != "GetCompanyInfo":
+            return super().post(method, body)
+        return post_labelled(f"{self.base}/{method}", body, "text/plain; charset=utf-8")
 
 
 class NoToken(CityPlatform):
@@ -171,6 +184,7 @@ def bad_serials(body):
 VARIANTS = {
     "reference": (CityPlatform, perform),
     "form-body": (FormBody, perform),
+    "text-plain-json": (TextPlainJson, perform),
     "no-token": (NoToken, perform),
     "token-forever": (TokenForever, perform),
     "wrong-method-name": (WrongMethodName, perform),
@@ -220,9 +234,5 @@ VARIANTS["half-width-ledgers"] = (patched("VehElecAccountAdd", _half_width), per
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2 or sys.argv[1] not in VARIANTS:
-        print(f"usage: province_broken_city_clients.py VARIANT ACTION CONTEXT; variants: {', '.join(VARIANTS)}",
-              file=sys.stderr)
-        sys.exit(2)
-    cls, fn = VARIANTS[sys.argv[1]]
+    cls, fn = VARIANTS[pick(VARIANTS)]
     sys.exit(run_adapter(cls, sys.argv[2:], fn))
