@@ -12,6 +12,8 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
+import types
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -112,6 +114,8 @@ def test_enterprise_registers_renews_its_token_keeps_the_cadence_and_is_counted(
         e = w.enterprise(3, generate_rsa(2048), _post_to(srv.url + load.PREFIX))
         e.start()
         assert e.alive
+        # all due at one past instant (not spread into the next microseconds): the first five steps send one each
+        e.due = dict.fromkeys(e.due, time.monotonic() - 1.0)
         for _ in range(12):
             e.step()
         state = mock.state.snapshot()
@@ -198,7 +202,8 @@ def test_an_enterprise_that_falls_behind_keeps_the_cadence_proportions(monkeypat
     e.platform_pub, e.api_key, e.token, e.alive = platform.public_key(), "k" * 32, "t" * 32, True
     t0 = 1000.0
     e.due = {action: t0 for action in load.CADENCE}
-    monkeypatch.setattr(load.time, "monotonic", lambda: t0 + 3600.0)  # an hour of wall time behind: all overdue
+    # an hour of wall time behind (the load module's clock only): every action overdue
+    monkeypatch.setattr(load, "time", types.SimpleNamespace(monotonic=lambda: t0 + 3600.0))
     e.token_at = t0 + 3600.0  # a fresh token: no renewal in between
     for _ in range(400):
         e.step()
