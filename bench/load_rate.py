@@ -10,6 +10,7 @@ only ratios measured in the same run mean anything; absolute figures are context
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -30,8 +32,11 @@ from schemas.yunnan.datagen import YunnanData  # noqa: E402
 
 TARGET = 500.0
 ENTERPRISES = 200
-SHORT, LONG = 8, 24
-ROUNDS = 2
+SHORT, LONG = 10, 30
+# 200 enterprises at 100x the spec's cadence ask about 230 requests/s: the province's mix (access records 70 %,
+# heartbeats 9 %, pulls and confirms, a token every 66 s), below what one mock core answers, so the cadence holds.
+TIME_SCALE = 100
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))
 HOME = Path(tempfile.gettempdir()) / f"vconform-load-keys-{os.getuid()}"  # the tests' key cache, shared
 
 
@@ -51,7 +56,7 @@ def seal_ceiling(n: int = 300) -> float:
 
 def load_run(url: str, duration: int, out: Path) -> dict:
     cmd = pinned(1, [sys.executable, "-m", "harness.cli", "load", "yunnan", "--target", url, "--enterprises",
-                     str(ENTERPRISES), "--processes", "1", "--duration", str(duration), "--time-scale", "2000",
+                     str(ENTERPRISES), "--processes", "1", "--duration", str(duration), "--time-scale", str(TIME_SCALE),
                      "--spawn-rate", str(ENTERPRISES), "--out", str(out)])
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, "VCONFORM_HOME": str(HOME)})
@@ -61,33 +66,50 @@ def load_run(url: str, duration: int, out: Path) -> dict:
     return report["load"]
 
 
-def main() -> int:
-    mock = subprocess.Popen(pinned(0, [sys.executable, "-m", "harness.cli", "mock", "yunnan", "--port", "0"]),
+@contextlib.contextmanager
+def mock() -> Iterator[str]:
+    """A fresh `vconform mock yunnan` on core 0 for one run: each run seeds its own exceedVehicle records, and a
+    mock kept across runs would serve every earlier run's too (longer pulls with every run)."""
+    proc = subprocess.Popen(pinned(0, [sys.executable, "-m", "harness.cli", "mock", "yunnan", "--port", "0"]),
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
-        url = re.search(r"(http://\S+)", mock.stdout.readline()).group(1)
-        ceilings, marginal, per_run = [], [], []
-        with tempfile.TemporaryDirectory() as tmp:
-            for i in range(ROUNDS):
-                ceilings.append(seal_ceiling())
-                short = load_run(url, SHORT, Path(tmp) / f"s{i}")
-                long = load_run(url, LONG, Path(tmp) / f"l{i}")
-                d_req, d_cpu = long["requests"] - short["requests"], long["worker_cpu_s"] - short["worker_cpu_s"]
-                marginal.append(d_req / d_cpu if d_cpu > 0 else float("nan"))
-                per_run.append(long["requests_per_worker_cpu_s"])
-                print(f"round {i + 1}: short {short['requests']} req / {short['worker_cpu_s']:.1f} s CPU, long "
-                      f"{long['requests']} req / {long['worker_cpu_s']:.1f} s CPU ({long['rate_rps']:.0f} req/s wall); "
-                      f"seal ceiling {ceilings[-1]:.0f} per CPU-second")
+        yield re.search(r"(http://\S+)", proc.stdout.readline()).group(1)
     finally:
-        mock.terminate()
-        mock.wait()
+        proc.terminate()
+        proc.wait()
+        proc.stdout.close()
+
+
+def mix(load: dict) -> str:
+    rows = sorted(load["interfaces"], key=lambda r: -r["requests"])
+    return ", ".join(f"{r['name']} {100 * r['requests'] / max(1, load['requests']):.0f}%" for r in rows)
+
+
+def main() -> int:
+    ceilings, marginal, per_run = [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(ROUNDS):
+            ceilings.append(seal_ceiling())
+            with mock() as url:
+                short = load_run(url, SHORT, Path(tmp) / f"s{i}")
+            with mock() as url:
+                long = load_run(url, LONG, Path(tmp) / f"l{i}")
+            d_req, d_cpu = long["requests"] - short["requests"], long["worker_cpu_s"] - short["worker_cpu_s"]
+            marginal.append(d_req / d_cpu if d_cpu > 0 else float("nan"))
+            per_run.append(long["requests_per_worker_cpu_s"])
+            print(f"round {i + 1}: short {short['requests']} req / {short['worker_cpu_s']:.1f} s CPU, long "
+                  f"{long['requests']} req / {long['worker_cpu_s']:.1f} s CPU ({long['rate_rps']:.0f} req/s wall); "
+                  f"seal ceiling {ceilings[-1]:.0f} per CPU-second")
+            print(f"  long run's mix: {mix(long)}")
     measured, ceiling = statistics.median(marginal), statistics.median(ceilings)
+    ok = measured >= TARGET
     print(f"load generator, encrypted requests per worker CPU-second (marginal, median of {ROUNDS}): "
-          f"measured {measured:.0f} / target {TARGET:.0f} / ratio {measured / TARGET:.2f}")
+          f"measured {measured:.0f} / target >= {TARGET:.0f} / ratio {measured / TARGET:.2f}  "
+          f"[{'MET' if ok else 'MISSED'}]")
     print(f"  whole long runs, start-up included: {statistics.median(per_run):.0f} req per CPU-second; "
           f"share of the crypto-only ceiling measured in the same run ({ceiling:.0f} per CPU-second): {measured / ceiling:.2f}")
     print("  (shared machine: ratios from the same run are the figures; absolute rates are context)")
-    return 0
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -46,13 +46,17 @@ def _make(args: tuple[str, int, int]) -> int:
     return 1
 
 
-def ensure(count: int, *, bits: int = 2048, folder: str | os.PathLike | None = None, processes: int = 1) -> int:
-    """Make sure keys 0..count-1 exist; returns how many were generated (in `processes` processes)."""
+def ensure(count: int, *, bits: int = 2048, folder: str | os.PathLike | None = None, processes: int = 1,
+           announce=None) -> int:
+    """Make sure keys 0..count-1 exist; returns how many were generated (in `processes` processes). `announce(n,
+    folder)` is called first when n keys must be made (minutes for thousands on a busy machine)."""
     where = cache_dir(bits, folder)
     where.mkdir(parents=True, exist_ok=True, mode=0o700)
     missing = [i for i in range(count) if not _path(where, i).is_file()]
     if not missing:
         return 0
+    if announce is not None:
+        announce(len(missing), where)
     jobs = [(str(where), i, bits) for i in missing]
     if processes <= 1 or len(missing) < 8:
         return sum(_make(j) for j in jobs)

@@ -153,7 +153,10 @@ class Enterprise:
         now = time.monotonic()
         if self.due[action] > now:
             return
-        self.due[action] = max(self.due[action] + CADENCE[action][0] / self.w.scale, now)
+        # Each action keeps its own schedule: an enterprise that falls behind (a slow platform, a busy generator)
+        # catches up in the spec's proportions, never in turns of one of each (which sent pulls as often as
+        # access records: a different load than the province's).
+        self.due[action] += CADENCE[action][0] / self.w.scale
         if (now - self.token_at) * self.w.scale > self.ttl - RENEW_BEFORE:
             self.get_token()
         if action == "heartBeat":

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -291,7 +292,10 @@ def pull_complete(pull, expected: list[dict] | None, id_field: str, *, extras_ok
     if pull.error:
         out.append(fail(f"pull stopped: {pull.error}"))
     ids = [r.get(id_field) if isinstance(r, dict) else r for r in pull.records]
-    dups = sorted({str(i) for i in ids if ids.count(i) > 1})
+    try:  # counted once (ids.count per id was quadratic: 40,000 comparisons a 200-record pull under load)
+        dups = sorted({str(i) for i, n in Counter(ids).items() if n > 1})
+    except TypeError:  # an id that is a list or an object: compared one by one
+        dups = sorted({str(i) for i in ids if ids.count(i) > 1})
     if dups:
         out.append(fail(f"{len(dups)} records served more than once (first: {dups[:3]})"))
     if expected is None:

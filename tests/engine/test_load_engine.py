@@ -59,8 +59,11 @@ def test_merge_adds_workers_and_results_fail_with_the_count():
 
 
 def test_key_cache_generates_once_private_files(tmp_path):
-    assert keys.ensure(3, bits=1024, folder=tmp_path) == 3
-    assert keys.ensure(3, bits=1024, folder=tmp_path) == 0  # cached
+    told = []
+    assert keys.ensure(3, bits=1024, folder=tmp_path, announce=lambda n, where: told.append((n, where))) == 3
+    assert told == [(3, tmp_path)]  # said before the minutes thousands of keys take
+    assert keys.ensure(3, bits=1024, folder=tmp_path, announce=lambda n, where: told.append((n, where))) == 0
+    assert len(told) == 1  # cached: nothing to say
     files = sorted(tmp_path.glob("*.der"))
     assert [f.name for f in files] == ["00000.der", "00001.der", "00002.der"]
     assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)

@@ -12,6 +12,8 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
+import types
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -112,6 +114,8 @@ def test_enterprise_registers_renews_its_token_keeps_the_cadence_and_is_counted(
         e = w.enterprise(3, generate_rsa(2048), _post_to(srv.url + load.PREFIX))
         e.start()
         assert e.alive
+        # all due at one past instant (not spread into the next microseconds): the first five steps send one each
+        e.due = dict.fromkeys(e.due, time.monotonic() - 1.0)
         for _ in range(12):
             e.step()
         state = mock.state.snapshot()
@@ -178,6 +182,34 @@ def test_a_refused_token_is_judged_renewed_and_the_request_retried():
     checks = w.tally.snapshot()["checks"]
     assert checks["yunnan.server.token.lifetime|heartBeat"]["fail"] == 1
     assert checks["yunnan.server.accept|heartBeat"]["fail"] == 0
+
+
+def test_an_enterprise_that_falls_behind_keeps_the_cadence_proportions(monkeypatch):
+    """Far behind its schedule (a slow platform, a busy generator), an enterprise catches up in the spec's
+    proportions (an access record every 120 s, a pull every hour), not one of each action in turn."""
+    from harness.crypto import generate_rsa
+
+    sent: list[str] = []
+    ok = json.dumps({"code": 200, "message": "成功", "data": None}).encode()
+
+    def post(path, body, headers, name, judge) -> Answer:
+        sent.append(name)
+        return Answer(200, ok)
+
+    w = _worker(time_scale=1000.0)
+    e = w.enterprise(6, generate_rsa(2048), post)
+    platform = generate_rsa(2048)
+    e.platform_pub, e.api_key, e.token, e.alive = platform.public_key(), "k" * 32, "t" * 32, True
+    t0 = 1000.0
+    e.due = {action: t0 for action in load.CADENCE}
+    # an hour of wall time behind (the load module's clock only): every action overdue
+    monkeypatch.setattr(load, "time", types.SimpleNamespace(monotonic=lambda: t0 + 3600.0))
+    e.token_at = t0 + 3600.0  # a fresh token: no renewal in between
+    for _ in range(400):
+        e.step()
+    counts = {a: sent.count(a) for a in load.CADENCE}
+    assert counts["vehicleAccess"] >= 20 * counts["exceedVehicle"] > 0, counts
+    assert counts["vehicleAccess"] >= 5 * counts["heartBeat"] > 0, counts
 
 
 # ---- whole runs on Locust ------------------------------------------------------------------------------
