@@ -139,6 +139,7 @@ class HttpMock:
         self.faults = Faults()
         self.routes = self._routes()
         self._prepares = type(self).prepare is not HttpMock.prepare
+        self._json_answers = type(self).encode is HttpMock.encode  # an answer's bytes are its JSON (dump_json)
         self._open: set[GuardedHandler] = set()  # connections served through runner(), until connection_lost
 
     @property
@@ -295,7 +296,8 @@ class HttpMock:
         """Faults, method, route and the spec's handler for a request read whole: (answer body, outcome, HTTP
         status or None for the spec's `http_status`, close the connection after it). Journals nothing but a
         dropped request (whose connection is aborted: CancelledError)."""
-        ex.request_body = raw.decode("utf-8", errors="replace")
+        ex.request_body = text = raw.decode("utf-8", errors="replace")
+        ex.raw_body = (raw, text)  # the journal keeps these bytes, not the text (harness/journal.py: _compact)
         for fault in (self.faults.take(ex.interface) if self.faults else ()):
             ex.notes.setdefault("faults", []).append(fault.kind)
             if fault.kind == "delay":
@@ -339,8 +341,15 @@ class HttpMock:
             status = self.http_status(body)
         ex.status, ex.response_body, ex.outcome = status, body, outcome
         ex.duration_ms = (time.perf_counter() - t0) * 1000
+        try:
+            data = self.encode(body)
+        except Exception:
+            self.journal.record(ex)  # journaled as before (the caller answers a bare 500)
+            raise
+        if self._json_answers:
+            ex.wire_answer = (body, data)  # the journal keeps the bytes sent rather than a second encoding
         self.journal.record(ex)
-        return status, self.encode(body)
+        return status, data
 
     def _send(self, ex: Exchange, t0: float, body: Any, outcome: str, status: int | None = None, *,
               close: bool = False) -> web.Response:
