@@ -151,6 +151,12 @@ class Journal:
         record() made off the loop (no running loop in that thread) commits at once. WAL checkpoints (which
         fsync, stalling every answer waiting behind them) move to a thread of their own."""
         self.batch = self._behind = True
+        # The memory window shrinks to the last few exchanges: keeping a thousand request objects alive cost the
+        # request path ~5-10 us each (allocator and cache work as they age and go), the journal's largest share
+        # after SQLite; a reader reaching further back reads the file (since(), tail()).
+        self._window_n = min(self._window_n, BEHIND_WINDOW)
+        while len(self._window) > self._window_n:
+            self._held -= _size(self._window.popleft())
         if self._checkpointer is None and not self._closed:
             self._db.execute("PRAGMA wal_autocheckpoint=0")
             self._checkpointer = _Checkpointer(self.path)
@@ -511,6 +517,7 @@ _EMPTY: dict[tuple, str] = {}
 _EMPTY_MAX = 256
 
 
+BEHIND_WINDOW = 64  # exchanges a write-behind journal keeps in memory (see write_behind)
 HTTP_VIEW = "http"  # view of rows record() wrote compact; its argument lists what is derived (see _compact)
 
 
@@ -604,22 +611,23 @@ def _dump(v: Any) -> str | None:
 
 def _dumpb(v: Any) -> bytes | str | None:
     """_dump as bytes where orjson encodes (no decoding to text: the column is a BLOB, json.loads reads it alike);
-    text where the standard encoder had to (lone surrogates: _storable escapes them) or for bytes (hex, as _dump)."""
+    text where the standard encoder had to (lone surrogates: _storable escapes them) or for bytes (hex, as _dump).
+    First orjson without the options that slow every call down (non-string keys cost ~0.3 us a dict): what that
+    refuses (non-string keys, integers beyond 64 bits, types needing `default`) takes _ENCODE's way, so the
+    bytes are _ENCODE's in every case."""
     if v is None:
         return None
-    if type(v) is dict and len(v) == 1:
-        for k, x in v.items():
-            t = type(x)
-            if not x and (t is list or t is dict):
-                hit = _EMPTYB.get((k, t))
-                if hit is None:
-                    hit = _ENCODEB(v)
-                    if len(_EMPTYB) < _EMPTY_MAX and len(str(k)) <= 64:
-                        _EMPTYB[(k, t)] = hit
-                return hit
+    try:
+        return _dumps(v, option=_FAST_OPTIONS)
+    except TypeError:
+        pass
     if isinstance(v, (bytes, bytearray)):
         return v.hex()
     return _ENCODEB(v)
+
+
+_dumps = orjson.dumps
+_FAST_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 def _ENCODEB(v: Any) -> bytes | str:
@@ -627,9 +635,6 @@ def _ENCODEB(v: Any) -> bytes | str:
         return orjson.dumps(v, default=str, option=_ORJSON_OPTIONS)
     except TypeError:
         return _JSON(v)
-
-
-_EMPTYB: dict[tuple, bytes | str] = {}
 
 
 def _load(v: str | bytes | None) -> Any:
