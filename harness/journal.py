@@ -270,8 +270,10 @@ class Journal:
         self._db.execute("BEGIN")
         try:
             # Whole and raw rows of one batch go in seq order per kind; since() reads ORDER BY seq.
-            self._db.executemany(_INSERT, rows)
-            self._db.executemany(_INSERT_RAW, raw)
+            if rows:
+                self._db.executemany(_INSERT, rows)
+            if raw:
+                self._db.executemany(_INSERT_RAW, raw)
         except UnicodeEncodeError:
             self._db.execute("ROLLBACK")
             self._db.execute("BEGIN")
