@@ -117,6 +117,14 @@ class Incoming:
     prepared: Any = None  # what the spec's `prepare` hook computed off the event loop (e.g. an opened envelope)
 
 
+def _incoming(method: str, path: str, headers: Mapping[str, str], body: bytes, peer: str) -> Incoming:
+    """Incoming(...) without the frozen dataclass's __init__ (a setattr through object per field: ~1 us of every
+    request); the same object."""
+    inc = object.__new__(Incoming)
+    inc.__dict__.update(method=method, path=path, headers=headers, body=body, peer=peer, prepared=None)
+    return inc
+
+
 class HttpMock:
     """Routes, journal, faults and clock of one HTTP mock platform; subclass per spec."""
 
@@ -139,6 +147,7 @@ class HttpMock:
         self.faults = Faults()
         self.routes = self._routes()
         self._prepares = type(self).prepare is not HttpMock.prepare
+        self._json_answers = type(self).encode is HttpMock.encode  # an answer's bytes are its JSON (dump_json)
         self._open: set[GuardedHandler] = set()  # connections served through runner(), until connection_lost
 
     @property
@@ -295,7 +304,8 @@ class HttpMock:
         """Faults, method, route and the spec's handler for a request read whole: (answer body, outcome, HTTP
         status or None for the spec's `http_status`, close the connection after it). Journals nothing but a
         dropped request (whose connection is aborted: CancelledError)."""
-        ex.request_body = raw.decode("utf-8", errors="replace")
+        ex.request_body = text = raw.decode("utf-8", errors="replace")
+        ex.raw_body = (raw, text)  # the journal keeps these bytes, not the text (harness/journal.py: _compact)
         for fault in (self.faults.take(ex.interface) if self.faults else ()):
             ex.notes.setdefault("faults", []).append(fault.kind)
             if fault.kind == "delay":
@@ -316,7 +326,7 @@ class HttpMock:
             return self.failure("method", 405, {"allowed": list(self.methods)}), "method", 405, False
         if route is None:
             return self.failure("not_found", 404, {"path": path}), "not_found", 404, False
-        incoming = Incoming(method, path, headers, raw, peer)
+        incoming = _incoming(method, path, headers, raw, peer)
         try:
             if self._prepares:
                 prepared = await self.prepare(ex, route, incoming)
@@ -339,8 +349,15 @@ class HttpMock:
             status = self.http_status(body)
         ex.status, ex.response_body, ex.outcome = status, body, outcome
         ex.duration_ms = (time.perf_counter() - t0) * 1000
+        try:
+            data = self.encode(body)
+        except Exception:
+            self.journal.record(ex)  # journaled as before (the caller answers a bare 500)
+            raise
+        if self._json_answers:
+            ex.wire_answer = (body, data)  # the journal keeps the bytes sent rather than a second encoding
         self.journal.record(ex)
-        return status, self.encode(body)
+        return status, data
 
     def _send(self, ex: Exchange, t0: float, body: Any, outcome: str, status: int | None = None, *,
               close: bool = False) -> web.Response:

@@ -55,6 +55,13 @@ class Exchange:
     outcome: str = ""  # "ok" or a rejection reason code
     notes: dict[str, Any] = field(default_factory=dict)
     seq: int = 0
+    # Not fields (no annotation: asdict, evidence and reports never see them). What the HTTP pipeline hands the
+    # journal so that a row holds bytes it already has instead of encodings of their parsed forms: the request's
+    # raw bytes with the text `request_body` was decoded from them (set by the pipeline), and the answer's bytes as
+    # sent with the body they encode (set by the pipeline as it answers). The journal uses each only while the
+    # field still holds that very object (identity: a handler that replaced it gets its value journaled).
+    raw_body = None      # (bytes, the str request_body was set to)
+    wire_answer = None   # (response_body object, its encoding as sent)
 
     def evidence(self, limit: int = 4096) -> dict[str, Any]:
         """This exchange as a report evidence item (long raw bodies cut; redaction happens in the report)."""
@@ -104,10 +111,16 @@ class Journal:
         self._pending: list[tuple] = []  # whole rows waiting for the next flush
         self._raw: list[tuple] = []  # raw rows (add_raw) waiting for it
         self._behind = False
-        self._turn: asyncio.Future | None = None  # the commit at the end of this loop turn (write-behind)
+        self._turn: asyncio.AbstractEventLoop | None = None  # the loop whose turn ends in a commit (write-behind)
+        self._turn_future: asyncio.Future | None = None  # resolved by that commit, made when a coroutine waits
+        self._waiters: list[Callable[[BaseException | None], None]] = []  # callbacks released by that commit
         self._closed = False
         self._checkpointer: _Checkpointer | None = None
         self._seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM exchanges").fetchone()[0]
+
+    # Rows of record() as bytes (see _compact; view "http:<flags>"). False writes every column encoded as text, as
+    # journals before it did: what tests compare the compact rows' views against.
+    compact = True
 
     def record(self, ex: Exchange) -> Exchange:
         with self._lock:
@@ -117,13 +130,13 @@ class Journal:
                 self._hold(ex)
             if not self.batch:
                 if not self._closed:
-                    row = _row(ex)
+                    row = _compact(ex) if self.compact else _row(ex)
                     try:
                         self._db.execute(_INSERT, row)
                     except UnicodeEncodeError:
                         self._db.execute(_INSERT, _storable(row))
                 return ex
-            self._pending.append(_row(ex))
+            self._pending.append(_compact(ex) if self.compact else _row(ex))
             full = len(self._pending) >= self._max
         if full:
             self.flush()
@@ -138,6 +151,12 @@ class Journal:
         record() made off the loop (no running loop in that thread) commits at once. WAL checkpoints (which
         fsync, stalling every answer waiting behind them) move to a thread of their own."""
         self.batch = self._behind = True
+        # The memory window shrinks to the last few exchanges: keeping a thousand request objects alive cost the
+        # request path ~5-10 us each (allocator and cache work as they age and go), the journal's largest share
+        # after SQLite; a reader reaching further back reads the file (since(), tail()).
+        self._window_n = min(self._window_n, BEHIND_WINDOW)
+        while len(self._window) > self._window_n:
+            self._held -= _size(self._window.popleft())
         if self._checkpointer is None and not self._closed:
             self._db.execute("PRAGMA wal_autocheckpoint=0")
             self._checkpointer = _Checkpointer(self.path)
@@ -152,34 +171,50 @@ class Journal:
         except RuntimeError:
             self.flush()
             return
-        self._turn = loop.create_future()
+        self._turn = loop
         loop.call_soon(self._end_turn)
 
     def _end_turn(self) -> None:
-        fut, self._turn = self._turn, None
+        """The end of a loop turn: commit, then release what waits for it (answers written right here, in the order
+        they were recorded; a coroutine's future resolved)."""
+        self._turn = None
+        waiters, self._waiters = self._waiters, []
+        fut, self._turn_future = self._turn_future, None
+        err: BaseException | None = None
         try:
             self.flush()
         except Exception as exc:  # noqa: BLE001 - handed to whoever waits for this commit
-            if fut is not None and not fut.done():
-                fut.set_exception(exc)
-                fut.exception()  # retrieved here too: nobody may be waiting
-            return
+            err = exc
         if fut is not None and not fut.done():
-            fut.set_result(None)
+            if err is None:
+                fut.set_result(None)
+            else:
+                fut.set_exception(err)
+                fut.exception()  # retrieved here too: nobody may be waiting
+        for callback in waiters:
+            try:
+                callback(err)
+            except Exception:  # noqa: BLE001 - one caller's failure never keeps the others' answers back
+                import logging
+
+                logging.getLogger(__name__).exception("journal: a callback waiting for a commit failed")
 
     async def settled(self) -> None:
         """Return once every row recorded so far is committed (at once when none waits)."""
-        fut = self._turn
-        if fut is not None:
+        loop = self._turn
+        if loop is not None:
+            fut = self._turn_future
+            if fut is None:
+                fut = self._turn_future = loop.create_future()
             await asyncio.shield(fut)
         elif self.pending:
             self.flush()
 
     def when_settled(self, callback: Callable[[BaseException | None], None]) -> None:
         """settled() as a callback, for a caller that is no coroutine: `callback(None)` once every row recorded so
-        far is committed (at once when none waits), `callback(exc)` when that commit failed."""
-        fut = self._turn
-        if fut is None:
+        far is committed (at once when none waits), `callback(exc)` when that commit failed. Callbacks waiting for
+        the same commit run right after it, in the order they were given (no future, no scheduling per caller)."""
+        if self._turn is None:
             try:
                 if self.pending:
                     self.flush()
@@ -188,7 +223,7 @@ class Journal:
                 return
             callback(None)
             return
-        fut.add_done_callback(lambda f: callback(asyncio.CancelledError() if f.cancelled() else f.exception()))
+        self._waiters.append(callback)
 
     def add_raw(self, spec: str, time: float, method: str, path: str, interface: str, link: str, peer: str,
                 client_id: str, raw: bytes, outcome: str, view: str) -> int:
@@ -235,8 +270,10 @@ class Journal:
         self._db.execute("BEGIN")
         try:
             # Whole and raw rows of one batch go in seq order per kind; since() reads ORDER BY seq.
-            self._db.executemany(_INSERT, rows)
-            self._db.executemany(_INSERT_RAW, raw)
+            if rows:
+                self._db.executemany(_INSERT, rows)
+            if raw:
+                self._db.executemany(_INSERT_RAW, raw)
         except UnicodeEncodeError:
             self._db.execute("ROLLBACK")
             self._db.execute("BEGIN")
@@ -347,6 +384,9 @@ def _columns(d: dict[str, Any]) -> dict[str, Any]:
     """A row's JSON columns decoded, or for a raw row (`view` set) built from its bytes."""
     view = d.get("view")
     if view:
+        name, _, flags = view.partition(":")
+        if name == HTTP_VIEW:
+            return _http_columns(d, flags)
         raw = d["request_body"]
         if not isinstance(raw, bytes):
             raw = bytes.fromhex(raw or "")
@@ -479,6 +519,73 @@ _EMPTY: dict[tuple, str] = {}
 _EMPTY_MAX = 256
 
 
+BEHIND_WINDOW = 64  # exchanges a write-behind journal keeps in memory (see write_behind)
+HTTP_VIEW = "http"  # view of rows record() wrote compact; its argument lists what is derived (see _compact)
+
+
+def _compact(ex: Exchange) -> tuple:
+    """The row of an exchange with no second copy of what the row already holds, and no text decoding: JSON columns
+    are orjson's UTF-8 bytes as they come (BLOBs; read back by the same json.loads). Where the pipeline handed over
+    the request's raw bytes (`ex.raw_body`), they are the row's request_body; a request plaintext whose encoding is
+    those very bytes (a plain-JSON body, parsed) is not stored again; the answer is the bytes that were sent
+    (`ex.wire_answer`) instead of a second encoding; a response plaintext that is the answer's own `data` member
+    is not stored again. `view` says which (flags after "http:"): r raw body (decoded as the pipeline decodes it),
+    b plaintext = the body parsed, d response plaintext = the answer's `data`. Read back, every column has the value
+    a whole row (`_row`) gives: tests/engine/test_journal_http_rows.py compares both over a run of each HTTP spec."""
+    flags = ""
+    body = ex.request_body
+    plain = ex.request_plaintext
+    rb = ex.raw_body
+    if rb is not None and rb[1] is body:
+        body = rb[0]
+        flags = "r"
+        if plain is None:
+            plain_col = None
+        else:
+            plain_col = _dumpb(plain)
+            if plain_col == body:
+                plain_col = None
+                flags = "rb"
+    else:
+        if not isinstance(body, str):
+            body = _dump(body)
+        plain_col = _dumpb(plain)
+    resp = ex.response_body
+    wa = ex.wire_answer
+    if resp is None:
+        resp_col = None
+    elif wa is not None and wa[0] is resp:
+        resp_col = wa[1]
+    else:
+        resp_col = _dumpb(resp)
+    rp = ex.response_plaintext
+    if rp is not None and type(resp) is dict and resp.get("data") is rp:
+        rp_col = None
+        flags += "d"
+    else:
+        rp_col = _dumpb(rp)
+    return (ex.seq, ex.spec, ex.time, ex.link, ex.peer, ex.client_id, ex.method, ex.path, ex.interface,
+            _dumpb(ex.headers), body, plain_col, ex.status, resp_col, rp_col, ex.duration_ms, ex.outcome,
+            _dumpb(ex.notes), "http:" + flags if flags else None)
+
+
+def _http_columns(d: dict[str, Any], flags: str) -> dict[str, Any]:
+    """The columns of a compact row (_compact), as a whole row holds them."""
+    raw = d["request_body"]
+    resp = d["response_body"]
+    for k in _JSON_COLUMNS:
+        d[k] = _load(d[k])
+    if "r" in flags:
+        if not isinstance(raw, bytes):
+            raw = (raw or "").encode("utf-8", "surrogateescape")
+        d["request_body"] = raw.decode("utf-8", errors="replace")
+        if "b" in flags:
+            d["request_plaintext"] = _load(raw)
+    if "d" in flags:
+        d["response_plaintext"] = _load(resp)["data"]  # decoded again: an object of its own, as a whole row's
+    return d
+
+
 def _row(ex: Exchange) -> tuple:
     body = ex.request_body if isinstance(ex.request_body, str) else _dump(ex.request_body)
     return (ex.seq, ex.spec, ex.time, ex.link, ex.peer, ex.client_id, ex.method, ex.path, ex.interface,
@@ -504,7 +611,35 @@ def _dump(v: Any) -> str | None:
     return _ENCODE(v)
 
 
-def _load(v: str | None) -> Any:
+def _dumpb(v: Any) -> bytes | str | None:
+    """_dump as bytes where orjson encodes (no decoding to text: the column is a BLOB, json.loads reads it alike);
+    text where the standard encoder had to (lone surrogates: _storable escapes them) or for bytes (hex, as _dump).
+    First orjson without the options that slow every call down (non-string keys cost ~0.3 us a dict): what that
+    refuses (non-string keys, integers beyond 64 bits, types needing `default`) takes _ENCODE's way, so the
+    bytes are _ENCODE's in every case."""
+    if v is None:
+        return None
+    try:
+        return _dumps(v, option=_FAST_OPTIONS)
+    except TypeError:
+        pass
+    if isinstance(v, (bytes, bytearray)):
+        return v.hex()
+    return _ENCODEB(v)
+
+
+_dumps = orjson.dumps
+_FAST_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def _ENCODEB(v: Any) -> bytes | str:
+    try:
+        return orjson.dumps(v, default=str, option=_ORJSON_OPTIONS)
+    except TypeError:
+        return _JSON(v)
+
+
+def _load(v: str | bytes | None) -> Any:
     if v is None:
         return None
     try:

@@ -54,6 +54,7 @@ def _head(status: int, conn: int) -> bytes:
     return h
 
 
+_METHODS = {m.encode(): m for m in ("GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH")}
 _BAD_URL = re.compile(rb"[^\x21-\x7e]").search  # bytes no request target may hold (aiohttp: "invalid character
 # in url path")
 
@@ -427,17 +428,20 @@ class LeanConnection(asyncio.Protocol):
         m = self.mock
         try:
             t0 = time.perf_counter()
-            method = method_b.decode("ascii", "replace")
-            try:
-                parsed = httptools.parse_url(url)
-                path_b, query_b = parsed.path or b"/", parsed.query or b""
-            except httptools.HttpParserInvalidURLError:
-                path_b, _, query_b = url.partition(b"?")
-            path = path_b.decode("ascii")  # (bytes beyond ASCII were refused with the request line)
-            query = query_b.decode("ascii") if query_b else ""
-            if "%" in path or query:  # decoded as aiohttp (yarl) decodes them, undecodable escapes kept
-                u = URL.build(path=path, query_string=query, encoded=True)
-                path, query = u.path, u.query_string
+            method = _METHODS.get(method_b) or method_b.decode("ascii", "replace")
+            if url[:1] == b"/" and b"?" not in url and b"%" not in url and b"#" not in url:
+                path, query = url.decode("ascii"), ""  # the usual origin-form path: nothing to parse or decode
+            else:
+                try:
+                    parsed = httptools.parse_url(url)
+                    path_b, query_b = parsed.path or b"/", parsed.query or b""
+                except httptools.HttpParserInvalidURLError:
+                    path_b, _, query_b = url.partition(b"?")
+                path = path_b.decode("ascii")  # (bytes beyond ASCII were refused with the request line)
+                query = query_b.decode("ascii") if query_b else ""
+                if "%" in path or query:  # decoded as aiohttp (yarl) decodes them, undecodable escapes kept
+                    u = URL.build(path=path, query_string=query, encoded=True)
+                    path, query = u.path, u.query_string
             pairs = [(n.decode("utf-8", "surrogateescape"), v.decode("utf-8", "surrogateescape"))
                      for n, v in raw_headers]
             ex, route = m._exchange(method, path, query, dict(pairs), self._peer)

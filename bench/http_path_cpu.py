@@ -1,0 +1,125 @@
+"""CPU per request of an HTTP mock's request path in-process, without sockets: what the journal and the lean path
+cost, repeatable on a loaded machine (no load generator, no scheduling of two processes; process CPU time).
+
+    python bench/http_path_cpu.py [--requests 3008] [--rounds 3]
+
+16 connections (harness/leanhttp.py's protocol on fake transports) each get one distinct valid Yunnan `init-auth`
+registration per event-loop turn; the journal commits at the end of each turn and the answers are written then, as
+`vconform mock yunnan` serves them. Variants, interleaved: the journal on a file, and off (bench/mock_server.py's
+NoJournal). Printed: microseconds of process CPU per request, the minimum of the rounds, and the journal's share.
+Context only; the targets of issue 10 are judged by bench/plain_json.py against a bare server.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import orjson  # noqa: E402
+
+from bench.mock_server import NoJournal  # noqa: E402
+from harness import crypto, specdata  # noqa: E402
+from harness.journal import Journal  # noqa: E402
+from harness.leanhttp import LeanConnection  # noqa: E402
+from mocks.yunnan.app import YunnanMock  # noqa: E402
+
+CONNECTIONS = 16
+
+
+class _Transport:
+    """Enough of an asyncio transport for LeanConnection: answers are counted, not sent."""
+
+    def __init__(self) -> None:
+        self.answers, self.closing = 0, False
+
+    def get_extra_info(self, name: str, default=None):
+        return ("127.0.0.1", 5555) if name == "peername" else default
+
+    def write(self, data: bytes) -> None:
+        self.answers += 1
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def close(self) -> None:
+        self.closing = True
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+def requests(n: int, tag: str) -> list[bytes]:
+    path = specdata.endpoints("yunnan")["prefix"] + "/init-auth"
+    pub = crypto.public_b64(crypto.generate_rsa())
+    out = []
+    for i in range(n):
+        b = orjson.dumps({"enterpriseId": f"{tag}{i:07d}", "enterpriseName": f"企业{i}", "publicKey": pub})
+        out.append((f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: wrk\r\nContent-Type: "
+                    f"application/json\r\nContent-Length: {len(b)}\r\n\r\n").encode() + b)
+    return out
+
+
+async def one_round(journal, reqs: list[bytes]) -> float:
+    """Process CPU microseconds per request for `reqs` served by a fresh mock on `journal`."""
+    mock = YunnanMock(journal=journal)
+    conns = []
+    for _ in range(CONNECTIONS):
+        c = LeanConnection(mock, lambda: None, b"/__vconform/")
+        c.connection_made(_Transport())
+        conns.append(c)
+    c0 = time.process_time()
+    for k in range(0, len(reqs) - CONNECTIONS + 1, CONNECTIONS):
+        for j, c in enumerate(conns):
+            c.data_received(reqs[k + j])
+        await asyncio.sleep(0)  # the turn ends: the commit, then the answers
+        await asyncio.sleep(0)
+    cpu = time.process_time() - c0
+    answered = sum(c.transport.answers for c in conns)
+    if answered != len(reqs) // CONNECTIONS * CONNECTIONS:
+        raise SystemExit(f"only {answered} of {len(reqs)} requests answered")
+    return cpu / answered * 1e6
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--requests", type=int, default=3008)
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    import gc
+
+    import uvloop
+
+    gc.freeze()  # as `vconform mock` does before serving
+    res: dict[str, list[float]] = {"journal on a file": [], "journal off": []}
+
+    async def run() -> None:
+        with tempfile.TemporaryDirectory(prefix="vconform-bench-") as tmp:
+            for r in range(args.rounds):
+                for name in res:
+                    reqs = requests(args.requests, f"R{r}X")
+                    if name == "journal off":
+                        res[name].append(await one_round(NoJournal(), reqs))
+                    else:
+                        j = Journal(os.path.join(tmp, f"j{r}.sqlite"))
+                        res[name].append(await one_round(j, reqs))
+                        j.close()
+
+    uvloop.run(run())
+    best = {k: min(v) for k, v in res.items()}
+    for k, v in res.items():
+        print(f"  {k}: {best[k]:.1f} us of process CPU per request (rounds: {', '.join(f'{x:.1f}' for x in v)})")
+    print(f"the journal's share: {best['journal on a file'] - best['journal off']:.1f} us per request, "
+          f"{100 * (1 - best['journal off'] / best['journal on a file']):.0f} % (in-process, no sockets; context only)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
