@@ -9,6 +9,7 @@
 //   --no-reconnect  --register-once  --idle-heartbeat  --model-size=8  --extra-808  --sn-start=random
 //   --no-1007  --resend-all  --slave-fallback  --bad-echo (answers name the wrong request: must fail)
 //   --no-resend (drops what the platform had not confirmed when the main link breaks)
+//   --force-encrypt (encrypts bodies with the notes' constants although the profile has no keys)
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';

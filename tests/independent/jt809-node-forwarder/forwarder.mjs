@@ -16,7 +16,7 @@ const header = String(cred.header ?? '2011');
 const bodies = String(cfg.bodies ?? header);           // the 2011 variant behind a flag: --bodies=2011
 // per message kind (login, register, position): to put one 2011 body under a 2019 header on purpose
 const bodiesOf = (kind) => String(cfg[`${kind}_bodies`] ?? bodies);
-const encrypt = cred.encrypt ?? null;
+const encrypt = cred.encrypt ?? ((cfg.opts ?? {})['force-encrypt'] ? { m1: 30000000, ia1: 20000000, ic1: 20000000 } : null);
 const mainOnly = Boolean(cred.main_link_only);
 const hbMs = Math.max(200, Number(cred.heartbeat_interval_s ?? 60) * 1000);
 const [mainHost, mainPort] = (() => { const u = new URL(cfg.main); return [u.hostname, Number(u.port)]; })();
