@@ -10,6 +10,7 @@
 //   --no-1007  --resend-all  --slave-fallback  --bad-echo (answers name the wrong request: must fail)
 //   --no-resend (drops what the platform had not confirmed when the main link breaks)
 //   --force-encrypt (encrypts bodies with the notes' constants although the profile has no keys)
+//   --no-backoff (reconnects at once, again and again: a tight loop when the platform refuses)
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';

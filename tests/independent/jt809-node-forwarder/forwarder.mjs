@@ -100,7 +100,7 @@ function onMainClosed(link) {
   if (stopping) return;
   if (opt['no-reconnect']) { log('main link closed; not reconnecting (--no-reconnect)'); return; }
   if (wasUp && slave && !opt['no-1007']) send('slave', M.ID.UP_DISCONNECT_INFORM, M.u8Body(0));  // 0: the main link is broken
-  const wait = backoffMs + Math.floor(Math.random() * 250);
+  const wait = opt['no-backoff'] ? 0 : backoffMs + Math.floor(Math.random() * 250);
   backoffMs = Math.min(backoffMs * 2, 8000);
   reconnects++;
   log(`main link closed; reconnecting in ${wait} ms (attempt ${reconnects})`);
