@@ -10,7 +10,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from harness import stages
 
@@ -125,7 +125,7 @@ def stage_verdicts(model: dict[str, Any]) -> dict[str, str]:
             for name in stage_names(model)}
 
 
-def count_verdicts(checks: list[dict[str, Any]]) -> dict[str, int]:
+def count_verdicts(checks: Iterable[dict[str, Any]]) -> dict[str, int]:
     counts = {"pass": 0, "fail": 0, "warn": 0, "skip": 0}
     for chk in checks:
         v = chk.get("verdict", "")
