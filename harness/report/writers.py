@@ -48,7 +48,7 @@ class Spool:
     """A sequence of values kept in an unnamed temporary file instead of memory (the report writer's redacted
     exchanges and checks): appended, then read back in order as often as needed (or one by index), one value in
     memory at a time. Several spools may share one file (`Spool(share=other)`): each keeps the offsets of its own
-    values (8 bytes each). Pickled, so every value reads back exactly as written (a NaN, an integer of any size)."""
+    values (16 bytes each). Pickled, so every value reads back exactly as written (a NaN, an integer of any size)."""
 
     def __init__(self, share: "Spool | None" = None) -> None:
         import tempfile
@@ -60,6 +60,7 @@ class Spool:
         else:
             self._file, self._owner = share._file, False
         self._offsets = array("q")
+        self._ends = array("q")
 
     def append(self, value: Any) -> None:
         import pickle
@@ -67,22 +68,34 @@ class Spool:
         fh = self._file
         self._offsets.append(fh.seek(0, 2))
         pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        self._ends.append(fh.tell())
 
     def __len__(self) -> int:
         return len(self._offsets)
 
-    def _load(self, offset: int) -> Any:
+    def __getitem__(self, index: int) -> Any:
         import pickle
 
-        self._file.seek(offset)
-        return pickle.load(self._file)
-
-    def __getitem__(self, index: int) -> Any:
-        return self._load(self._offsets[index])
+        self._file.seek(self._offsets[index])
+        return pickle.loads(self._file.read(self._ends[index] - self._offsets[index]))
 
     def __iter__(self) -> Iterator[Any]:
-        for offset in self._offsets:  # appending while reading is allowed: each read seeks its own value
-            yield self._load(offset)
+        """The values in order, read a run of adjacent values (up to 1 MB) at a time; appending while reading is
+        allowed (each block is read at its own offset)."""
+        import pickle
+
+        offsets, ends, fh = self._offsets, self._ends, self._file
+        k = 0
+        while k < len(offsets):
+            j = k + 1
+            while j < len(offsets) and offsets[j] == ends[j - 1] and ends[j] - offsets[k] <= 1 << 20:
+                j += 1
+            base = offsets[k]
+            fh.seek(base)
+            block = memoryview(fh.read(ends[j - 1] - base))
+            for i in range(k, j):
+                yield pickle.loads(block[offsets[i] - base:ends[i] - base])
+            k = j
 
     def close(self) -> None:
         if self._owner:
