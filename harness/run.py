@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 import platform
 import random
+import sqlite3
+import threading
 import time
 from importlib import metadata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from harness import __version__, specdata, stages
 from harness.checks import CheckResult
@@ -108,7 +111,7 @@ class RunContext:
     def __init__(self, config: RunConfig, spec: SpecInfo):
         self.config, self.spec = config, spec
         self.profile = specdata.profile(spec.folder, config.profile)
-        self.results: list[CheckResult] = []
+        self.results = ResultStore()  # on disk: a run of 100,000 exchanges does not hold its checks in memory
         self.secrets: set[str] = set()
         self.harness_errors: list[str] = []
         self.errata_hit: set[str] = set()
@@ -165,27 +168,29 @@ class RunContext:
         the SUT); else a run that recorded nothing fails; one whose checks were all skipped passes."""
         if self.harness_errors:
             return "error"
-        return "fail" if not self.results or stages.roll_up(r.verdict for r in self.results) == "fail" else "pass"
+        return "fail" if not self.results or stages.roll_up(self.results.verdicts) == "fail" else "pass"
 
     def scope(self) -> dict[str, Any]:
         """What the run covered: `partial` when --only or --stage restricted it."""
         cfg = self.config
         return {"partial": cfg.partial, "only": list(cfg.only), "stages": list(cfg.stages)}
 
-    def model(self) -> dict[str, Any]:
-        """The report model (DESIGN.md report.json) the writers consume."""
+    def model(self, *, streamed: bool = False) -> dict[str, Any]:
+        """The report model (DESIGN.md report.json) the writers consume. With `streamed`, each interface's checks
+        and the exchanges are sequences read from the run's result store on disk, as often as the writer needs
+        (what `vconform run` hands `write_report`: memory does not grow with the run); else lists of them."""
         self.finished = self.finished or _now()
-        counts = {v: sum(1 for r in self.results if r.verdict == v) for v in ("pass", "fail", "warn", "skip")}
-        groups: dict[tuple[str, str], list[CheckResult]] = {}
-        for r in self.results:
-            groups.setdefault((r.stage, r.interface), []).append(r)
-        exchanges: dict[int, dict[str, Any]] = {}
+        store = self.results
+        counts = {v: store.counts.get(v, 0) for v in ("pass", "fail", "warn", "skip")}
         interfaces = []
-        for (stage, name), rs in groups.items():
+        for (stage, name), group in store.groups.items():
+            checks = store.group_checks(group)
             interfaces.append({"name": name, "stage": stage, "section": self.spec.section_of(name),
-                               "verdict": stages.roll_up(r.verdict for r in rs), "checks": [_compact(r.as_dict(), exchanges) for r in rs]})
-        stage_list = [{"name": st, "verdict": stages.roll_up(r.verdict for r in self.results if r.stage == st)}
-                      for st in stages.ordered(r.stage for r in self.results)]
+                               "verdict": stages.roll_up(group.verdicts),
+                               "checks": checks if streamed else list(checks)})
+        stage_list = [{"name": st, "verdict": stages.roll_up(store.stage_verdicts[st])}
+                      for st in stages.ordered(store.stage_verdicts)]
+        exchanges = store.exchanges()
         errata = specdata.errata(self.spec.folder)
         cfg = self.config
         return {
@@ -206,8 +211,8 @@ class RunContext:
             "interfaces": interfaces,
             "errata": [{"id": k, **v, "hit": k in self.errata_hit} for k, v in errata.items()],
             "known_gaps": specdata.known_gaps(self.spec.folder),
-            "coverage": for_role(self.spec.coverage([r.id for r in self.results if r.verdict != "skip"]), cfg.role),
-            "exchanges": [exchanges[k] for k in sorted(exchanges)],
+            "coverage": for_role(self.spec.coverage(list(store.judged_ids)), cfg.role),
+            "exchanges": exchanges if streamed else list(exchanges),
             "reproduce": self.reproduce_line(),
             "reproducibility": versions(),
             "signoff": {"tester": cfg.signoff.get("tester", ""), "organisation": cfg.signoff.get("organisation", ""),
@@ -244,16 +249,151 @@ class RunContext:
         return " ".join(parts)
 
 
-def _compact(check: dict[str, Any], exchanges: dict[int, dict[str, Any]]) -> dict[str, Any]:
+class _Group:
+    """One (stage, interface) of a run's results: its number in the store, its size and the verdicts it holds."""
+
+    __slots__ = ("number", "size", "verdicts")
+
+    def __init__(self, number: int) -> None:
+        self.number, self.size, self.verdicts = number, 0, set()
+
+
+class ResultStore:
+    """A run's check results, kept on disk as they are recorded (an unnamed temporary SQLite database, deleted when
+    closed or when the process ends), so that a run of 100,000 exchanges does not hold them in memory. A sequence
+    of `CheckResult` for the suites and the terminal (`len`, index, slice, iteration: each read back from disk);
+    the report model reads each (stage, interface)'s checks and the distinct exchanges their evidence cites
+    (`group_checks`, `exchanges`). In memory only what does not grow with the run: counts per verdict, the
+    groups, the verdicts seen per stage, the ids of the checks judged."""
+
+    def __init__(self) -> None:
+        self._db = sqlite3.connect("", check_same_thread=False, isolation_level=None)
+        self._db.executescript(
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+            "CREATE TABLE checks (n INTEGER PRIMARY KEY, grp INTEGER NOT NULL, body BLOB NOT NULL);"
+            "CREATE INDEX checks_by_group ON checks (grp, n);"
+            "CREATE TABLE exchanges (seq PRIMARY KEY, body BLOB NOT NULL);"
+            "BEGIN;")  # one transaction, never committed: the database lives as long as the run
+        self._lock = threading.Lock()
+        self._n = 0
+        self.counts: dict[str, int] = {}
+        self.groups: dict[tuple[str, str], _Group] = {}
+        self.stage_verdicts: dict[str, set[str]] = {}
+        self.judged_ids: dict[str, None] = {}  # ids of the checks not skipped, in the order first judged
+        self._exchanges = 0
+
+    def append(self, result: CheckResult) -> None:
+        raw = result.as_dict()
+        try:
+            body = pickle.dumps(raw, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError):  # evidence holding a live object: its JSON form
+            from harness.report.writers import normalise
+
+            raw = normalise(raw)
+            body = pickle.dumps(raw, protocol=pickle.HIGHEST_PROTOCOL)
+        cited = [(item["seq"], item) for item in raw.get("evidence") or []
+                 if isinstance(item, dict) and item.get("kind") == "exchange" and item.get("seq")]
+        with self._lock:
+            group = self.groups.get((result.stage, result.interface))
+            if group is None:
+                group = self.groups[(result.stage, result.interface)] = _Group(len(self.groups))
+            self._n += 1
+            self._db.execute("INSERT INTO checks VALUES (?, ?, ?)", (self._n, group.number, body))
+            for seq, item in cited:  # each exchange once, as the first check citing it had it
+                self._exchanges += self._db.execute(
+                    "INSERT OR IGNORE INTO exchanges VALUES (?, ?)",
+                    (seq, pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL))).rowcount
+            group.size += 1
+            group.verdicts.add(result.verdict)
+            self.stage_verdicts.setdefault(result.stage, set()).add(result.verdict)
+            self.counts[result.verdict] = self.counts.get(result.verdict, 0) + 1
+            if result.verdict != "skip":
+                self.judged_ids.setdefault(result.id, None)
+
+    @property
+    def verdicts(self) -> set[str]:
+        return {v for v, n in self.counts.items() if n}
+
+    def __len__(self) -> int:
+        return self._n
+
+    def _rows(self, sql: str, args: tuple[Any, ...]) -> Iterator[Any]:
+        """Bodies read in batches (the lock is not held between them: a check recorded meanwhile is not lost)."""
+        with self._lock:
+            cur = self._db.execute(sql, args)
+            rows = cur.fetchmany(256)
+        while rows:
+            for (body,) in rows:
+                yield pickle.loads(body)
+            with self._lock:
+                rows = cur.fetchmany(256)
+
+    def __iter__(self) -> Iterator[CheckResult]:
+        return (CheckResult(**raw) for raw in self._rows("SELECT body FROM checks ORDER BY n", ()))
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self._n)
+            if step != 1:
+                return list(self)[index]
+            return [CheckResult(**raw) for raw in self._rows(
+                "SELECT body FROM checks WHERE n > ? AND n <= ? ORDER BY n", (start, max(start, stop)))]
+        n = index + self._n if index < 0 else index
+        if not 0 <= n < self._n:
+            raise IndexError("result index out of range")
+        return next(CheckResult(**raw) for raw in self._rows("SELECT body FROM checks WHERE n = ?", (n + 1,)))
+
+    def group_checks(self, group: _Group) -> "StoredChecks":
+        return StoredChecks(self, group)
+
+    def exchanges(self) -> "StoredExchanges":
+        return StoredExchanges(self)
+
+
+class StoredChecks:
+    """One (stage, interface)'s checks as the report model lists them (`_compact`), read from the store each time
+    the sequence is iterated."""
+
+    def __init__(self, store: ResultStore, group: _Group) -> None:
+        self._store, self._group = store, group
+
+    def __len__(self) -> int:
+        return self._group.size
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (_compact(raw) for raw in self._store._rows(
+            "SELECT body FROM checks WHERE grp = ? ORDER BY n", (self._group.number,)))
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        n = index + len(self) if index < 0 else index
+        if not 0 <= n < len(self):
+            raise IndexError("check index out of range")
+        return next(_compact(raw) for raw in self._store._rows(
+            "SELECT body FROM checks WHERE grp = ? ORDER BY n LIMIT 1 OFFSET ?", (self._group.number, n)))
+
+
+class StoredExchanges:
+    """The distinct exchanges the run's checks cite, in the order of their journal sequence numbers."""
+
+    def __init__(self, store: ResultStore) -> None:
+        self._store = store
+
+    def __len__(self) -> int:
+        return self._store._exchanges
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return self._store._rows("SELECT body FROM exchanges ORDER BY seq", ())
+
+
+def _compact(check: dict[str, Any]) -> dict[str, Any]:
     """Failures and warnings keep their evidence inline; a pass points at the journal's exchanges by seq.
 
-    Every exchange is kept once in the report's `exchanges` list, so a run of a thousand passing checks
-    stays a few MB instead of repeating the same request under each check."""
+    Every exchange is kept once in the report's `exchanges` list (the store keeps the first a check cited), so a
+    run of a thousand passing checks stays a few MB instead of repeating the same request under each check."""
     keep_inline = check["verdict"] in ("fail", "warn")
     evidence = []
     for item in check.get("evidence") or []:
         if isinstance(item, dict) and item.get("kind") == "exchange" and item.get("seq"):
-            exchanges.setdefault(item["seq"], item)
             evidence.append(item if keep_inline else {"kind": "ref", "exchange": item["seq"],
                                                       "path": item.get("path", ""), "outcome": item.get("outcome", "")})
         elif isinstance(item, dict) and item.get("kind") == "adapter" and not keep_inline:

@@ -78,7 +78,7 @@ def run(config: RunConfig, *, stream=None) -> int:
         ctx.harness_errors.append(f"pytest: {PYTEST_USAGE_CODES[int(code)]}")
     from harness.report import ReportContractError, SigningKeyError, write_report
 
-    model = ctx.model()
+    model = ctx.model(streamed=True)  # the checks and exchanges stay on disk: the writer reads them as it goes
     try:
         paths = write_report(model, config.out, secrets=sorted(ctx.secrets), sign_key=config.sign_key,
                              journal=config.journal)

@@ -6,13 +6,13 @@ import functools
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from . import sign as _sign
 from .html_writer import write_html
 from .redact import Redactor
 from .sign import SigningKeyError
-from .writers import Spool, normalise, sha256_file, write_junit
+from .writers import Spool, lazy, normalise, sequence, sha256_file, write_junit
 
 try:
     import orjson as _orjson
@@ -50,15 +50,31 @@ def _contract_validators():
 
 def check_contract(model: dict[str, Any]) -> None:
     """Validate a finished report model against report.schema.json; raise ReportContractError naming the paths.
-    Spooled exchanges (the writer's) are checked one at a time against the schema's `exchanges` items."""
-    exchanges = model.get("exchanges")
-    if isinstance(exchanges, Spool):
-        _check(dict(model, exchanges=[]), _contract_validators())
-        items = _item_validators()
-        for n, item in enumerate(exchanges):
-            _check(item, items, f"exchanges/{n}")
+    Spooled parts (the writer's exchanges, each interface's checks) are checked one item at a time against the
+    schema's `exchanges` items and `$defs/check`, the rest of the model as a whole."""
+    interfaces = model.get("interfaces")
+    spooled_checks = isinstance(interfaces, (list, tuple)) and any(
+        isinstance(i, dict) and lazy(i.get("checks")) for i in interfaces)
+    if not (lazy(model.get("exchanges")) or spooled_checks):
+        _check(model, _contract_validators())
         return
-    _check(model, _contract_validators())
+    head = dict(model)
+    if lazy(model.get("exchanges")):
+        head["exchanges"] = []
+    if spooled_checks:
+        head["interfaces"] = [dict(i, checks=[]) if isinstance(i, dict) and lazy(i.get("checks")) else i
+                              for i in interfaces]
+    _check(head, _contract_validators())
+    if spooled_checks:
+        checks = _item_validators("check")
+        for n, iface in enumerate(interfaces):
+            if isinstance(iface, dict) and lazy(iface.get("checks")):
+                for m, chk in enumerate(iface["checks"]):
+                    _check(chk, checks, f"interfaces/{n}/checks/{m}")
+    if lazy(model.get("exchanges")):
+        items = _item_validators("exchange")
+        for n, item in enumerate(model["exchanges"]):
+            _check(item, items, f"exchanges/{n}")
 
 
 def _check(value: Any, validators: tuple[Any, Any], prefix: str = "") -> None:
@@ -72,13 +88,15 @@ def _check(value: Any, validators: tuple[Any, Any], prefix: str = "") -> None:
         raise ReportContractError(f"report.json would break its schema ({len(errors)} problem(s)): {where}")
 
 
-@functools.lru_cache(maxsize=1)
-def _item_validators():
-    """(fast, detailed) for one exchange: the schema's `exchanges` items, with the schema's definitions."""
+@functools.lru_cache(maxsize=2)
+def _item_validators(which: str):
+    """(fast, detailed) for one exchange (the schema's `exchanges` items) or one check (`$defs/check`), with the
+    schema's definitions."""
     import jsonschema
 
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    sub = dict(schema["properties"]["exchanges"]["items"], **{k: schema[k] for k in ("$schema", "$defs") if k in schema})
+    part = schema["properties"]["exchanges"]["items"] if which == "exchange" else schema["$defs"]["check"]
+    sub = dict(part, **{k: schema[k] for k in ("$schema", "$defs") if k in schema})
     try:
         import jsonschema_rs
 
@@ -112,13 +130,14 @@ def write_report(
     raw_pub = _sign.public_raw(key)
     kid = _sign.key_id(raw_pub)
 
-    # The writer's own plain-JSON copy of the model, redacted in place. The parts that grow with a run are not
-    # copied as a whole. The exchanges are normalised one at a time, twice (once to harvest the secrets they reveal,
-    # once, when every secret is known, to be masked and set aside in a spool on disk). The checks are not copied
-    # at all when they are plain JSON already and redaction changes nothing in them (the caller's own objects are
-    # read, never changed); only a check that is not plain JSON, or that held a secret, gets a copy of its own.
+    # The writer's own plain-JSON copy of the model, redacted in place. The parts that grow with a run (the checks,
+    # the exchanges) are never held whole: the caller may hand them as lists or as re-iterable sequences on disk
+    # (the runner's result store), and they are read twice, one value at a time: once to harvest the secrets they
+    # reveal, once, when every secret is known, to be masked and set aside in the writer's spool on disk, which
+    # every file is then written from. A check that is plain JSON already and in which redaction changes nothing is
+    # spooled as it is (no copy); another gets its own normalised, redacted copy.
     exchanges = model.get("exchanges")
-    spooled = isinstance(exchanges, (list, tuple))
+    spooled = sequence(exchanges)
     interfaces = model.get("interfaces")
     by_check = isinstance(interfaces, (list, tuple))
     plain = {k: (None if (k == "exchanges" and spooled) or (k == "interfaces" and by_check) else normalise(v))
@@ -139,27 +158,23 @@ def write_report(
         redactor.harvest(normalise(item), found)
     masker = redactor.masker(found)
     clean = _sign.jcs_safe(masker.redact_in_place(plain), in_place=True)
+    spool = Spool()  # one unnamed temporary file for everything spooled below
     if by_check:
-        kept: set[int] = set()  # a check object the caller placed twice is kept once: the writers key on id()
         for iface, head in zip(interfaces, heads):
             _sign.jcs_safe(masker.redact_in_place(head), in_place=True)
             if not (isinstance(head, dict) and _checks_of(iface)):
                 continue
-            checks = []
+            checks = Spool(share=spool)
             for chk in _checks_of(iface):
-                if id(chk) not in kept and plain_json(chk):
-                    chk = masker.redacted_or_same(chk)
-                    kept.add(id(chk))
-                else:
-                    chk = _sign.jcs_safe(masker.redact_in_place(normalise(chk)), in_place=True)
-                checks.append(chk)
+                checks.append(masker.redacted_or_same(chk) if plain_json(chk)
+                              else _sign.jcs_safe(masker.redact_in_place(normalise(chk)), in_place=True))
             head["checks"] = checks
         clean["interfaces"] = heads
     if spooled:
-        spool = Spool()
+        items = Spool(share=spool)
         for item in exchanges:
-            spool.append(_sign.jcs_safe(masker.redact_in_place(normalise(item)), in_place=True))
-        clean["exchanges"] = spool
+            items.append(_sign.jcs_safe(masker.redact_in_place(normalise(item)), in_place=True))
+        clean["exchanges"] = items
     del masker  # its automaton holds every encoding of every secret: not kept while the files are written
     try:
         if journal is not None and Path(journal).is_file():
@@ -177,15 +192,14 @@ def write_report(
         check_contract(clean)  # what CI reads must match the published schema, or the run is the harness's error
         _write_json(clean, paths["json"])
     finally:
-        if spooled:
-            spool.close()
+        spool.close()
     return paths
 
 
 def _checks_of(iface: Any) -> list[Any] | tuple[Any, ...]:
     """An interface's checks when it holds them as a list (else none: the interface is copied whole)."""
     checks = iface.get("checks") if isinstance(iface, dict) else None
-    return checks if isinstance(checks, (list, tuple)) else ()
+    return checks if sequence(checks) else ()
 
 
 def _interface_head(iface: Any) -> Any:
@@ -230,21 +244,36 @@ def _dumps_indented(value: Any) -> bytes:
 
 
 def _write_json(model: dict[str, Any], path: Path) -> None:
-    """report.json, indented by two spaces, written a member at a time and an array member (the spooled exchanges,
-    the interfaces) an element at a time: never held whole. A newline inside JSON text is always structure (string newlines are
-    escaped), so a nested value is indented by adding spaces after each newline."""
+    """report.json, indented by two spaces, written a member at a time and an array (the spooled exchanges, the
+    interfaces and their spooled checks) an element at a time: never held whole. A newline inside JSON text is
+    always structure (string newlines are escaped), so a nested value is indented by adding spaces after each
+    newline."""
     with Path(path).open("wb") as fh:
-        fh.write(b"{")
-        for i, (key, value) in enumerate(model.items()):
-            fh.write((b",\n  " if i else b"\n  ") + json.dumps(key, ensure_ascii=False).encode("utf-8") + b": ")
-            if isinstance(value, (Spool, list)) and len(value):  # the exchanges, the interfaces: by element
-                fh.write(b"[")
-                for j, item in enumerate(value):
-                    fh.write((b",\n    " if j else b"\n    ") + _dumps_indented(item).replace(b"\n", b"\n    "))
-                fh.write(b"\n  ]")
-            else:
-                fh.write(_dumps_indented([] if isinstance(value, Spool) else value).replace(b"\n", b"\n  "))
-        fh.write(b"\n}\n" if model else b"}\n")
+        for chunk in _json_chunks(model, b"\n", top=True):
+            fh.write(chunk)
+        fh.write(b"\n")
+
+
+def _json_chunks(value: Any, nl: bytes, *, top: bool = False) -> Iterator[bytes]:
+    """`value` as `_dumps_indented` writes it at the indentation `nl` (a newline and the spaces before the value's
+    own members' parent), in pieces: an object holding a spooled array, and an array, member by member."""
+    if isinstance(value, dict) and (top or any(lazy(v) for v in value.values())):
+        if not value:
+            yield b"{}"
+            return
+        inner = nl + b"  "
+        for i, (key, member) in enumerate(value.items()):
+            yield (b"," if i else b"{") + inner + json.dumps(key, ensure_ascii=False).encode("utf-8") + b": "
+            yield from _json_chunks(member, inner, top=top and key == "interfaces")
+        yield nl + b"}"
+    elif sequence(value) and (top or lazy(value)) and len(value):
+        inner = nl + b"  "
+        for j, item in enumerate(value):
+            yield (b"," if j else b"[") + inner
+            yield from _json_chunks(item, inner)
+        yield nl + b"]"
+    else:
+        yield _dumps_indented([] if lazy(value) else value).replace(b"\n", nl)
 
 
 def _report_json_path(path: str | os.PathLike) -> Path:

@@ -249,20 +249,27 @@ def build_view(model: dict[str, Any], *, key_id: str = "", public_key: str = "")
     ifaces = list(enumerate(model.get("interfaces") or []))
     stages = []
     for name in stage_names(model):
-        interfaces, stage_checks = [], []
+        # One pass over each interface's checks per stage, holding only the rows shown (the checks that did not
+        # pass): the checks themselves may be a spool on disk of 300,000.
+        interfaces, counts = [], count_verdicts(())
         for i, iface in ifaces:
-            checks = [(j, c) for j, c in enumerate(iface.get("checks") or []) if stage_of(c, iface) == name]
-            if not checks:
+            rows, passing, seen = [], 0, set()
+            for j, c in enumerate(iface.get("checks") or []):
+                if stage_of(c, iface) != name:
+                    continue
+                verdict = c.get("verdict", "")
+                counts[verdict] = counts.get(verdict, 0) + 1
+                seen.add(verdict)
+                if c.get("verdict") == "pass":
+                    passing += 1
+                else:
+                    rows.append(_check_view(c, _anchor(i, j), clause_data))
+            if not seen:
                 continue
-            stage_checks += [c for _, c in checks]
-            v = iface.get("verdict") or engine_stages.roll_up(c.get("verdict", "") for _, c in checks)
+            v = iface.get("verdict") or engine_stages.roll_up(seen)
             interfaces.append({"name": iface.get("name", ""), "section": iface.get("section", ""),
-                               "verdict": v, "verdict_zh": VERDICT_ZH.get(v, v),
-                               "rows": [_check_view(c, _anchor(i, j), clause_data) for j, c in checks
-                                        if c.get("verdict") != "pass"],
-                               "passing": sum(1 for _, c in checks if c.get("verdict") == "pass"),
+                               "verdict": v, "verdict_zh": VERDICT_ZH.get(v, v), "rows": rows, "passing": passing,
                                "passing_key": _passing_key(i, name)})
-        counts = count_verdicts(stage_checks)
         v = verdicts[name]
         stages.append({"name": name, "zh": engine_stages.title_zh(name), "verdict": v, "verdict_zh": VERDICT_ZH.get(v, v),
                        "counts": counts, "interfaces": interfaces})
@@ -280,7 +287,7 @@ def build_view(model: dict[str, Any], *, key_id: str = "", public_key: str = "")
     spec = model.get("spec") or {}
     sut = model.get("sut") or {}
     verdict = model.get("verdict", "")
-    counts = model.get("counts") or count_verdicts([c for _, _, c in iter_checks(model)])
+    counts = model.get("counts") or count_verdicts(c for _, _, c in iter_checks(model))
     failures = failure_groups(model, clause_data)
     return {
         "tool": model.get("tool") or {}, "spec": spec, "spec_name": spec.get("name", ""),

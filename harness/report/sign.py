@@ -222,21 +222,35 @@ def _streamed(value: Any) -> bool:
 
 def canonical_chunks(model: dict[str, Any]) -> Iterator[bytes]:
     """`canonical(model)` in pieces whose concatenation is byte-equal to it: the members in RFC 8785 order (UTF-16
-    code units), each array member an element at a time. RFC 8785 text of an object or array is its members' texts
+    code units), each array member an element at a time, and an object inside one that holds a re-iterable sequence
+    (an interface's spooled checks) a member at a time. RFC 8785 text of an object or array is its members' texts
     joined by "," (no whitespace), so each piece is `jcs_dumps` of a part of the model."""
-    keys = sorted((k for k in model if k != "signature"), key=lambda k: str(k).encode("utf-16-be"))
+    yield from _object_chunks(model, top=True)
+
+
+def _object_chunks(obj: dict[str, Any], *, top: bool = False) -> Iterator[bytes]:
+    keys = sorted((k for k in obj if not (top and k == "signature")), key=lambda k: str(k).encode("utf-16-be"))
     yield b"{"
     for i, k in enumerate(keys):
         yield (b"," if i else b"") + jcs_dumps(k) + b":"
-        value = model[k]
-        if _streamed(value):
+        value = obj[k]
+        if _streamed(value) and (top or not isinstance(value, (list, tuple))):
             yield b"["
             for j, item in enumerate(value):
-                yield (b"," if j else b"") + jcs_dumps(item)
+                yield b"," if j else b""
+                if isinstance(item, dict) and any(_lazy(v) for v in item.values()):
+                    yield from _object_chunks(item)
+                else:
+                    yield jcs_dumps(item)
             yield b"]"
         else:
             yield jcs_dumps(value)
     yield b"}"
+
+
+def _lazy(value: Any) -> bool:
+    """A re-iterable sequence that is not in memory (the report writer's spool): never encoded as one value."""
+    return _streamed(value) and not isinstance(value, (list, tuple))
 
 
 def canonical_digest(model: dict[str, Any], prehash: str = PREHASH) -> bytes:

@@ -5,11 +5,12 @@ import base64
 import dataclasses
 import datetime as _dt
 import hashlib
+import itertools
 import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from harness import stages
 
@@ -44,39 +45,72 @@ def normalise(model: Any) -> Any:
 
 
 class Spool:
-    """A list of plain-JSON values kept in an unnamed temporary file instead of memory (the report writer's redacted
-    exchanges): appended once, then read back, in order, as often as needed, one value in memory at a time.
-    Pickled, so every value reads back exactly as written (a NaN, an integer of any size)."""
+    """A sequence of values kept in an unnamed temporary file instead of memory (the report writer's redacted
+    exchanges and checks): appended, then read back in order as often as needed (or one by index), one value in
+    memory at a time. Several spools may share one file (`Spool(share=other)`): each keeps the offsets of its own
+    values (16 bytes each). Pickled, so every value reads back exactly as written (a NaN, an integer of any size)."""
 
-    def __init__(self) -> None:
+    def __init__(self, share: "Spool | None" = None) -> None:
         import tempfile
+        from array import array
 
-        self._file = tempfile.TemporaryFile(prefix="vconform-report-")  # unlinked: gone when closed or on exit
-        self._n = 0
-        self._writing = True
+        if share is None:
+            self._file = tempfile.TemporaryFile(prefix="vconform-report-")  # unlinked: gone when closed or on exit
+            self._owner = True
+        else:
+            self._file, self._owner = share._file, False
+        self._offsets = array("q")
+        self._ends = array("q")
 
     def append(self, value: Any) -> None:
         import pickle
 
-        if not self._writing:
-            raise ValueError("spool is read-only once read")
-        pickle.dump(value, self._file, protocol=pickle.HIGHEST_PROTOCOL)
-        self._n += 1
+        fh = self._file
+        self._offsets.append(fh.seek(0, 2))
+        pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        self._ends.append(fh.tell())
 
     def __len__(self) -> int:
-        return self._n
+        return len(self._offsets)
 
-    def __iter__(self) -> Iterator[Any]:
+    def __getitem__(self, index: int) -> Any:
         import pickle
 
-        self._writing = False
-        self._file.flush()
-        self._file.seek(0)
-        for _ in range(self._n):
-            yield pickle.load(self._file)
+        self._file.seek(self._offsets[index])
+        return pickle.loads(self._file.read(self._ends[index] - self._offsets[index]))
+
+    def __iter__(self) -> Iterator[Any]:
+        """The values in order, read a run of adjacent values (up to 1 MB) at a time; appending while reading is
+        allowed (each block is read at its own offset)."""
+        import pickle
+
+        offsets, ends, fh = self._offsets, self._ends, self._file
+        k = 0
+        while k < len(offsets):
+            j = k + 1
+            while j < len(offsets) and offsets[j] == ends[j - 1] and ends[j] - offsets[k] <= 1 << 20:
+                j += 1
+            base = offsets[k]
+            fh.seek(base)
+            block = memoryview(fh.read(ends[j - 1] - base))
+            for i in range(k, j):
+                yield pickle.loads(block[offsets[i] - base:ends[i] - base])
+            k = j
 
     def close(self) -> None:
-        self._file.close()
+        if self._owner:
+            self._file.close()
+
+
+def sequence(value: Any) -> bool:
+    """A value the writers read as an array: a list, a tuple, or a re-iterable sized sequence (a spool on disk)."""
+    return isinstance(value, (list, tuple)) or (hasattr(value, "__iter__") and hasattr(value, "__len__")
+                                                 and not isinstance(value, (str, bytes, bytearray, dict)))
+
+
+def lazy(value: Any) -> bool:
+    """An array that is not in memory (a spool): written an element at a time, never as one value."""
+    return sequence(value) and not isinstance(value, (list, tuple))
 
 
 def stage_of(check: dict[str, Any], interface: dict[str, Any]) -> str:
@@ -93,7 +127,7 @@ def iter_checks(model: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], di
 def stage_names(model: dict[str, Any]) -> list[str]:
     """The stages the model lists or a check names, in the engine's stage order."""
     listed = [s.get("name") for s in model.get("stages") or [] if s.get("name")]
-    return stages.ordered(listed + [stage for stage, _, _ in iter_checks(model)])
+    return stages.ordered(itertools.chain(listed, (stage for stage, _, _ in iter_checks(model))))
 
 
 def stage_verdicts(model: dict[str, Any]) -> dict[str, str]:
@@ -104,7 +138,7 @@ def stage_verdicts(model: dict[str, Any]) -> dict[str, str]:
             for name in stage_names(model)}
 
 
-def count_verdicts(checks: list[dict[str, Any]]) -> dict[str, int]:
+def count_verdicts(checks: Iterable[dict[str, Any]]) -> dict[str, int]:
     counts = {"pass": 0, "fail": 0, "warn": 0, "skip": 0}
     for chk in checks:
         v = chk.get("verdict", "")
@@ -113,7 +147,12 @@ def count_verdicts(checks: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def sha256_file(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """The file's SHA-256, read a megabyte at a time (report.html of 100,000 exchanges is 250 MB)."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def format_duration(ms: Any) -> str:
@@ -165,90 +204,144 @@ def _x(value: Any) -> str:
 
 def render_junit(model: dict[str, Any]) -> bytes:
     """JUnit XML: one <testsuite> per stage, one <testcase> per check; warn passes with its message in system-out."""
-    spec = (model.get("spec") or {}).get("name", "spec")
-    by_stage: dict[str, list[tuple[dict, dict]]] = {name: [] for name in stage_names(model)}
-    for stage, iface, chk in iter_checks(model):
-        by_stage[stage].append((iface, chk))
+    return b"".join(junit_chunks(model))
 
-    all_checks = [chk for _, _, chk in iter_checks(model)]
-    names = junit_names(model)
-    total = count_verdicts(all_checks)
+
+def junit_chunks(model: dict[str, Any]) -> Iterator[bytes]:
+    """junit.xml in pieces, never held whole (a run of 100,000 exchanges has 300,000 test cases): byte-equal to the
+    element tree `xml.etree` would indent and write for the whole document. Each element is made and escaped by
+    `xml.etree` itself, one test case at a time; only the layout around them (indentation, start and end tags of
+    the suites) is written here. The checks are read three times (counts and names, then each stage's cases)."""
+    spec = (model.get("spec") or {}).get("name", "spec")
+    order = stage_names(model)
+    per_stage = {name: {"pass": 0, "fail": 0, "warn": 0, "skip": 0, "": 0} for name in order}
+    total = {"pass": 0, "fail": 0, "warn": 0, "skip": 0}
+    n_checks = 0
+    for stage, _, chk in iter_checks(model):
+        v = chk.get("verdict", "")
+        per_stage[stage][v] = per_stage[stage].get(v, 0) + 1
+        total[v] = total.get(v, 0) + 1
+        n_checks += 1
     harness_errors = [str(e) for e in model.get("harness_errors") or []]
     scope = model.get("scope") or {}
     title = f"vconform {spec} {(model.get('spec') or {}).get('version', '')} {model.get('role', '')}".strip()
     if scope.get("partial"):
         title += " PARTIAL RUN (not a full certification)"
     root = ET.Element("testsuites", {
-        "name": _x(title), "tests": str(len(all_checks) + len(harness_errors)), "failures": str(total["fail"]),
+        "name": _x(title), "tests": str(n_checks + len(harness_errors)), "failures": str(total["fail"]),
         "errors": str(len(harness_errors)), "skipped": str(total["skip"]),
     })
-    if harness_errors:  # the run could not be completed: one <error> per harness error, in a suite of its own
-        by_stage.setdefault(HARNESS_SUITE, [])
-    for stage, items in by_stage.items():
-        counts = count_verdicts([chk for _, chk in items])
+    suites = list(order) + ([HARNESS_SUITE] if harness_errors and HARNESS_SUITE not in per_stage else [])
+    yield b"<?xml version='1.0' encoding='utf-8'?>\n"
+    if not suites:
+        yield _xml(root) + b"\n"
+        return
+    yield _start_tag(root)
+    names = _junit_namer(model)
+    props = ET.Element("properties")
+    for name, value in (("spec", spec), ("spec_version", (model.get("spec") or {}).get("version")),
+                        ("role", model.get("role")), ("profile", model.get("profile")),
+                        ("seed", model.get("seed")), ("sut", (model.get("sut") or {}).get("name")),
+                        ("reproduce", model.get("reproduce")), ("verdict", model.get("verdict")),
+                        ("partial", "true" if scope.get("partial") else "")):
+        if value not in (None, ""):
+            ET.SubElement(props, "property", {"name": name, "value": _x(value)})
+    ET.indent(props, level=2)
+    props_xml = b"\n    " + _xml(props)
+    for stage in suites:
+        counts = per_stage.get(stage) or {}
         errors = harness_errors if stage == HARNESS_SUITE else []
-        suite = ET.SubElement(root, "testsuite", {
-            "name": _x(stage), "tests": str(len(items) + len(errors)), "failures": str(counts["fail"]),
+        n_items = sum(counts.values())
+        suite = ET.Element("testsuite", {
+            "name": _x(stage), "tests": str(n_items + len(errors)), "failures": str(counts.get("fail", 0)),
             "errors": str(len(errors)),
-            "skipped": str(counts["skip"]), "timestamp": _x(model.get("started", "")),
+            "skipped": str(counts.get("skip", 0)), "timestamp": _x(model.get("started", "")),
         })
-        props = ET.SubElement(suite, "properties")
-        for name, value in (("spec", spec), ("spec_version", (model.get("spec") or {}).get("version")),
-                            ("role", model.get("role")), ("profile", model.get("profile")),
-                            ("seed", model.get("seed")), ("sut", (model.get("sut") or {}).get("name")),
-                            ("reproduce", model.get("reproduce")), ("verdict", model.get("verdict")),
-                            ("partial", "true" if scope.get("partial") else "")):
-            if value not in (None, ""):
-                ET.SubElement(props, "property", {"name": name, "value": _x(value)})
+        yield b"\n  " + _start_tag(suite) + props_xml
         for n, text in enumerate(errors, 1):
-            case = ET.SubElement(suite, "testcase", {"classname": _x(f"{spec}.{HARNESS_SUITE}"),
-                                                     "name": _x(f"harness-error-{n}"), "time": "0.000"})
+            case = ET.Element("testcase", {"classname": _x(f"{spec}.{HARNESS_SUITE}"),
+                                           "name": _x(f"harness-error-{n}"), "time": "0.000"})
             err = ET.SubElement(case, "error", {"message": _x(text.splitlines()[0][:500] if text else ""),
                                                 "type": "HarnessError"})
             err.text = _x(text)
-        for iface, chk in items:
-            case = ET.SubElement(suite, "testcase", {
-                "classname": _x(f"{spec}.{iface.get('name', '')}"), "name": _x(names[id(chk)]),
-                "time": _seconds(chk),
-            })
-            verdict = chk.get("verdict")
-            message = _x(chk.get("message", ""))
-            if verdict == "fail":
-                fail = ET.SubElement(case, "failure", {"message": message, "type": _x(chk.get("severity", ""))})
-                fail.text = _x(_failure_text(chk))
-            elif verdict == "skip":
-                ET.SubElement(case, "skipped", {"message": message})
-            elif verdict == "warn":
-                out = ET.SubElement(case, "system-out")
-                errata = ", ".join(chk.get("errata") or [])
-                out.text = f"WARN{' [' + _x(errata) + ']' if errata else ''}: {message}"
-    ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+            yield _case_xml(case)
+        if n_items:
+            buf: list[bytes] = []
+            for st, iface, chk in iter_checks(model):
+                if st != stage:
+                    continue
+                buf.append(_case_xml(_testcase(spec, iface, chk, names(st, iface, chk))))
+                if len(buf) >= 512:
+                    yield b"".join(buf)
+                    buf = []
+            yield b"".join(buf)
+        yield b"\n  </testsuite>"
+    yield b"\n</testsuites>\n"
+
+
+def _testcase(spec: str, iface: dict[str, Any], chk: dict[str, Any], name: str) -> ET.Element:
+    case = ET.Element("testcase", {"classname": _x(f"{spec}.{iface.get('name', '')}"), "name": _x(name),
+                                   "time": _seconds(chk)})
+    verdict = chk.get("verdict")
+    message = _x(chk.get("message", ""))
+    if verdict == "fail":
+        fail = ET.SubElement(case, "failure", {"message": message, "type": _x(chk.get("severity", ""))})
+        fail.text = _x(_failure_text(chk))
+    elif verdict == "skip":
+        ET.SubElement(case, "skipped", {"message": message})
+    elif verdict == "warn":
+        out = ET.SubElement(case, "system-out")
+        errata = ", ".join(chk.get("errata") or [])
+        out.text = f"WARN{' [' + _x(errata) + ']' if errata else ''}: {message}"
+    return case
+
+
+def _xml(elem: ET.Element) -> bytes:
+    # As ElementTree.write encodes a document: characters UTF-8 cannot carry (a lone surrogate) as references.
+    return ET.tostring(elem, encoding="unicode").encode("utf-8", "xmlcharrefreplace")
+
+
+def _start_tag(elem: ET.Element) -> bytes:
+    """`<tag attr="...">` escaped as ElementTree escapes it (the element must have no children or text)."""
+    empty = _xml(elem)
+    return empty[:-3] + b">"  # "<tag a=... />" -> "<tag a=...>"
+
+
+def _case_xml(case: ET.Element) -> bytes:
+    ET.indent(case, level=2)  # a case sits at depth 2 (testsuites > testsuite > testcase)
+    return b"\n    " + _xml(case)
+
+
+def _junit_namer(model: dict[str, Any]):
+    """`junit_names` for a run read as a stream: the counts are taken in one pass, then `name(stage, iface, chk)`
+    names each check when it is met again in report order (within its stage: the only order the #n counts)."""
+    per_id: dict[tuple[str, str], int] = {}
+    per_stage: dict[tuple[str, str, str], int] = {}
+    for stage, iface, chk in iter_checks(model):
+        key = (str(iface.get("name", "")), str(chk.get("id", "")))
+        per_id[key] = per_id.get(key, 0) + 1
+        per_stage[key + (stage,)] = per_stage.get(key + (stage,), 0) + 1
+    counter: dict[tuple[str, str, str], int] = {}
+
+    def name(stage: str, iface: dict[str, Any], chk: dict[str, Any]) -> str:
+        iname, cid = str(iface.get("name", "")), str(chk.get("id", ""))
+        if per_id[(iname, cid)] == 1:
+            return cid
+        if per_stage[(iname, cid, stage)] == 1:
+            return f"{cid} [{stage}]"
+        counter[(iname, cid, stage)] = n = counter.get((iname, cid, stage), 0) + 1
+        return f"{cid} [{stage} #{n}]"
+
+    return name
 
 
 def junit_names(model: dict[str, Any]) -> dict[int, str]:
     """A JUnit name per check (keyed by id() of the check dict), unique within its classname (spec.interface), as CI
     tools key test history on classname+name: the check id alone when it ran once for that interface; else
     `<check id> [<stage>]`, and `<check id> [<stage> #n]` (n = 1, 2, ... in report order) when it also repeated
-    within one stage (flow loops)."""
-    entries = [(id(chk), str(iface.get("name", "")), str(chk.get("id", "")), stage)
-               for stage, iface, chk in iter_checks(model)]
-    per_id: dict[tuple[str, str], int] = {}
-    per_stage: dict[tuple[str, str, str], int] = {}
-    for _, iface, cid, stage in entries:
-        per_id[(iface, cid)] = per_id.get((iface, cid), 0) + 1
-        per_stage[(iface, cid, stage)] = per_stage.get((iface, cid, stage), 0) + 1
-    names: dict[int, str] = {}
-    counter: dict[tuple[str, str, str], int] = {}
-    for ident, iface, cid, stage in entries:
-        if per_id[(iface, cid)] == 1:
-            names[ident] = cid
-        elif per_stage[(iface, cid, stage)] == 1:
-            names[ident] = f"{cid} [{stage}]"
-        else:
-            counter[(iface, cid, stage)] = n = counter.get((iface, cid, stage), 0) + 1
-            names[ident] = f"{cid} [{stage} #{n}]"
-    return names
+    within one stage (flow loops). For a model held in memory; junit.xml itself names checks as it streams them."""
+    name = _junit_namer(model)
+    return {id(chk): name(stage, iface, chk) for stage, iface, chk in iter_checks(model)}
 
 
 def _seconds(chk: dict[str, Any]) -> str:
@@ -270,5 +363,7 @@ def _failure_text(chk: dict[str, Any]) -> str:
 
 
 def write_junit(model: dict[str, Any], path: Path) -> Path:
-    Path(path).write_bytes(render_junit(model))
+    with Path(path).open("wb") as fh:
+        for chunk in junit_chunks(model):
+            fh.write(chunk)
     return Path(path)

@@ -98,8 +98,13 @@ def test_spool_reads_back_exactly_and_repeatedly():
         got = list(spool)
         assert len(got) == len(spool) == 4
         assert got[1:] == values[1:] and got[0]["a"] != got[0]["a"]
-    with pytest.raises(ValueError):
-        spool.append({})
+    # Spools sharing one file keep their own values, in their own order, appended between reads.
+    other = Spool(share=spool)
+    other.append("o1")
+    spool.append({"late": 1})
+    other.append("o2")
+    assert list(other) == ["o1", "o2"] and other[1] == "o2" and other[-1] == "o2"
+    assert len(spool) == 5 and spool[4] == {"late": 1} and spool[2] == values[2]
     spool.close()
 
 
