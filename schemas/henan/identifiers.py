@@ -103,8 +103,8 @@ def _real_time(t: str) -> bool:
     """strptime(t, "%y%m%d%H%M%S") succeeds: read as fixed-width digits first (the hot path of every passage
     record); what that refuses goes to strptime itself, so the answer is the same."""
     if len(t) == 12 and t.isdigit() and t.isascii():
-        try:
-            datetime(2000 + int(t[:2]), int(t[2:4]), int(t[4:6]), int(t[6:8]), int(t[8:10]), int(t[10:]))
+        try:  # the C parser: the same calendar as datetime(2000 + yy, ...)
+            datetime.fromisoformat(f"20{t[:2]}-{t[2:4]}-{t[4:6]}T{t[6:8]}:{t[8:10]}:{t[10:]}")
             return True
         except ValueError:
             pass
