@@ -598,8 +598,9 @@ class _Run:
             parts = parts[:-1] + (self.renamed[parts],)
         name = str(parts[-1]) if parts else ""
         ref = ref or (fdef["section"] if fdef else self.t.interfaces[self.interface]["section"])
-        message = f"received {received} at {_path(parts)}, spec requires {requires}{tail} ({ref})"
-        self.out.append(Violation(_path(parts), name, kind, message, level, errata, ref))
+        where = _path(parts)
+        message = f"received {received} at {where}, spec requires {requires}{tail} ({ref})"
+        self.out.append(Violation(where, name, kind, message, level, errata, ref))
         if level == "fail" and parts:
             self.bad.setdefault(parts[:-1], set()).add(name)
 
