@@ -166,7 +166,7 @@ def _strptime(fmt: str) -> Callable[[str], datetime]:
             pos += 1
             i += 1
     length = pos
-    if fmt in _ISO:  # the C parser for these shapes; what it refuses goes to the reader below, so the answer is the same
+    if fmt in _ISO:  # the C parser for these shapes; what it refuses goes to the reader below: the same answers
         lits = [(j, c) for j, c in enumerate(fmt.replace("%Y", "YYYY").replace("%m", "mm").replace("%d", "dd")
                                              .replace("%H", "HH").replace("%M", "MM").replace("%S", "SS"))
                 if c in "-: T"]

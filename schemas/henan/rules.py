@@ -44,9 +44,9 @@ _SHAPES: dict[tuple[int, str, tuple[str, ...]], tuple[object, tuple]] = {}
 
 
 def _shapes(tables, ipctype: str, names: tuple[str, ...]) -> tuple:
-    """(name, a matcher of its patterns (own or the errata's; None: no pattern), max_length or None) of the named fields of an object
-    table, compiled once per tables, table and names (rules run per request); a table the tables do not have
-    gives no shapes and is not cached (a request names what it likes)."""
+    """(name, a matcher of its patterns (own or the errata's; None: no pattern), max_length or None) of the named
+    fields of an object table, compiled once per tables, table and names (rules run per request); a table the
+    tables do not have gives no shapes and is not cached (a request names what it likes)."""
     key = (id(tables), ipctype, names)
     hit = _SHAPES.get(key)
     if hit is None or hit[0] is not tables:
