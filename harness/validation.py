@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -144,6 +145,7 @@ def _formats(tables: Any, fdef: dict[str, Any]) -> list[tuple[str, re.Pattern, s
 
 _WIDTHS = {"Y": 4, "m": 2, "d": 2, "H": 2, "M": 2, "S": 2}
 _FIELDS = {"Y": 0, "m": 1, "d": 2, "H": 3, "M": 4, "S": 5}
+_ISO = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")  # fixed-width shapes datetime.fromisoformat reads
 
 
 def _strptime(fmt: str) -> Callable[[str], datetime]:
@@ -164,6 +166,23 @@ def _strptime(fmt: str) -> Callable[[str], datetime]:
             pos += 1
             i += 1
     length = pos
+    if fmt in _ISO:  # the C parser for these shapes; what it refuses goes to the reader below: the same answers
+        lits = [(j, c) for j, c in enumerate(fmt.replace("%Y", "YYYY").replace("%m", "mm").replace("%d", "dd")
+                                             .replace("%H", "HH").replace("%M", "MM").replace("%S", "SS"))
+                if c in "-: T"]
+        at, chars = operator.itemgetter(*(j for j, _ in lits)), tuple(c for _, c in lits)
+        if len(lits) == 1:
+            chars = chars[0]
+
+        def iso(value: str) -> datetime:
+            if len(value) == length and value.isascii() and at(value) == chars:
+                try:
+                    return datetime.fromisoformat(value)
+                except ValueError:
+                    pass
+            return parse(value)
+    else:
+        iso = None
 
     def parse(value: str) -> datetime:
         if len(value) != length:
@@ -173,7 +192,7 @@ def _strptime(fmt: str) -> Callable[[str], datetime]:
             parts[f] = int(value[a:b])
         return datetime(*parts)
 
-    return parse
+    return iso or parse
 
 
 _FORMATS: dict[int, tuple[dict, list]] = {}
@@ -271,6 +290,20 @@ class _RsError:
         self.instance, self.schema = instance, schema
 
 
+_KEY_INDEX: dict[int, tuple[dict, dict[Any, int]]] = {}
+
+
+def _key_index(sub: Any, p: Any) -> int:
+    """list(sub).index(p): the position of a keyword (or property) in its schema object, a table per schema
+    object built once (the generated schemas are loaded once per validator and kept)."""
+    if not isinstance(sub, dict):
+        return list(sub).index(p)
+    hit = _KEY_INDEX.get(id(sub))
+    if hit is None or hit[0] is not sub:
+        hit = _KEY_INDEX[id(sub)] = (sub, {k: i for i, k in enumerate(sub)})
+    return hit[1][p]
+
+
 def _schema_order(err: Any, schema: dict) -> tuple:
     """Where pure-Python jsonschema would list this error: it walks the schema's keywords in their order (the
     properties in the schema's order, array items by index, a required list in its order); jsonschema-rs follows
@@ -281,7 +314,7 @@ def _schema_order(err: Any, schema: dict) -> tuple:
     cursor = 0
     path = err.schema_path
     for i, p in enumerate(path):
-        key.append(list(sub).index(p))
+        key.append(_key_index(sub, p))
         parent_kw = path[i - 1] if i else None
         sub = sub[p]
         if parent_kw == "properties":
@@ -351,6 +384,20 @@ def _detailed_validator(schema: dict):
     })
     return validators.extend(Draft202012Validator, type_checker=checker)(schema)
 
+class _Plan:
+    """One field-definition table as field_checks and nested_checks walk it: the fields with a check JSON Schema
+    cannot state (precision, checksum), the names an object may carry (with aliases), the named nested objects."""
+
+    __slots__ = ("checked", "known", "nested", "aliased")
+
+    def __init__(self, defs: dict[str, dict], tables: Any):
+        self.checked = tuple((n, f) for n, f in defs.items() if "precision" in f or f.get("checksum"))
+        self.aliased = tuple(f for f in defs.values() if f.get("alias"))
+        self.known = frozenset(defs) | {f["alias"] for f in self.aliased}
+        self.nested = tuple((n, f.get("fields") or f.get("items")) for n, f in defs.items()
+                            if (f.get("fields") or f.get("items")) in tables.objects)
+
+
 class Validator:
     """Validates one spec's plaintext objects against its tables, generated schemas and rules.
 
@@ -374,6 +421,8 @@ class Validator:
         self._defs: dict[tuple, dict] = {}
         self._arrays: dict[tuple, tuple] = {}
         self._default_profile: dict | None = None
+        self._plans: dict[int, tuple[dict, _Plan]] = {}
+        self._rule_params: dict[tuple, tuple[dict, ...]] = {}
 
     @property
     def tables(self):
@@ -466,6 +515,24 @@ class Validator:
                                       if f["type"] == "array" and not f.get("items"))
         return self._arrays[key]
 
+    def plan(self, defs: dict[str, dict]) -> "_Plan":
+        """What field_checks and nested_checks visit in one field-definition table, worked out once per table
+        (field_defs caches the tables, so their identity is the key)."""
+        hit = self._plans.get(id(defs))
+        if hit is None or hit[0] is not defs:
+            hit = self._plans[id(defs)] = (defs, _Plan(defs, self.tables))
+        return hit[1]
+
+    def rule_params(self, interface: str, scope: str) -> tuple[dict, ...]:
+        """The rule entries of an interface that run on objects of `scope` (request (default), response, records,
+        nested), in the table's order."""
+        key = (interface, scope)
+        hit = self._rule_params.get(key)
+        if hit is None:
+            hit = self._rule_params[key] = tuple(p for p in self.tables.interfaces[interface].get("rules", [])
+                                                 if p.get("scope", "request") == scope)
+        return hit
+
     def default_profile(self) -> dict[str, Any]:
         """The errata switches at their default readings, plus strict = False."""
         if self._default_profile is None:
@@ -531,8 +598,9 @@ class _Run:
             parts = parts[:-1] + (self.renamed[parts],)
         name = str(parts[-1]) if parts else ""
         ref = ref or (fdef["section"] if fdef else self.t.interfaces[self.interface]["section"])
-        message = f"received {received} at {_path(parts)}, spec requires {requires}{tail} ({ref})"
-        self.out.append(Violation(_path(parts), name, kind, message, level, errata, ref))
+        where = _path(parts)
+        message = f"received {received} at {where}, spec requires {requires}{tail} ({ref})"
+        self.out.append(Violation(where, name, kind, message, level, errata, ref))
         if level == "fail" and parts:
             self.bad.setdefault(parts[:-1], set()).add(name)
 
@@ -605,10 +673,8 @@ class _Run:
     def prepare(self, obj: dict, defs: dict[str, dict], at: tuple) -> dict:
         """A copy of obj with an aliased field under its table name; the spelling the profile did not select warns."""
         obj = dict(obj)
-        for fdef in defs.values():
-            alias = fdef.get("alias")
-            if not alias:
-                continue
+        for fdef in self.v.plan(defs).aliased:
+            alias = fdef["alias"]
             chosen = self.profile.get(self.switch(fdef["errata"])["switch"], fdef["name"])
             other = alias if chosen == fdef["name"] else fdef["name"]
             if other in obj:
@@ -688,10 +754,8 @@ class _Run:
 
     def nested_checks(self, obj: dict, defs: dict[str, dict], at: tuple) -> None:
         """field_checks inside the named objects of [objects] (object fields, items of arrays that name them)."""
-        for name, fdef in defs.items():
-            named, value = fdef.get("fields") or fdef.get("items"), obj.get(name)
-            if named not in self.t.objects:
-                continue
+        for name, named in self.v.plan(defs).nested:
+            value = obj.get(name)
             sub = self.v.field_defs(self.interface, f"obj:{named}")
             items = [(at + (name,), value)] if isinstance(value, dict) else [
                 (at + (name, i), x) for i, x in enumerate(value) if isinstance(x, dict)] if isinstance(value, list) else []
@@ -701,9 +765,10 @@ class _Run:
 
     def field_checks(self, obj: dict, defs: dict[str, dict], at: tuple, scope: str) -> None:
         """Checks JSON Schema cannot state: decimals, check characters, unknown fields; then the rules."""
-        for name, fdef in defs.items():
+        plan = self.v.plan(defs)
+        for name, fdef in plan.checked:  # only the fields with a precision or a checksum
             value, parts = obj.get(name), at + (name,)
-            if name in self.bad.get(at, set()) or value is None:
+            if name in self.bad.get(at, ()) or value is None:
                 continue
             if "precision" in fdef and isinstance(value, (int, float)) and not isinstance(value, bool):
                 decimals = max(0, -Decimal(repr(value)).as_tuple().exponent)
@@ -713,16 +778,19 @@ class _Run:
                 cs = self.t.meta["checksums"][fdef["checksum"]]
                 self.add(parts, fdef, "format", f"{value!r} with a wrong check character", cs["text"],
                          cs.get("level", "warn"), cs.get("errata"))
-        known = set(defs) | {f["alias"] for f in defs.values() if f.get("alias")}
-        for key in obj:
-            if key not in known:
-                self.add(at + (key,), None, "unknown_field", f"field {key!r}",
-                         "only the fields of its table", "warn", tail="; the field is ignored")
+        known = plan.known
+        if not known.issuperset(obj):
+            for key in obj:
+                if key not in known:
+                    self.add(at + (key,), None, "unknown_field", f"field {key!r}",
+                             "only the fields of its table", "warn", tail="; the field is ignored")
+        rules = self.v.rule_params(self.interface, scope)
+        if not rules:
+            return
         times: dict[str, Any] = {}
-        for params in self.t.interfaces[self.interface].get("rules", []):
-            if params.get("scope", "request") != scope:  # request (default) | response | records
-                continue
-            ctx = RuleContext(obj, _path(at), params, defs, self.t, set(self.bad.get(at, set())), times)
+        where = _path(at)
+        for params in rules:
+            ctx = RuleContext(obj, where, params, defs, self.t, set(self.bad.get(at, ())), times)
             for v in self.v.rules.run(ctx):
                 self.out.append(v)
                 if v.level == "fail":

@@ -42,21 +42,35 @@ def org_code_problems(code: str) -> list[str]:
 
 def enterprise_code_problems(code: str, *, alternatives: bool = False) -> list[str]:
     """§6.2: 10 digits, the district's 6 digits under a §6.1 city, then a sequence 0001, 0002, …"""
-    if not isinstance(code, str) or not _ENTERPRISE.fullmatch(code):
+    if not isinstance(code, str):
         return [f"{code!r} is not 10 digits (§6.2: 6-digit district code + 4-digit sequence)"]
+    return list(_enterprise(code, alternatives))
+
+
+def gate_code_problems(code: str, *, alternatives: bool = False) -> list[str]:
+    """§6.3: two digits 01, 02, … (00 is no gate, unless E-HN-23's alternative is taken)."""
+    if not isinstance(code, str):
+        return [f"{code!r} is no §6.3 gate number (01, 02, …)"]
+    return list(_gate(code, alternatives))
+
+
+@functools.lru_cache(maxsize=4096)  # a platform sees few enterprises and gates, each in every record
+def _enterprise(code: str, alternatives: bool) -> tuple[str, ...]:
+    if not _ENTERPRISE.fullmatch(code):
+        return (f"{code!r} is not 10 digits (§6.2: 6-digit district code + 4-digit sequence)",)
     out = []
     if code[:4] not in city_prefixes() and not (alternatives and code[:4] in GB2260_EXTRA):
         out.append(f"{code!r}: district {code[:6]} is under no §6.1 Henan city (4101-4117)")
     if code[6:] == "0000":
         out.append(f"{code!r}: the §6.2 sequence starts at 0001")
-    return out
+    return tuple(out)
 
 
-def gate_code_problems(code: str, *, alternatives: bool = False) -> list[str]:
-    """§6.3: two digits 01, 02, … (00 is no gate, unless E-HN-23's alternative is taken)."""
-    if not isinstance(code, str) or not _GATE.fullmatch(code) or (code == "00" and not alternatives):
-        return [f"{code!r} is no §6.3 gate number (01, 02, …)"]
-    return []
+@functools.lru_cache(maxsize=1024)
+def _gate(code: str, alternatives: bool) -> tuple[str, ...]:
+    if not _GATE.fullmatch(code) or (code == "00" and not alternatives):
+        return (f"{code!r} is no §6.3 gate number (01, 02, …)",)
+    return ()
 
 
 def lsh_parts(lsh: str) -> dict[str, str] | None:
@@ -69,21 +83,19 @@ def lsh_parts(lsh: str) -> dict[str, str] | None:
 def lsh_problems(lsh: str, qybh: str | None = None, dzbh: str | None = None, tgzt: str | None = None, *,
                  alternatives: bool = False) -> list[str]:
     """§6.4 composition, and agreement with the record's enterprise, gate and (for §4.1.4) pass state."""
-    parts = lsh_parts(lsh)
-    if parts is None:
+    if not isinstance(lsh, str) or len(lsh) != LSH_LEN or lsh[12] not in LSH_STATE:
         return [f"{lsh!r} is not a §6.4 serial: enterprise code (10) + gate number (2) + A/B + yyMMddHHmmss (12), "
                 f"{LSH_LEN} characters"]
-    out = (enterprise_code_problems(parts["qybh"], alternatives=alternatives)
-           + gate_code_problems(parts["dzbh"], alternatives=alternatives))
-    if not _real_time(parts["time"]):
-        out.append(f"{lsh!r}: {parts['time']!r} is not a real time yyMMddHHmmss")
-    if qybh is not None and parts["qybh"] != qybh:
-        out.append(f"{lsh!r} starts with enterprise {parts['qybh']!r}, the record's qybh is {qybh!r}")
-    if dzbh is not None and parts["dzbh"] != dzbh:
-        out.append(f"{lsh!r} carries gate {parts['dzbh']!r}, the record's dzbh is {dzbh!r}")
-    if tgzt is not None and LSH_STATE[parts["state"]] != tgzt:
-        out.append(f"{lsh!r} carries {parts['state']} ({'进门' if parts['state'] == 'A' else '出门'}), "
-                   f"the record's tgzt is {tgzt!r}")
+    q, d, state, t = lsh[:10], lsh[10:12], lsh[12], lsh[13:]  # as lsh_parts splits it
+    out = [*_enterprise(q, alternatives), *_gate(d, alternatives)]
+    if not _real_time(t):
+        out.append(f"{lsh!r}: {t!r} is not a real time yyMMddHHmmss")
+    if qybh is not None and q != qybh:
+        out.append(f"{lsh!r} starts with enterprise {q!r}, the record's qybh is {qybh!r}")
+    if dzbh is not None and d != dzbh:
+        out.append(f"{lsh!r} carries gate {d!r}, the record's dzbh is {dzbh!r}")
+    if tgzt is not None and LSH_STATE[state] != tgzt:
+        out.append(f"{lsh!r} carries {state} ({'进门' if state == 'A' else '出门'}), the record's tgzt is {tgzt!r}")
     return out
 
 
@@ -91,8 +103,8 @@ def _real_time(t: str) -> bool:
     """strptime(t, "%y%m%d%H%M%S") succeeds: read as fixed-width digits first (the hot path of every passage
     record); what that refuses goes to strptime itself, so the answer is the same."""
     if len(t) == 12 and t.isdigit() and t.isascii():
-        try:
-            datetime(2000 + int(t[:2]), int(t[2:4]), int(t[4:6]), int(t[6:8]), int(t[8:10]), int(t[10:]))
+        try:  # the C parser: the same calendar as datetime(2000 + yy, ...)
+            datetime.fromisoformat(f"20{t[:2]}-{t[2:4]}-{t[4:6]}T{t[6:8]}:{t[8:10]}:{t[10:]}")
             return True
         except ValueError:
             pass

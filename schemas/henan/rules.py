@@ -40,6 +40,39 @@ def _by_name(tables, ipctype: str) -> dict:
 
 
 _regex = functools.lru_cache(maxsize=256)(re.compile)
+_SHAPES: dict[tuple[int, str, tuple[str, ...]], tuple[object, tuple]] = {}
+
+
+def _shapes(tables, ipctype: str, names: tuple[str, ...]) -> tuple:
+    """(name, a matcher of its patterns (own or the errata's; None: no pattern), max_length or None) of the named
+    fields of an object table, compiled once per tables, table and names (rules run per request); a table the
+    tables do not have gives no shapes and is not cached (a request names what it likes)."""
+    key = (id(tables), ipctype, names)
+    hit = _SHAPES.get(key)
+    if hit is None or hit[0] is not tables:
+        fields = _by_name(tables, ipctype)
+        shapes = []
+        for n in names:
+            fdef = fields.get(n, {})
+            pats = [p for p in (fdef.get("pattern"), fdef.get("alt", {}).get("pattern")) if p]
+            shapes.append((n, _matcher([tables.patterns[p]["regex"] for p in pats]), fdef.get("max_length")))
+        hit = (tables, tuple(shapes))
+        if ipctype in tables.objects:
+            _SHAPES[key] = hit
+    return hit[1]
+
+
+def _matcher(regexes: list[str]):
+    """One match function for "any of these patterns" (None for none): the alternation compiled once."""
+    if not regexes:
+        return None
+    if len(regexes) == 1:
+        return _regex(regexes[0]).match
+    try:
+        return re.compile("|".join(f"(?:{r})" for r in regexes)).match
+    except re.error:  # a pattern that cannot stand in an alternation (a global flag): each in turn
+        compiled = [_regex(r).match for r in regexes]
+        return lambda value: any(m(value) for m in compiled)
 
 
 def _ok(ctx: RuleContext, v: dict, *names: str) -> bool:
@@ -47,15 +80,13 @@ def _ok(ctx: RuleContext, v: dict, *names: str) -> bool:
     check is not judged again by a rule)."""
     if "value" in ctx.bad:
         return False
-    fields = _by_name(ctx.tables, str(ctx.obj.get("ipctype", "")))
-    for n in names:
-        value, fdef = v.get(n), fields.get(n, {})
+    for n, matchers, most in _shapes(ctx.tables, str(ctx.obj.get("ipctype", "")), names):
+        value = v.get(n)
         if not isinstance(value, str) or not value:
             return False
-        shapes = [p for p in (fdef.get("pattern"), fdef.get("alt", {}).get("pattern")) if p]  # own or errata's
-        if shapes and not any(_regex(ctx.tables.patterns[p]["regex"]).match(value) for p in shapes):
+        if matchers is not None and not matchers(value):
             return False
-        if "max_length" in fdef and len(value) > fdef["max_length"]:
+        if most is not None and len(value) > most:
             return False
     return True
 

@@ -259,3 +259,33 @@ def test_engine_modules_name_no_spec():
     for path in [ROOT / "harness" / "validation.py", *(ROOT / "harness" / "identifiers").glob("*.*")]:
         text = path.read_text(encoding="utf-8").lower()
         assert not [s for s in specs if s in text], path
+
+
+@pytest.mark.parametrize("fmt", ["%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y%m%d%H%M%S"])
+def test_date_readers_answer_as_the_positional_reader(fmt, monkeypatch):
+    """The C parser reads the ISO shapes now; whatever it refuses goes to the positional reader, so every value
+    (impossible dates, other separators, non-ASCII digits, signs, blanks) gets the same datetime or ValueError."""
+    import random
+    from datetime import datetime as _dt
+
+    from harness import validation
+
+    ours = validation._strptime(fmt)
+    monkeypatch.setattr(validation, "_ISO", ())  # no shape for the C parser: the positional reader alone
+    before = validation._strptime(fmt)
+    rnd = random.Random(7)
+    bases = [_dt(2024, 2, 29, 13, 5, 7).strftime(fmt), _dt(2023, 12, 31, 23, 59, 59).strftime(fmt)]
+    values = ["2023-02-30", "2023-02-29 00:00:00", "2023-01-01 24:00:00", "２０２３-01-01", "2023-01-01T12:00:00Z"]
+    for _ in range(20000):
+        v = list(rnd.choice(bases))
+        for _k in range(rnd.randint(0, 3)):
+            v[rnd.randrange(len(v))] = rnd.choice("0123456789-: T+_a１")
+        values.append("".join(v))
+
+    def outcome(read, v):
+        try:
+            return read(v)
+        except ValueError:
+            return "ValueError"
+
+    assert [outcome(ours, v) for v in values] == [outcome(before, v) for v in values]
