@@ -1,6 +1,7 @@
 """Project-test plumbing: the catalog runner's fixture and the `proves` mark's enforcement."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -14,7 +15,8 @@ import proving  # noqa: E402
 
 @pytest.fixture(scope="module")
 def catalog_runs(request, tmp_path_factory):
-    """Every catalog entry selected in this module, started at once two at a time; tests wait for their own.
+    """The catalog entries of this module's tests. In-process (default) each test runs its own entry when it asks;
+    in subprocess mode outside xdist every entry selected in this module starts at once, two at a time.
 
     Module scope: the runs end with the module, so they never overlap the timing-sensitive tests of other files."""
     entries = {}
@@ -24,7 +26,8 @@ def catalog_runs(request, tmp_path_factory):
         entry = getattr(getattr(item, "callspec", None), "params", {}).get("entry")
         if isinstance(entry, catalog.Entry):
             entries[entry.key] = entry
-    runs = catalog.Runs(list(entries.values()), tmp_path_factory.mktemp("catalog"))
+    ahead = catalog.subprocess_mode() and not os.environ.get("PYTEST_XDIST_WORKER")
+    runs = catalog.Runs(list(entries.values()), tmp_path_factory.mktemp("catalog"), ahead=ahead)
     yield runs
     runs.close()
 
