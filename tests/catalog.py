@@ -27,6 +27,7 @@ SEED = "4242"
 PARALLEL = 2
 ENTRY_KEYS = {"variant", "name", "args", "fails", "clause", "warns", "errata", "passes", "message_has", "why", "cli"}
 STARTS = {"sut-cmd", "in-process", "subprocess"}
+SCOPES = {"--only", "--stage"}  # a failing or warning entry names the interfaces or stages that expose its defect
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,9 @@ def _load_file(spec: str, path: Path, seen: set[str]) -> list[Entry]:
                 raise ValueError(f"{where}: a failing check needs its clause")
             if row.get("warns") and not row.get("errata"):
                 raise ValueError(f"{where}: a warning expected needs the erratum it cites")
+            if (row.get("fails") or row.get("warns")) and not SCOPES & set(row.get("args", ())):
+                raise ValueError(f"{where}: a broken implementation runs only what exposes its defect: give args "
+                                 f"{' or '.join(sorted(SCOPES))} (a flow check: --stage flow)")
             e = Entry(spec, role, row["variant"], row.get("name", row["variant"]), tuple(row.get("args", ())),
                       row.get("fails", ""), row.get("clause", ""), row.get("warns", ""), row.get("errata", ""),
                       bool(row.get("passes")), tuple(row.get("message_has", ())), path.name, bool(row.get("cli")))

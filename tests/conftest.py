@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/catalog.py and
 
 import catalog  # noqa: E402
 import proving  # noqa: E402
+
+
+_HOME: list[str] = []
+
+
+def pytest_configure(config):
+    """Each test process (each xdist worker) keeps vconform's per-user state ($VCONFORM_HOME: the signing key,
+    trust list, key caches) in a folder of its own, so two workers never race to create one key and a test run
+    never writes into the tester's ~/.vconform. A test that needs its own home still sets the variable."""
+    if not _HOME:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        _HOME.append(tempfile.mkdtemp(prefix=f"vconform-tests-{worker}-"))
+        os.environ["VCONFORM_HOME"] = _HOME[0]
+
+
+def pytest_unconfigure(config):
+    if _HOME:
+        shutil.rmtree(_HOME.pop(), ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
