@@ -177,7 +177,7 @@ def _vconform(cmd: list[str], out: Path, cli: bool = False) -> Outcome:
                               env={**os.environ, "VCONFORM_HOME": str(out / "home")})
         code, output = proc.returncode, proc.stdout + proc.stderr
     else:
-        code, output = _in_process(cmd[3:], out / "home")
+        code, output = in_process(cmd[3:], out / "home")
     path = out / "report" / "report.json"
     report = json.loads(path.read_text("utf-8")) if path.exists() else {}
     return Outcome(code, report, output)
@@ -186,7 +186,8 @@ def _vconform(cmd: list[str], out: Path, cli: bool = False) -> Outcome:
 _IN_PROCESS = threading.Lock()  # one in-process run at a time: it swaps os.environ and sys.stdout for the run
 
 
-def _in_process(argv: list[str], home: Path) -> tuple[int, str]:
+def in_process(argv: list[str], home: Path) -> tuple[int, str]:
+    """`vconform ARGV` in this process with $VCONFORM_HOME at `home`: its exit code and what it printed."""
     import contextlib
     import io
 
