@@ -36,9 +36,8 @@ def pytest_unconfigure(config):
 @pytest.fixture(scope="module")
 def catalog_runs(request, tmp_path_factory):
     """The catalog entries of this module's tests. In-process (default) each test runs its own entry when it asks;
-    in subprocess mode outside xdist every entry selected in this module starts at once, two at a time.
-
-    Module scope: the runs end with the module, so they never overlap the timing-sensitive tests of other files."""
+    in subprocess mode (VCONFORM_CATALOG_SUBPROCESS=1) outside xdist every entry selected in this module starts at
+    once, two at a time. Module scope: an entry asked for by two tests of the module runs once."""
     entries = {}
     for item in request.session.items:
         if item.module is not request.module:
