@@ -22,6 +22,16 @@ def pytest_configure(config):
     """Each test process (each xdist worker) keeps vconform's per-user state ($VCONFORM_HOME: the signing key,
     trust list, key caches) in a folder of its own, so two workers never race to create one key and a test run
     never writes into the tester's ~/.vconform. A test that needs its own home still sets the variable."""
+    # An xdist worker gets COLUMNS=80 and LINES=24 from xdist; the commands tests start would lay out their terminal
+    # output for 80 columns, not as they do under plain pytest: the worker takes back what the controller had.
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        os.environ["VCONFORM_TESTS_TERMINAL"] = f"{os.environ.get('COLUMNS', '')},{os.environ.get('LINES', '')}"
+    elif "VCONFORM_TESTS_TERMINAL" in os.environ:
+        for name, value in zip(("COLUMNS", "LINES"), os.environ["VCONFORM_TESTS_TERMINAL"].split(",")):
+            if value:
+                os.environ[name] = value
+            else:
+                os.environ.pop(name, None)
     if not _HOME:
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         _HOME.append(tempfile.mkdtemp(prefix=f"vconform-tests-{worker}-"))
