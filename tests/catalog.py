@@ -3,8 +3,9 @@
 A catalog is data (tests/specs/<spec>/catalog.toml, plus any catalog_*.toml beside it: a document with several
 levels keeps one file per level, each with its own [run] tables): per role, how its implementations start, and entries naming a variant, the `vconform run`
 arguments that reach its defect, and the verdict expected (a check that fails with its clause, a check that
-warns citing an erratum, or a clean pass). This module loads the entries, runs them (two at a time: the runs are
-separate processes and CI has two cores) and says what differs from the expectation.
+warns citing an erratum, or a clean pass). This module loads the entries, runs them and says what differs from the
+expectation. A run calls `vconform run` in the test process (harness.cli.main) unless its entry says `cli = true`;
+the SUT is whatever its [run] table starts (a client command per action, a platform in-process or as a process).
 """
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "tests" / "specs"
 SEED = "4242"
 PARALLEL = 2
-ENTRY_KEYS = {"variant", "name", "args", "fails", "clause", "warns", "errata", "passes", "message_has", "why"}
+ENTRY_KEYS = {"variant", "name", "args", "fails", "clause", "warns", "errata", "passes", "message_has", "why", "cli"}
 STARTS = {"sut-cmd", "in-process", "subprocess"}
+SCOPES = {"--only", "--stage"}  # a failing or warning entry names the interfaces or stages that expose its defect
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Entry:
     passes: bool = False
     message_has: tuple[str, ...] = ()
     source: str = "catalog.toml"  # the catalog file of tests/specs/<spec>/ the entry is written in
+    cli: bool = False  # run `python -m harness.cli` as its own process (the command line end to end), not in-process
 
     @property
     def key(self) -> str:
@@ -92,9 +95,12 @@ def _load_file(spec: str, path: Path, seen: set[str]) -> list[Entry]:
                 raise ValueError(f"{where}: a failing check needs its clause")
             if row.get("warns") and not row.get("errata"):
                 raise ValueError(f"{where}: a warning expected needs the erratum it cites")
+            if (row.get("fails") or row.get("warns")) and not SCOPES & set(row.get("args", ())):
+                raise ValueError(f"{where}: a broken implementation runs only what exposes its defect: give args "
+                                 f"{' or '.join(sorted(SCOPES))} (a flow check: --stage flow)")
             e = Entry(spec, role, row["variant"], row.get("name", row["variant"]), tuple(row.get("args", ())),
                       row.get("fails", ""), row.get("clause", ""), row.get("warns", ""), row.get("errata", ""),
-                      bool(row.get("passes")), tuple(row.get("message_has", ())), path.name)
+                      bool(row.get("passes")), tuple(row.get("message_has", ())), path.name, bool(row.get("cli")))
             if e.key in seen:
                 raise ValueError(f"{where}: entry named twice; give one a `name`")
             seen.add(e.key)
@@ -126,14 +132,14 @@ def run(entry: Entry, out: Path) -> Outcome:
     impl = implementation(entry)
     base = [sys.executable, "-m", "harness.cli", "run", entry.spec, "--seed", SEED, "--out", str(out / "report")]
     if how["start"] == "sut-cmd":
-        return _vconform(base + ["--sut-cmd", f"{sys.executable} {impl} {entry.variant}", *entry.args], out)
+        return _vconform(base + ["--sut-cmd", f"{sys.executable} {impl} {entry.variant}", *entry.args], out, entry.cli)
     base[5:5] = ["--role", "server"]
     if how["start"] == "in-process":
         from harness.serve import BackgroundServer
 
         srv = BackgroundServer(_module(impl).make(entry.variant).app).start()
         try:
-            return _vconform(base + ["--target", srv.url + how.get("path", ""), *entry.args], out)
+            return _vconform(base + ["--target", srv.url + how.get("path", ""), *entry.args], out, entry.cli)
         finally:
             srv.stop()
     platform = subprocess.Popen([sys.executable, str(impl), entry.variant], cwd=ROOT, stdout=subprocess.PIPE,
@@ -142,7 +148,7 @@ def run(entry: Entry, out: Path) -> Outcome:
         line = platform.stdout.readline()
         if not line.startswith("listening on "):
             return Outcome(2, {}, line + platform.stderr.read())
-        return _vconform(base + ["--target", line.split()[-1], *entry.args], out)
+        return _vconform(base + ["--target", line.split()[-1], *entry.args], out, entry.cli)
     finally:
         platform.terminate()
         platform.wait(30)
@@ -162,12 +168,47 @@ def _module(path: Path):
         return _MODULES[path]
 
 
-def _vconform(cmd: list[str], out: Path) -> Outcome:
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "VCONFORM_HOME": str(out / "home")})
+def _vconform(cmd: list[str], out: Path, cli: bool = False) -> Outcome:
+    """`vconform run` with `cmd`'s arguments: called in this process (harness.cli.main, as `vconform` does), or as
+    its own `python -m harness.cli` process when `cli` is set (an entry marked `cli = true`) or the environment
+    says VCONFORM_CATALOG_SUBPROCESS=1. In-process saves a Python start and the harness's imports per entry."""
+    if cli or subprocess_mode():
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600,
+                              env={**os.environ, "VCONFORM_HOME": str(out / "home")})
+        code, output = proc.returncode, proc.stdout + proc.stderr
+    else:
+        code, output = in_process(cmd[3:], out / "home")
     path = out / "report" / "report.json"
     report = json.loads(path.read_text("utf-8")) if path.exists() else {}
-    return Outcome(proc.returncode, report, proc.stdout + proc.stderr)
+    return Outcome(code, report, output)
+
+
+_IN_PROCESS = threading.Lock()  # one in-process run at a time: it swaps os.environ and sys.stdout for the run
+
+
+def in_process(argv: list[str], home: Path) -> tuple[int, str]:
+    """`vconform ARGV` in this process with $VCONFORM_HOME at `home`: its exit code and what it printed."""
+    import contextlib
+    import io
+
+    from harness import cli
+
+    with _IN_PROCESS:
+        text = io.StringIO()
+        before = os.environ.get("VCONFORM_HOME")
+        os.environ["VCONFORM_HOME"] = str(home)
+        try:
+            with contextlib.redirect_stdout(text), contextlib.redirect_stderr(text):
+                try:
+                    code = cli.main(argv)
+                except SystemExit as exc:  # argparse refuses the arguments: exit 2, as from the shell
+                    code = exc.code if isinstance(exc.code, int) else 2
+        finally:
+            if before is None:
+                os.environ.pop("VCONFORM_HOME", None)
+            else:
+                os.environ["VCONFORM_HOME"] = before
+        return code, text.getvalue()
 
 
 # ---- judging ----------------------------------------------------------------------------------------------
@@ -212,14 +253,23 @@ def mismatches(entry: Entry, o: Outcome) -> list[str]:
     return out
 
 
-class Runs:
-    """The selected entries, started together on a pool of PARALLEL workers; `get` waits for one."""
+def subprocess_mode() -> bool:
+    """VCONFORM_CATALOG_SUBPROCESS=1: every entry runs `python -m harness.cli` as its own process (as before the
+    in-process runner; for comparing the two)."""
+    return os.environ.get("VCONFORM_CATALOG_SUBPROCESS") == "1"
 
-    def __init__(self, entries: list[Entry], base: Path):
+
+class Runs:
+    """The selected entries' runs. In-process (the default) each runs when a test asks for it (`get`), in the
+    test's own thread: parallelism comes from pytest-xdist's workers, each running its own tests' entries. With
+    `ahead` (subprocess mode outside xdist) all are started together on a pool of PARALLEL workers instead."""
+
+    def __init__(self, entries: list[Entry], base: Path, ahead: bool = False):
         self.base = base
-        self.pool = ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="catalog")
+        self.pool = ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="catalog") if ahead else None
         self.futures: dict[str, Future] = {}
-        for e in entries:
+        self.done: dict[str, Outcome] = {}
+        for e in entries if ahead else ():
             self.start(e)
 
     def start(self, entry: Entry) -> Future:
@@ -228,12 +278,17 @@ class Runs:
         return self.futures[entry.key]
 
     def get(self, entry: Entry) -> Outcome:
-        """The entry's outcome, started now if the module did not select it (a test that needs one catalog run)."""
-        return self.start(entry).result()
+        """The entry's outcome (run now if it was not started ahead; once per module either way)."""
+        if self.pool is not None:
+            return self.start(entry).result()
+        if entry.key not in self.done:
+            self.done[entry.key] = run(entry, self.base / entry.key)
+        return self.done[entry.key]
 
     def entry(self, spec: str, role: str, name: str) -> Entry:
         (found,) = [e for e in load(spec) if (e.role, e.name) == (role, name)]
         return found
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)

@@ -35,3 +35,16 @@ def test_warning_expected_needs_the_erratum_and_no_failure():
     assert catalog.mismatches(warns, catalog.Outcome(0, report("pass", ("x.a", "pass", "x §1")), ""))
     assert catalog.mismatches(warns, catalog.Outcome(1, report("fail", ("x.a", "fail", "x §1"), errata=["E-X-1"]), ""))
 
+
+
+def test_a_broken_entry_must_scope_its_run(tmp_path, monkeypatch):
+    """CI time: a broken implementation runs only the interfaces (--only) or stages (--stage) exposing its defect."""
+    (tmp_path / "x").mkdir()
+    monkeypatch.setattr(catalog, "SPECS", tmp_path)
+    head = '[run.client]\nfile = "b.py"\nstart = "sut-cmd"\n[[client]]\nvariant = "broken"\nfails = "x.a"\nclause = "x §1"\n'
+    (tmp_path / "x" / "catalog.toml").write_text(head, "utf-8")
+    with pytest.raises(ValueError, match="runs only what exposes its defect"):
+        catalog.load("x")
+    (tmp_path / "x" / "catalog.toml").write_text(head + 'args = ["--only", "up"]\n[[client]]\nvariant = "reference"\n'
+                                                 'passes = true\n', "utf-8")
+    assert [(e.name, e.args) for e in catalog.load("x")] == [("broken", ("--only", "up")), ("reference", ())]

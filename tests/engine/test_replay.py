@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -78,6 +79,16 @@ def test_replay_regenerates_masked_params_from_the_seed(tmp_path):
     assert "FAIL yunnan.payload.params_intact" not in ref.stdout
 
 
+@pytest.fixture(scope="module")
+def aes128_run(tmp_path_factory) -> Path:
+    """One failing run (its report and home) for every case below: each case edits a copy of it."""
+    base = tmp_path_factory.mktemp("replay")
+    res = vconform(base / "home", "run", "yunnan", "--seed", "3", "--out", str(base / "out"),
+                   "--sut-cmd", f"{sys.executable} {BROKEN} aes128", "--only", "heartBeat")
+    assert res.returncode == 1, res.stdout + res.stderr
+    return base
+
+
 @pytest.mark.parametrize("edit, args, needle", [
     (None, ["--check", "yunnan.payload.json"], "no failing or warning row"),
     (None, ["--check", "no.such.check"], "is not in the report"),
@@ -86,11 +97,10 @@ def test_replay_regenerates_masked_params_from_the_seed(tmp_path):
      "yunnan.envelope.aes256"], "faker"),
     (lambda m: m["spec"].update(name="nope"), ["--check", "yunnan.envelope.aes256"], "not installed"),
 ])
-def test_replay_that_cannot_run_says_why_and_exits_2(tmp_path, edit, args, needle):
+def test_replay_that_cannot_run_says_why_and_exits_2(aes128_run, tmp_path, edit, args, needle):
     out = tmp_path / "out"
-    res = vconform(tmp_path / "home", "run", "yunnan", "--seed", "3", "--out", str(out),
-                   "--sut-cmd", f"{sys.executable} {BROKEN} aes128", "--only", "heartBeat")
-    assert res.returncode == 1
+    shutil.copytree(aes128_run / "out", out)
+    shutil.copytree(aes128_run / "home", tmp_path / "home")
     if edit is not None:
         model = json.loads((out / "report.json").read_text("utf-8"))
         edit(model)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import catalog
 import pytest
 
 from harness.serve import BackgroundServer
@@ -27,13 +28,19 @@ def _platforms():
 
 PLATFORMS = _platforms()
 
-def vconform(tmp: Path, *args: str) -> tuple[int, dict, str]:
+def vconform(tmp: Path, *args: str, cli: bool = False) -> tuple[int, dict, str]:
+    """`vconform run yunnan --role server ARGS`: in this process (tests/catalog.py), or with `cli` as the command
+    line's own process (the tests of what the command prints and exits with)."""
     out = tmp / "report"
-    proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", "yunnan", "--role", "server", "--seed", SEED,
-                           "--out", str(out), *args], cwd=ROOT, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "VCONFORM_HOME": str(tmp / "home")})
+    argv = ["run", "yunnan", "--role", "server", "--seed", SEED, "--out", str(out), *args]
+    if cli:
+        proc = subprocess.run([sys.executable, "-m", "harness.cli", *argv], cwd=ROOT, capture_output=True, text=True,
+                              timeout=600, env={**os.environ, "VCONFORM_HOME": str(tmp / "home")})
+        code, output = proc.returncode, proc.stdout + proc.stderr
+    else:
+        code, output = catalog.in_process(argv, tmp / "home")
     report = json.loads((out / "report.json").read_text("utf-8")) if (out / "report.json").exists() else {}
-    return proc.returncode, report, proc.stdout + proc.stderr
+    return code, report, output
 
 
 def checks(report: dict, verdict: str) -> dict[str, list[dict]]:
@@ -114,12 +121,13 @@ def test_unreachable_target_is_a_harness_error(tmp_path):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    code, _report, output = vconform(tmp_path, "--target", f"http://127.0.0.1:{port}{PREFIX}", "--only", "init-auth")
+    code, _report, output = vconform(tmp_path, "--target", f"http://127.0.0.1:{port}{PREFIX}", "--only", "init-auth",
+                                     cli=True)
     assert code == 2 and "cannot reach the target" in output
 
 
 def test_target_must_be_an_http_url(tmp_path):
-    code, _report, output = vconform(tmp_path, "--target", "ftp://example.invalid/x", "--only", "init-auth")
+    code, _report, output = vconform(tmp_path, "--target", "ftp://example.invalid/x", "--only", "init-auth", cli=True)
     assert code == 2 and "http(s) URL" in output
 
 
@@ -130,7 +138,7 @@ def test_a_target_that_is_down_prints_its_reason_once(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    code, _report, output = vconform(tmp_path, "--target", f"http://127.0.0.1:{port}{PREFIX}")
+    code, _report, output = vconform(tmp_path, "--target", f"http://127.0.0.1:{port}{PREFIX}", cli=True)
     lines = [ln for ln in output.splitlines() if ln.strip() and not ln.startswith("WARNING")]
     assert code == 2
     errors = [ln for ln in lines if "HARNESS ERROR" in ln]
