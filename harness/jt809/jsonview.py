@@ -57,8 +57,15 @@ def location_to_json(loc: Location) -> dict[str, Any]:
     return _with_flags(out, loc.state, loc.alarm)
 
 
+_PLATFORMS = ("platform_id1", "alarm1", "platform_id2", "alarm2", "platform_id3", "alarm3")
+
+
 def location2019_to_json(loc: Location2019) -> dict[str, Any]:
-    out = {f.name: getattr(loc, f.name) for f in dataclasses.fields(loc) if f.name not in ("extras", "time_bcd")}
+    if loc.gnss_raw is not None:  # GNSS_DATA that is no JT/T 808 0x0200 body: no position in it
+        return {"encrypt": loc.encrypt, "gnss_data_hex": bytes(loc.gnss_raw).hex().upper(),
+                **{k: getattr(loc, k) for k in _PLATFORMS}}
+    out = {f.name: getattr(loc, f.name) for f in dataclasses.fields(loc)
+           if f.name not in ("extras", "time_bcd", "gnss_raw")}
     out["time"] = loc.time.isoformat() if loc.time is not None else None
     out["extras"] = [{"id": i, "id_hex": f"0x{i:02X}", "value_hex": bytes(v).hex().upper()} for i, v in loc.extras]
     if loc.time_bcd is not None:
@@ -73,6 +80,10 @@ def _value_to_json(spec: layouts.FieldSpec, value: Any) -> Any:
         return location_to_json(value)
     if spec.kind == "gnss_list":
         return [location_to_json(x) for x in value]
+    if spec.kind == "gnss2019":
+        return location2019_to_json(value)
+    if spec.kind == "gnss2019_list":
+        return [location2019_to_json(x) for x in value]
     if spec.kind == "records":
         return [_times_too(spec.items, rec) for rec in value]
     return value
@@ -194,6 +205,8 @@ def location2019_from_json(data: dict[str, Any]) -> Location2019:
     if kwargs.get("time") is not None:
         kwargs["time"] = datetime.fromisoformat(kwargs["time"])
     kwargs["extras"] = [(x["id"], bytes.fromhex(x["value_hex"])) for x in data.get("extras", [])]
+    if "gnss_data_hex" in data:
+        kwargs["gnss_raw"] = bytes.fromhex(data["gnss_data_hex"])
     return Location2019(**kwargs)
 
 
@@ -204,6 +217,10 @@ def _value_from_json(spec: layouts.FieldSpec, value: Any) -> Any:
         return location_from_json(value)
     if spec.kind == "gnss_list":
         return [location_from_json(x) for x in value]
+    if spec.kind == "gnss2019":
+        return location2019_from_json(value)
+    if spec.kind == "gnss2019_list":
+        return [location2019_from_json(x) for x in value]
     return value
 
 

@@ -205,6 +205,8 @@ def _lint_bits(loc: Any, where: str) -> list[Finding]:
 
 
 def _lint_location(loc: Location | Location2019, where: str) -> list[Finding]:
+    if isinstance(loc, Location2019) and loc.gnss_raw is not None:  # no position read (the codec said so)
+        return []
     out = []
     if loc.time is None:
         if isinstance(loc, Location2019):
