@@ -15,16 +15,7 @@ from schemas.shunde.datagen import ShundeData
 from suites.shunde.forwarder import ForwarderConfig
 from suites.shunde.reference_forwarder import ReferenceForwarder
 from suites.shunde.session import free_port
-
-
-async def _until(predicate, timeout: float = 60.0) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() >= deadline:
-            return False
-        await asyncio.sleep(0.02)
-    return True
+from test_shunde_reconnect import _until  # the same bounded wait for an outcome
 
 
 def test_reference_forwarder_records_0x9201_and_0x9702_and_keeps_its_links():
