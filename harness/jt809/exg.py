@@ -388,6 +388,10 @@ class HistoryLocation2019:
     """A 2019 0x1203 body: GNSS_CNT then that many 2019 position records."""
 
     locations: list[Location2019] = field(default_factory=list)
+    gnss_cnt: int | None = None  # GNSS_CNT as read, kept when its records do not decode (None: len(locations))
+
+    def count(self) -> int:
+        return len(self.locations) if self.gnss_cnt is None else self.gnss_cnt
 
 
 def _decode_location_2019(data: bytes, notes: list[Finding]) -> Location2019:
@@ -405,6 +409,7 @@ def _decode_history_2019(data: bytes, notes: list[Finding]) -> HistoryLocation20
         try:
             loc, pos = Location2019.decode_at(data, pos, notes, f"HISTORY_LOCATION (2019) record {i + 1}")
         except BodyError as exc:
+            out.gnss_cnt = data[0]  # the count byte as read, not the records that decoded
             raise BodyError(exc.message, out) from None
         out.locations.append(loc)
     if pos != len(data):

@@ -237,7 +237,7 @@ def _lint_exg(msg: UpExgMsg) -> list[Finding]:
     if isinstance(data, (Location, Location2019)):
         out += _lint_location(data, "REAL_LOCATION")
     elif isinstance(data, (HistoryLocation, HistoryLocation2019)):
-        count = len(data.locations)
+        count = data.count() if isinstance(data, HistoryLocation2019) else len(data.locations)
         if not 1 <= count <= 5:
             out.append(Finding("gnss_cnt", "fail", f"HISTORY_LOCATION GNSS_CNT is {count}, it must be 1..5"))
         previous = None

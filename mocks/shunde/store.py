@@ -13,7 +13,8 @@ def position_records(body: dict[str, Any] | None, *, received: float, seq: int =
     if not isinstance(body, dict) or body.get("data_type") not in POSITION_TYPES:
         return []
     data = body.get("data") or {}
-    blocks = data.get("locations", []) if body["data_type"] == 0x1203 else [data]
+    # a body that did not decode (data None, or a 0x1203 whose records did not) holds no position: none invented
+    blocks = data.get("locations", []) if body["data_type"] == 0x1203 else ([data] if data else [])
     out = []
     for i, loc in enumerate(blocks):
         if not isinstance(loc, dict) or "gnss_data_hex" in loc:  # a 2019 record whose GNSS_DATA held no position
