@@ -117,7 +117,20 @@ class DistrictPlatform:
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(lambda: Link(self, "main"), host, port)
         self._ticker = loop.create_task(self._tick_forever())
+        self._keep_judge_meta()
         return self._server.sockets[0].getsockname()[1]
+
+    def _keep_judge_meta(self) -> None:
+        """The account sheet and link timings, kept in a journal file so `vconform report --journal` judges the
+        logins this mock accepted against the sheet it used (several mocks of one run: their accounts together)."""
+        from harness.observe import keep_judge_meta, read_meta
+
+        if self.journal.temporary:
+            return
+        kept = {int(a["user_id"]): a for a in (read_meta(self.journal.path).get("judge") or {}).get("accounts", [])}
+        kept.update({int(a.user_id): a.credentials() for a in self.accounts})
+        keep_judge_meta(self.journal, {"accounts": list(kept.values()),
+                                       "link": {k: self.settings[k] for k in ("idle_timeout_s", "answer_timeout_s")}})
 
     async def close(self) -> None:
         if self._ticker:
@@ -534,14 +547,31 @@ class DistrictPlatform:
         return True
 
     # ---- accessors for suites -------------------------------------------------------------------------
-    async def drop_main(self, user_id: int) -> bool:
+    async def drop_main(self, user_id: int, black_hole: tuple[float, float] | None = None) -> bool:
         """Test hook: cut the user's main link as a network fault would (no 0x1003/0x1004, no 0x9007). The slave
-        link stays up, so the operator can report the loss there (0x1007) and log in again. False: no session."""
+        link stays up, so the operator can report the loss there (0x1007) and log in again. False: no session.
+        `black_hole` (linger_s, cap_s): the link first dies silently (Link.black_hole), so what the forwarder writes
+        into it is lost unless it resends it; then it closes."""
         session = self.sessions.get(user_id)
         if session is None or session.main.closed:
             return False
-        session.main.close(DROPPED)
+        if black_hole is not None:
+            session.main.black_hole(*black_hole)
+        else:
+            session.main.close(DROPPED)
         return True
+
+    def signal_hooks(self) -> dict[int, Any]:
+        """What a standalone `vconform mock shunde` does on a signal: SIGUSR1 (`kill -USR1 PID`) cuts every
+        operator's main link as drop_main does (a network fault; the slave links stay), so an engineer can try a
+        forwarder's reconnect by hand, as the flow stage does."""
+        import signal
+
+        def cut_all() -> None:
+            for user_id in list(self.sessions):
+                self.spawn(self.drop_main(user_id))
+
+        return {signal.SIGUSR1: cut_all}
 
     def link_states(self) -> list[dict[str, Any]]:
         return [link.state() for link in self.links]

@@ -78,8 +78,6 @@ def test_2011_login_body_under_a_2019_header_is_refused_with_the_mix_named(tmp_p
 
 # ---- defects the outside tester found (s17 tester13 report); strict xfail: they XPASS, and fail, once fixed ----
 
-@pytest.mark.xfail(strict=True, reason="D1: `vconform report --journal` of a run's journal has no account sheet, so "
-                                       "every accepted login fails shunde.login.fields")
 def test_a_run_journal_rederives_without_login_failures(tmp_path):
     journal = tmp_path / "journal.sqlite"
     proc, model = run(tmp_path, "--stage", "interface", "--only", "connect", "--journal", str(journal))
@@ -92,8 +90,6 @@ def test_a_run_journal_rederives_without_login_failures(tmp_path):
     assert not [m for m in not_passing(rederived) if m.startswith("shunde.login.fields")], not_passing(rederived)
 
 
-@pytest.mark.xfail(strict=True, reason="D3: a 2011 0x1203 under a 2019 header decodes as GNSS_CNT 0 (the byte is 2) "
-                                       "and fails on that value; the mix itself is only a warning")
 def test_a_2011_history_body_under_a_2019_header_is_failed_for_the_mix_with_its_count_as_read():
     script = (
         "const J = await import('./jt809.mjs'); const M = await import('./messages.mjs');"
