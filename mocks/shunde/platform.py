@@ -130,7 +130,8 @@ class DistrictPlatform:
         kept = {int(a["user_id"]): a for a in (read_meta(self.journal.path).get("judge") or {}).get("accounts", [])}
         kept.update({int(a.user_id): a.credentials() for a in self.accounts})
         keep_judge_meta(self.journal, {"accounts": list(kept.values()),
-                                       "link": {k: self.settings[k] for k in ("idle_timeout_s", "answer_timeout_s")}})
+                                       "link": {k: self.settings[k] for k in ("idle_timeout_s", "answer_timeout_s")}},
+                        self.profile.get("name"))
 
     async def close(self) -> None:
         if self._ticker:

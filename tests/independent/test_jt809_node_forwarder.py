@@ -105,3 +105,18 @@ def test_a_2011_history_body_under_a_2019_header_is_failed_for_the_mix_with_its_
     assert proc.returncode == 1 and fails
     assert all("2011" in m for m in fails), fails                     # the failure names the mix ...
     assert decoded["body"]["data"].get("gnss_cnt") in (None, 2), decoded["body"]["data"]   # ... no false count
+
+
+def test_registration_after_a_relogin_is_judged_alike_by_the_run_and_the_rederivation(tmp_path):
+    """tester13 D2: under E-SD-23's per-login reading a forwarder that registers each vehicle once fails
+    shunde.register.sent in the run (the flow's reconnect step) and in `report --journal` of the same journal."""
+    journal = tmp_path / "journal.sqlite"
+    proc, model = run(tmp_path, "--stage", "flow", "--only", "connect", "--profile", "register-per-login",
+                      "--journal", str(journal), flags="--register-once")
+    assert [m for m in not_passing(model) if m.startswith("shunde.register.sent fail")], not_passing(model)
+    out = tmp_path / "rederived"
+    subprocess.run([sys.executable, "-m", "harness.cli", "report", "--journal", str(journal), "--out", str(out)],
+                   cwd=ROOT, capture_output=True, text=True, timeout=300,
+                   env={**os.environ, "VCONFORM_HOME": str(tmp_path / "home")})
+    rederived = json.loads((out / "report.json").read_text("utf-8"))
+    assert [m for m in not_passing(rederived) if m.startswith("shunde.register.sent fail")], not_passing(rederived)
