@@ -474,8 +474,28 @@ class Observer:
         return obs
 
 
+def keep_judge_meta(journal: Journal, judge_meta: dict[str, Any], profile: str | None = None) -> None:
+    """Outside observe mode (a run's journal, a plain `vconform mock --journal`): keep in the journal file what the
+    spec's judge needs to re-derive verdicts (its `judge` meta, e.g. the account sheet a mock logged operators in
+    with) and the profile it ran under, so `vconform report --journal` judges with the same facts. Keys given replace
+    those kept; nothing is kept for a temporary journal. Observe mode writes its own full meta over it."""
+    if journal.temporary:
+        return
+    db = sqlite3.connect(str(journal.path), timeout=30)
+    try:
+        db.execute(META_TABLE)
+        row = db.execute("SELECT value FROM observe_meta WHERE key = 'judge'").fetchone()
+        kept = {**(json.loads(row[0]) if row else {}), **judge_meta}
+        db.execute("INSERT OR REPLACE INTO observe_meta VALUES ('judge', ?)", (json.dumps(kept),))
+        if profile:
+            db.execute("INSERT OR REPLACE INTO observe_meta VALUES ('profile', ?)", (json.dumps(profile),))
+        db.commit()
+    finally:
+        db.close()
+
+
 def read_meta(path: str | Path) -> dict[str, Any]:
-    """The observe-mode metadata a journal file holds ({} for a journal of a run)."""
+    """The observe-mode metadata a journal file holds (of a run's journal: the `judge` meta only, or {})."""
     db = sqlite3.connect(str(path))
     try:
         if not db.execute("SELECT 1 FROM sqlite_master WHERE name='observe_meta'").fetchone():

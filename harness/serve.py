@@ -159,6 +159,8 @@ def serve_mock_forever(mock, host: str, port: int, scheme: str = "tcp",
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        for sig, hook in (getattr(mock, "signal_hooks", dict)()).items():  # a mock's own test hooks, e.g. SIGUSR1
+            loop.add_signal_handler(sig, hook)
         # Everything built so far (tables, schemas, keys, the application) lives as long as the process: out of
         # the collector's generations, so that collections during the load stay short (p99 latency).
         gc.freeze()

@@ -135,6 +135,8 @@ def profile(spec: str, name: str | None = None) -> dict[str, Any]:
     """A profile with its `inherits` chain resolved over the switch defaults; its own name under the key `name`."""
     profiles = load(spec, "profiles")
     name = name or "default"
+    if "," in name:  # profiles composed: `--profile jt809-2019,encrypted`
+        return compose(profile(spec), [profile(spec, part.strip()) for part in name.split(",")], name)
     if name not in profiles:
         raise ProfileError(f"unknown profile {name!r} for {spec}; known: {', '.join(profiles)}")
     chain, cur, seen = [], name, set()
@@ -147,6 +149,23 @@ def profile(spec: str, name: str | None = None) -> dict[str, Any]:
     out: dict[str, Any] = switch_defaults(spec)
     for layer in reversed(chain):
         out.update({k: v for k, v in layer.items() if k != "inherits"})
+    out["name"] = name
+    return out
+
+
+def compose(base: dict[str, Any], parts: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    """Profiles combined: each part's changes from `base` (the default profile) applied together; two parts that set
+    one switch or setting to different values are refused (ProfileError: exit 2)."""
+    out, by = dict(base), {}
+    for part in parts:
+        for key, value in part.items():
+            if key in ("name", "description") or value == base.get(key):
+                continue
+            if key in by and out[key] != value:
+                raise ProfileError(f"profiles {by[key]!r} and {part['name']!r} set {key} to {out[key]!r} and "
+                                   f"{value!r}: they cannot be combined")
+            out[key], by[key] = value, part["name"]
+    out["description"] = " + ".join(str(p.get("description", p["name"])) for p in parts)
     out["name"] = name
     return out
 

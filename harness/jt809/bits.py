@@ -5,6 +5,7 @@ import tomllib
 from pathlib import Path
 
 TABLE = Path(__file__).with_name("jt808_bits.toml")
+ITEMS_TABLE = Path(__file__).with_name("jt808_items.toml")
 
 
 def _load() -> dict[str, dict[int, dict]]:
@@ -31,3 +32,16 @@ def reserved(word: str, value: int) -> list[int]:
     """The reserved bits (not in the table) set in a STATE or ALARM value."""
     extra = value & ~DEFINED[word] & 0xFFFFFFFF
     return [b for b in range(32) if extra >> b & 1]
+
+
+def _load_items() -> dict[int, dict]:
+    doc = tomllib.loads(ITEMS_TABLE.read_text(encoding="utf-8"))
+    return {int(key, 16): dict(spec) for key, spec in doc["items"].items()}
+
+
+ITEMS = _load_items()
+
+
+def item(item_id: int) -> dict | None:
+    """The JT/T 808 additional item's row of jt808_items.toml (name, zh, unit, size, read_as), None if not listed."""
+    return ITEMS.get(item_id)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from harness.jt809.base import (BodyError, Finding, MessageType, UnknownDataType, UnverifiedLayout, decode_text,
+from harness.jt809.base import (BodyError, Finding, MessageType, UnknownDataType, decode_text,
                                 encode_text)
 
 # JT/T 415 plate colour codes (jt809 notes §Messages, 0x1200 VEHICLE_COLOR).
@@ -298,8 +298,11 @@ class Location2019:
     platform_id3: str = ""
     alarm3: int = 0
     time_bcd: str | None = None  # the BCD TIME as sent, when it is not a real date
+    gnss_raw: bytes | None = None  # GNSS_DATA as sent when it is no JT/T 808 0x0200 body (the 808 fields unset)
 
     def gnss_data(self) -> bytes:
+        if self.gnss_raw is not None:
+            return bytes(self.gnss_raw)
         if self.time is not None:
             t = self.time
             bcd = bytes.fromhex(f"{t.year % 100:02d}{t.month:02d}{t.day:02d}{t.hour:02d}{t.minute:02d}{t.second:02d}")
@@ -326,43 +329,58 @@ class Location2019:
 
     @classmethod
     def decode_at(cls, data: bytes, offset: int, notes: list[Finding], what: str) -> tuple["Location2019", int]:
-        """One record at `offset`; returns it and the offset after it. BodyError when it does not fit."""
+        """One record at `offset`; returns it and the offset after it. The record's framing (ENCRYPT, DATA_LENGTH,
+        GNSS_DATA, three PLATFORM_ID/ALARM pairs) is vector-verified: BodyError when it does not fit. GNSS_DATA that
+        is no JT/T 808 0x0200 body (its content is recalled, E-SD-16) is kept raw with a warning."""
         if len(data) - offset < 5:
-            raise UnverifiedLayout(f"{what} has {len(data) - offset} bytes left, a record needs ENCRYPT and "
-                                   "DATA_LENGTH (5)")
+            raise BodyError(f"{what} has {len(data) - offset} bytes left, a record needs ENCRYPT and DATA_LENGTH (5)")
         enc, dlen = struct.unpack_from(">BI", data, offset)
         start, end = offset + 5, offset + 5 + dlen
         need = end + 3 * _PLAT.size
-        if dlen < _808.size or len(data) < need:
-            raise UnverifiedLayout(f"{what}: DATA_LENGTH {dlen} (GNSS_DATA needs at least {_808.size}) and 3 "
-                                   f"platform alarms need {need - offset} bytes, {len(data) - offset} are there")
-        alarm, state, lat, lon, alt, speed, dirn, bcd = _808.unpack_from(data, start)
-        loc = cls(enc, None, lon / 1e6, lat / 1e6, _tenths(speed), None, None, dirn, alt, state, alarm)
-        digits = bcd.hex()
-        try:  # JT/T 808 TIME: BCD YYMMDDhhmmss, GMT+8, years 20YY
-            parts = [int(digits[i:i + 2]) for i in range(0, 12, 2)]
-            loc.time = datetime(2000 + parts[0], *parts[1:])
-        except ValueError:
-            loc.time_bcd = digits
-        pos = start + _808.size
-        while pos < end:
-            if end - pos < 2 or end - pos - 2 < data[pos + 1]:
-                raise UnverifiedLayout(f"{what}: JT/T 808 additional item at byte {pos - start} of GNSS_DATA "
-                                       "runs past DATA_LENGTH", loc)
-            item, size = data[pos], data[pos + 1]
-            value = bytes(data[pos + 2:pos + 2 + size])
-            if item == MILEAGE_ITEM and size == 4:
-                loc.vec3 = _tenths(int.from_bytes(value, "big"))
-            elif item == RECORDER_SPEED_ITEM and size == 2:
-                loc.vec2 = _tenths(int.from_bytes(value, "big"))
-            else:
-                loc.extras.append((item, value))
-            pos += 2 + size
+        if len(data) < need:
+            raise BodyError(f"{what}: GNSS_DATA of DATA_LENGTH {dlen} and 3 platform alarms need {need - offset} "
+                            f"bytes, {len(data) - offset} are there")
+        loc = cls._gnss(enc, data[start:end], notes, what)
         for i in range(3):
             pid, al = _PLAT.unpack_from(data, end + i * _PLAT.size)
             setattr(loc, f"platform_id{i + 1}", decode_text(pid, f"PLATFORM_ID{i + 1}", notes))
             setattr(loc, f"alarm{i + 1}", al)
         return loc, need
+
+    @classmethod
+    def _gnss(cls, enc: int, g: bytes, notes: list[Finding], what: str) -> "Location2019":
+        """GNSS_DATA read as the JT/T 808 0x0200 body (28 bytes, then additional items id, length, value)."""
+        problem = None
+        if len(g) < _808.size:
+            problem = f"is {len(g)} bytes, the JT/T 808 0x0200 body needs at least {_808.size}"
+        else:
+            alarm, state, lat, lon, alt, speed, dirn, bcd = _808.unpack_from(g)
+            loc = cls(enc, None, lon / 1e6, lat / 1e6, _tenths(speed), None, None, dirn, alt, state, alarm)
+            digits = bcd.hex()
+            try:  # JT/T 808 TIME: BCD YYMMDDhhmmss, GMT+8, years 20YY
+                parts = [int(digits[i:i + 2]) for i in range(0, 12, 2)]
+                loc.time = datetime(2000 + parts[0], *parts[1:])
+            except ValueError:
+                loc.time_bcd = digits
+            pos = _808.size
+            while pos < len(g):
+                if len(g) - pos < 2 or len(g) - pos - 2 < g[pos + 1]:
+                    problem = f"has a JT/T 808 additional item at byte {pos} that runs past DATA_LENGTH"
+                    break
+                item, size = g[pos], g[pos + 1]
+                value = bytes(g[pos + 2:pos + 2 + size])
+                if item == MILEAGE_ITEM and size == 4:
+                    loc.vec3 = _tenths(int.from_bytes(value, "big"))
+                elif item == RECORDER_SPEED_ITEM and size == 2:
+                    loc.vec2 = _tenths(int.from_bytes(value, "big"))
+                else:
+                    loc.extras.append((item, value))
+                pos += 2 + size
+        if problem is None:
+            return loc
+        notes.append(Finding("gnss_data_raw", "warn", f"{what}: GNSS_DATA {problem}: kept raw, no position read "
+                             "(E-SD-16: the 2019 GNSS_DATA content is recalled, not vector-verified)"))
+        return cls(enc, None, 0.0, 0.0, 0, None, None, 0, 0, 0, 0, gnss_raw=bytes(g))
 
 
 @dataclass
@@ -370,27 +388,32 @@ class HistoryLocation2019:
     """A 2019 0x1203 body: GNSS_CNT then that many 2019 position records."""
 
     locations: list[Location2019] = field(default_factory=list)
+    gnss_cnt: int | None = None  # GNSS_CNT as read, kept when its records do not decode (None: len(locations))
+
+    def count(self) -> int:
+        return len(self.locations) if self.gnss_cnt is None else self.gnss_cnt
 
 
 def _decode_location_2019(data: bytes, notes: list[Finding]) -> Location2019:
     loc, end = Location2019.decode_at(data, 0, notes, "REAL_LOCATION (2019)")
     if end != len(data):
-        raise UnverifiedLayout(f"REAL_LOCATION (2019) is {len(data)} bytes, the record takes {end}", loc)
+        raise BodyError(f"REAL_LOCATION (2019) is {len(data)} bytes, the record takes {end}", loc)
     return loc
 
 
 def _decode_history_2019(data: bytes, notes: list[Finding]) -> HistoryLocation2019:
     if not data:
-        raise UnverifiedLayout("HISTORY_LOCATION (2019) body is empty, it needs GNSS_CNT")
+        raise BodyError("HISTORY_LOCATION (2019) body is empty, it needs GNSS_CNT")
     out, pos = HistoryLocation2019(), 1
     for i in range(data[0]):
         try:
             loc, pos = Location2019.decode_at(data, pos, notes, f"HISTORY_LOCATION (2019) record {i + 1}")
-        except UnverifiedLayout as exc:
-            raise UnverifiedLayout(exc.message, out) from None
+        except BodyError as exc:
+            out.gnss_cnt = data[0]  # the count byte as read, not the records that decoded
+            raise BodyError(exc.message, out) from None
         out.locations.append(loc)
     if pos != len(data):
-        raise UnverifiedLayout(f"HISTORY_LOCATION (2019) has GNSS_CNT {data[0]}, its records end at byte {pos} "
+        raise BodyError(f"HISTORY_LOCATION (2019) has GNSS_CNT {data[0]}, its records end at byte {pos} "
                                f"of {len(data)}", out)
     return out
 

@@ -5,7 +5,7 @@ import dataclasses
 from datetime import datetime, timezone
 from typing import Any
 
-from harness.jt809 import layouts
+from harness.jt809 import bits, layouts
 from harness.jt809.bits import flags
 from harness.jt809.exg import HEADS
 from harness.jt809.frame import Frame, FrameError, Header, HeaderProfile
@@ -57,10 +57,34 @@ def location_to_json(loc: Location) -> dict[str, Any]:
     return _with_flags(out, loc.state, loc.alarm)
 
 
+def _item_json(item_id: int, value: bytes) -> dict[str, Any]:
+    """A JT/T 808 additional item, named by harness/jt809/jt808_items.toml when it is listed there."""
+    out: dict[str, Any] = {"id": item_id, "id_hex": f"0x{item_id:02X}"}
+    row = bits.item(item_id)
+    if row is not None:
+        out["name"], out["zh"] = row["name"], row["zh"]
+    out["value_hex"] = bytes(value).hex().upper()
+    if row is not None and row.get("size") == len(value) and len(value) <= 4:
+        out["value"] = int.from_bytes(value, "big")
+    return out
+
+
+_PLATFORMS = ("platform_id1", "alarm1", "platform_id2", "alarm2", "platform_id3", "alarm3")
+
+
 def location2019_to_json(loc: Location2019) -> dict[str, Any]:
-    out = {f.name: getattr(loc, f.name) for f in dataclasses.fields(loc) if f.name not in ("extras", "time_bcd")}
+    if loc.gnss_raw is not None:  # GNSS_DATA that is no JT/T 808 0x0200 body: no position in it
+        return {"encrypt": loc.encrypt, "gnss_data_hex": bytes(loc.gnss_raw).hex().upper(),
+                **{k: getattr(loc, k) for k in _PLATFORMS}}
+    out = {f.name: getattr(loc, f.name) for f in dataclasses.fields(loc)
+           if f.name not in ("extras", "time_bcd", "gnss_raw")}
     out["time"] = loc.time.isoformat() if loc.time is not None else None
-    out["extras"] = [{"id": i, "id_hex": f"0x{i:02X}", "value_hex": bytes(v).hex().upper()} for i, v in loc.extras]
+    out["gnss_data_length"] = len(loc.gnss_data())  # DATA_LENGTH u32 before GNSS_DATA
+    out["extras"] = [_item_json(i, v) for i, v in loc.extras]
+    read_as = [f"0x{i:02X} -> {row['read_as']}" for i, row in sorted(bits.ITEMS.items())
+               if row.get("read_as") and getattr(loc, row["read_as"]) is not None]
+    if read_as:  # the 808 items the codec folded into VEC3/VEC2 (harness/jt809/jt808_items.toml)
+        out["items_read_as"] = read_as
     if loc.time_bcd is not None:
         out["time_bcd"] = loc.time_bcd
     return _with_flags(out, loc.state, loc.alarm)
@@ -73,6 +97,10 @@ def _value_to_json(spec: layouts.FieldSpec, value: Any) -> Any:
         return location_to_json(value)
     if spec.kind == "gnss_list":
         return [location_to_json(x) for x in value]
+    if spec.kind == "gnss2019":
+        return location2019_to_json(value)
+    if spec.kind == "gnss2019_list":
+        return [location2019_to_json(x) for x in value]
     if spec.kind == "records":
         return [_times_too(spec.items, rec) for rec in value]
     return value
@@ -94,7 +122,8 @@ def _data_to_json(data: Any) -> dict[str, Any] | None:
         return location2019_to_json(data)
     if isinstance(data, (HistoryLocation, HistoryLocation2019)):
         view = location_to_json if isinstance(data, HistoryLocation) else location2019_to_json
-        return {"gnss_cnt": len(data.locations), "locations": [view(x) for x in data.locations]}
+        count = data.count() if isinstance(data, HistoryLocation2019) else len(data.locations)
+        return {"gnss_cnt": count, "locations": [view(x) for x in data.locations]}
     if type(data) in layouts.SPECS:
         out = {}
         for f in layouts.SPECS[type(data)]:
@@ -194,6 +223,8 @@ def location2019_from_json(data: dict[str, Any]) -> Location2019:
     if kwargs.get("time") is not None:
         kwargs["time"] = datetime.fromisoformat(kwargs["time"])
     kwargs["extras"] = [(x["id"], bytes.fromhex(x["value_hex"])) for x in data.get("extras", [])]
+    if "gnss_data_hex" in data:
+        kwargs["gnss_raw"] = bytes.fromhex(data["gnss_data_hex"])
     return Location2019(**kwargs)
 
 
@@ -204,6 +235,10 @@ def _value_from_json(spec: layouts.FieldSpec, value: Any) -> Any:
         return location_from_json(value)
     if spec.kind == "gnss_list":
         return [location_from_json(x) for x in value]
+    if spec.kind == "gnss2019":
+        return location2019_from_json(value)
+    if spec.kind == "gnss2019_list":
+        return [location2019_from_json(x) for x in value]
     return value
 
 

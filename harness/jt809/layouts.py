@@ -16,15 +16,15 @@ from typing import Any, Callable
 from harness.jt809.base import (BodyError, Finding, FixedCodec, MessageType, UnverifiedLayout, decode_text,
                                 encode_text)
 from harness.jt809.exg import (ALT_HEADS, BUILTIN_2019, EXG_BY_CLASS, EXG_DATA_TYPES, LOCATION_SIZE, FamilyCodec,
-                               HistoryLocation, Location, UpExgMsg)
+                               HistoryLocation, Location, Location2019, UpExgMsg)
 
 TABLE = Path(__file__).with_name("layouts.toml")
 REVISIONS = ("2011", "2019")
 SOURCES = {"notes", "issue13", "recalled", "vector"}
 
 _INTS = {"u8": 1, "u16": 2, "u32": 4, "u64": 8, "time": 8, "len_u32": 4}
-_TYPE = re.compile(r"^(u8|u16|u32|u64|time|len_u32|gnss|gnss_list|bcd:(\d+)|records@(\w+)\((.+)\)"
-                   r"|(text|bytes)(?::(\d+)|@(\w+)|(\*)))$")
+_TYPE = re.compile(r"^(u8|u16|u32|u64|time|len_u32|gnss|gnss_list|gnss2019|gnss2019_list|bcd:(\d+)"
+                   r"|records@(\w+)\((.+)\)|(text|bytes)(?::(\d+)|@(\w+)|(\*)))$")
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def parse_field(spec: str) -> FieldSpec:
         raise ValueError(f"layouts.toml: bad field {spec!r}")
     if typ in _INTS:
         return FieldSpec(name, "int", _INTS[typ], type=typ, counts_rest=typ == "len_u32")
-    if typ in ("gnss", "gnss_list"):
+    if typ in ("gnss", "gnss_list", "gnss2019", "gnss2019_list"):
         return FieldSpec(name, typ, LOCATION_SIZE if typ == "gnss" else None, type=typ)
     if m.group(2):
         return FieldSpec(name, "bcd", int(m.group(2)), type=typ)
@@ -73,7 +73,8 @@ def _default(spec: FieldSpec, lengths: set[str]) -> Any:
         return field(default="", metadata={"fmt": f"{spec.size}s"})
     return {"int": field(default=0), "text": field(default=""), "bytes": field(default=b""),
             "bcd": field(default="0" * 2 * (spec.size or 0)), "records": field(default_factory=list),
-            "gnss": field(default_factory=Location), "gnss_list": field(default_factory=list)}[spec.kind]
+            "gnss": field(default_factory=Location), "gnss_list": field(default_factory=list),
+            "gnss2019": field(default_factory=Location2019), "gnss2019_list": field(default_factory=list)}[spec.kind]
 
 
 def class_name(name: str, revision: str | None = None) -> str:
@@ -122,6 +123,13 @@ class TableCodec:
                 elif f.kind == "gnss_list":
                     count = take(1)[0]
                     values[f.name] = [Location.decode(take(LOCATION_SIZE)) for _ in range(count)]
+                elif f.kind == "gnss2019":
+                    values[f.name], pos = Location2019.decode_at(data, pos, notes, self.name)
+                elif f.kind == "gnss2019_list":
+                    count, values[f.name] = take(1)[0], []
+                    for i in range(count):
+                        loc, pos = Location2019.decode_at(data, pos, notes, f"{self.name} record {i + 1}")
+                        values[f.name].append(loc)
                 else:
                     n = f.size if f.size is not None else len(data) - pos if f.rest else values[f.ref]
                     raw = take(n)
@@ -129,6 +137,8 @@ class TableCodec:
         except _Short as exc:
             raise self.error(f"{self.name} body is {len(data)} bytes, it needs at least {exc.needed}",
                              self.cls(**values)) from None
+        except BodyError as exc:  # a 2019 position record that does not fit (Location2019.decode_at)
+            raise self.error(exc.message, self.cls(**values)) from None
         obj = self.cls(**values)
         if pos != len(data):
             raise self.error(f"{self.name} body is {len(data)} bytes, it takes {pos} ({len(data) - pos} left over)",
@@ -166,6 +176,10 @@ class TableCodec:
             elif f.kind == "gnss":
                 out.append(value.encode())
             elif f.kind == "gnss_list":
+                out.append(bytes([len(value)]) + b"".join(loc.encode() for loc in value))
+            elif f.kind == "gnss2019":
+                out.append(value.encode())
+            elif f.kind == "gnss2019_list":
                 out.append(bytes([len(value)]) + b"".join(loc.encode() for loc in value))
             elif f.size is None:
                 out.append(parts[f.name])
@@ -209,6 +223,10 @@ SPECS: dict[type, list[FieldSpec]] = {}
 SOURCE: dict[type, str] = {}
 FAMILY_CLASSES: set[type] = set()
 ROWS: list[dict[str, Any]] = []
+# A row's class -> the class of its empty other reading (layouts.toml `alt_empty`, an errata entry's reading), and
+# per family the rows of those readings (so a family encodes them and infers their DATA_TYPE).
+EMPTY_READING: dict[type, type] = {}
+_EMPTY_ROWS: dict[int, list[MessageType]] = {}
 
 
 def load(builtins: dict[str, Callable[[int, str, str], MessageType]]) -> dict[str, Tables]:
@@ -236,6 +254,8 @@ def load(builtins: dict[str, Callable[[int, str, str], MessageType]]) -> dict[st
         link = families[fam]["link"] if fam else row["link"]
         revision = row.get("revision", "2011")
         mtype = _row(row, link, revision, builtins)
+        if "alt_empty" in row:
+            mtype = _with_empty_reading(mtype, row, fam)
         ROWS.append(dict(row, link=link))
         targets = [tables["2019"]] if revision == "2019" else [tables[r] for r in REVISIONS]
         for t in targets:
@@ -249,6 +269,7 @@ def load(builtins: dict[str, Callable[[int, str, str], MessageType]]) -> dict[st
             by_class, cls = EXG_BY_CLASS, UpExgMsg
         else:  # sub-messages of either revision: a family class infers DATA_TYPE from its data's class
             by_class = {m.cls: m for r in REVISIONS for m in tables[r].subs[fam_id].values()}
+            by_class.update({m.cls: m for m in _EMPTY_ROWS.get(fam_id, ())})
             cls = _family_class(fam["name"], fam["head"], by_class)
         FAMILY_CLASSES.add(cls)
         SOURCE[cls] = fam["source"]
@@ -298,6 +319,31 @@ def _row(row: dict[str, Any], link: str, revision: str,
     return mtype
 
 
+def _with_empty_reading(mtype: MessageType, row: dict[str, Any], family: int | None) -> MessageType:
+    """The row decodes an empty DATA too (its errata entry's other reading, tag `alt_empty`): as a class of no fields
+    that encodes back to nothing, with a warning carrying the tag; any other misfit is the row's error."""
+    if not row.get("fields") or family is None:
+        raise ValueError(f"layouts.toml: {row['name']}: alt_empty goes on a family sub-row that has fields")
+    tag, name = row["alt_empty"], row["name"]
+    empty = dataclasses.make_dataclass(mtype.cls.__name__ + "Empty", [], namespace={"__module__": __name__})
+    fields_ = ", ".join(f.name.upper() for f in SPECS[mtype.cls])
+
+    def decode(data: bytes, notes: list[Finding]) -> Any:
+        if data:
+            return mtype.decode(data, notes)
+        notes.append(Finding("empty_reading", "warn", f"{name} has no data: read as the other documented reading "
+                             f"(an empty body); the default reading has {fields_}", tag))
+        return empty()
+
+    alt = MessageType(mtype.msg_id, name, mtype.link, empty, decode, lambda obj: b"")
+    SPECS[empty], SOURCE[empty], EMPTY_READING[mtype.cls] = [], row["source"], empty
+    BY_CLASS.setdefault(empty, alt)
+    _EMPTY_ROWS.setdefault(family, []).append(alt)
+    main = dataclasses.replace(mtype, decode=decode)
+    BY_CLASS[mtype.cls] = main
+    return main
+
+
 def _with_error(decode: Callable[[bytes, list[Finding]], Any], error: type) -> Callable[[bytes, list[Finding]], Any]:
     if error is BodyError:
         return decode
@@ -315,4 +361,4 @@ def builtin_2019(name: str) -> MessageType:
 
 
 __all__ = ["TABLE", "REVISIONS", "FieldSpec", "Tables", "TableCodec", "BY_CLASS", "SPECS", "SOURCE", "ROWS",
-           "FAMILY_CLASSES", "load", "parse_field", "class_name", "HistoryLocation"]
+           "EMPTY_READING", "FAMILY_CLASSES", "load", "parse_field", "class_name", "HistoryLocation"]

@@ -205,6 +205,8 @@ def _lint_bits(loc: Any, where: str) -> list[Finding]:
 
 
 def _lint_location(loc: Location | Location2019, where: str) -> list[Finding]:
+    if isinstance(loc, Location2019) and loc.gnss_raw is not None:  # no position read (the codec said so)
+        return []
     out = []
     if loc.time is None:
         if isinstance(loc, Location2019):
@@ -235,7 +237,7 @@ def _lint_exg(msg: UpExgMsg) -> list[Finding]:
     if isinstance(data, (Location, Location2019)):
         out += _lint_location(data, "REAL_LOCATION")
     elif isinstance(data, (HistoryLocation, HistoryLocation2019)):
-        count = len(data.locations)
+        count = data.count() if isinstance(data, HistoryLocation2019) else len(data.locations)
         if not 1 <= count <= 5:
             out.append(Finding("gnss_cnt", "fail", f"HISTORY_LOCATION GNSS_CNT is {count}, it must be 1..5"))
         previous = None

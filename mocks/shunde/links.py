@@ -24,6 +24,7 @@ class Link(asyncio.Protocol):
         self.opened = self.last_rx = self.last_tx = platform.clock.now()
         self.closed_at: float | None = None
         self._waiters: dict[int, list[asyncio.Future]] = {}
+        self.hole: dict[str, Any] | None = None  # black hole (drop_main(black_hole=...)): what it swallowed
 
     # ---- asyncio.Protocol ----------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -35,6 +36,9 @@ class Link(asyncio.Protocol):
         self.platform.link_event(self, "opened")
 
     def data_received(self, data: bytes) -> None:
+        if self.hole is not None:
+            self._swallow(data)
+            return
         try:
             self.decoder.feed(data)
             for event in self.decoder.events():
@@ -48,7 +52,7 @@ class Link(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         try:
             self.decoder.close()
-            for event in self.decoder.events():  # a frame cut off by the close is journaled as truncated
+            for event in self.decoder.events() if self.hole is None else ():  # a frame cut off: journaled as truncated
                 self.platform.on_event(self, event)
         except Exception as err:
             self.platform.internal_error(f"{self.kind} link {self.peer} close", err)
@@ -60,7 +64,8 @@ class Link(asyncio.Protocol):
                 if not f.done():
                     f.set_exception(asyncio.TimeoutError("link closed"))
         self._waiters.clear()
-        self.platform.link_event(self, "closed", reason=self.close_reason)
+        self.platform.link_event(self, "closed", reason=self.close_reason,
+                                 **({"black_hole": self.hole} if self.hole is not None else {}))
         session = self.session
         if session is not None and self.kind == "main":
             if self.platform.sessions.get(session.account.user_id) is session:
@@ -71,12 +76,36 @@ class Link(asyncio.Protocol):
             session.slave_state = "closed"
 
     # ---- used by the platform ------------------------------------------------------------------------
+    def black_hole(self, linger_s: float, cap_s: float) -> None:
+        """A link that died silently: from now on read and discard everything (nothing journaled, nothing answered,
+        nothing sent), and close `linger_s` after the first 0x1200 frame (a registration or position) fell into it,
+        or after `cap_s` if none does. What the forwarder wrote meanwhile is lost unless it resends it."""
+        self.hole = {"frames": 0, "exg_frames": 0, "bytes": 0, "linger_s": linger_s}
+        self._hole_timer = asyncio.get_running_loop().call_later(cap_s, self.close, DROPPED)
+
+    def _swallow(self, data: bytes) -> None:
+        hole = self.hole
+        hole["bytes"] += len(data)
+        self.decoder.feed(data)
+        for event in self.decoder.events():
+            hole["frames"] += 1
+            header = getattr(event, "header", None)
+            if header is not None and header.msg_id == 0x1200:
+                if not hole["exg_frames"]:
+                    self._hole_timer.cancel()
+                    self._hole_timer = asyncio.get_running_loop().call_later(hole["linger_s"], self.close, DROPPED)
+                hole["exg_frames"] += 1
+
     def write(self, raw: bytes) -> None:
+        if self.hole is not None:
+            return
         if self.transport is not None and not self.transport.is_closing():
             self.transport.write(raw)
             self.last_tx = self.platform.clock.now()
 
     def close(self, reason: str) -> None:
+        if self.hole is not None:
+            self._hole_timer.cancel()
         if not self.closed:
             self.closed, self.close_reason = True, reason
             if self.transport is not None:

@@ -19,6 +19,7 @@ from harness.clock import Clock
 from harness.journal import Exchange
 from harness.jt809 import PROFILES, CipherConfig, Frame, FrameDecoder, FrameError, Header, encode, lint, unescape
 from harness.jt809.jsonview import body_to_json, header_to_json
+from harness.jt809.layouts import EMPTY_READING
 from harness.jt809.messages import (EXG_DATA_TYPES, MESSAGES, TABLES, answer_data, body_class, DownConnectReq,
                                     DownDisconnectInform, DownLinktestReq, UpConnectReq, UpConnectRsp,
                                     UpDisconnectReq, UpDisconnectRsp, UpExgMsg, UpLinktestRsp)
@@ -86,14 +87,18 @@ class DistrictPlatform:
                  seed: int | None = None):
         self.profile = profile if isinstance(profile, dict) else specdata.profile(SPEC, profile)
         self.settings = settings(overrides)
-        self.answers = {int(k, 16): {"answer": int(v["answer"], 16), "result": v["result"]}
-                        for k, v in specdata.load(SPEC, "platform").get("answers", {}).items()}
         self.clock = clock or Clock()
         self._own_journal = journal is None  # a journal handed over is closed by whoever opened it
         self.journal = BatchJournal.beside(journal)
         self.accounts = accounts if accounts is not None else AccountSheet.default()
         self.cipher = cipher_of(self.profile)
         self.header_profile = PROFILES[str(self.profile.get("header", "2011"))]
+        # Requests this platform answers under its header (schemas/shunde/platform.toml [answers]): DATA_TYPE ->
+        # the answer's family, DATA_TYPE and RESULT (None: the answer has no RESULT).
+        self.answers = {int(k, 16): {"family": int(v.get("family", "0x9200"), 16), "answer": int(v["answer"], 16),
+                                     "result": v.get("result")}
+                        for k, v in specdata.load(SPEC, "platform").get("answers", {}).items()
+                        if v.get("revision", self.header_profile.name) == self.header_profile.name}
         # Journal view of position frames written raw (their JSON views built when read); None: written whole.
         self.raw_view: str | None = f"{VIEW}:{self.header_profile.name}"
         self.rng = random.Random(seed) if seed is not None else random.SystemRandom()
@@ -112,7 +117,21 @@ class DistrictPlatform:
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(lambda: Link(self, "main"), host, port)
         self._ticker = loop.create_task(self._tick_forever())
+        self._keep_judge_meta()
         return self._server.sockets[0].getsockname()[1]
+
+    def _keep_judge_meta(self) -> None:
+        """The account sheet and link timings, kept in a journal file so `vconform report --journal` judges the
+        logins this mock accepted against the sheet it used (several mocks of one run: their accounts together)."""
+        from harness.observe import keep_judge_meta, read_meta
+
+        if self.journal.temporary:
+            return
+        kept = {int(a["user_id"]): a for a in (read_meta(self.journal.path).get("judge") or {}).get("accounts", [])}
+        kept.update({int(a.user_id): a.credentials() for a in self.accounts})
+        keep_judge_meta(self.journal, {"accounts": list(kept.values()),
+                                       "link": {k: self.settings[k] for k in ("idle_timeout_s", "answer_timeout_s")}},
+                        self.profile.get("name"))
 
     async def close(self) -> None:
         if self._ticker:
@@ -305,9 +324,9 @@ class DistrictPlatform:
         if msg_id in UPLINK_ANSWERS_2019 and self.header_profile.name == "2019":
             return self.on_manage_answer(link, body, ex)
         if msg_id in UPLINK_FAMILIES:
-            # answers to the platform's requests, alarm and static data: journaled
+            # answers to the platform's requests, alarm and static data: journaled; requests (0x1702) answered
             self.journal.record(ex)
-            return
+            return self.answer_request(link, body, frame.header.msg_sn)
         ex.outcome = "unexpected"
         self.journal.record(ex)
 
@@ -407,16 +426,26 @@ class DistrictPlatform:
 
     # ---- platform-side messages beyond the link's own (issue 13; layouts E-SD-16) ------------------------
     def answer_request(self, link: Link, body: Any, sn: int = 0) -> bytes | None:
-        """Answer an operator's 0x1200 request (0x1207/0x1208/0x1209, schemas/shunde/platform.toml [answers])
-        with its 0x9200 sub-message on the operator's slave link (the main link when there is none); under the
-        2019 header in the 2019 body, which names the request by its DATA_TYPE and MSG_SN (`sn`)."""
+        """Answer an operator's request (0x1207/0x1208/0x1209, the 2019 0x1201, 0x1702: schemas/shunde/platform.toml
+        [answers]) with its 0x9200 (0x9700) sub-message on the operator's slave link (the main link when there is
+        none); under the 2019 header in the 2019 body, which names the request by its DATA_TYPE and MSG_SN (`sn`)."""
         rule = self.answers.get(getattr(body, "data_type", None))
-        if rule is None or link.session is None:
+        if rule is None or link.session is None or isinstance(getattr(body, "data", b""), (bytes, bytearray)):
             return None
-        family = MESSAGES[0x9200]
-        answer = answer_data(0x9200, rule["answer"], self.header_profile.name, {"result": int(rule["result"])},
-                             (body.data_type, sn))
+        revision = self.header_profile.name
+        values: dict[str, Any] = {} if rule["result"] is None else {"result": int(rule["result"])}
+        if "authorize_code_1" in TABLES[revision].subs[rule["family"]][rule["answer"]].cls.__dataclass_fields__:
+            values.update(authorize_code_1=self.authorize_code(), authorize_code_2=self.authorize_code())
+        answer = answer_data(rule["family"], rule["answer"], revision, values, (body.data_type, sn))
+        if self.profile.get("authorize_ack_empty") and type(answer) in EMPTY_READING:
+            answer = EMPTY_READING[type(answer)]()  # E-SD-21's other reading: an answer without data
+        family = TABLES[revision].messages[rule["family"]]
         return self.send_down(link.session, family.cls(body.vehicle_no, body.vehicle_color, None, answer))
+
+    def authorize_code(self) -> str:
+        """A time-limited authorisation code for a 0x9702 (JT/T 1078): 32 random hex digits (a secret: reports
+        mask it by name)."""
+        return f"{self.rng.getrandbits(128):032X}"
 
     def send_down(self, session: Session, msg: Any) -> bytes:
         """A platform-side (0x9xxx) message to a logged-in operator: on its slave link when that is up, else on
@@ -519,14 +548,31 @@ class DistrictPlatform:
         return True
 
     # ---- accessors for suites -------------------------------------------------------------------------
-    async def drop_main(self, user_id: int) -> bool:
+    async def drop_main(self, user_id: int, black_hole: tuple[float, float] | None = None) -> bool:
         """Test hook: cut the user's main link as a network fault would (no 0x1003/0x1004, no 0x9007). The slave
-        link stays up, so the operator can report the loss there (0x1007) and log in again. False: no session."""
+        link stays up, so the operator can report the loss there (0x1007) and log in again. False: no session.
+        `black_hole` (linger_s, cap_s): the link first dies silently (Link.black_hole), so what the forwarder writes
+        into it is lost unless it resends it; then it closes."""
         session = self.sessions.get(user_id)
         if session is None or session.main.closed:
             return False
-        session.main.close(DROPPED)
+        if black_hole is not None:
+            session.main.black_hole(*black_hole)
+        else:
+            session.main.close(DROPPED)
         return True
+
+    def signal_hooks(self) -> dict[int, Any]:
+        """What a standalone `vconform mock shunde` does on a signal: SIGUSR1 (`kill -USR1 PID`) cuts every
+        operator's main link as drop_main does (a network fault; the slave links stay), so an engineer can try a
+        forwarder's reconnect by hand, as the flow stage does."""
+        import signal
+
+        def cut_all() -> None:
+            for user_id in list(self.sessions):
+                self.spawn(self.drop_main(user_id))
+
+        return {signal.SIGUSR1: cut_all}
 
     def link_states(self) -> list[dict[str, Any]]:
         return [link.state() for link in self.links]

@@ -13,10 +13,11 @@ def position_records(body: dict[str, Any] | None, *, received: float, seq: int =
     if not isinstance(body, dict) or body.get("data_type") not in POSITION_TYPES:
         return []
     data = body.get("data") or {}
-    blocks = data.get("locations", []) if body["data_type"] == 0x1203 else [data]
+    # a body that did not decode (data None, or a 0x1203 whose records did not) holds no position: none invented
+    blocks = data.get("locations", []) if body["data_type"] == 0x1203 else ([data] if data else [])
     out = []
     for i, loc in enumerate(blocks):
-        if not isinstance(loc, dict):
+        if not isinstance(loc, dict) or "gnss_data_hex" in loc:  # a 2019 record whose GNSS_DATA held no position
             continue
         rec = {k: loc.get(k) for k in FIELDS}
         rec.update(vehicle_no=body.get("vehicle_no", ""), vehicle_color=body.get("vehicle_color"),

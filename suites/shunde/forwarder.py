@@ -94,6 +94,7 @@ class Forwarder:
         self.login_answered = asyncio.Event()
         self.logins = 0
         self.registered: set[tuple[str, int]] = set()  # vehicles sent 0x1201 since the last login
+        self._registrations: dict[tuple[str, int], Any] = {}  # each vehicle's 0x1201, sent again when resending
         self._closing = False
         self._reconnecting = False
         # Delivery: a 0x1200 is confirmed once the platform answered a 0x1005 sent after it (TCP keeps order,
@@ -239,6 +240,7 @@ class Forwarder:
             try:
                 if await self.login() == 0:
                     for _n, msg in list(self.unconfirmed):
+                        await self._register_again(msg)
                         await self.write(self.frame(msg))
                     self._reconnecting = False
                     self.link_up.set()
@@ -251,6 +253,16 @@ class Forwarder:
                 break
         self._reconnecting = False
         self.main_closed.set()
+
+    async def _register_again(self, msg: Any) -> None:
+        """Before resending a vehicle's position on a new login: its 0x1201 again, if not yet on this login (E-SD-23's
+        per-login reading; harmless under the per-vehicle default)."""
+        key = (getattr(msg, "vehicle_no", None), getattr(msg, "vehicle_color", None))
+        if getattr(msg, "data_type", None) == 0x1201:
+            self.registered.add(key)
+        elif key in self._registrations and key not in self.registered:
+            self.registered.add(key)
+            await self.write(self.frame(self._registrations[key]))
 
     def inform_slave(self, msg: Any) -> None:
         """Send one message on every open slave link (best effort: it may be gone too)."""
@@ -353,7 +365,8 @@ class Forwarder:
             positions = list(v.get("positions", []))
             reg = self.registration(v) if (plate, color) not in self.registered else None
             if reg is not None:
-                await self.send_main(UpExgMsg(plate, color, 0x1201, reg))
+                self._registrations[(plate, color)] = UpExgMsg(plate, color, 0x1201, reg)
+                await self.send_main(self._registrations[(plate, color)])
                 self.registered.add((plate, color))
             if v.get("mode", "real") == "history":
                 for batch in self.batches(positions):

@@ -119,7 +119,8 @@ class ShundeJudge:
         if e.status == 0 and e.outcome == "ok" and e.response_body:
             client = str(uid)
             self.codes[client] = (e.headers or {}).get("gnss_center_id")
-            self.registered[client] = {}
+            if self.profile.get("register_scope") == "login":  # E-SD-23 per login: 0x1201 due again
+                self.registered[client] = {}
             self.beats.pop(client, None)
             self.pending.pop(client, None)
 
@@ -197,6 +198,10 @@ def _accounts(sheet: Any) -> list[dict[str, Any]]:
 
 
 def make_judge(profile: dict, meta: dict[str, Any]) -> ShundeJudge:
+    """Offline judge. A journal written outside observe mode (a run's, a plain `vconform mock`'s) holds no account
+    sheet: the mock logged operators in with the sheet it loads by default, so that sheet is the one to judge with."""
+    if "accounts" not in meta:
+        meta = {**meta, "accounts": _accounts(_sheet())}
     return ShundeJudge(profile, meta)
 
 

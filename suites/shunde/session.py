@@ -184,18 +184,18 @@ class ShundeClientSession(ClientSession):
         ev = [res.evidence()] + [e.evidence() for e in frames[:6]]
         out = [self.completed(res, interface=interface, stage=stage)]
         received = by_vehicle(recs)
-        out.append(self.record("shunde.location.complete", C.location_complete(params, received), interface=interface,
+        out.append(self.record("shunde.location.complete", C.as_consequence(C.location_complete(params, received),
+                                                                            frames), interface=interface,
                                stage=stage, evidence=ev))
-        out.append(self.record("shunde.location.intact", C.location_intact(params, received), interface=interface,
-                               stage=stage, evidence=ev))
+        out.append(self.record("shunde.location.intact", C.as_consequence(C.location_intact(params, received), frames),
+                               interface=interface, stage=stage, evidence=ev))
         out.append(self.record("shunde.location.valid", C.location_valid(frames), interface=interface, stage=stage,
                                evidence=ev))
         out.append(self.record("shunde.location.plausible", C.location_plausible(recs), interface=interface,
                                stage=stage, evidence=ev))
         out.append(self.record("shunde.location.timely", C.location_timely(recs, self.rules), interface=interface,
                                stage=stage, evidence=ev))
-        regs = [e for e in C.from_sut(self.since(self.connect_seq - 1), "main")
-                if e.interface == "UP_EXG_MSG_REGISTER" or e.seq > seq0]
+        regs = [e for e in self.registrations(self.connect_seq) if e.interface == "UP_EXG_MSG_REGISTER" or e.seq > seq0]
         out.append(self.record("shunde.register.sent", C.register_sent(params, regs), interface=interface,
                                stage=stage, evidence=[e.evidence() for e in regs if e.seq <= seq0][-3:] + ev[:3]))
         history = [e for e in frames if e.interface == "UP_EXG_MSG_HISTORY_LOCATION"]
@@ -233,7 +233,10 @@ class ShundeClientSession(ClientSession):
         s = self.platform_session()
         slave_was_up = s is not None and s.slave_state == "up"
         seq_cut = self.journal.last_seq  # before the cut: the forwarder's 0x1007 may be journaled before call() returns
-        cut = self.bg.call(self.mock.drop_main(self.account.user_id))
+        # The link dies silently first (a black hole): `after` is written into it while send_positions runs, so a
+        # forwarder that does not resend what the platform never confirmed loses it (tester13 D7).
+        cut = self.bg.call(self.mock.drop_main(self.account.user_id,
+                                               (float(self.suite["cut_linger_s"]), float(self.suite["cut_cap_s"]))))
         res_b, _ = self.act("send_positions", after)
         if res_b.ok:
             acked.append(after)
@@ -261,8 +264,18 @@ class ShundeClientSession(ClientSession):
         out = [self.record("shunde.link.reconnect", C.link_reconnect(after_cut, acked, by_vehicle(arrived()),
                                                                      slave_was_up),
                            interface=iface, stage=stage, evidence=ev)]
+        if relogins:  # E-SD-23: the positions after the cut need their vehicles registered (per login: on the re-login)
+            out.append(self.record("shunde.register.sent", C.register_sent(after, self.registrations(relogins[-1].seq)),
+                                   interface=iface, stage=stage, evidence=ev))
         out += self.judge_frames(after_cut, iface, stage)
         return out
+
+    def registrations(self, login_seq: int) -> list[Exchange]:
+        """The frames register.sent judges from (E-SD-23): since the run's start (per vehicle, the default: one
+        0x1201 holds across re-logins), or since the login in use (profile register-per-login)."""
+        if self.vrun.profile.get("register_scope", "vehicle") == "vehicle":
+            login_seq = 1
+        return C.from_sut(self.since(login_seq - 1), "main")
 
     def platform_requests(self, stage: str) -> list[CheckResult]:
         """The platform sends each request of schemas/shunde/requests.toml (on the slave link when it is up);

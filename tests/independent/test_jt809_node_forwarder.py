@@ -76,10 +76,8 @@ def test_2011_login_body_under_a_2019_header_is_refused_with_the_mix_named(tmp_p
     assert body and "2011 bodies under a 2019 header" in body[0], not_passing(model)
 
 
-# ---- defects the outside tester found (s17 tester13 report); strict xfail: they XPASS, and fail, once fixed ----
+# ---- defects the outside tester found (s17 tester13 report), each fixed: these fail on the code before the fix ----
 
-@pytest.mark.xfail(strict=True, reason="D1: `vconform report --journal` of a run's journal has no account sheet, so "
-                                       "every accepted login fails shunde.login.fields")
 def test_a_run_journal_rederives_without_login_failures(tmp_path):
     journal = tmp_path / "journal.sqlite"
     proc, model = run(tmp_path, "--stage", "interface", "--only", "connect", "--journal", str(journal))
@@ -92,8 +90,6 @@ def test_a_run_journal_rederives_without_login_failures(tmp_path):
     assert not [m for m in not_passing(rederived) if m.startswith("shunde.login.fields")], not_passing(rederived)
 
 
-@pytest.mark.xfail(strict=True, reason="D3: a 2011 0x1203 under a 2019 header decodes as GNSS_CNT 0 (the byte is 2) "
-                                       "and fails on that value; the mix itself is only a warning")
 def test_a_2011_history_body_under_a_2019_header_is_failed_for_the_mix_with_its_count_as_read():
     script = (
         "const J = await import('./jt809.mjs'); const M = await import('./messages.mjs');"
@@ -109,3 +105,18 @@ def test_a_2011_history_body_under_a_2019_header_is_failed_for_the_mix_with_its_
     assert proc.returncode == 1 and fails
     assert all("2011" in m for m in fails), fails                     # the failure names the mix ...
     assert decoded["body"]["data"].get("gnss_cnt") in (None, 2), decoded["body"]["data"]   # ... no false count
+
+
+def test_registration_after_a_relogin_is_judged_alike_by_the_run_and_the_rederivation(tmp_path):
+    """tester13 D2: under E-SD-23's per-login reading a forwarder that registers each vehicle once fails
+    shunde.register.sent in the run (the flow's reconnect step) and in `report --journal` of the same journal."""
+    journal = tmp_path / "journal.sqlite"
+    proc, model = run(tmp_path, "--stage", "flow", "--only", "connect", "--profile", "register-per-login",
+                      "--journal", str(journal), flags="--register-once")
+    assert [m for m in not_passing(model) if m.startswith("shunde.register.sent fail")], not_passing(model)
+    out = tmp_path / "rederived"
+    subprocess.run([sys.executable, "-m", "harness.cli", "report", "--journal", str(journal), "--out", str(out)],
+                   cwd=ROOT, capture_output=True, text=True, timeout=300,
+                   env={**os.environ, "VCONFORM_HOME": str(tmp_path / "home")})
+    rederived = json.loads((out / "report.json").read_text("utf-8"))
+    assert [m for m in not_passing(rederived) if m.startswith("shunde.register.sent fail")], not_passing(rederived)

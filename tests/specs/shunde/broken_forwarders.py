@@ -117,6 +117,25 @@ class NoReconnect(Forwarder):
     reconnect = False
 
 
+class NoResend(Forwarder):
+    """Reconnects after a main-link cut, but drops what the platform had not confirmed instead of resending it."""
+
+    async def login(self):
+        if self.logins:
+            self.unconfirmed.clear()
+        return await super().login()
+
+
+class RegisterOnce(Forwarder):
+    """Registers each vehicle (0x1201) once for the life of the process, not again after a re-login (E-SD-23)."""
+
+    async def login(self):
+        kept = set(self.registered)
+        result = await super().login()
+        self.registered |= kept
+        return result
+
+
 class NoRequestAnswers(Forwarder):
     """Reads the platform's 0x9xxx requests (roll call, supervision, text…) and answers none of them."""
 
@@ -171,6 +190,8 @@ VARIANTS = {
     "no-disconnect": NoDisconnect,
     "bodies-2011-under-2019": Bodies2011Under2019,
     "no-reconnect": NoReconnect,
+    "register-once": RegisterOnce,
+    "no-resend": NoResend,
     "no-request-answers": NoRequestAnswers,
     "answers-without-echo": AnswersWithoutEcho,
     "no-register": NoRegister,

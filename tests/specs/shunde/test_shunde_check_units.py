@@ -230,11 +230,11 @@ def test_2011_bodies_under_a_2019_header_and_a_wrong_body_access_code_fail():
 
 
 def test_a_body_that_does_not_fit_a_recalled_layout_only_warns():
-    # 0x1200/0x1208's layout is in no spec text and no outside vector confirmed it (E-SD-16): no false failure on it.
+    # 2011 0x1200/0x1205's layout is in no spec text and no outside vector confirmed it (E-SD-16): no false failure.
     head = "粤X1".encode("gbk").ljust(21, b"\x00") + bytes([2])
-    frame = encode_raw(Header(msg_sn=2, gnss_center_id=2, msg_id=0x1200), head + bytes.fromhex("120800000002AABB"))
+    frame = encode_raw(Header(msg_sn=2, gnss_center_id=2, msg_id=0x1200), head + bytes.fromhex("120500000002AABB"))
     (problem,) = C.frame_problems(journal(LOGIN, frame))["body"]
-    assert problem.level == "warn" and problem.errata == "E-SD-16" and "APPLY_FOR_MONITOR_END" in problem.message
+    assert problem.level == "warn" and problem.errata == "E-SD-16" and "RETURN_STARTUP_ACK" in problem.message
 
 
 def test_a_body_that_does_not_fit_a_vector_verified_layout_fails():

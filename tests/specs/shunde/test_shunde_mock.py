@@ -282,3 +282,58 @@ def test_2019_history_answer_names_the_request_and_the_2019_manage_answer_is_jou
     assert (data.source_data_type, data.source_msg_sn, data.result) == (0x1209, 42, 0)
     outcomes = {e.interface: e.outcome for e in mock.journal.entries if e.method == "recv"}
     assert outcomes["UP_MANAGE_MSG_RSP"] == "ok"
+
+
+def _in_process(profile: dict, *msgs, header_2019: bool = False):
+    """Frames the mock sent back to `msgs` on one main link (no slave link), decoded."""
+    from harness.jt809 import HEADER_2019, PROFILES, Frame
+
+    mock = DistrictPlatform(profile={**profile, "main_link_only": True}, accounts=AccountSheet([ACCT]),
+                            clock=FixedClock(), seed=1)
+    link = Link(mock, "main")
+    link.connection_made(FakeTransport(("127.0.0.1", 1)))
+    hp = HEADER_2019 if header_2019 else PROFILES["2011"]
+    for i, msg in enumerate(msgs, 1):
+        link.data_received(encode(msg, Header(msg_sn=60 + i, gnss_center_id=ACCT.access_code, time=1714552000),
+                                  profile=hp))
+    return mock, [f for f in decode_stream(bytes(link.transport.out), hp) if isinstance(f, Frame)]
+
+
+def test_2019_registration_answered_with_0x9201_naming_it_and_a_2011_one_not():
+    from harness import specdata
+    from harness.jt809 import lint
+    from harness.jt809.messages import Register, to_2019
+
+    reg = UpExgMsg("粤X1", 2, None, Register("P1", "M1", "T20", "ID1", "13800000000"))
+    login = UpConnectReq(ACCT.user_id, ACCT.password, "127.0.0.1", 1)
+    _, sent = _in_process(specdata.profile("shunde", "jt809-2019"), to_2019(login, ACCT.access_code),
+                          to_2019(reg, ACCT.access_code), header_2019=True)
+    assert [f.header.msg_id for f in sent] == [0x1002, 0x9200]
+    body = sent[1].body  # E-SD-20's default: the vehicle head, then SOURCE_DATA_TYPE, SOURCE_MSG_SN, RESULT
+    assert (body.vehicle_no, body.vehicle_color, body.data_type) == ("粤X1", 2, 0x9201)
+    assert (body.data.source_data_type, body.data.source_msg_sn, body.data.result) == (0x1201, 62, 1)
+    assert lint(sent[1]) == []
+    _, sent = _in_process(specdata.profile("shunde", "default"), login, reg)  # 2011: no 0x9201 in the revision
+    assert [f.header.msg_id for f in sent] == [0x1002]
+
+
+@pytest.mark.parametrize("profile,empty", [("default", False), ("authorize-ack-empty", True)])
+def test_0x1702_answered_with_0x9702_codes_or_empty_under_the_switch(profile, empty):
+    from harness import specdata
+    from harness.jt809 import lint
+    from harness.jt809.messages import TABLES
+
+    ask = TABLES["2011"].messages[0x1700].cls("粤X1", 2, None, TABLES["2011"].subs[0x1700][0x1702].cls())
+    mock, sent = _in_process(specdata.profile("shunde", profile),
+                             UpConnectReq(ACCT.user_id, ACCT.password, "127.0.0.1", 1), ask)
+    assert [f.header.msg_id for f in sent] == [0x1002, 0x9700]
+    body = sent[1].body
+    assert (body.vehicle_no, body.data_type) == ("粤X1", 0x9702)
+    codes = [getattr(body.data, k, None) for k in ("authorize_code_1", "authorize_code_2")]
+    if empty:  # E-SD-21's other reading: no data, read with its errata warning
+        assert codes == [None, None] and sent[1].body_raw.endswith(bytes.fromhex("970200000000"))
+        assert [(f.code, f.errata) for f in lint(sent[1])] == [("empty_reading", "jt1078-9702-empty")]
+    else:
+        assert all(len(c) == 32 for c in codes) and codes[0] != codes[1] and lint(sent[1]) == []
+    assert {e.interface: e.outcome for e in mock.journal.entries if e.method == "recv"}[
+        "UP_AUTHORIZE_MSG_STARTUP_REQ"] == "ok"

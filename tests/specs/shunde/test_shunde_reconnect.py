@@ -106,3 +106,38 @@ def test_forwarder_without_reconnect_loses_what_it_sent():
             await mock.close()
 
     asyncio.run(run())
+
+
+def test_sigusr1_hook_of_a_standalone_mock_cuts_the_main_link_and_the_reference_logs_in_again():
+    """README §Shunde: `kill -USR1` of `vconform mock shunde` cuts every main link as drop_main does (serve.py
+    installs the mock's signal_hooks); here the hook is called directly, in process."""
+    import signal
+
+    async def run():
+        data = ShundeData(7)
+        acct = data.account(down_link_port=free_port())
+        mock = DistrictPlatform(accounts=AccountSheet([acct]), seed=7)
+        port = await mock.start()
+        fw = ReferenceForwarder(ForwarderConfig.from_context({"base_url": f"tcp://127.0.0.1:{port}",
+                                                             "credentials": acct.credentials()}))
+        try:
+            assert await fw.connect() == 0
+            mock.signal_hooks()[signal.SIGUSR1]()
+            assert await _until(lambda: fw.logins == 2), "the reference forwarder logs in again after the cut"
+        finally:
+            await fw.disconnect()
+            await mock.close()
+
+    asyncio.run(run())
+
+
+def test_a_missing_0x1007_after_the_cut_is_a_warning_citing_its_errata_entry():
+    """tester13 D5: the notes do not say 0x1007 is due (E-SD-22): a warning with the entry's id, never a failure."""
+    from harness.journal import Exchange
+    from harness.specdata import load
+
+    relogin = Exchange(spec="shunde", time=0.0, method="recv", link="main", interface="UP_CONNECT_REQ", status=0, outcome="ok")
+    found = C.link_reconnect([relogin], [], {}, slave_was_up=True)
+    assert [(p.level, p.errata) for p in found] == [("warn", "E-SD-22")]
+    assert "E-SD-22" in load("shunde", "errata")
+    assert C.link_reconnect([relogin], [], {}, slave_was_up=False) == []

@@ -73,3 +73,33 @@ def test_platform_reading_warns_by_default_and_is_clean_under_the_switch(name):
     assert default.verdict == "warn" and v["errata"] in json.dumps(default.as_dict(), ensure_ascii=False)
     assert_fails("shunde.platform.frames", P.frames([item], {**DEFAULT, "strict": True}))
     assert_passes("shunde.platform.frames", P.frames([item], SWITCHED))
+
+
+def _0x9702(data: bytes) -> bytes:
+    from harness.jt809 import Header, encode_raw
+
+    head = "粤A12345".encode("gbk").ljust(21, b"\x00") + bytes([2]) + bytes.fromhex("9702")
+    return encode_raw(Header(msg_sn=5, gnss_center_id=7, msg_id=0x9700), head + len(data).to_bytes(4, "big") + data)
+
+
+@pytest.mark.proves("shunde.platform.frames")
+def test_empty_0x9702_is_e_sd_21s_other_reading():
+    """Server role: a platform's 0x9702 without the two codes (zboyco/jtt809, jt809core) warns with E-SD-21 by
+    default, fails under the strict profile, is clean under profile authorize-ack-empty; the codes are clean."""
+    plain = specdata.profile("shunde", "default")
+    items = {}
+    for name, data in (("empty", b""), ("codes", b"A" * 64 + b"B" * 64)):
+        frame = decode_frame(_0x9702(data))
+        assert isinstance(frame, Frame) and frame.body.data_type == 0x9702, frame
+        items[name] = {"dir": "received", "link": "slave", **event_to_json(frame),
+                       "findings": [finding(f) for f in lint(frame)]}
+    assert items["codes"]["findings"] == [] and items["codes"]["body"]["data"]["authorize_code_2"] == "B" * 64
+    assert items["empty"]["body"]["data"] == {} and items["empty"]["body"]["data_length"] == 0
+    default = evaluate("shunde.platform.frames", P.frames([items["empty"]], plain))
+    assert default.verdict == "warn" and "E-SD-21" in json.dumps(default.as_dict(), ensure_ascii=False)
+    assert_fails("shunde.platform.frames", P.frames([items["empty"]], {**plain, "strict": True}))
+    switched = specdata.profile("shunde", "authorize-ack-empty")
+    assert_passes("shunde.platform.frames", P.frames([items["empty"]], switched))
+    assert_passes("shunde.platform.frames", P.frames([items["codes"]], {**plain, "strict": True}))
+    short = decode_frame(_0x9702(b"A" * 127))  # neither reading: the vector-verified row fails
+    assert not isinstance(short, Frame) and short.reason == "body"

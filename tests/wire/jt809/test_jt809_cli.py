@@ -225,11 +225,11 @@ def _frame_0x1700(data_type: int, data: bytes) -> str:
 
 
 def test_0x1700_family_head_decodes_and_its_unknown_data_is_a_warning(capsys):
-    code, out, _ = run(capsys, [_frame_0x1700(0x1702, b"\x01\x02\x03")])  # no 0x1702 row: data kept raw
+    code, out, _ = run(capsys, [_frame_0x1700(0x17FF, b"\x01\x02\x03")])  # no 0x17FF row: data kept raw
     (record,) = json.loads(out)
     assert code == 0 and record["body"]["vehicle_no"] == "粤B1" and record["body"]["data_hex"] == "010203"
     assert [f["code"] for f in record["findings"]] == ["unknown_data_type"]
-    assert record["header"]["msg_name"] == "UP_0x1700_MSG"
+    assert record["header"]["msg_name"] == "UP_AUTHORIZE_MSG"
 
 
 def test_0x1701_decodes_named_and_a_misfit_fails(capsys):

@@ -18,6 +18,9 @@ WHEN = datetime(2024, 11, 1, 8, 30, 15)
 # Issue 13's list of messages measured as undecodable, each by (revision, MSG_ID, DATA_TYPE or None).
 ISSUE_13 = [(r, i, None) for r in ("2011", "2019") for i in (0x9008, 0x9101, 0x1400, 0x9400, 0x1700)] + \
     [(r, 0x9400, 0x9401) for r in ("2011", "2019")] + [("2019", 0x1102, None)]
+# The rows the session of 2026-11-30 added or gave a 2019 layout (the 0x9700 family, 2019 0x9202/0x9203/0x920A).
+ADDED = [(r, f, d) for r in ("2011", "2019") for f, d in ((0x9700, 0x9702), (0x1700, 0x1702))] + \
+    [("2019", 0x9200, d) for d in (0x9202, 0x9203, 0x920A)]
 
 
 def _location() -> m.Location:
@@ -29,7 +32,9 @@ def _location_2019():
                           "4400000003", 0)
 
 
-TIME_FORMS = {"time_fields", "time_bcd"}  # a position's TIME as its wire fields: the JSON view gives it as `time`
+# A position's TIME as its wire fields (the JSON view gives it as `time`), and a 2019 record's GNSS_DATA kept raw
+# when it is no JT/T 808 body (shown as gnss_data_hex instead of the position's fields).
+TIME_FORMS = {"time_fields", "time_bcd", "gnss_raw"}
 BUILTINS = {  # sample objects of the rows whose layout lives in a class (messages.py, exg.py)
     m.UpConnectReq: m.UpConnectReq(1, "pw", "127.0.0.1", 7000), m.UpConnectRsp: m.UpConnectRsp(0, 7),
     m.UpDisconnectReq: m.UpDisconnectReq(1, "pw"), m.UpDisconnectInform: m.UpDisconnectInform(1),
@@ -62,6 +67,10 @@ def _sample(cls: type) -> object:
             values[f.name] = b"\x01" * (f.size or 2)
         elif f.kind == "gnss":
             values[f.name] = _location()
+        elif f.kind == "gnss2019":
+            values[f.name] = _location_2019()
+        elif f.kind == "gnss2019_list":
+            values[f.name] = [_location_2019(), _location_2019()]
         else:
             values[f.name] = [_location()]
     for f in layouts.SPECS[cls]:
@@ -99,6 +108,9 @@ def _message(rev: str, msg_id: int, data_type: int | None) -> object:
 
 def test_the_table_holds_issue_13s_list():
     assert set(ISSUE_13) <= {(r, i, d) for r, i, d in ROWS} | {(r, i, None) for r, i, _ in ROWS}
+    assert set(ADDED) <= set(ROWS)
+    assert all(m.TABLES["2019"].subs[0x9200][d].cls is not m.TABLES["2011"].subs[0x9200][d].cls
+               for d in (0x9202, 0x9203, 0x920A))  # their own 2019 layouts
 
 
 @pytest.mark.parametrize("rev,msg_id,data_type", ROWS,

@@ -22,8 +22,12 @@ FRAMES = [name for name, v in VECTORS.items() if v["kind"] == "frame"]
 # ("body", by MSG_ID) or a family's sub-message ("sub_body", by family MSG_ID and DATA_TYPE), in one revision.
 BODIES = [name for name, v in VECTORS.items() if v["kind"] in ("body", "sub_body")]
 # Outside implementations' test suites: SmallChi/JT809 (C#) and zboyco/jtt809 (Go), a test file at a commit.
-OUTSIDE = re.compile(r"^(SmallChi/JT809 src/\S+\.cs @[0-9a-f]{40} \(C#, xUnit test\)"
-                     r"|zboyco/jtt809 \S+_test\.go @[0-9a-f]{40} \(Go test\))$")
+OUTSIDE_TEST = re.compile(r"^(SmallChi/JT809 src/\S+\.cs @[0-9a-f]{40} \(C#, xUnit test\)"
+                          r"|zboyco/jtt809 \S+_test\.go @[0-9a-f]{40} \(Go test\))$")
+# An outside implementation's layout (its serializer or message class at a commit): the bytes of a vector citing
+# one were assembled by us from that layout (`origin` "assembled"), not copied from a test.
+OUTSIDE_LAYOUT = re.compile(r"^(SmallChi/JT809|SuperSocket/SuperSocket\.JTT) src/\S+\.cs @[0-9a-f]{40} \(C#, layout\)$")
+OUTSIDE = re.compile(f"{OUTSIDE_TEST.pattern}|{OUTSIDE_LAYOUT.pattern}")
 
 
 def _cipher(vector):
@@ -127,6 +131,14 @@ def verify_fields(fields: list[str], data: bytes, expected: dict, numbers: tuple
             for i, loc in enumerate(expected[name]):
                 verify_location(data[pos + 1 + 36 * i:pos + 37 + 36 * i], loc)
             n = 1 + 36 * data[pos]
+        elif typ == "gnss2019":
+            n = verify_location_2019(data, pos, expected[name]) - pos
+        elif typ == "gnss2019_list":
+            assert data[pos] == len(expected[name])
+            end = pos + 1
+            for loc in expected[name]:
+                end = verify_location_2019(data, end, loc)
+            n = end - pos
         else:
             kind, size = typ.split(":")[0].split("@")[0].rstrip("*"), None
             if ":" in typ:
@@ -149,6 +161,9 @@ def verify_location_2019(data: bytes, pos: int, expected: dict) -> int:
     gnss_len = be(data[pos + 1:pos + 5])
     g = data[pos + 5:pos + 5 + gnss_len]
     assert data[pos] == expected["encrypt"]
+    if "gnss_data_hex" in expected:  # GNSS_DATA that is no JT/T 808 0x0200 body (outside tests' filler): raw
+        assert len(g) < 28 and g.hex().upper() == expected["gnss_data_hex"]
+        return _verify_platforms(data, pos + 5 + gnss_len, expected)
     assert (be(g[0:4]), be(g[4:8])) == (expected["alarm"], expected["state"])
     assert be(g[8:12]) == round(expected["lat_deg"] * 1e6) and be(g[12:16]) == round(expected["lon_deg"] * 1e6)
     assert (be(g[16:18]), be(g[18:20]), be(g[20:22])) == (expected["altitude"], expected["vec1"] * 10,
@@ -165,7 +180,11 @@ def verify_location_2019(data: bytes, pos: int, expected: dict) -> int:
     if expected["vec2"] is not None:
         assert be(items.pop(0x03)) == expected["vec2"] * 10
     assert {k: v.hex().upper() for k, v in items.items()} == {x["id"]: x["value_hex"] for x in expected["extras"]}
-    end = pos + 5 + gnss_len
+    return _verify_platforms(data, pos + 5 + gnss_len, expected)
+
+
+def _verify_platforms(data: bytes, end: int, expected: dict) -> int:
+    assert len(data) >= end + 45
     for k in range(3):
         block = data[end + 15 * k:end + 15 * (k + 1)]
         assert block[:11].rstrip(b"\x00").decode("gbk") == expected[f"platform_id{k + 1}"]
@@ -289,6 +308,9 @@ def test_body_vector_independently(name):
     if vector["kind"] == "body":  # a builtin layout (messages.py): the verifier's own offsets
         return verify_body(int(vector["msg_id"], 16), data, expected, vector["revision"])
     data_type = int(vector["data_type"], 16)
+    if vector["revision"] == "2019" and data_type in (0x1202, 0x1203):  # builtin 2019 positions
+        return verify_family(0x1200, b"\0" * 22 + data_type.to_bytes(2, "big") + len(data).to_bytes(4, "big") + data,
+                             {"vehicle_no": "", "vehicle_color": 0, "data_type": data_type, "data": expected}, "2019")
     assert (data_type, vector["revision"]) in ((0x1201, "2011"), (0x1202, "2011"), (0x1203, "2011")), "no layout"
     if data_type == 0x1201:  # jt809 notes: 11 + 11 + 20 + 7 + 12 bytes
         fields = ["platform_id:text:11", "producer_id:text:11", "terminal_model_type:text:20", "terminal_id:text:7",
@@ -404,8 +426,9 @@ def test_vector2_decrypts_to_vector1():
 def test_every_vector_has_a_source():
     assert len([n for n in VECTORS if n.startswith("n")]) == 5
     for name, vector in VECTORS.items():
-        if name.startswith("o"):  # from another implementation's test suite: repository, path, commit
+        if name.startswith("o"):  # from another implementation: repository, path, commit
             assert OUTSIDE.match(vector["source"]), name
+            assert all(OUTSIDE.match(s) for s in vector.get("sources_also", [])), name
         else:
             assert vector["source"].startswith("shared/specs/jt809.md, vector" if name.startswith("n") else "home-made")
 
@@ -418,3 +441,16 @@ def test_home_made_vectors_cover_the_brief():
             kinds.add(body.get("data_type_hex") or vector["expected"]["header"]["msg_id"])
             kinds.add(vector["header_profile"])
     assert {"0x1203", "0x1201", 0x1005, 0x1006, 0x9007, "2019"} <= kinds
+
+
+def test_outside_vectors_say_how_their_bytes_were_made():
+    """A test vector's bytes are an outside test's literal (its source is that test); an assembled vector's bytes
+    were put together by us from an outside layout or from the lengths and values a test asserts, and says so."""
+    outside = {n: v for n, v in VECTORS.items() if n.startswith("o")}
+    assert {v.get("origin", "test_vector") for v in outside.values()} == {"test_vector", "assembled"}
+    for name, v in outside.items():
+        if v.get("origin", "test_vector") == "test_vector":
+            assert OUTSIDE_TEST.match(v["source"]) and "assembled" not in v["description"], name
+        else:
+            assert v["origin"] == "assembled" and "assembled" in v["description"], name
+    assert len([v for v in outside.values() if v.get("origin") == "assembled"]) >= 10
