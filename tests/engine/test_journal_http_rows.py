@@ -135,10 +135,12 @@ def test_yunnan_plain_and_encrypted_exchanges(tmp_path):
     rows = assert_same_views(tmp_path / "j.sqlite")
     db = sqlite3.connect(tmp_path / "j.sqlite")
     kinds = db.execute("SELECT interface, view, typeof(request_body), request_plaintext IS NULL, "
-                       "response_plaintext IS NULL FROM exchanges ORDER BY seq").fetchall()
+                       "response_plaintext IS NULL, peer IS NULL, typeof(headers) FROM exchanges ORDER BY seq").fetchall()
     db.close()
-    assert ("init-auth", "http:rbd", "blob", 1, 1) in kinds  # the compact registration: no second copy of either
-    assert any(k[0] == "vehicleInfo" and k[3] == 0 for k in kinds)  # a decrypted plaintext is kept
+    # The compact registration: no second copy of either plaintext, the unqueried columns packed into one.
+    assert ("init-auth", "http:rbdp", "blob", 1, 1, 1, "blob") in kinds
+    # A decrypted plaintext is kept (in the pack: not derived from the body).
+    assert any(k[0] == "vehicleInfo" and k[1].endswith("p") and "b" not in k[1] for k in kinds)
     assert any(r["interface"] == "vehicleInfo" and r["outcome"] == "ok" for r in rows)
 
 
