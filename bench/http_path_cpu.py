@@ -1,7 +1,7 @@
 """CPU per request of an HTTP mock's request path in-process, without sockets: what the journal and the lean path
 cost, repeatable on a loaded machine (no load generator, no scheduling of two processes; process CPU time).
 
-    python bench/http_path_cpu.py [--requests 3008] [--rounds 3]
+    python bench/http_path_cpu.py [--requests 3008] [--rounds 3] [--base DIR]
 
 16 connections (harness/leanhttp.py's protocol on fake transports) each get one distinct valid Yunnan `init-auth`
 registration per event-loop turn; the journal commits at the end of each turn and the answers are written then, as
@@ -92,6 +92,8 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=3008)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--base", metavar="DIR", help="also the journal of the source tree in DIR (e.g. `git archive BASE "
+                    "| tar -x -C DIR`), in the same rounds: before/after in one process")
     args = ap.parse_args()
     import gc
 
@@ -99,16 +101,27 @@ def main() -> int:
 
     gc.freeze()  # as `vconform mock` does before serving
     res: dict[str, list[float]] = {"journal on a file": [], "journal off": []}
+    journals = {"journal on a file": Journal}
+    if args.base:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("base_journal", os.path.join(args.base, "harness", "journal.py"))
+        base = importlib.util.module_from_spec(spec)
+        sys.modules["base_journal"] = base
+        spec.loader.exec_module(base)
+        journals["journal on a file, --base's journal"] = base.Journal
+        res["journal on a file, --base's journal"] = []
 
     async def run() -> None:
         with tempfile.TemporaryDirectory(prefix="vconform-bench-") as tmp:
             for r in range(args.rounds):
-                for name in res:
-                    reqs = requests(args.requests, f"R{r}X")
+                names = list(res) if r % 2 == 0 else list(reversed(res))  # neither variant always first
+                for i, name in enumerate(names):
+                    reqs = requests(args.requests, f"R{r}X{i}")
                     if name == "journal off":
                         res[name].append(await one_round(NoJournal(), reqs))
                     else:
-                        j = Journal(os.path.join(tmp, f"j{r}.sqlite"))
+                        j = journals[name](os.path.join(tmp, f"j{r}-{i}.sqlite"))
                         res[name].append(await one_round(j, reqs))
                         j.close()
 
@@ -118,6 +131,11 @@ def main() -> int:
         print(f"  {k}: {best[k]:.1f} us of process CPU per request (rounds: {', '.join(f'{x:.1f}' for x in v)})")
     print(f"the journal's share: {best['journal on a file'] - best['journal off']:.1f} us per request, "
           f"{100 * (1 - best['journal off'] / best['journal on a file']):.0f} % (in-process, no sockets; context only)")
+    if args.base:
+        med = {k: sorted(v)[len(v) // 2] for k, v in res.items()}
+        b = "journal on a file, --base's journal"
+        print(f"this tree's journal - --base's: {best['journal on a file'] - best[b]:+.1f} us per request (min), "
+              f"{med['journal on a file'] - med[b]:+.1f} us (median of {args.rounds} interleaved rounds)")
     return 0
 
 

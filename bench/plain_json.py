@@ -6,6 +6,8 @@ keep-alive connections, each request a distinct valid registration (so every one
 200, journaled). Rounds of the reference and the mock are interleaved; medians. Targets (issue 10): the mock
 reaches >= 0.80 of the reference's requests/s and its p99 is <= 3 ms. The mock runs as `vconform mock yunnan`
 does, journal on a file; a third server with the journal off (bench/mock_server.py) gives the journal's share.
+`BENCH_BASE=DIR` adds the mock of the source tree in DIR (e.g. `git archive BASE | tar -x -C DIR`) to the same
+interleaved rounds: before/after as a ratio measured in one run.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from harness import crypto, specdata  # noqa: E402
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))
 SECONDS = float(os.environ.get("BENCH_SECONDS", 3))
 CONNECTIONS = 16
+BASE = os.environ.get("BENCH_BASE")  # a source tree whose mock is measured too, interleaved (before/after)
 TARGET_RATIO, TARGET_P99_MS = 0.80, 3.0
 
 
@@ -43,6 +46,10 @@ def main() -> int:
             servers["mock"] = Server([PY, "-m", "harness.cli", "mock", "yunnan", "--port", "0", "--journal",
                                       str(Path(tmp) / "journal.sqlite")], server_core)
             servers["mock, journal off"] = Server([PY, "bench/mock_server.py"], server_core)
+            if BASE:  # the same mock from another source tree (e.g. `git archive` of a base commit), for before/after
+                servers["mock (BENCH_BASE)"] = Server([PY, "-m", "harness.cli", "mock", "yunnan", "--port", "0",
+                                                       "--journal", str(Path(tmp) / "base.sqlite")], server_core,
+                                                      cwd=Path(BASE))
             counter = iter(range(10**6))
 
             def run(s: Server):
@@ -58,6 +65,10 @@ def main() -> int:
                                    connections=CONNECTIONS, target_ratio=TARGET_RATIO, target_p99_ms=TARGET_P99_MS)
     print(f"  the journal's share of the mock's CPU per request: {100 * (1 - eff['mock'] / eff['mock, journal off']):.0f} % "
           f"(journal off, a bench-only server: {eff['mock, journal off'] / eff['reference']:.2f} of the reference)")
+    if BASE:
+        print(f"  this tree's mock / BENCH_BASE's mock, req per CPU-s in the same rounds: "
+              f"{eff['mock'] / eff['mock (BENCH_BASE)']:.3f} (BENCH_BASE's mock: "
+              f"{eff['mock (BENCH_BASE)'] / eff['reference']:.3f} of the reference)")
     print("  (absolute figures are context only: the machine is shared; the ratios are of rounds interleaved in this "
           "run, and per CPU-second of each server, which the other work on the machine does not change)")
     return 0 if ok and not bad["mock"] else 1

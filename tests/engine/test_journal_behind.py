@@ -24,7 +24,7 @@ class CountingJournal(Journal):
     commits = 0
 
     def _flush(self) -> None:
-        if self._pending and not self._closed:
+        if self.pending and not self._closed:
             self.commits += 1
         super()._flush()
 

@@ -135,10 +135,12 @@ def test_yunnan_plain_and_encrypted_exchanges(tmp_path):
     rows = assert_same_views(tmp_path / "j.sqlite")
     db = sqlite3.connect(tmp_path / "j.sqlite")
     kinds = db.execute("SELECT interface, view, typeof(request_body), request_plaintext IS NULL, "
-                       "response_plaintext IS NULL FROM exchanges ORDER BY seq").fetchall()
+                       "response_plaintext IS NULL, peer IS NULL, typeof(headers) FROM exchanges ORDER BY seq").fetchall()
     db.close()
-    assert ("init-auth", "http:rbd", "blob", 1, 1) in kinds  # the compact registration: no second copy of either
-    assert any(k[0] == "vehicleInfo" and k[3] == 0 for k in kinds)  # a decrypted plaintext is kept
+    # The compact registration: no second copy of either plaintext, the unqueried columns packed into one.
+    assert ("init-auth", "http:rbdp", "blob", 1, 1, 1, "blob") in kinds
+    # A decrypted plaintext is kept (in the pack: not derived from the body).
+    assert any(k[0] == "vehicleInfo" and k[1].endswith("p") and "b" not in k[1] for k in kinds)
     assert any(r["interface"] == "vehicleInfo" and r["outcome"] == "ok" for r in rows)
 
 
@@ -160,3 +162,40 @@ def test_a_reference_run_journals_the_same_views(tmp_path, spec, client, args):
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     rows = assert_same_views(journal)
     assert any(r["outcome"] == "ok" for r in rows)
+
+
+def test_packed_and_unpacked_rows_read_alike(tmp_path):
+    """A compact row packs the columns no reader filters on (view flag p); what orjson's fast options refuse (a
+    non-string key, an integer beyond 64 bits, a lone surrogate, NaN) is written unpacked, as before the packing.
+    Both kinds, batched and not, read back as whole rows."""
+    import sqlite3 as sq
+
+    def exchanges():
+        body = b'{"a": 1}'
+        resp = {"code": 0, "data": {"id": "x"}}
+        odd = [{1: "int key"}, {"big": 2 ** 70}, {"s": "\udcff"}, {}]
+        for i, notes in enumerate(odd):
+            ex = Exchange("toy", float(i), method="POST", path="/p", interface="p", peer="127.0.0.1:1",
+                          client_id="c", headers={"H": "v"}, request_body=body.decode(), status=200,
+                          response_body=resp, response_plaintext=resp["data"], duration_ms=float(i) / 3,
+                          outcome="ok", notes=notes)
+            ex.request_plaintext = {"a": 1}
+            ex.raw_body = (body, ex.request_body)
+            ex.wire_answer = (resp, orjson.dumps(resp))
+            yield ex
+        yield Exchange("toy", 9.0, duration_ms=float("nan"), notes={"n": 1})
+        yield Exchange("toy", 10.0, peer="\udcfe", notes={"n": 2})
+
+    for batch in (False, True):
+        path = tmp_path / f"j{batch}.sqlite"
+        journal = TeeJournal(path)
+        journal.batch = batch
+        for ex in exchanges():
+            journal.record(ex)
+        journal.close()
+        rows = assert_same_views(path)
+        assert len(rows) == 6
+        db = sq.connect(path)
+        views = [v for (v,) in db.execute("SELECT view FROM exchanges ORDER BY seq")]
+        db.close()
+        assert views[3] == "http:rdp" and not any(v and v.endswith("p") for v in views[:3] + views[4:]), views
