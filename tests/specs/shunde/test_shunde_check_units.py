@@ -230,10 +230,18 @@ def test_2011_bodies_under_a_2019_header_and_a_wrong_body_access_code_fail():
 
 
 def test_a_body_that_does_not_fit_a_recalled_layout_only_warns():
-    # 2011 0x1200/0x1205's layout is in no spec text and no outside vector confirmed it (E-SD-16): no false failure.
+    # 2019 0x1200/0x1205's layout (SOURCE_DATA_TYPE, SOURCE_MSG_SN after DATA_LENGTH) is in no spec text, and the
+    # outside frames of it put those fields elsewhere (E-SD-19): its row stays "recalled", a misfit only warns
+    # (E-SD-16). (2011 0x1205 was this test's example until outside layouts confirmed it: vector o72.)
+    from harness.jt809 import HEADER_2019
+    from harness.jt809.messages import body_class
+
+    login19 = body_class("UP_CONNECT_REQ", "2019")
     head = "粤X1".encode("gbk").ljust(21, b"\x00") + bytes([2])
-    frame = encode_raw(Header(msg_sn=2, gnss_center_id=2, msg_id=0x1200), head + bytes.fromhex("120500000002AABB"))
-    (problem,) = C.frame_problems(journal(LOGIN, frame))["body"]
+    frame = encode_raw(Header(msg_sn=2, gnss_center_id=2, msg_id=0x1200, time=1714552200),
+                       head + bytes.fromhex("120500000002AABB"), profile=HEADER_2019)
+    exchanges = journal_2019(encode(login19(1, "pw", 2, "127.0.0.1", 9), _h19(1), profile=HEADER_2019), frame)
+    (problem,) = C.frame_problems(exchanges)["body"]
     assert problem.level == "warn" and problem.errata == "E-SD-16" and "RETURN_STARTUP_ACK" in problem.message
 
 
