@@ -230,11 +230,14 @@ def test_2011_bodies_under_a_2019_header_and_a_wrong_body_access_code_fail():
 
 
 def test_a_body_that_does_not_fit_a_recalled_layout_only_warns():
-    # 2011 0x1200/0x1205's layout is in no spec text and no outside vector confirmed it (E-SD-16): no false failure.
+    # The 2019 0x1200/0x120A's layout is in no spec text and no outside vector confirmed it (E-SD-16): no false
+    # failure. (The 2011 0x1205 this test used is vector-verified now: an empty sub-body.)
+    from harness.jt809.messages import body_class
+    login19 = encode(body_class("UP_CONNECT_REQ", "2019")(1, "pw", 2, "127.0.0.1", 9), _h19(1), profile=HEADER_2019)
     head = "粤X1".encode("gbk").ljust(21, b"\x00") + bytes([2])
-    frame = encode_raw(Header(msg_sn=2, gnss_center_id=2, msg_id=0x1200), head + bytes.fromhex("120500000002AABB"))
-    (problem,) = C.frame_problems(journal(LOGIN, frame))["body"]
-    assert problem.level == "warn" and problem.errata == "E-SD-16" and "RETURN_STARTUP_ACK" in problem.message
+    frame = encode_raw(replace(_h19(2), msg_id=0x1200), head + bytes.fromhex("120A00000002AABB"), profile=HEADER_2019)
+    (problem,) = C.frame_problems(journal_2019(login19, frame))["body"]
+    assert problem.level == "warn" and problem.errata == "E-SD-16" and "REPORT_DRIVER_INFO_ACK" in problem.message
 
 
 def test_a_body_that_does_not_fit_a_vector_verified_layout_fails():
