@@ -58,3 +58,20 @@ def test_informs_kept_judges_both_links():
     assert_passes("shunde.informs.kept", C.informs_kept(sent, True, False, False))  # no slave link to keep
     assert "main link" in assert_fails("shunde.informs.kept", C.informs_kept(sent, False, True, True)).message
     assert "slave link" in assert_fails("shunde.informs.kept", C.informs_kept(sent, True, True, False)).message
+
+
+def test_every_sample_value_names_a_field_of_some_revision():
+    # request_message / inform_message leave out what the revision's layout lacks: a misspelt key would vanish.
+    from harness.jt809.messages import TABLES
+
+    def fields(family, msg):
+        out = set()
+        for table in TABLES.values():
+            row = table.messages.get(msg) if family is None else table.subs.get(family, {}).get(msg)
+            out |= set(row.cls.__dataclass_fields__) if row is not None else set()
+        return out
+
+    for rule in R.RULES.values():
+        assert set(rule.sample) <= fields(rule.family, rule.request), hex(rule.request)
+    for inform in R.INFORMS.values():
+        assert set(inform.sample) <= fields(inform.family, inform.msg), hex(inform.msg)
