@@ -461,6 +461,21 @@ def requests_answered(sent: list[tuple[Any, tuple[str, int]]], exchanges: list[E
     return out
 
 
+@check("shunde.informs.kept", "jt809 notes §Messages; JT/T 809-2011 0x9200/0x9400 informs (E-SD-16)", "major",
+       "上级平台通知后链路保持", "The platform's informs that want no answer (cross-region position, vehicle info, "
+       "warning notices) leave the operator's main and slave links up")
+def informs_kept(sent: list[str], main_up: bool, slave_was_up: bool, slave_up: bool) -> list[Problem]:
+    """`sent`: the informs' names as sent; `main_up` / `slave_up`: the links they were sent over still open once the
+    requests sent after them were answered (or the harness stopped waiting); `slave_was_up`: before the informs."""
+    out = []
+    told = ", ".join(sent)
+    if not main_up:
+        out.append(fail(f"the main link closed after the platform sent {told}"))
+    if slave_was_up and not slave_up:
+        out.append(fail(f"the slave link closed after the platform sent {told}"))
+    return out
+
+
 @check("shunde.register.sent", "jt809 notes §Messages (0x1201)", "major", "车辆注册信息上报",
        "Each vehicle registered with 0x1201 before its first position (E-SD-23: on this login, if per login)")
 def register_sent(params: dict[str, Any], since_login: list[Exchange]) -> list[Problem]:

@@ -26,6 +26,7 @@ from suites.shunde import gpsrules
 # access sheet of a run): reported `skip`, never pass.
 STIMULUS = {"adapter.completed": "", "shunde.location.complete": "send_positions",
             "shunde.location.intact": "send_positions", "shunde.requests.answered": "connect",
+            "shunde.informs.kept": "connect",
             "shunde.link.reconnect": "connect", "shunde.flow.access_sheet": "send_positions"}
 # The run's interface (its action) of each journaled frame; anything else (answers to the platform's requests,
 # alarms, static data) is judged under connect, as the run judges the platform's requests.

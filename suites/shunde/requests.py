@@ -10,7 +10,7 @@ from typing import Any
 from harness import specdata
 from harness.jt809 import layouts
 from harness.jt809.jsonview import location_from_json
-from harness.jt809.messages import MESSAGES, TABLES, answer_data
+from harness.jt809.messages import MESSAGES, TABLES, answer_data, to_2019
 
 
 @dataclass(frozen=True)
@@ -24,8 +24,8 @@ class RequestRule:
     sample: dict[str, Any]
     revision: str | None = None  # "2019": sent (and answered) under the 2019 header only
 
-    def _row(self, family: int | None, msg: int) -> Any:
-        table = TABLES[self.revision or "2011"]
+    def _row(self, family: int | None, msg: int, revision: str | None = None) -> Any:
+        table = TABLES[self.revision or revision or "2011"]
         return table.messages[msg] if family is None else table.subs[family][msg]
 
     @property
@@ -52,6 +52,35 @@ def load() -> dict[int, RequestRule]:
 RULES = load()
 
 
+@dataclass(frozen=True)
+class Inform:
+    """A platform message that wants no answer (requests.toml [informs])."""
+    msg: int                    # its DATA_TYPE
+    family: int                 # its outer MSG_ID
+    sample: dict[str, Any]
+
+    def name(self, revision: str = "2011") -> str:
+        return TABLES[revision].subs[self.family][self.msg].name
+
+
+INFORMS = {int(k, 16): Inform(int(k, 16), int(r["family"], 16), dict(r.get("sample", {})))
+           for k, r in specdata.load("shunde", "requests").get("informs", {}).items()}
+
+
+def inform_message(inform: Inform, vehicle: tuple[str, int], revision: str = "2011") -> Any:
+    """The harness's inform in a body revision: the sample on that revision's layout, VEHICLE_NO / VEHICLE_COLOR
+    the flow's vehicle where the layout has them, a position (its JSON view) stamped with the time of sending."""
+    cls = TABLES[revision].subs[inform.family][inform.msg].cls
+    names = set(cls.__dataclass_fields__)
+    values = {k: v for k, v in {**inform.sample, "vehicle_no": vehicle[0], "vehicle_color": vehicle[1]}.items()
+              if k in names}
+    for spec in layouts.SPECS.get(cls, []):
+        if spec.kind in ("gnss", "gnss2019") and isinstance(values.get(spec.name), dict):
+            loc = location_from_json({"time": datetime.now().replace(microsecond=0).isoformat(), **values[spec.name]})
+            values[spec.name] = to_2019(loc, 0) if spec.kind == "gnss2019" else loc
+    return _outer(inform.family, cls(**values), vehicle)
+
+
 def _outer(family: int | None, data: Any, vehicle: tuple[str, int] | None) -> Any:
     if family is None:  # a message of its own
         return data
@@ -62,9 +91,11 @@ def _outer(family: int | None, data: Any, vehicle: tuple[str, int] | None) -> An
     return cls(data=data)
 
 
-def request_message(rule: RequestRule, vehicle: tuple[str, int]) -> Any:
-    """The harness's request: the sample values on the row's layout."""
-    sub = rule._row(rule.family, rule.request).cls(**rule.sample)
+def request_message(rule: RequestRule, vehicle: tuple[str, int], revision: str = "2011") -> Any:
+    """The harness's request in a body revision (the header profile's): the sample values on that revision's layout
+    of the row (values for fields the layout does not have are left out: the 2011 0x920A has no FLAG)."""
+    cls = rule._row(rule.family, rule.request, revision).cls
+    sub = cls(**{k: v for k, v in rule.sample.items() if k in cls.__dataclass_fields__})
     return _outer(rule.family, sub, vehicle)
 
 

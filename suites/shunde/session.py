@@ -19,7 +19,7 @@ from mocks.shunde.store import by_vehicle, position_records
 from suites.shunde import checks as C
 from suites.shunde import gpsrules
 from suites.shunde.daemon import stop_daemon
-from suites.shunde.requests import RULES as REQUEST_RULES, request_message
+from suites.shunde.requests import INFORMS, RULES as REQUEST_RULES, inform_message, request_message
 from schemas.shunde.datagen import ShundeData, beijing_now
 
 
@@ -285,11 +285,16 @@ class ShundeClientSession(ClientSession):
         v = self.data.vehicle(self.operator)
         vehicle = (v["vehicle_no"], int(v["vehicle_color"]))
         seq0 = self.journal.last_seq
-        rules = [r for r in REQUEST_RULES.values() if r.applies(self.mock.header_profile.name)]
+        revision = self.mock.header_profile.name
+        rules = [r for r in REQUEST_RULES.values() if r.applies(revision)]
+        informs = [inform_message(i, vehicle, revision) for i in INFORMS.values()]
+        slave_was_up = session is not None and session.slave_state == "up"
 
         async def send() -> None:
+            for msg in informs:  # first: a forwarder that drops a link on them cannot answer what follows
+                self.mock.send_down(session, msg)
             for rule in rules:
-                self.mock.send_down(session, request_message(rule, vehicle))
+                self.mock.send_down(session, request_message(rule, vehicle, self.mock.header_profile.name))
 
         if session is None:
             return [self.record(ADAPTER_COMPLETED, [C.fail("not logged in: no platform session to send requests on")],
@@ -299,8 +304,14 @@ class ShundeClientSession(ClientSession):
         wait = float(self.suite["frame_wait_s"])
         self.wait_for(lambda: names <= {e.interface for e in C.from_sut(self.since(seq0), "main")}, wait)
         exs = self.since(seq0)
-        ev = [e.evidence() for e in exs if e.method in ("send", "recv")][:2 * len(rules)]
+        ev = [e.evidence() for e in exs if e.method in ("send", "recv")][:2 * len(rules) + len(informs)]
         out = [self.record("shunde.requests.answered", C.requests_answered([(r, vehicle) for r in rules], exs, wait),
                            interface=iface, stage=stage, evidence=ev)]
+        if informs:
+            sent = [f"0x{i.msg:04X} {i.name(revision)}" for i in INFORMS.values()]
+            slave = session.slave
+            kept = C.informs_kept(sent, not session.main.closed, slave_was_up,
+                                  slave is not None and not slave.closed and session.slave_state == "up")
+            out.append(self.record("shunde.informs.kept", kept, interface=iface, stage=stage, evidence=ev))
         out += self.judge_frames(exs, iface, stage)
         return out

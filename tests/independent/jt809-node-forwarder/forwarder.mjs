@@ -246,6 +246,15 @@ function onRequest(linkName, f) {
       log(`platform sent 0x${req.dataType.toString(16)}; no answer`); return;
     case 0x9205: dt = 0x1205; data = bodies === '2019' ? src : Buffer.alloc(0); break;
     case 0x9206: dt = 0x1206; data = bodies === '2019' ? src : Buffer.alloc(0); break;
+    case 0x920a: {   // DRIVER_NAME 16, DRIVER_ID 20, LICENCE 40, ORG_NAME 200 (2019: FLAG in the request, read past)
+      const driver = new W().text('李四', 16).text('440606198202020022', 20).text('粤A-0022', 40).text('顺德货运', 200).buf();
+      dt = 0x120a; data = bodies === '2019' ? Buffer.concat([src, driver]) : driver; break;
+    }
+    case 0x920b: {   // EWAYBILL_LENGTH u32, EWAYBILL_INFO
+      const bill = M.gbkEncodeText('电子运单 SD-0001');
+      const info = new W().u32(bill.length).bytes(bill).buf();
+      dt = 0x120b; data = bodies === '2019' ? Buffer.concat([src, info]) : info; break;
+    }
     case 0x9301: {
       const objectType = r.u8(), objectId = r.text(12), infoId = r.u32();
       const answer = M.gbkEncodeText('查岗应答：值班员在岗');

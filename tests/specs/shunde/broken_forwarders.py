@@ -170,6 +170,20 @@ def no_answer_to(request: int, base: type = Forwarder) -> type:
     return NoAnswerTo
 
 
+class DropsLinkOnInform(Forwarder):
+    """Knows only the requests it answers: an inform it does not know (0x9202, 0x9204, 0x9402, 0x9403) makes it
+    close its main link, and it does not come back."""
+
+    reconnect = False
+
+    def answer_request(self, msg_id, body, sn=0):
+        if getattr(body, "data_type", None) in requests.INFORMS:
+            if self.writer is not None:
+                self.writer.close()
+            return None
+        return super().answer_request(msg_id, body, sn)
+
+
 class NoRegister(Forwarder):
     """Forwards positions without ever sending 0x1201 vehicle registration."""
 
@@ -199,6 +213,9 @@ VARIANTS = {
     "no-travel-data-answer": no_answer_to(0x9504),
     "no-static-info-answer": no_answer_to(0x9601),
     "no-manage-answer": no_answer_to(0x9102, ReferenceForwarder),
+    "no-driver-info-answer": no_answer_to(0x920A, ReferenceForwarder),
+    "no-ewaybill-answer": no_answer_to(0x920B),
+    "drops-link-on-inform": DropsLinkOnInform,
     "reference": ReferenceForwarder,
 }
 

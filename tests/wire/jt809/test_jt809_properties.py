@@ -99,6 +99,10 @@ def _table_object(draw, cls):
             values[f.name] = draw(st.binary(min_size=f.size or 0, max_size=f.size or 40))
         elif f.kind == "gnss":
             values[f.name] = draw(locations())
+        elif f.kind == "gnss2019":
+            values[f.name] = draw(locations_2019())
+        elif f.kind == "gnss2019_list":
+            values[f.name] = draw(st.lists(locations_2019(), max_size=3))
         else:
             values[f.name] = draw(st.lists(locations(), max_size=5))
     for f in specs:  # a length (count) field holds the length of what it counts
