@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import example, HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.report import write_report
@@ -189,13 +189,18 @@ def test_a_cut_inside_a_private_key_leaves_no_piece_of_it(tmp_path_factory, name
                       max_size=48),
        form=st.sampled_from(["plain", "hex", "hexupper", "b64", "b64url", "percent", "json"]),
        stream=st.sampled_from(["stdout", "stderr"]), where=st.floats(min_value=0.05, max_value=0.95))
+@example(secret="Signatur2222", form="plain", stream="stdout", where=0.5)   # shares "Signatur" with the page
 def test_a_cut_inside_a_known_secret_leaves_no_piece_of_it(tmp_path_factory, secret, form, stream, where):
     text = known_forms(secret, form)
     ev = _adapter_evidence(stream, text, max(1, int(len(text) * where)), [secret])
     written = _write_with(ev, tmp_path_factory.mktemp("r"), [secret])
+    # A piece the page holds without the secret is the page's own text (a secret "Signatur2222" shares "Signatur"
+    # with the page's "Signature" heading), not a leak: compare with the same report around a neutral text.
+    neutral = _adapter_evidence(stream, "#" * len(text), max(1, int(len(text) * where)), [])
+    page = _write_with(neutral, tmp_path_factory.mktemp("r"))
     for enc in ("plain", "hex", "hexupper", "b64", "b64url", "percent"):
         for piece in _pieces(known_forms(secret, enc), 8):
-            assert piece not in written, f"{form} form cut in {stream} leaked as {enc}: {piece!r}"
+            assert piece not in written or piece in page, f"{form} form cut in {stream} leaked as {enc}: {piece!r}"
 
 
 def test_the_cut_masks_an_unrecognised_key_tail_and_keeps_the_rest():
