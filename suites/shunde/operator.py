@@ -209,7 +209,10 @@ class SlaveListener:
 
     def _serve(self, conn: socket.socket) -> None:
         decoder = self.wire.decoder()
-        conn.settimeout(0.5)
+        try:
+            conn.settimeout(0.5)
+        except OSError:             # closed by stop() before this thread ran: nothing to serve
+            return
         while not self._stop.is_set():
             try:
                 data = conn.recv(65536)
