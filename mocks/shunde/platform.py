@@ -36,6 +36,7 @@ UPLINK_FAMILIES = (0x1300, 0x1400, 0x1500, 0x1600, 0x1700)  # layouts.toml: UP_ 
 UPLINK_ANSWERS_2019 = (0x1102,)  # 2019 link management: the operator's answer to 0x9102, journaled
 TOTAL_RECV = body_class("DOWN_TOTAL_RECV_BACK_MSG")
 EXG_HEAD_SIZE = 28  # 0x1200: VEHICLE_NO 21, VEHICLE_COLOR 1, DATA_TYPE 2, DATA_LENGTH 4
+JUDGE_LINK = ("idle_timeout_s", "answer_timeout_s", "retry_wait_s")  # [link] settings the stream judge needs
 RESULT = {"ok": 0, "ip_wrong": 1, "access_code_wrong": 2, "user_not_registered": 3, "password_wrong": 4,
           "busy": 5, "other": 6}
 
@@ -105,6 +106,7 @@ class DistrictPlatform:
         self._positions: dict[tuple[str, int], list[dict[str, Any]]] = {}
         self._indexed = self.journal.last_seq  # journal seq up to which positions were read back
         self.sessions: dict[int, Session] = {}
+        self.refusals: dict[int, int] = {}  # USERID -> logins still to refuse RESULT 5 after a cut (E-SD-24)
         self.links: list[Link] = []
         self.errors: deque[str] = deque(maxlen=100)  # the latest internal errors caught (all are journaled)
         self._server: asyncio.base_events.Server | None = None
@@ -130,7 +132,7 @@ class DistrictPlatform:
         kept = {int(a["user_id"]): a for a in (read_meta(self.journal.path).get("judge") or {}).get("accounts", [])}
         kept.update({int(a.user_id): a.credentials() for a in self.accounts})
         keep_judge_meta(self.journal, {"accounts": list(kept.values()),
-                                       "link": {k: self.settings[k] for k in ("idle_timeout_s", "answer_timeout_s")}},
+                                       "link": {k: self.settings[k] for k in JUDGE_LINK}},
                         self.profile.get("name"))
 
     async def close(self) -> None:
@@ -350,6 +352,11 @@ class DistrictPlatform:
     def _login(self, link: Link, frame: Frame, body: UpConnectReq, ex: Exchange) -> None:
         center = frame.header.gnss_center_id
         why = self.login_result(link, frame, body)
+        if why == "ok" and self.refusals.get(body.user_id):
+            self.refusals[body.user_id] -= 1
+            why = "busy"
+            ex.notes["probe"] = ("E-SD-24: refused on purpose after the main-link cut, to see the operator wait before "
+                                 "its next login")
         ex.notes["login"] = why
         if why != "ok":
             return self._refuse(link, ex, RESULT[why], center)
@@ -548,14 +555,17 @@ class DistrictPlatform:
         return True
 
     # ---- accessors for suites -------------------------------------------------------------------------
-    async def drop_main(self, user_id: int, black_hole: tuple[float, float] | None = None) -> bool:
+    async def drop_main(self, user_id: int, black_hole: tuple[float, float] | None = None, refusals: int = 0) -> bool:
         """Test hook: cut the user's main link as a network fault would (no 0x1003/0x1004, no 0x9007). The slave
         link stays up, so the operator can report the loss there (0x1007) and log in again. False: no session.
         `black_hole` (linger_s, cap_s): the link first dies silently (Link.black_hole), so what the forwarder writes
-        into it is lost unless it resends it; then it closes."""
+        into it is lost unless it resends it; then it closes. `refusals`: the user's next logins that would be
+        accepted are answered RESULT 5 (busy: connect again later) this many times, journaled with the note `probe`,
+        so the operator's wait before trying again can be judged (shunde.link.backoff, E-SD-24)."""
         session = self.sessions.get(user_id)
         if session is None or session.main.closed:
             return False
+        self.refusals[user_id] = max(0, int(refusals))
         if black_hole is not None:
             session.main.black_hole(*black_hole)
         else:

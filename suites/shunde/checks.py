@@ -8,6 +8,7 @@ from harness.checks import check, declare, fail, Problem, warn
 from harness.journal import Exchange
 from harness.jt809 import crc16
 from harness.jt809.messages import CHINA_BOX
+from mocks.shunde.platform import RESULT as LOGIN_RESULT
 from suites.shunde import gpsrules
 
 # The codec tags a finding of a documented alternative reading with its own id; the errata register's `codec_tag`
@@ -16,6 +17,7 @@ CODEC_ERRATA = {e["codec_tag"]: (eid, e.get("switch", ""), e.get("switch_default
                 for eid, e in specdata.load("shunde", "errata").items() if isinstance(e, dict) and e.get("codec_tag")}
 POSITION_IFACES = ("UP_EXG_MSG_REAL_LOCATION", "UP_EXG_MSG_HISTORY_LOCATION")
 POSITION_FIELDS = ("lon_deg", "lat_deg", "vec1", "vec2", "vec3", "direction", "altitude", "state", "alarm")
+RESULT_BUSY = LOGIN_RESULT["busy"]  # 0x1002 RESULT 5: 资源紧张，稍后再连接 (jt809 notes §Messages)
 
 
 def from_sut(exchanges: Iterable[Exchange], link: str | None = None) -> list[Exchange]:
@@ -198,7 +200,9 @@ def login_fields(exchanges: Iterable[Exchange], creds: dict[str, Any]) -> list[P
 
 @check("shunde.login.accepted", "jt809 notes §Messages (0x1002)", "critical", "登录成功", "Login answered RESULT 0")
 def login_accepted(exchanges: Iterable[Exchange]) -> list[Problem]:
-    logins = [e for e in from_sut(exchanges, "main") if e.interface == "UP_CONNECT_REQ"]
+    """The last login of the exchanges accepted; a login the mock refused on purpose (note `probe`: E-SD-24, after
+    the flow's main-link cut) is the platform's doing, not judged here."""
+    logins = [e for e in from_sut(exchanges, "main") if e.interface == "UP_CONNECT_REQ" and not probe_refusal(e)]
     if not logins:
         return [fail("no 0x1001 reached the platform")]
     last = logins[-1]
@@ -423,6 +427,28 @@ def link_reconnect(after_cut: list[Exchange], acknowledged: list[dict[str, Any]]
     if slave_was_up and not any(e.interface == "UP_DISCONNECT_INFORM" for e in from_sut(after_cut, "slave")):
         out.append(warn("no 0x1007 UP_DISCONNECT_INFORM on the slave link after the main link broke (not required "
                         "by the notes: E-SD-22)", "E-SD-22"))
+    return out[:30]
+
+
+def probe_refusal(e: Exchange) -> bool:
+    """A 0x1001 the mock answered RESULT 5 on purpose, to see the operator wait (E-SD-24)."""
+    return bool((e.notes or {}).get("probe"))
+
+
+@check("shunde.link.backoff", "jt809 notes §Messages (0x1002 RESULT 5); E-SD-24", "major", "登录被拒后稍后再连接",
+       "After a login refused RESULT 5 (busy: connect again later), wait before the next 0x1001")
+def link_backoff(logins: list[Exchange], min_wait_s: float, level: str = "required") -> list[Problem]:
+    """`logins`: one USERID's 0x1001 frames in journal order. Each refused RESULT 5 must be followed by the next no
+    sooner than `min_wait_s` later (E-SD-24; `level` "advised": a warning)."""
+    out = []
+    for refused, nxt in zip(logins, logins[1:]):
+        if refused.status != RESULT_BUSY:
+            continue
+        gap = nxt.time - refused.time
+        if gap < min_wait_s:
+            msg = (f"{where(nxt)}: 0x1001 again {gap:.3f} s after {where(refused)} was refused RESULT 5 (busy: "
+                   f"connect again later); a wait of at least {min_wait_s:g} s is due")
+            out.append(fail(msg + " (E-SD-24)") if level == "required" else warn(msg, "E-SD-24"))
     return out[:30]
 
 

@@ -18,6 +18,7 @@ from typing import Any, Iterable
 from harness import specdata
 from harness.checks import Problem, fail
 from harness.journal import Exchange
+from mocks.shunde.platform import JUDGE_LINK
 from mocks.shunde.store import position_records
 from suites.shunde import checks as C
 from suites.shunde import gpsrules
@@ -43,10 +44,12 @@ class ShundeJudge:
         link = {**platform["link"], **(meta.get("link") or {})}
         self.idle = float(link["idle_timeout_s"])
         self.answer_timeout = float(link["answer_timeout_s"])
+        self.retry_wait = float(link["retry_wait_s"])
         self.max_batch = int(meta.get("max_batch") or platform["history"]["max_batch"])
         self.accounts = {int(a["user_id"]): a for a in meta.get("accounts") or []}
         self.meta = {"accounts": list(self.accounts.values()),
-                     "link": {"idle_timeout_s": self.idle, "answer_timeout_s": self.answer_timeout},
+                     "link": {"idle_timeout_s": self.idle, "answer_timeout_s": self.answer_timeout,
+                              "retry_wait_s": self.retry_wait},
                      "max_batch": self.max_batch}
         self.rules = gpsrules.load_rules()
         self.stimulus = dict(STIMULUS)
@@ -59,6 +62,7 @@ class ShundeJudge:
         self.history: dict[tuple, Exchange] = {}                 # vehicle -> its last 0x1203
         self.beats: dict[str, Exchange] = {}                     # USERID -> its last 0x1005 since the login
         self.pending: dict[str, Exchange] = {}                   # USERID -> the platform's 0x9005 not yet answered
+        self.refused: dict[str, Exchange] = {}                   # USERID -> its last 0x1001, if refused RESULT 5
         self.malformed: dict[str, list[Exchange]] = {"main": [], "slave": []}  # consecutive malformed pieces
         self.last_time = 0.0
 
@@ -116,7 +120,14 @@ class ShundeJudge:
                                                           "platform's access sheet (shunde Attachment 2)")]
         else:
             yield "shunde.login.fields", "connect", C.login_fields([e], self._creds(uid, body))
-        yield "shunde.login.accepted", "connect", C.login_accepted([e])
+        if not C.probe_refusal(e):  # refused on purpose (E-SD-24): the platform's doing
+            yield "shunde.login.accepted", "connect", C.login_accepted([e])
+        refused = self.refused.pop(str(uid), None)
+        if refused is not None:
+            yield "shunde.link.backoff", "connect", C.link_backoff([refused, e], self.retry_wait,
+                                                                   self.profile.get("reconnect_wait", "required"))
+        if e.status == C.RESULT_BUSY:
+            self.refused[str(uid)] = e
         if e.status == 0 and e.outcome == "ok" and e.response_body:
             client = str(uid)
             self.codes[client] = (e.headers or {}).get("gnss_center_id")
@@ -209,8 +220,7 @@ def make_judge(profile: dict, meta: dict[str, Any]) -> ShundeJudge:
 def judge_for_mock(mock, profile: dict) -> ShundeJudge:
     """The judge of a live DistrictPlatform; every frame journaled whole from now on (the observer's way in)."""
     mock.raw_view = None  # the raw fast path bypasses Journal.record; observed, every frame goes through it
-    return ShundeJudge(profile, {"accounts": _accounts(mock.accounts),
-                                 "link": {k: mock.settings[k] for k in ("idle_timeout_s", "answer_timeout_s")}})
+    return ShundeJudge(profile, {"accounts": _accounts(mock.accounts), "link": {k: mock.settings[k] for k in JUDGE_LINK}})
 
 
 

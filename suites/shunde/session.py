@@ -236,7 +236,8 @@ class ShundeClientSession(ClientSession):
         # The link dies silently first (a black hole): `after` is written into it while send_positions runs, so a
         # forwarder that does not resend what the platform never confirmed loses it (tester13 D7).
         cut = self.bg.call(self.mock.drop_main(self.account.user_id,
-                                               (float(self.suite["cut_linger_s"]), float(self.suite["cut_cap_s"]))))
+                                               (float(self.suite["cut_linger_s"]), float(self.suite["cut_cap_s"])),
+                                               int(self.suite["cut_refusals"])))
         res_b, _ = self.act("send_positions", after)
         if res_b.ok:
             acked.append(after)
@@ -264,11 +265,25 @@ class ShundeClientSession(ClientSession):
         out = [self.record("shunde.link.reconnect", C.link_reconnect(after_cut, acked, by_vehicle(arrived()),
                                                                      slave_was_up),
                            interface=iface, stage=stage, evidence=ev)]
+        out.append(self.link_backoff(C.from_sut(after_cut, "main"), iface, stage))
         if relogins:  # E-SD-23: the positions after the cut need their vehicles registered (per login: on the re-login)
             out.append(self.record("shunde.register.sent", C.register_sent(after, self.registrations(relogins[-1].seq)),
                                    interface=iface, stage=stage, evidence=ev))
         out += self.judge_frames(after_cut, iface, stage)
         return out
+
+    def link_backoff(self, frames: list[Exchange], iface: str, stage: str) -> CheckResult:
+        """E-SD-24: the mock refused the first logins after the cut RESULT 5 (busy: connect again later); each
+        refusal followed by another 0x1001 is judged on the wait between them."""
+        logins = [e for e in frames if e.interface == "UP_CONNECT_REQ"]
+        if not any(e.status == C.RESULT_BUSY for e in logins[:-1]):
+            return self.skip("shunde.link.backoff", f"no login refused RESULT 5 and then tried again after the cut "
+                             f"({len(logins)} login attempts; the mock refuses {self.suite['cut_refusals']}; a forwarder "
+                             "that does not try again fails shunde.link.reconnect)", interface=iface, stage=stage)
+        found = C.link_backoff(logins, float(self.mock.settings["retry_wait_s"]),
+                               self.vrun.profile.get("reconnect_wait", "required"))
+        return self.record("shunde.link.backoff", found, interface=iface, stage=stage,
+                           evidence=[e.evidence() for e in logins[:8]])
 
     def registrations(self, login_seq: int) -> list[Exchange]:
         """The frames register.sent judges from (E-SD-23): since the run's start (per vehicle, the default: one

@@ -47,7 +47,7 @@ REQUIREMENTS = {
     "jt809 notes §Messages (0x1005/0x1006, 0x9005/0x9006)": ["shunde.heartbeat.main", "shunde.heartbeat.slave",
                                                             "shunde.platform.heartbeat"],
     "jt809 notes §Messages (0x1003/0x1004)": ["shunde.disconnect.orderly", "shunde.platform.disconnect"],
-    "jt809 notes §Messages (0x1001/0x1002, 0x1007)": ["shunde.link.reconnect"],
+    "jt809 notes §Messages (0x1001/0x1002, 0x1007)": ["shunde.link.reconnect", "shunde.link.backoff"],
     "jt809 notes §Messages (0x1201, E-SD-02)": ["shunde.frame.values"],
     "jt809 notes §Messages (0x1200/0x1202)": ["shunde.location.valid", "shunde.location.intact",
                                              "shunde.location.complete", "shunde.frame.body",

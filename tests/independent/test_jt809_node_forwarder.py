@@ -64,6 +64,7 @@ def test_2019_flow_of_the_node_forwarder_passes(tmp_path):
         "\n".join(not_passing(model)) + proc.stdout[-3000:] + proc.stderr[-2000:]
     verdicts = {c["id"]: c["verdict"] for i in model["interfaces"] for c in i["checks"]}
     assert verdicts.get("shunde.link.reconnect") == "pass" and verdicts.get("shunde.requests.answered") == "pass"
+    assert verdicts.get("shunde.link.backoff") == "pass", "its back-off (0.5 s doubling, jitter) waits after RESULT 5"
 
 
 @pytest.mark.slow
@@ -120,3 +121,21 @@ def test_registration_after_a_relogin_is_judged_alike_by_the_run_and_the_rederiv
                    env={**os.environ, "VCONFORM_HOME": str(tmp_path / "home")})
     rederived = json.loads((out / "report.json").read_text("utf-8"))
     assert [m for m in not_passing(rederived) if m.startswith("shunde.register.sent fail")], not_passing(rederived)
+
+
+def test_a_retry_at_once_after_a_busy_refusal_fails_backoff_in_the_run_and_the_rederivation(tmp_path):
+    """tester13 D9: the mock refuses the first login after the flow's cut RESULT 5 (busy: connect again later,
+    E-SD-24); the Node forwarder's --no-backoff tries again at once. The run and `report --journal` of its journal
+    fail shunde.link.backoff alike, and neither counts the refusal on purpose against shunde.login.accepted."""
+    journal = tmp_path / "journal.sqlite"
+    proc, model = run(tmp_path, "--stage", "flow", "--only", "connect", "--journal", str(journal),
+                      flags="--no-backoff")
+    assert [m for m in not_passing(model) if m.startswith("shunde.link.backoff fail")], not_passing(model)
+    out = tmp_path / "rederived"
+    subprocess.run([sys.executable, "-m", "harness.cli", "report", "--journal", str(journal), "--out", str(out)],
+                   cwd=ROOT, capture_output=True, text=True, timeout=300,
+                   env={**os.environ, "VCONFORM_HOME": str(tmp_path / "home")})
+    rederived = json.loads((out / "report.json").read_text("utf-8"))
+    assert [m for m in not_passing(rederived) if m.startswith("shunde.link.backoff fail")], not_passing(rederived)
+    for m in (model, rederived):
+        assert not [x for x in not_passing(m) if x.startswith("shunde.login.accepted")], not_passing(m)

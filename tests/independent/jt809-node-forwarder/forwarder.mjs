@@ -112,7 +112,14 @@ function onMain(link, f) {
     case 0x1002: {
       const r = new R(f.body);
       const result = r.u8(); const code = r.u32();
-      if (result !== 0) { log('login refused, RESULT', result); fail(`login refused: RESULT ${result}`); link.sock.destroy(); return; }
+      if (result !== 0) {
+        log('login refused, RESULT', result);
+        // 5: busy, connect again later: the reconnect with back-off tries again; anything else is final
+        if (result !== 5) fail(`login refused: RESULT ${result}`);
+        link.sock.destroy();
+        return;
+      }
+      failure = null;
       verifyCode = code;
       link.loggedIn = true;
       everLoggedIn = true;

@@ -126,6 +126,21 @@ class NoResend(Forwarder):
         return await super().login()
 
 
+class NoBackoff(Forwarder):
+    """Reconnects after a main-link cut, but tries again the instant a login is refused RESULT 5 (busy: connect
+    again later): a tight loop against a busy platform (E-SD-24)."""
+
+    def __init__(self, cfg):
+        super().__init__(replace(cfg, reconnect_first_s=0.0, reconnect_max_s=0.0))
+
+
+class GivesUpWhenRefused(Forwarder):
+    """Reconnects after a main-link cut, but takes a refused login (RESULT 5, busy) as final: no second attempt."""
+
+    def __init__(self, cfg):
+        super().__init__(replace(cfg, reconnect_window_s=0.0))
+
+
 class RegisterOnce(Forwarder):
     """Registers each vehicle (0x1201) once for the life of the process, not again after a re-login (E-SD-23)."""
 
@@ -204,6 +219,8 @@ VARIANTS = {
     "no-disconnect": NoDisconnect,
     "bodies-2011-under-2019": Bodies2011Under2019,
     "no-reconnect": NoReconnect,
+    "no-backoff": NoBackoff,
+    "gives-up-when-refused": GivesUpWhenRefused,
     "register-once": RegisterOnce,
     "no-resend": NoResend,
     "no-request-answers": NoRequestAnswers,

@@ -35,7 +35,13 @@ async def _until(predicate, timeout: float = 60.0) -> bool:
     return True
 
 
-async def _cut_mid_run(cls: type[Forwarder]) -> tuple[Forwarder, DistrictPlatform, dict]:
+class NoBackoff(ReferenceForwarder):
+    def __init__(self, cfg):
+        from dataclasses import replace
+        super().__init__(replace(cfg, reconnect_first_s=0.0, reconnect_max_s=0.0))
+
+
+async def _cut_mid_run(cls: type[Forwarder], refusals: int = 0) -> tuple[Forwarder, DistrictPlatform, dict]:
     """Send a batch, cut the main link, send a second batch at once (its first frames go to the dead socket
     before the forwarder has seen the cut); which positions arrived, and whether the second was acknowledged."""
     data = ShundeData(7)
@@ -55,7 +61,7 @@ async def _cut_mid_run(cls: type[Forwarder]) -> tuple[Forwarder, DistrictPlatfor
 
     await fw.send_positions(batch(slice(0, N)))
     seq_cut = mock.journal.last_seq
-    assert await mock.drop_main(acct.user_id)
+    assert await mock.drop_main(acct.user_id, refusals=refusals)
     acknowledged = True
     try:
         await fw.send_positions(batch(slice(N, None)))
@@ -69,8 +75,12 @@ async def _cut_mid_run(cls: type[Forwarder]) -> tuple[Forwarder, DistrictPlatfor
     got = times()
     lost = [p["time"] for p in track if p["time"] not in got]
     acked = [batch(slice(0, N))] + ([batch(slice(N, None))] if acknowledged else [])
-    judged = C.link_reconnect(mock.journal.since(seq_cut), acked, mock.positions, True)
-    return fw, mock, {"acknowledged": acknowledged, "lost": lost, "judged": judged}
+    after = mock.journal.since(seq_cut)
+    judged = C.link_reconnect(after, acked, mock.positions, True)
+    logins = [e for e in C.from_sut(after, "main") if e.interface == "UP_CONNECT_REQ"]
+    backoff = C.link_backoff(logins, float(mock.settings["retry_wait_s"]))
+    return fw, mock, {"acknowledged": acknowledged, "lost": lost, "judged": judged, "logins": logins,
+                      "backoff": backoff}
 
 
 def test_reference_forwarder_reconnects_and_loses_nothing():
@@ -141,3 +151,72 @@ def test_a_missing_0x1007_after_the_cut_is_a_warning_citing_its_errata_entry():
     assert [(p.level, p.errata) for p in found] == [("warn", "E-SD-22")]
     assert "E-SD-22" in load("shunde", "errata")
     assert C.link_reconnect([relogin], [], {}, slave_was_up=False) == []
+
+
+def test_refused_twice_after_the_cut_the_reference_waits_and_gets_in():
+    """E-SD-24: the mock answers the first two logins after the cut RESULT 5 (busy: connect again later), noted as
+    probes; the reference waits (doubling) between attempts, logs in on the third and loses nothing."""
+    async def run():
+        fw, mock, out = await _cut_mid_run(ReferenceForwarder, refusals=2)
+        try:
+            assert [(e.status, bool(C.probe_refusal(e))) for e in out["logins"]] == [(5, True), (5, True), (0, False)]
+            assert out["acknowledged"] and out["lost"] == []
+            assert_passes("shunde.link.reconnect", out["judged"])
+            assert_passes("shunde.link.backoff", out["backoff"])
+            assert C.login_accepted(out["logins"]) == [], "a refusal on purpose is never the forwarder's finding"
+        finally:
+            await fw.disconnect()
+            await mock.close()
+
+    asyncio.run(run())
+
+
+@pytest.mark.proves("shunde.link.backoff")
+def test_a_forwarder_that_retries_at_once_fails_backoff():
+    async def run():
+        fw, mock, out = await _cut_mid_run(NoBackoff, refusals=2)
+        try:
+            assert [e.status for e in out["logins"]][-1] == 0, "it gets in on the third attempt"
+            assert_passes("shunde.link.reconnect", out["judged"])
+            assert_fails("shunde.link.backoff", out["backoff"])
+            assert "RESULT 5" in out["backoff"][0].message and "E-SD-24" in out["backoff"][0].message
+        finally:
+            await fw.disconnect()
+            await mock.close()
+
+    asyncio.run(run())
+
+
+def _login(seq: int, t: float, status: int):
+    from harness.journal import Exchange
+    return Exchange(spec="shunde", seq=seq, time=t, method="recv", link="main", interface="UP_CONNECT_REQ",
+                    status=status, outcome="ok" if status == 0 else "busy", response_body="5B...5D")
+
+
+def test_backoff_judges_the_wait_after_each_busy_refusal_only():
+    """A fixed wait passes as well as a doubling one (E-SD-24 sets no growth); the wait after other refusals
+    (password wrong...) is not this check's; under reconnect_wait "advised" a short wait is a warning."""
+    fixed = [_login(1, 0.0, 5), _login(2, 0.6, 5), _login(3, 1.2, 0)]
+    assert C.link_backoff(fixed, 0.5) == []
+    assert C.link_backoff([_login(1, 0.0, 4), _login(2, 0.01, 0)], 0.5) == []
+    tight = [_login(1, 0.0, 5), _login(2, 0.01, 5), _login(3, 0.9, 0)]
+    found = C.link_backoff(tight, 0.5)
+    assert [(p.level, "#2" in p.message) for p in found] == [("fail", True)]
+    assert [(p.level, p.errata) for p in C.link_backoff(tight, 0.5, "advised")] == [("warn", "E-SD-24")]
+    assert C.link_backoff([_login(1, 0.0, 5)], 0.5) == [], "a refusal with no later attempt is link.reconnect's"
+
+
+def test_the_stream_judge_sees_the_same_refusals():
+    """`vconform report --journal` (observe): a probe refusal is not a login.accepted failure; the next login from
+    the same USERID is judged for its wait."""
+    from harness.specdata import profile
+    from suites.shunde.observe import ShundeJudge
+
+    judge = ShundeJudge(profile("shunde"), {"accounts": [], "link": {"retry_wait_s": 0.5}})
+    first, second = _login(1, 0.0, 5), _login(2, 0.01, 0)
+    first.notes["probe"] = "E-SD-24"
+    first.request_plaintext = second.request_plaintext = {"user_id": 7}
+    seen = [(cid, probs) for e in (first, second) for cid, _iface, probs in judge.see(e)]
+    assert not [p for cid, probs in seen if cid == "shunde.login.accepted" for p in probs]
+    backoff = [probs for cid, probs in seen if cid == "shunde.link.backoff"]
+    assert len(backoff) == 1 and [p.level for p in backoff[0]] == ["fail"]
