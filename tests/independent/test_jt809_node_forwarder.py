@@ -139,3 +139,20 @@ def test_a_retry_at_once_after_a_busy_refusal_fails_backoff_in_the_run_and_the_r
     assert [m for m in not_passing(rederived) if m.startswith("shunde.link.backoff fail")], not_passing(rederived)
     for m in (model, rederived):
         assert not [x for x in not_passing(m) if x.startswith("shunde.login.accepted")], not_passing(m)
+
+
+@pytest.mark.slow
+def test_positions_sent_up_the_slave_link_during_the_cut_pass(tmp_path):
+    """E-SD-25's other reading: while the main link is down the Node forwarder's --slave-fallback sends its positions
+    up the slave link; the platform takes them as delivered and the connect interface of the flow passes."""
+    import sqlite3
+
+    journal = tmp_path / "journal.sqlite"
+    proc, model = run(tmp_path, "--stage", "flow", "--only", "connect", "--journal", str(journal),
+                      flags="--slave-fallback")
+    assert proc.returncode == 0 and model["verdict"] == "pass" and not not_passing(model), \
+        "\n".join(not_passing(model)) + proc.stdout[-3000:]
+    with sqlite3.connect(journal) as db:
+        up_slave = db.execute("SELECT count(*) FROM exchanges WHERE method = 'recv' AND link = 'slave' AND interface "
+                              "IN ('UP_EXG_MSG_REAL_LOCATION', 'UP_EXG_MSG_HISTORY_LOCATION')").fetchone()[0]
+    assert up_slave > 0, "positions went up the slave link while the main link was down"
