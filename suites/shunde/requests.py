@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from harness import specdata
@@ -74,10 +74,18 @@ def inform_message(inform: Inform, vehicle: tuple[str, int], revision: str = "20
     names = set(cls.__dataclass_fields__)
     values = {k: v for k, v in {**inform.sample, "vehicle_no": vehicle[0], "vehicle_color": vehicle[1]}.items()
               if k in names}
+    now = datetime.now().replace(microsecond=0)
+
+    def position(p: dict[str, Any], kind: str, age_s: int = 0) -> Any:
+        loc = location_from_json({"time": (now - timedelta(seconds=age_s)).isoformat(), **p})
+        return to_2019(loc, 0) if kind.startswith("gnss2019") else loc
+
     for spec in layouts.SPECS.get(cls, []):
         if spec.kind in ("gnss", "gnss2019") and isinstance(values.get(spec.name), dict):
-            loc = location_from_json({"time": datetime.now().replace(microsecond=0).isoformat(), **values[spec.name]})
-            values[spec.name] = to_2019(loc, 0) if spec.kind == "gnss2019" else loc
+            values[spec.name] = position(values[spec.name], spec.kind)
+        elif spec.kind in ("gnss_list", "gnss2019_list") and isinstance(values.get(spec.name), list):
+            ps = values[spec.name]  # in time order, the last one now, 30 s apart
+            values[spec.name] = [position(p, spec.kind, 30 * (len(ps) - 1 - i)) for i, p in enumerate(ps)]
     return _outer(inform.family, cls(**values), vehicle)
 
 

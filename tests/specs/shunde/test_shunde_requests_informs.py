@@ -42,11 +42,13 @@ def test_driver_info_and_ewaybill_requests_are_answered_in_the_revision(revision
 
 @pytest.mark.parametrize("revision", ["2011", "2019"])
 def test_informs_decode_in_the_revision_and_want_no_answer(revision):
-    assert set(R.INFORMS) == {0x9202, 0x9204, 0x9402, 0x9403}
+    assert set(R.INFORMS) == {0x9202, 0x9203, 0x9204, 0x9402, 0x9403}
     for inform in R.INFORMS.values():
         got = _roundtrip(R.inform_message(inform, VEHICLE, revision), revision)
         assert (got.header.msg_id, got.body.data_type) == (inform.family, inform.msg)
         assert R.rule_for(got.header.msg_id, got.body) is None  # not a request: nothing to answer
+        if inform.msg == 0x9203:  # a batch in time order, each position in the revision's record
+            assert len(got.body.data.gnss_data) == 2
     assert got.body.data.warn_content == "车辆疲劳驾驶"
     assert (getattr(got.body.data, "vehicle_no", None) == VEHICLE[0]) == (revision == "2019")
 
