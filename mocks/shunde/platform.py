@@ -572,6 +572,11 @@ class DistrictPlatform:
             session.main.close(DROPPED)
         return True
 
+    async def stop_refusing(self, user_id: int) -> int:
+        """End what is left of drop_main's `refusals` for the user (its reconnect step is over: a later login, e.g.
+        the adapter's next `connect` of a forwarder that never came back, is judged as usual); how many were left."""
+        return self.refusals.pop(user_id, 0)
+
     def signal_hooks(self) -> dict[int, Any]:
         """What a standalone `vconform mock shunde` does on a signal: SIGUSR1 (`kill -USR1 PID`) cuts every
         operator's main link as drop_main does (a network fault; the slave links stay), so an engineer can try a

@@ -250,6 +250,7 @@ class ShundeClientSession(ClientSession):
             return any(e.interface == "UP_CONNECT_REQ" and e.status == 0 for e in C.from_sut(self.since(seq_cut)))
 
         self.wait_for(lambda: relogged() and len(arrived()) >= expected)
+        self.bg.call(self.mock.stop_refusing(self.account.user_id))  # the reconnect step ends here
         if not self.main_link_only:  # the new slave link is the platform's doing: wait for its outcome
             self.wait_for(lambda: (p := self.platform_session()) is None or p.slave_state != "connecting")
         after_cut = self.since(seq_cut)
