@@ -256,6 +256,8 @@ def load(builtins: dict[str, Callable[[int, str, str], MessageType]]) -> dict[st
         mtype = _row(row, link, revision, builtins)
         if "alt_empty" in row:
             mtype = _with_empty_reading(mtype, row, fam)
+        if "alt_short" in row:
+            mtype = _with_short_reading(mtype, row, fam)
         ROWS.append(dict(row, link=link))
         targets = [tables["2019"]] if revision == "2019" else [tables[r] for r in REVISIONS]
         for t in targets:
@@ -339,6 +341,45 @@ def _with_empty_reading(mtype: MessageType, row: dict[str, Any], family: int | N
     SPECS[empty], SOURCE[empty], EMPTY_READING[mtype.cls] = [], row["source"], empty
     BY_CLASS.setdefault(empty, alt)
     _EMPTY_ROWS.setdefault(family, []).append(alt)
+    main = dataclasses.replace(mtype, decode=decode)
+    BY_CLASS[mtype.cls] = main
+    return main
+
+
+def _with_short_reading(mtype: MessageType, row: dict[str, Any], family: int | None) -> MessageType:
+    """The row decodes a body without its last field too (its errata entry's other reading, tag `alt_short`): as a
+    class of the other fields, with a warning carrying the tag; any other misfit is the row's error."""
+    specs = SPECS.get(mtype.cls) or []
+    if len(specs) < 2 or family is None or specs[-1].kind != "int" or not specs[-1].size:
+        raise ValueError(f"layouts.toml: {row['name']}: alt_short goes on a family sub-row ending in a fixed number")
+    tag, name, last = row["alt_short"], row["name"], specs[-1]
+    lengths = {f.ref for f in specs if f.ref}
+    short = dataclasses.make_dataclass(mtype.cls.__name__ + "Short", [(f.name, Any, _default(f, lengths))
+                                                                      for f in specs[:-1]],
+                                       namespace={"__module__": __name__})
+    codec = TableCodec(name, short, specs[:-1], BodyError)
+
+    def decode(data: bytes, notes: list[Finding]) -> Any:
+        try:
+            return mtype.decode(data, notes)
+        except BodyError as exc:
+            found: list[Finding] = []
+            try:
+                obj = codec.decode(data, found)
+            except BodyError:
+                raise exc from None
+            notes += found
+            notes.append(Finding("short_reading", "warn", f"{name} ends before {last.name.upper()}: read as the other "
+                                 f"documented reading (without it); the default reading has it ({last.size} bytes)", tag))
+            return obj
+
+    alt = MessageType(mtype.msg_id, name, mtype.link, short, decode, codec.encode)
+    SPECS[short], SOURCE[short] = specs[:-1], row["source"]
+    BY_CLASS.setdefault(short, alt)
+    if family == 0x1200:
+        EXG_BY_CLASS[short] = alt
+    else:
+        _EMPTY_ROWS.setdefault(family, []).append(alt)
     main = dataclasses.replace(mtype, decode=decode)
     BY_CLASS[mtype.cls] = main
     return main

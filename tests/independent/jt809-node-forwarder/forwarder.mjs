@@ -255,7 +255,9 @@ function onRequest(linkName, f) {
     case 0x9206: dt = 0x1206; data = bodies === '2019' ? src : Buffer.alloc(0); break;
     case 0x920a: {   // DRIVER_NAME 16, DRIVER_ID 20, LICENCE 40, ORG_NAME 200 (2019: FLAG in the request, read past)
       const driver = new W().text('李四', 16).text('440606198202020022', 20).text('粤A-0022', 40).text('顺德货运', 200).buf();
-      dt = 0x120a; data = bodies === '2019' ? Buffer.concat([src, driver]) : driver; break;
+      // 2019: VALID_DATE u64 (UTC seconds) after ORG_NAME (errata E-SD-26, vector o74); 2011 has none
+      const validDate = new W().u64(1924963200).buf();
+      dt = 0x120a; data = bodies === '2019' ? Buffer.concat([src, driver, validDate]) : driver; break;
     }
     case 0x920b: {   // EWAYBILL_LENGTH u32, EWAYBILL_INFO
       const bill = M.gbkEncodeText('电子运单 SD-0001');

@@ -103,3 +103,30 @@ def test_empty_0x9702_is_e_sd_21s_other_reading():
     assert_passes("shunde.platform.frames", P.frames([items["codes"]], {**plain, "strict": True}))
     short = decode_frame(_0x9702(b"A" * 127))  # neither reading: the vector-verified row fails
     assert not isinstance(short, Frame) and short.reason == "body"
+
+
+@pytest.mark.proves("shunde.frame.values")
+def test_a_2019_driver_answer_without_valid_date_warns_citing_e_sd_26():
+    """E-SD-26: the 2019 0x120A ends with VALID_DATE (outside vector o74); a body that ends at ORG_NAME (the layout
+    the project documented before o74) decodes with the warning short_reading, fails only under strict, and is
+    clean under profile driver-ack-without-valid-date."""
+    from harness.jt809 import Header, encode_raw
+
+    full = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "jt809" /
+                       "o74_up_exg_msg_report_driver_info_ack_2019.json").read_text(encoding="utf-8"))
+    data = bytes.fromhex(full["hex"])[:-8]
+    body = "粤E12345".encode("gbk").ljust(21, b"\0") + bytes([2]) + (0x120A).to_bytes(2, "big") + \
+        len(data).to_bytes(4, "big") + data
+    raw = encode_raw(Header(msg_sn=1, msg_id=0x1200, gnss_center_id=0x457, version=(1, 0, 0)), body,
+                     profile=PROFILES["2019"])
+    frame = decode_frame(raw, PROFILES["2019"])
+    assert isinstance(frame, Frame), frame
+    view = event_to_json(frame)["body"]["data"]
+    assert view["org_name"] == "www123456789" and "valid_date" not in view
+    assert [(f.code, f.errata) for f in lint(frame)] == [("short_reading", ERRATA["E-SD-26"]["codec_tag"])]
+    entries = feed_main_link(DEFAULT, [Account(user_id=1, password="pw", access_code=0x457)], FixedClock(), raw)
+    default = evaluate("shunde.frame.values", C.frame_values(entries, DEFAULT))
+    assert default.verdict == "warn" and "E-SD-26" in json.dumps(default.as_dict(), ensure_ascii=False)
+    assert_fails("shunde.frame.values", C.frame_values(entries, {**DEFAULT, "strict": True}))
+    assert_passes("shunde.frame.values", C.frame_values(entries, specdata.profile("shunde",
+                                                                                  "driver-ack-without-valid-date")))
