@@ -37,6 +37,15 @@ def run(tmp_path: Path, *args: str, flags: str = "") -> tuple[subprocess.Complet
     return proc, json.loads((out / "report.json").read_text("utf-8"))
 
 
+def rederive(tmp_path: Path, journal: Path) -> dict:
+    """`vconform report --journal` of a run's journal: the report re-derived from it."""
+    out = tmp_path / "rederived"
+    subprocess.run([sys.executable, "-m", "harness.cli", "report", "--journal", str(journal), "--out", str(out)],
+                   cwd=ROOT, capture_output=True, text=True, timeout=300,
+                   env={**os.environ, "VCONFORM_HOME": str(tmp_path / "home")})
+    return json.loads((out / "report.json").read_text("utf-8"))
+
+
 def not_passing(model: dict) -> list[str]:
     return [f"{c['id']} {c['verdict']} ({i['name']}): {c['message'][:300]}" for i in model["interfaces"]
             for c in i["checks"] if c["verdict"] not in ("pass", "skip")]
@@ -83,11 +92,7 @@ def test_a_run_journal_rederives_without_login_failures(tmp_path):
     journal = tmp_path / "journal.sqlite"
     proc, model = run(tmp_path, "--stage", "interface", "--only", "connect", "--journal", str(journal))
     assert model["verdict"] == "pass", proc.stdout[-2000:]
-    out = tmp_path / "rederived"
-    subprocess.run([sys.executable, "-m", "harness.cli", "report", "--journal", str(journal), "--out", str(out)],
-                   cwd=ROOT, capture_output=True, text=True, timeout=300,
-                   env={**os.environ, "VCONFORM_HOME": str(tmp_path / "home")})
-    rederived = json.loads((out / "report.json").read_text("utf-8"))
+    rederived = rederive(tmp_path, journal)
     assert not [m for m in not_passing(rederived) if m.startswith("shunde.login.fields")], not_passing(rederived)
 
 
@@ -115,11 +120,7 @@ def test_registration_after_a_relogin_is_judged_alike_by_the_run_and_the_rederiv
     proc, model = run(tmp_path, "--stage", "flow", "--only", "connect", "--profile", "register-per-login",
                       "--journal", str(journal), flags="--register-once")
     assert [m for m in not_passing(model) if m.startswith("shunde.register.sent fail")], not_passing(model)
-    out = tmp_path / "rederived"
-    subprocess.run([sys.executable, "-m", "harness.cli", "report", "--journal", str(journal), "--out", str(out)],
-                   cwd=ROOT, capture_output=True, text=True, timeout=300,
-                   env={**os.environ, "VCONFORM_HOME": str(tmp_path / "home")})
-    rederived = json.loads((out / "report.json").read_text("utf-8"))
+    rederived = rederive(tmp_path, journal)
     assert [m for m in not_passing(rederived) if m.startswith("shunde.register.sent fail")], not_passing(rederived)
 
 
@@ -131,11 +132,7 @@ def test_a_retry_at_once_after_a_busy_refusal_fails_backoff_in_the_run_and_the_r
     proc, model = run(tmp_path, "--stage", "flow", "--only", "connect", "--journal", str(journal),
                       flags="--no-backoff")
     assert [m for m in not_passing(model) if m.startswith("shunde.link.backoff fail")], not_passing(model)
-    out = tmp_path / "rederived"
-    subprocess.run([sys.executable, "-m", "harness.cli", "report", "--journal", str(journal), "--out", str(out)],
-                   cwd=ROOT, capture_output=True, text=True, timeout=300,
-                   env={**os.environ, "VCONFORM_HOME": str(tmp_path / "home")})
-    rederived = json.loads((out / "report.json").read_text("utf-8"))
+    rederived = rederive(tmp_path, journal)
     assert [m for m in not_passing(rederived) if m.startswith("shunde.link.backoff fail")], not_passing(rederived)
     for m in (model, rederived):
         assert not [x for x in not_passing(m) if x.startswith("shunde.login.accepted")], not_passing(m)
