@@ -7,7 +7,9 @@ keep-alive connections, each request a distinct valid registration (so every one
 reaches >= 0.80 of the reference's requests/s and its p99 is <= 3 ms. The mock runs as `vconform mock yunnan`
 does, journal on a file; a third server with the journal off (bench/mock_server.py) gives the journal's share.
 `BENCH_BASE=DIR` adds the mock of the source tree in DIR (e.g. `git archive BASE | tar -x -C DIR`) to the same
-interleaved rounds: before/after as a ratio measured in one run.
+interleaved rounds: before/after as a ratio measured in one run. `BENCH_WAITS=1` adds the same mock with its
+journal's bench-only timing on (harness/journal.py `_Timing`) and prints each answer's wait for its commit and each
+commit's time, wall and less the loop thread's wait for a CPU: the commit's own share of a latency tail.
 """
 from __future__ import annotations
 
