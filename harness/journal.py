@@ -118,6 +118,7 @@ class Journal:
         self._closed = False
         self._checkpointer: _Checkpointer | None = None
         self._seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM exchanges").fetchone()[0]
+        self._timing: _Timing | None = None  # bench-only (write_behind, VCONFORM_JOURNAL_WAITS): waits for commits
 
     # Rows of record() as bytes (see _compact; view "http:<flags>"). False writes every column encoded as text, as
     # journals before it did: what tests compare the compact rows' views against.
@@ -139,6 +140,8 @@ class Journal:
                         self._db.execute(sql, _storable(row))
                 return ex
             row = _compact(ex) if self.compact else _row(ex)
+            if self._timing is not None:
+                self._timing.recorded.append(time.perf_counter())
             (self._pending if len(row) == _WHOLE else self._packed).append(row)
             full = len(self._pending) + len(self._packed) >= self._max
         if full:
@@ -154,6 +157,7 @@ class Journal:
         record() made off the loop (no running loop in that thread) commits at once. WAL checkpoints (which
         fsync, stalling every answer waiting behind them) move to a thread of their own."""
         self.batch = self._behind = True
+        self._timing = _Timing.from_env()
         # The memory window shrinks to the last few exchanges: keeping a thousand request objects alive cost the
         # request path ~5-10 us each (allocator and cache work as they age and go), the journal's largest share
         # after SQLite; a reader reaching further back reads the file (since(), tail()).
@@ -184,10 +188,15 @@ class Journal:
         waiters, self._waiters = self._waiters, []
         fut, self._turn_future = self._turn_future, None
         err: BaseException | None = None
+        timing = self._timing
+        if timing is not None:
+            q0, t0 = timing.queued(), time.perf_counter()
         try:
             self.flush()
         except Exception as exc:  # noqa: BLE001 - handed to whoever waits for this commit
             err = exc
+        if timing is not None:
+            timing.committed(t0, q0)
         if fut is not None and not fut.done():
             if err is None:
                 fut.set_result(None)
@@ -454,6 +463,58 @@ def _escape(m: re.Match) -> str:
 def _size(ex: Exchange) -> int:
     b = ex.request_body
     return (len(b) if isinstance(b, (str, bytes, bytearray)) else 0) + 512
+
+
+class _Timing:
+    """Bench-only: with VCONFORM_JOURNAL_WAITS=FILE, a write-behind journal counts, per answer, the time from its
+    record() to the end of the commit that releases it ("waits"); per commit its wall time ("commits"), and that time
+    less what the committing thread spent waiting for a CPU meanwhile ("own": Linux schedstat; what the commit itself
+    cost in CPU and I/O, whatever else runs on the machine). Histograms (see `bucket`); FILE gets them as JSON,
+    rewritten at most once a second (a bench stops the mock with a signal). Off (None) otherwise."""
+
+    SIZE = 2000
+
+    def __init__(self, path: str):
+        self.path, self.recorded, self._next = path, [], 0.0
+        self.hist = {k: [0] * self.SIZE for k in ("waits", "commits", "own")}
+
+    @classmethod
+    def from_env(cls) -> "_Timing | None":
+        path = os.environ.get("VCONFORM_JOURNAL_WAITS")
+        return cls(path) if path else None
+
+    @staticmethod
+    def bucket(seconds: float) -> int:
+        """10 us buckets below 10 ms, 1 ms buckets from there to 1 s (the last one holds everything longer)."""
+        us = int(seconds * 1e6)
+        return max(0, us // 10) if us < 10_000 else min(990 + us // 1000, _Timing.SIZE - 1)
+
+    @staticmethod
+    def seconds(bucket: int) -> float:
+        """The upper bound of a bucket."""
+        return (bucket + 1) * 1e-5 if bucket < 1000 else (bucket - 989) * 1e-3
+
+    @staticmethod
+    def queued() -> float:
+        """Seconds the calling thread has waited for a CPU (0 where schedstat is absent)."""
+        try:
+            with open("/proc/thread-self/schedstat") as f:
+                return int(f.read().split()[1]) / 1e9
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
+    def committed(self, t0: float, q0: float) -> None:
+        t = time.perf_counter()
+        h, b = self.hist, self.bucket
+        h["commits"][b(t - t0)] += 1
+        h["own"][b(t - t0 - (self.queued() - q0))] += 1
+        waits = h["waits"]
+        for r in self.recorded:
+            waits[b(t - r)] += 1
+        self.recorded.clear()
+        if t >= self._next:
+            self._next = t + 1.0
+            Path(self.path).write_text(json.dumps(self.hist))
 
 
 class _Checkpointer(threading.Thread):

@@ -63,3 +63,38 @@ def test_an_answer_leaves_after_its_exchange_is_committed(tmp_path):
     assert all(n >= 1 for n in seen) and max(seen) == 40
     assert [n >= i + 1 for i, n in enumerate(sorted(seen))] == [True] * 40
     mock.journal.close()
+
+
+def test_bench_timing_counts_each_answers_wait_and_each_commit(tmp_path, monkeypatch):
+    """The bench-only timing (VCONFORM_JOURNAL_WAITS, read by bench/plain_json.py BENCH_WAITS=1): one wait per answer
+    released, one commit time (wall and own) per commit, written to the file; off without the variable."""
+    import json
+
+    from harness.journal import _Timing
+
+    out = tmp_path / "waits.json"
+    monkeypatch.setenv("VCONFORM_JOURNAL_WAITS", str(out))
+    j = Journal(tmp_path / "j.sqlite")
+    j.write_behind()
+
+    async def turns() -> None:
+        for n in (3, 2):
+            done = []
+            for i in range(n):
+                j.record(Exchange("toy", float(i)))
+                j.when_settled(done.append)
+            await j.settled()
+            assert done == [None] * n
+
+    asyncio.run(turns())
+    hist = json.loads(out.read_text())  # the first commit writes the file; the second is counted in memory
+    assert sum(hist["waits"]) == 3 and sum(hist["commits"]) == 1 == sum(hist["own"])
+    assert [sum(j._timing.hist[k]) for k in ("waits", "commits", "own")] == [5, 2, 2]
+    j.close()
+    assert [_Timing.bucket(s) for s in (0.0, 9e-6, 1e-5, 0.00999, 0.01, 0.5, 5.0)] == [0, 0, 1, 999, 1000, 1490, 1999]
+    assert _Timing.seconds(0) == 1e-5 and _Timing.seconds(1000) == 0.011
+    monkeypatch.delenv("VCONFORM_JOURNAL_WAITS")
+    j2 = Journal(tmp_path / "j2.sqlite")
+    j2.write_behind()
+    assert j2._timing is None
+    j2.close()
