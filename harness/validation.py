@@ -444,9 +444,9 @@ class Validator:
         self._checksums = checksums
         self._validators: dict[tuple, Any] = {}
         self._schemas: dict[tuple, dict] = {}
-        self._walks: dict[tuple, dict[tuple, tuple]] = {}
+        self._walks: dict[tuple, dict[tuple, tuple]] = {}  # (interface, direction) -> schema path -> _walk's answer
         self._requires: dict[tuple[int, str], tuple[dict, str]] = {}  # (id(field definition), kind) -> (it, words)
-        self._aliased: dict[tuple[int, str], tuple[dict, dict]] = {}  # a definition under its other spelling  # (interface, direction) -> schema path -> _walk's answer
+        self._aliased: dict[tuple[int, str], tuple[dict, dict]] = {}  # a definition under its other spelling
         self.python_errors = False  # list errors with pure-Python jsonschema (tests compare both listings)
         self._fast: dict[tuple, Any] = {}
         self._field_validators: dict[tuple, Any] = {}
