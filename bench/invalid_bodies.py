@@ -18,6 +18,9 @@ still climbs slowly, 1,155 / 1,215 / 1,269, is not settled), for at least BENCH_
 BENCH_WARMUP_MAX (240); the steps are printed, and a server that did not settle is named (its ratio is then not a fair
 one).
 
+`BENCH_BASE=DIR` adds the mock of the source tree in DIR (e.g. `git archive BASE | tar -x -C DIR`) to the same
+interleaved rounds: a before/after of the mock itself.
+
 Prism and WireMock are looked for in the node_modules folder $VCONFORM_NPM names (default: bench/.npm/node_modules,
 made by `npm install --prefix bench/.npm @stoplight/prism-cli wiremock`); a peer that is absent is named and skipped.
 """
@@ -42,6 +45,7 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", 3))
 CONNECTIONS = 16
 TARGET = 4.0
 WARMUP = float(os.environ.get("BENCH_WARMUP", 5))
+BASE = os.environ.get("BENCH_BASE")  # a source tree whose mock is measured too, interleaved (before/after)
 WARMUP_STEP = float(os.environ.get("BENCH_WARMUP_STEP", 5))
 WARMUP_MAX = float(os.environ.get("BENCH_WARMUP_MAX", 240))
 SETTLED = 0.05  # the last three warm-up steps within 5 % of each other, and not 5 % above the three before them
@@ -130,6 +134,10 @@ def main() -> int:
             servers["mock"] = Server([PY, "-m", "harness.cli", "mock", "yunnan", "--port", "0", "--journal",
                                       str(tmpd / "journal.sqlite")], server_core)
             servers["mock, journal off"] = Server([PY, "bench/mock_server.py"], server_core)
+            if BASE:
+                servers["mock (BENCH_BASE)"] = Server([PY, "-m", "harness.cli", "mock", "yunnan", "--port", "0",
+                                                       "--journal", str(tmpd / "base.sqlite")], server_core,
+                                                      cwd=Path(BASE))
             npm = npm_bin("prism")
             if npm is None or not shutil.which("node"):
                 absent.append("Prism (npm @stoplight/prism-cli, needs node): not installed")
@@ -179,6 +187,9 @@ def main() -> int:
         ok &= row(f"invalid bodies answered, mock (journal on a file) vs {peer} (per CPU-s)", eff["mock"] / eff[peer],
                   TARGET, unit="x", context=f"req/s ratio {rps['mock'] / rps[peer]:.2f}; journal off: "
                   f"{eff['mock, journal off'] / eff[peer]:.2f}x")
+    if BASE:
+        print(f"  this tree's mock / BENCH_BASE's mock, invalid bodies per CPU-s in the same rounds: "
+              f"{eff['mock'] / eff['mock (BENCH_BASE)']:.3f}")
     for a in absent:
         print(f"  not measured: {a}")
     for name in unsettled:
