@@ -7,9 +7,22 @@ failure answer and journaled findings, Prism its 422 with the violations, WireMo
 the diff against the JSON-Schema-matching stub; request journal off, as PERFORMANCE.md measured it). All run
 pinned to one core, the load (wrk, or bench/_common.py's replayer) from the other; rounds interleaved, medians,
 compared per CPU-second of each server (the machine is shared) with the requests/s ratio printed beside it.
-Target: >= 4x both. Prism and WireMock are looked for in the node_modules folder $VCONFORM_NPM names (default:
-bench/.npm/node_modules, made by `npm install --prefix bench/.npm @stoplight/prism-cli wiremock`); a peer that is
-absent is named and skipped.
+Target: >= 4x both.
+
+Warm-up: WireMock is a JVM and Prism runs on node; both compile as they serve, and WireMock's answers per CPU-second
+rise ~20-fold over its first minute of load (with the fallback stub: ~900 in the first 5 s, ~18,000 once compiled,
+on this 2-core machine). Rounds started after a fixed short warm-up measured its compiler, not its serving. So every
+server is warmed in steps of BENCH_WARMUP_STEP seconds (5) until its answers per CPU-second have settled: the last
+three steps within 5 % of each other and their median not 5 % above that of the three steps before them (a JIT that
+still climbs slowly, 1,155 / 1,215 / 1,269, is not settled), for at least BENCH_WARMUP seconds (5) and at most
+BENCH_WARMUP_MAX (240); the steps are printed, and a server that did not settle is named (its ratio is then not a fair
+one).
+
+`BENCH_BASE=DIR` adds the mock of the source tree in DIR (e.g. `git archive BASE | tar -x -C DIR`) to the same
+interleaved rounds: a before/after of the mock itself.
+
+Prism and WireMock are looked for in the node_modules folder $VCONFORM_NPM names (default: bench/.npm/node_modules,
+made by `npm install --prefix bench/.npm @stoplight/prism-cli wiremock`); a peer that is absent is named and skipped.
 """
 from __future__ import annotations
 
@@ -32,6 +45,29 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", 3))
 CONNECTIONS = 16
 TARGET = 4.0
 WARMUP = float(os.environ.get("BENCH_WARMUP", 5))
+BASE = os.environ.get("BENCH_BASE")  # a source tree whose mock is measured too, interleaved (before/after)
+WARMUP_STEP = float(os.environ.get("BENCH_WARMUP_STEP", 5))
+WARMUP_MAX = float(os.environ.get("BENCH_WARMUP_MAX", 240))
+SETTLED = 0.05  # the last three warm-up steps within 5 % of each other, and not 5 % above the three before them
+
+
+def warm(name: str, s: Server, step) -> bool:
+    """Load `s` in steps until its answers per CPU-second settle (see the module doc); print the steps; whether it
+    settled within WARMUP_MAX."""
+    rates: list[float] = []
+    spent = 0.0
+    while True:
+        r = measured(s, step)
+        rates.append(r.per_cpu)
+        spent += WARMUP_STEP
+        last, before = rates[-3:], rates[-6:-3]
+        settled = (len(before) == 3 and max(last) <= (1 + SETTLED) * min(last)
+                   and median(last) <= (1 + SETTLED) * median(before))
+        if spent >= WARMUP and settled or spent >= WARMUP_MAX:
+            break
+    print(f"  warm-up {name}: {spent:.0f} s, per CPU-s by step {', '.join(f'{x:.0f}' for x in rates)}"
+          + ("" if settled else " (NOT settled: its ratio below is not a fair one)"), flush=True)
+    return settled
 
 
 def invalid_bodies() -> list[bytes]:
@@ -98,6 +134,10 @@ def main() -> int:
             servers["mock"] = Server([PY, "-m", "harness.cli", "mock", "yunnan", "--port", "0", "--journal",
                                       str(tmpd / "journal.sqlite")], server_core)
             servers["mock, journal off"] = Server([PY, "bench/mock_server.py"], server_core)
+            if BASE:
+                servers["mock (BENCH_BASE)"] = Server([PY, "-m", "harness.cli", "mock", "yunnan", "--port", "0",
+                                                       "--journal", str(tmpd / "base.sqlite")], server_core,
+                                                      cwd=Path(BASE))
             npm = npm_bin("prism")
             if npm is None or not shutil.which("node"):
                 absent.append("Prism (npm @stoplight/prism-cli, needs node): not installed")
@@ -124,8 +164,12 @@ def main() -> int:
                 return lambda: measured(s, lambda: load(s.url + path, bodies, connections=CONNECTIONS, seconds=SECONDS,
                                                         core=load_core))
 
-            for s in servers.values():  # warm-up (the JVM's JIT above all), not counted
-                load(s.url + path, bodies, connections=CONNECTIONS, seconds=WARMUP, core=load_core)
+            unsettled = []
+            for name, s in servers.items():  # warm-up until served at a steady rate (the JVM's JIT), not counted
+                step = (lambda s=s: load(s.url + path, bodies, connections=CONNECTIONS, seconds=WARMUP_STEP,
+                                         core=load_core))
+                if not warm(name, s, step):
+                    unsettled.append(name)
             res = interleaved(ROUNDS, {name: run(s) for name, s in servers.items()})
     rps = medians(res, "rps")
     eff = medians(res, "per_cpu")
@@ -143,11 +187,16 @@ def main() -> int:
         ok &= row(f"invalid bodies answered, mock (journal on a file) vs {peer} (per CPU-s)", eff["mock"] / eff[peer],
                   TARGET, unit="x", context=f"req/s ratio {rps['mock'] / rps[peer]:.2f}; journal off: "
                   f"{eff['mock, journal off'] / eff[peer]:.2f}x")
+    if BASE:
+        print(f"  this tree's mock / BENCH_BASE's mock, invalid bodies per CPU-s in the same rounds: "
+              f"{eff['mock'] / eff['mock (BENCH_BASE)']:.3f}")
     for a in absent:
         print(f"  not measured: {a}")
+    for name in unsettled:
+        print(f"  not settled after {WARMUP_MAX:g} s of warm-up: {name} (raise BENCH_WARMUP_MAX)")
     print("  (absolute figures are context only: the machine is shared; the ratios are of rounds interleaved in this "
           "run, per CPU-second of each server)")
-    return 0 if ok and not absent else 1
+    return 0 if ok and not absent and not unsettled else 1
 
 
 if __name__ == "__main__":

@@ -308,36 +308,65 @@ def _schema_order(err: Any, schema: dict) -> tuple:
     """Where pure-Python jsonschema would list this error: it walks the schema's keywords in their order (the
     properties in the schema's order, array items by index, a required list in its order); jsonschema-rs follows
     the instance's order instead. The same order keeps the findings' order."""
-    key: list[int] = []
+    tmpl, slots, _holder, end = _walk(schema, err.schema_path)
+    return _order_key(tmpl, slots, end, err)
+
+
+def _walk(schema: dict, path: Any) -> tuple[tuple, tuple, Any, Any]:
+    """What an error's schema path says about it, the same for every error at that path: (the sort key's schema
+    positions, with None where an array item's index goes; those (key position, instance path position) slots; the
+    subschema holding the keyword; the keyword's value)."""
+    tmpl: list = []
+    slots: list[tuple[int, int]] = []
     sub: Any = schema
-    inst = list(err.instance_path)
+    holder: Any = schema
     cursor = 0
-    path = err.schema_path
+    last = len(path) - 1
     for i, p in enumerate(path):
-        key.append(_key_index(sub, p))
+        tmpl.append(_key_index(sub, p))
         parent_kw = path[i - 1] if i else None
+        if i == last:
+            holder = sub
         sub = sub[p]
         if parent_kw == "properties":
             cursor += 1
         elif p == "items":
-            key.append(inst[cursor])
+            slots.append((len(tmpl), cursor))
+            tmpl.append(None)
             cursor += 1
+    return tuple(tmpl), tuple(slots), holder, sub
+
+
+def _order_key(tmpl: tuple, slots: tuple, end: Any, err: Any) -> tuple:
+    if slots:
+        inst = list(err.instance_path)
+        key = list(tmpl)
+        for pos, cur in slots:
+            key[pos] = inst[cur]
+    else:
+        key = list(tmpl)
     if err.kind.name == "required":
-        key.append(sub.index(err.kind.property))
+        key.append(end.index(err.kind.property))
     return tuple(key)
 
 
 def _rs_error(err: Any, schema: dict) -> _RsError:
+    _tmpl, _slots, holder, _end = _walk(schema, err.schema_path)
+    return _rs_from(err, holder)
+
+
+def _rs_from(err: Any, holder: Any) -> _RsError:
     kind = err.kind
     name = kind.name
-    sub: Any = schema
-    for p in err.schema_path[:-1]:  # the subschema holding the keyword
-        sub = sub[p]
     if name == "required":  # one error per missing name (pure jsonschema: one carrying the whole list)
         value = [kind.property]
     else:
-        value = sub[name]
-    return _RsError(tuple(err.instance_path), name, value, err.instance, sub)
+        value = holder[name]
+    return _RsError(tuple(err.instance_path), name, value, err.instance, holder)
+
+
+_first_two = operator.itemgetter(0, 1)  # (schema order, listing order): sorted() with the key alone, stable
+_WALKS_MAX = 4096  # schema paths remembered per schema (a schema has far fewer; a bound all the same)
 
 
 def _kind(err, fdef: dict) -> str:
@@ -415,6 +444,9 @@ class Validator:
         self._checksums = checksums
         self._validators: dict[tuple, Any] = {}
         self._schemas: dict[tuple, dict] = {}
+        self._walks: dict[tuple, dict[tuple, tuple]] = {}  # (interface, direction) -> schema path -> _walk's answer
+        self._requires: dict[tuple[int, str], tuple[dict, str]] = {}  # (id(field definition), kind) -> (it, words)
+        self._aliased: dict[tuple[int, str], tuple[dict, dict]] = {}  # a definition under its other spelling
         self.python_errors = False  # list errors with pure-Python jsonschema (tests compare both listings)
         self._fast: dict[tuple, Any] = {}
         self._field_validators: dict[tuple, Any] = {}
@@ -452,9 +484,22 @@ class Validator:
         fast = None if self.python_errors else self.fast_validator(interface, direction)
         if fast is not None:
             schema = self._schema(interface, direction)
+            walks = self._walks.get((interface, direction))
+            if walks is None:
+                walks = self._walks[(interface, direction)] = {}
             try:
-                errs = sorted(fast.iter_errors(obj), key=lambda e: _schema_order(e, schema))
-                return [_rs_error(e, schema) for e in errs]
+                # Each error's schema path walked once per schema (_walk), not once to order it and again to map it.
+                keyed = []
+                for i, e in enumerate(fast.iter_errors(obj)):
+                    sp = tuple(e.schema_path)
+                    w = walks.get(sp)
+                    if w is None:
+                        w = _walk(schema, sp)
+                        if len(walks) < _WALKS_MAX:
+                            walks[sp] = w
+                    keyed.append((_order_key(w[0], w[1], w[3], e), i, _rs_from(e, w[2])))
+                keyed.sort(key=_first_two)
+                return [k[2] for k in keyed]
             except (KeyError, IndexError, TypeError, AttributeError, ValueError):
                 pass  # a schema shape the mapping does not know: the detailed validator lists them
         return list(self.validator(interface, direction).iter_errors(obj))
@@ -577,13 +622,22 @@ class Validator:
         return r.out
 
 
+_priority = lambda k: PRIORITY.get(k, 9)  # noqa: E731
+_new = object.__new__
+_PATHS: dict[tuple, str] = {}  # object path parts -> "$.a[0].b" (_path), for the paths findings name again and again
+_PATHS_MAX = 8192  # paths come from the data (field names a sender chose): a bound
+_REQUIRES_MAX = 8192  # per validator: its tables' field definitions times the kinds (far fewer; a bound all the same)
+
+
 class _Run:
     """One validation: the profile, the violations so far, and which fields already failed."""
 
     def __init__(self, v: Validator, interface: str, direction: str, obj: Any, profile: dict | None):
         self.v, self.t = v, v.tables
         self.interface, self.direction, self.obj = interface, direction, obj
-        self.profile = v.default_profile() | (profile or {})
+        if v._default_profile is None:
+            v.default_profile()
+        self.profile = v._default_profile | (profile or {})  # (a new dict: the defaults are not copied first)
         self.out: list[Violation] = []
         self.bad: dict[tuple, set[str]] = {}  # object path -> names of its fields that failed
         self.renamed: dict[tuple, str] = {}  # path under the table name -> the name the sender used
@@ -598,9 +652,17 @@ class _Run:
             parts = parts[:-1] + (self.renamed[parts],)
         name = str(parts[-1]) if parts else ""
         ref = ref or (fdef["section"] if fdef else self.t.interfaces[self.interface]["section"])
-        where = _path(parts)
+        where = _PATHS.get(parts)
+        if where is None:
+            where = _path(parts)
+            if len(_PATHS) < _PATHS_MAX:
+                _PATHS[parts] = where
         message = f"received {received} at {where}, spec requires {requires}{tail} ({ref})"
-        self.out.append(Violation(where, name, kind, message, level, errata, ref))
+        v = _new(Violation)  # Violation(...) without the dataclass __init__ (kind is one of KINDS: asserted below)
+        v.__dict__.update(path=where, field=name, kind=kind, message=message, level=level, errata=errata, spec_ref=ref)
+        if kind not in KINDS:
+            raise ValueError(f"unknown violation kind {kind!r}")
+        self.out.append(v)
         if level == "fail" and parts:
             self.bad.setdefault(parts[:-1], set()).add(name)
 
@@ -611,7 +673,18 @@ class _Run:
         return v
 
     def requires(self, fdef: dict, kind: str) -> str:
-        """What the spec asks of a field, in words, for the given kind of violation."""
+        """What the spec asks of a field, in words, for the given kind of violation: worked out once per field
+        definition and kind (the tables do not change)."""
+        memo = self.v._requires
+        hit = memo.get((id(fdef), kind))
+        if hit is not None and hit[0] is fdef:
+            return hit[1]
+        text = self._requires(fdef, kind)
+        if len(memo) < _REQUIRES_MAX:
+            memo[(id(fdef), kind)] = (fdef, text)  # (the definition kept: its id is not reused while here)
+        return text
+
+    def _requires(self, fdef: dict, kind: str) -> str:
         t = self.t
         if kind == "required":
             return f"{fdef.get('zh', '')} ({fdef['name']}), a required field"
@@ -691,7 +764,11 @@ class _Run:
         if fdef.get("alias"):
             chosen = self.profile.get(self.switch(fdef["errata"])["switch"], fdef["name"])
             self.renamed[parts] = chosen  # report a missing field under the selected spelling
-            fdef = {**fdef, "name": chosen}
+            memo = self.v._aliased
+            hit = memo.get((id(fdef), chosen))
+            if hit is None or hit[0] is not fdef:
+                hit = memo[(id(fdef), chosen)] = (fdef, {**fdef, "name": chosen})  # (a table's: few)
+            fdef = hit[1]
         if not fdef.get("absent"):
             self.add(parts, fdef, "required", "nothing", self.requires(fdef, "required"))
         elif not self.accepted(fdef["errata"]):
@@ -719,7 +796,7 @@ class _Run:
             if fdef is None:  # an item of records that is not an object
                 self.add(parts, None, "not_object", _describe(value), "a JSON object")
                 continue
-            kind = min((_kind(e, fdef) for e in errs), key=lambda k: PRIORITY.get(k, 9))
+            kind = _kind(errs[0], fdef) if len(errs) == 1 else min((_kind(e, fdef) for e in errs), key=_priority)
             if self.alternative(parts, fdef, scope, kind):
                 continue
             ref = fdef["section"]
@@ -729,7 +806,7 @@ class _Run:
                 ref = f"{spec} " + ", ".join(dict.fromkeys(clauses))
             # An errata that only documents the field goes with the failure; one that defines an
             # alternative reading does not, since the value matched neither reading.
-            loosens = any(k in fdef for k in ("alt", "alias", "absent"))
+            loosens = "alt" in fdef or "alias" in fdef or "absent" in fdef
             self.add(parts, fdef, kind, _describe(value, kind in ("length", "format")), self.requires(fdef, kind),
                      errata=None if loosens else fdef.get("errata"), ref=ref)
 

@@ -51,6 +51,9 @@ MSG = {
 }
 
 
+_VALIDATE: list = []  # schemas.yunnan.validate.validate, once imported
+
+
 def answer(code: int, message: str, aes_key: str | None = None, data: Any = None) -> dict[str, Any]:
     return {"code": code, "message": message, "aesKey": aes_key, "data": data}
 
@@ -238,9 +241,11 @@ class YunnanMock(HttpMock):
         return self.state.by_api_key.get(str(opened.obj.get("apiKey"))) if opened.ok else None
 
     def _validate(self, ex: Exchange, interface: str, plain: dict) -> None:
-        from schemas.yunnan.validate import validate  # lazy: the tables load on first use
+        if not _VALIDATE:  # imported on first use (the tables load then), once: an import statement costs ~1 us
+            from schemas.yunnan.validate import validate
 
-        violations = validate(interface, "request", plain, profile=self.profile)
+            _VALIDATE.append(validate)
+        violations = _VALIDATE[0](interface, "request", plain, profile=self.profile)
         fails = [v for v in violations if v.level == "fail"]
         ex.notes["violations"] = [v.__dict__ for v in violations]
         for v in violations:
