@@ -337,8 +337,9 @@ class Observer:
             judged = c["pass"] + c["fail"] + c["warn"]
             head = f"{judged} judged: {c['pass']} pass, {c['fail']} fail, {c['warn']} warn"
             kept = t.kept()
-            problems = [Problem(f"#{f.exchange_id} {f.message}" if f.exchange_id else f.message, f.verdict,
-                                f.errata or None) for f in kept]
+            problems = [Problem(f"#{f.exchange_id} {f.message}" if f.exchange_id and not
+                                f.message.startswith(f"#{f.exchange_id} ") else f.message, f.verdict, f.errata or None)
+                        for f in kept]
             if t.seen > len(kept):
                 problems.append(Problem(f"… {t.seen - len(kept)} more finding(s) between the first {KEEP} and the "
                                         f"last {KEEP}", "fail" if c["fail"] else "warn", None))

@@ -579,13 +579,16 @@ class DistrictPlatform:
 
     def signal_hooks(self) -> dict[int, Any]:
         """What a standalone `vconform mock shunde` does on a signal: SIGUSR1 (`kill -USR1 PID`) cuts every
-        operator's main link as drop_main does (a network fault; the slave links stay), so an engineer can try a
-        forwarder's reconnect by hand, as the flow stage does."""
+        operator's main link as drop_main does (a network fault; the slave links stay) and refuses each operator's
+        next `[suite] cut_refusals` logins RESULT 5, so an engineer can try a forwarder's reconnect and back-off by
+        hand, as the flow stage does (the link closes at once: no black hole)."""
         import signal
 
-        def cut_all() -> None:
+        refusals = int(specdata.load(SPEC, "platform")["suite"]["cut_refusals"])
+
+        def cut_all() -> None:  # closed at once (no black hole), then the flow's RESULT 5 refusals (E-SD-24)
             for user_id in list(self.sessions):
-                self.spawn(self.drop_main(user_id))
+                self.spawn(self.drop_main(user_id, refusals=refusals))
 
         return {signal.SIGUSR1: cut_all}
 

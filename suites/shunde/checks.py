@@ -415,7 +415,10 @@ def link_reconnect(after_cut: list[Exchange], acknowledged: list[dict[str, Any]]
     out = []
     logins = [e for e in from_sut(after_cut, "main") if e.interface == "UP_CONNECT_REQ"]
     if not any(e.status == 0 and e.outcome == "ok" for e in logins):
-        out.append(fail(f"the main link was cut and no accepted 0x1001 followed ({len(logins)} login attempts): "
+        probes = sum(1 for e in logins if probe_refusal(e))
+        why = (f", {probes} refused RESULT 5 on purpose (busy: connect again later, E-SD-24) and not tried again"
+               if probes else "")
+        out.append(fail(f"the main link was cut and no accepted 0x1001 followed ({len(logins)} login attempts{why}): "
                         "the forwarder did not reconnect"))
     for params in acknowledged:
         for key, ps in expected_positions(params).items():
@@ -447,8 +450,9 @@ def link_backoff(logins: list[Exchange], min_wait_s: float, level: str = "requir
         gap = nxt.time - refused.time
         if gap < min_wait_s:
             msg = (f"{where(nxt)}: 0x1001 again {gap:.3f} s after {where(refused)} was refused RESULT 5 (busy: "
-                   f"connect again later); a wait of at least {min_wait_s:g} s is due")
-            out.append(fail(msg + " (E-SD-24)") if level == "required" else warn(msg, "E-SD-24"))
+                   f"connect again later)")
+            out.append(fail(f"{msg}; a wait of at least {min_wait_s:g} s is due (E-SD-24)") if level == "required"
+                       else warn(f"{msg}; E-SD-24 advises a wait of at least {min_wait_s:g} s", "E-SD-24"))
     return out[:30]
 
 

@@ -134,6 +134,9 @@ def test_sigusr1_hook_of_a_standalone_mock_cuts_the_main_link_and_the_reference_
             assert await fw.connect() == 0
             mock.signal_hooks()[signal.SIGUSR1]()
             assert await _until(lambda: fw.logins == 2), "the reference forwarder logs in again after the cut"
+            logins = [e for e in C.from_sut(mock.journal.since(0), "main") if e.interface == "UP_CONNECT_REQ"]
+            assert [(e.status, C.probe_refusal(e)) for e in logins] == [(0, False), (5, True), (0, False)], \
+                "as the flow does, the first login after the cut is refused RESULT 5 (E-SD-24)"
         finally:
             await fw.disconnect()
             await mock.close()
