@@ -33,6 +33,8 @@ SECRET_SUFFIXES = ("password", "passwd", "pwd", "secret", "secretcode", "token",
 # replacing "1234" in every timestamp and id would make the report unreadable without protecting much.
 MIN_REGISTERED_LEN = 4
 MIN_HARVESTED_LEN = 8
+# A masker remembers the redacted form of strings up to MEMO_LEN characters, at most MEMO_SIZE of them at a time.
+MEMO_LEN, MEMO_SIZE = 256, 65536
 
 _PEM = re.compile(
     r"-----BEGIN [A-Z0-9 ]*(?:PRIVATE) KEY-----.*?(?:-----END [A-Z0-9 ]*(?:PRIVATE) KEY-----|$)", re.DOTALL
@@ -81,6 +83,9 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: set[str] = set()
+        # (pattern, {short text: its redacted form}) while a Masker is in use: a report repeats the same short
+        # strings (ids, verdicts, titles, paths, header values) hundreds of thousands of times.
+        self._memo: tuple[Any, dict[str, Any]] | None = None
         for s in secrets:
             self.add(s)
 
@@ -178,20 +183,33 @@ class Redactor:
         if isinstance(obj, tuple):
             return [self._walk(v, pattern) for v in obj]
         if isinstance(obj, str):
-            parsed = _parse_json_text(obj)
-            if parsed is not None:
-                cleaned = self._walk(parsed, pattern)
-                if cleaned == parsed:
-                    return obj  # keep the original text (formatting, key order) when nothing was secret
-                kept = self._masked_in_place(obj, pattern, cleaned)
-                if kept is not None:
-                    return kept  # the text as sent, only the tokens holding a secret changed
-                compact = not re.search(r"[:,]\s", obj)
-                return json.dumps(cleaned, ensure_ascii=False, separators=(",", ":") if compact else None)
-            return self._text(obj, pattern)
+            memo = self._memo
+            if memo is not None and memo[0] is pattern and len(obj) <= MEMO_LEN:
+                known = memo[1].get(obj)
+                if known is None:
+                    if len(memo[1]) >= MEMO_SIZE:
+                        memo[1].clear()  # bounded: a run of ever new short strings does not grow it
+                    known = memo[1][obj] = self._walk_text(obj, pattern)
+                return known
+            return self._walk_text(obj, pattern)
         if obj is None or isinstance(obj, (bool, int, float)):
             return obj
         return copy.deepcopy(obj)  # anything else is copied, so the redacted copy shares nothing with the input
+
+    def _walk_text(self, obj: str, pattern: Any) -> str:
+        """`_walk` of a string: JSON text masked as its parsed value is (its own text kept where it can be), any
+        other text by `_text`."""
+        parsed = _parse_json_text(obj)
+        if parsed is not None:
+            cleaned = self._walk(parsed, pattern)
+            if cleaned == parsed:
+                return obj  # keep the original text (formatting, key order) when nothing was secret
+            kept = self._masked_in_place(obj, pattern, cleaned)
+            if kept is not None:
+                return kept  # the text as sent, only the tokens holding a secret changed
+            compact = not re.search(r"[:,]\s", obj)
+            return json.dumps(cleaned, ensure_ascii=False, separators=(",", ":") if compact else None)
+        return self._text(obj, pattern)
 
     def _masked_in_place(self, text: str, pattern: Any, cleaned: Any) -> str | None:
         """JSON `text` with its secrets masked where they stand: a value under a secret key becomes "***" (as
@@ -286,6 +304,7 @@ class Masker:
 
     def __init__(self, redactor: Redactor, pattern: Any) -> None:
         self._redactor, self._pattern = redactor, pattern
+        redactor._memo = (pattern, {})  # the masks of short strings, remembered while this masker is in use
 
     def redact_in_place(self, obj: Any) -> Any:
         """`obj` redacted in place (a container held in several places of it, once), or a redacted copy of a
