@@ -150,10 +150,12 @@ def write_report(
     found: set[str] = set()
     redactor.harvest(plain, found)
     heads = [_interface_head(iface) for iface in interfaces] if by_check else []
+    plain_checks = bytearray()  # per check in order: 1 when it is plain JSON already (`plain_json`), noted once
     for iface, head in zip(interfaces if by_check else (), heads):
         redactor.harvest(head, found)
         for chk in _checks_of(iface):
-            redactor.harvest(chk if plain_json(chk) else normalise(chk), found)
+            plain_checks.append(plain_json(chk))
+            redactor.harvest(chk if plain_checks[-1] else normalise(chk), found)
     for item in exchanges if spooled else ():
         redactor.harvest(normalise(item), found)
     masker = redactor.masker(found)
@@ -162,6 +164,7 @@ def write_report(
     # What the files say of the checks as a whole (stages, counts, JUnit names, failing rows, errata cited), noted
     # as each is spooled: each file then reads the spooled checks once.
     index = CheckIndex()
+    n_check = -1
     if by_check:
         for i, (iface, head) in enumerate(zip(interfaces, heads)):
             _sign.jcs_safe(masker.redact_in_place(head), in_place=True)
@@ -171,7 +174,9 @@ def write_report(
                 continue
             checks = Spool(share=spool)
             for j, chk in enumerate(_checks_of(iface)):
-                chk = (masker.redacted_or_same(chk) if plain_json(chk)
+                n_check += 1
+                plain = plain_checks[n_check] if n_check < len(plain_checks) else plain_json(chk)
+                chk = (masker.redacted_or_same(chk) if plain
                        else _sign.jcs_safe(masker.redact_in_place(normalise(chk)), in_place=True))
                 checks.append(chk)
                 index.add(i, head, j, chk)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import copy
-import functools
 import json
 import re
 from typing import Any, Iterable, Iterator
@@ -34,7 +33,7 @@ SECRET_SUFFIXES = ("password", "passwd", "pwd", "secret", "secretcode", "token",
 MIN_REGISTERED_LEN = 4
 MIN_HARVESTED_LEN = 8
 # A masker remembers the redacted form of strings up to MEMO_LEN characters, at most MEMO_SIZE of them at a time.
-MEMO_LEN, MEMO_SIZE = 256, 65536
+MEMO_LEN, MEMO_SIZE = 128, 4096
 
 _PEM = re.compile(
     r"-----BEGIN [A-Z0-9 ]*(?:PRIVATE) KEY-----.*?(?:-----END [A-Z0-9 ]*(?:PRIVATE) KEY-----|$)", re.DOTALL
@@ -66,13 +65,21 @@ _JSON_FRAG = re.compile(r"(\\?\"([A-Za-z][\w.\-]*)\\?\"\s*:\s*)(\\?\"[^\"\\]+|-?
 
 def is_secret_key(name: Any) -> bool:
     """True when a field of this name carries a secret (case-insensitive, "_"/"-" ignored)."""
+    known = _SECRET_NAMES.get(name) if type(name) is str else None  # a report repeats a few hundred key names
+    if known is not None:
+        return known
     return isinstance(name, str) and _secret_name(name)
 
 
-@functools.lru_cache(maxsize=8192)  # a report repeats a few hundred key names over and over
+_SECRET_NAMES: dict[str, bool] = {}  # name -> is_secret_key, for the first 8192 names met
+
+
 def _secret_name(name: str) -> bool:
     norm = name.lower().replace("_", "").replace("-", "")
-    return norm in SECRET_KEYS or norm.endswith(SECRET_SUFFIXES)
+    secret = norm in SECRET_KEYS or norm.endswith(SECRET_SUFFIXES)
+    if len(_SECRET_NAMES) < 8192:
+        _SECRET_NAMES[name] = secret
+    return secret
 
 
 _PLAIN_SCALARS = (bool, int, float)  # exact types (a subclass goes the long way): nothing in them to mask
@@ -319,8 +326,29 @@ class Masker:
         """`obj` itself when redaction changes nothing in it, else a redacted copy; `obj` is never changed. For a
         value `plain_json` accepts (the report writer's checks): keeping the caller's own object instead of a
         copy is what keeps the writer's memory from growing with the checks of a long run."""
+        if self._unchanged(obj):  # the common case, decided without building the copy
+            return obj
         out = self._redactor._walk(obj, self._pattern)
         return obj if out == obj else out
+
+    def _unchanged(self, obj: Any) -> bool:
+        """True when `_walk` would give a value equal to `obj` (a False may still turn out equal: the caller
+        compares the copy then)."""
+        t = type(obj)
+        if t is str:
+            return self._redactor._walk(obj, self._pattern) == obj
+        if t is dict:
+            jwk = _is_jwk(obj)
+            for k, v in obj.items():
+                if is_secret_key(k) or (jwk and k in JWK_PRIVATE):
+                    if _mask_value(k, v) != v:
+                        return False
+                elif not self._unchanged(v):
+                    return False
+            return True
+        if t is list:
+            return all(self._unchanged(v) for v in obj)
+        return obj is None or t is bool or t is int or t is float
 
 
 class _Literals:

@@ -248,9 +248,12 @@ def _object_chunks(obj: dict[str, Any], *, top: bool = False) -> Iterator[bytes]
     yield b"}"
 
 
+_IN_MEMORY = frozenset({str, int, float, bool, type(None), dict, list, tuple})  # never lazy: decided by the type
+
+
 def _lazy(value: Any) -> bool:
     """A re-iterable sequence that is not in memory (the report writer's spool): never encoded as one value."""
-    return _streamed(value) and not isinstance(value, (list, tuple))
+    return type(value) not in _IN_MEMORY and _streamed(value) and not isinstance(value, (list, tuple))
 
 
 def canonical_digest(model: dict[str, Any], prehash: str = PREHASH) -> bytes:

@@ -108,9 +108,12 @@ def sequence(value: Any) -> bool:
                                                  and not isinstance(value, (str, bytes, bytearray, dict)))
 
 
+_NOT_LAZY = frozenset({str, int, float, bool, type(None), dict, list, tuple})  # decided by the type alone
+
+
 def lazy(value: Any) -> bool:
     """An array that is not in memory (a spool): written an element at a time, never as one value."""
-    return sequence(value) and not isinstance(value, (list, tuple))
+    return type(value) not in _NOT_LAZY and sequence(value) and not isinstance(value, (list, tuple))
 
 
 def stage_of(check: dict[str, Any], interface: dict[str, Any]) -> str:
