@@ -93,6 +93,7 @@ class Redactor:
         # (pattern, {short text: its redacted form}) while a Masker is in use: a report repeats the same short
         # strings (ids, verdicts, titles, paths, header values) hundreds of thousands of times.
         self._memo: tuple[Any, dict[str, Any]] | None = None
+        self._inert: set[str] = set()  # short texts that hold nothing to harvest (a report repeats them)
         for s in secrets:
             self.add(s)
 
@@ -129,16 +130,17 @@ class Redactor:
     # -- harvesting ---------------------------------------------------------------------------------------
 
     def _harvest(self, obj: Any, found: set[str]) -> None:
+        inert = self._inert
         if isinstance(obj, dict):
             jwk = _is_jwk(obj)
             for k, v in obj.items():
                 if is_secret_key(k) or (jwk and k in JWK_PRIVATE):
                     self._harvest_value(k, v, found)
-                elif v is not None and type(v) not in _PLAIN_SCALARS:  # numbers hold nothing to harvest
-                    self._harvest(v, found)
+                elif v is not None and type(v) not in _PLAIN_SCALARS and not (type(v) is str and v in inert):
+                    self._harvest(v, found)  # numbers, and the short texts met before, hold nothing to harvest
         elif isinstance(obj, list):
             for v in obj:
-                if v is not None and type(v) not in _PLAIN_SCALARS:
+                if v is not None and type(v) not in _PLAIN_SCALARS and not (type(v) is str and v in inert):
                     self._harvest(v, found)
         elif isinstance(obj, str):
             parsed = _parse_json_text(obj)
@@ -148,6 +150,10 @@ class Redactor:
                 for m in _BEARER.finditer(obj):
                     if len(m.group(2)) >= MIN_HARVESTED_LEN:
                         found.add(m.group(2))
+            elif parsed is None and type(obj) is str and len(obj) <= MEMO_LEN:
+                if len(inert) >= MEMO_SIZE:
+                    inert.clear()  # bounded, as the masks' memo
+                inert.add(obj)  # a plain short text: nothing in it to harvest, now or when met again
 
     def _harvest_value(self, key: str, value: Any, found: set[str]) -> None:
         if isinstance(value, (dict, list)):

@@ -202,7 +202,10 @@ def _set_floats_aside(obj: Any, floats: list[tuple[Any, Any, float]]) -> bool:
             elif isinstance(v, float):
                 if v != v or v in (float("inf"), float("-inf")):
                     return False
-                floats.append((node, k, v))
+                text = float.__repr__(v)  # what the JSON encoder writes
+                if "e" in text or text.endswith(".0"):
+                    floats.append((node, k, v))
+                # else rfc8785 writes the same text (it rewrites only an exponent and a trailing ".0"): left as is
             elif isinstance(v, int):
                 if not -SAFE_INTEGER <= v <= SAFE_INTEGER:
                     return False
