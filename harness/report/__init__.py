@@ -194,7 +194,8 @@ def write_report(
     else:
         for item in clean.get("exchanges") or []:
             index.add_exchange(item)
-    del masker  # its automaton holds every encoding of every secret: not kept while the files are written
+    masker.release()  # its automaton holds every encoding of every secret: not kept while the files are written
+    del masker
     try:
         if journal is not None and Path(journal).is_file():
             jp = Path(journal)

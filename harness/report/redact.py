@@ -319,6 +319,13 @@ class Masker:
         self._redactor, self._pattern = redactor, pattern
         redactor._memo = (pattern, {})  # the masks of short strings, remembered while this masker is in use
 
+    def release(self) -> None:
+        """Let go of the automaton (and the memo of masks): the redactor no longer refers to them."""
+        memo = self._redactor._memo
+        if memo is not None and memo[0] is self._pattern:
+            self._redactor._memo = None
+        self._pattern = None
+
     def redact_in_place(self, obj: Any) -> Any:
         """`obj` redacted in place (a container held in several places of it, once), or a redacted copy of a
         scalar."""
