@@ -12,7 +12,7 @@ from . import sign as _sign
 from .html_writer import write_html
 from .redact import Redactor
 from .sign import SigningKeyError
-from .writers import Spool, lazy, normalise, sequence, sha256_file, write_junit
+from .writers import CheckIndex, Spool, lazy, normalise, sequence, sha256_file, write_junit
 
 try:
     import orjson as _orjson
@@ -150,32 +150,52 @@ def write_report(
     found: set[str] = set()
     redactor.harvest(plain, found)
     heads = [_interface_head(iface) for iface in interfaces] if by_check else []
+    plain_checks = bytearray()  # per check in order: 1 when it is plain JSON already (`plain_json`), noted once
     for iface, head in zip(interfaces if by_check else (), heads):
         redactor.harvest(head, found)
         for chk in _checks_of(iface):
-            redactor.harvest(chk if plain_json(chk) else normalise(chk), found)
+            plain_checks.append(plain_json(chk))
+            redactor.harvest(chk if plain_checks[-1] else normalise(chk), found)
     for item in exchanges if spooled else ():
         redactor.harvest(normalise(item), found)
     masker = redactor.masker(found)
     clean = _sign.jcs_safe(masker.redact_in_place(plain), in_place=True)
     spool = Spool()  # one unnamed temporary file for everything spooled below
+    # What the files say of the checks as a whole (stages, counts, JUnit names, failing rows, errata cited), noted
+    # as each is spooled: each file then reads the spooled checks once.
+    index = CheckIndex()
+    n_check = -1
     if by_check:
-        for iface, head in zip(interfaces, heads):
+        for i, (iface, head) in enumerate(zip(interfaces, heads)):
             _sign.jcs_safe(masker.redact_in_place(head), in_place=True)
             if not (isinstance(head, dict) and _checks_of(iface)):
+                for j, chk in enumerate(head.get("checks") or [] if isinstance(head, dict) else ()):
+                    index.add(i, head, j, chk)
                 continue
             checks = Spool(share=spool)
-            for chk in _checks_of(iface):
-                checks.append(masker.redacted_or_same(chk) if plain_json(chk)
-                              else _sign.jcs_safe(masker.redact_in_place(normalise(chk)), in_place=True))
+            for j, chk in enumerate(_checks_of(iface)):
+                n_check += 1
+                plain = plain_checks[n_check] if n_check < len(plain_checks) else plain_json(chk)
+                chk = (masker.redacted_or_same(chk) if plain
+                       else _sign.jcs_safe(masker.redact_in_place(normalise(chk)), in_place=True))
+                checks.append(chk)
+                index.add(i, head, j, chk)
             head["checks"] = checks
         clean["interfaces"] = heads
+    else:
+        index = CheckIndex.of(dict(clean, exchanges=()))
     if spooled:
         items = Spool(share=spool)
         for item in exchanges:
-            items.append(_sign.jcs_safe(masker.redact_in_place(normalise(item)), in_place=True))
+            item = _sign.jcs_safe(masker.redact_in_place(normalise(item)), in_place=True)
+            items.append(item)
+            index.add_exchange(item)
         clean["exchanges"] = items
-    del masker  # its automaton holds every encoding of every secret: not kept while the files are written
+    else:
+        for item in clean.get("exchanges") or []:
+            index.add_exchange(item)
+    masker.release()  # its automaton holds every encoding of every secret: not kept while the files are written
+    del masker
     try:
         if journal is not None and Path(journal).is_file():
             jp = Path(journal)
@@ -184,8 +204,9 @@ def write_report(
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = {"html": out / HTML_NAME, "junit": out / JUNIT_NAME, "json": out / JSON_NAME}
-        write_html(clean, paths["html"], key_id=kid, public_key=base64.b64encode(raw_pub).decode("ascii"))
-        write_junit(clean, paths["junit"])
+        write_html(clean, paths["html"], key_id=kid, public_key=base64.b64encode(raw_pub).decode("ascii"),
+                   index=index)
+        write_junit(clean, paths["junit"], index=index)
         # The other two files are covered by hash inside the signed model, so one signature protects all three.
         clean["files"] = {name: sha256_file(out / name) for name in COVERED_FILES}
         clean["signature"] = _sign.sign_model(clean, key)

@@ -23,8 +23,7 @@ from harness import stages as engine_stages
 
 from . import clauses as _clauses
 from .sign import fingerprint
-from .writers import (count_verdicts, evidence_line, format_duration, iter_checks, stage_names, stage_of,
-                      stage_verdicts)
+from .writers import CheckIndex, count_verdicts, evidence_line, format_duration, stage_of
 
 LONG = 512  # strings longer than this are shortened in the page (never in report.json)
 HEAD = 120
@@ -205,12 +204,18 @@ def _check_view(chk: dict[str, Any], anchor: str, clause_data: dict[str, Any]) -
     }
 
 
-def failure_groups(model: dict[str, Any], clause_data: dict[str, Any]) -> list[dict[str, Any]]:
+def failure_groups(model: dict[str, Any], clause_data: dict[str, Any],
+                   index: CheckIndex | None = None) -> list[dict[str, Any]]:
     """The failing checks grouped by root cause (the terminal's grouping: check id + normalised message), each
-    with its clause quoted, the interfaces it hit and the anchor of its first failing check."""
+    with its clause quoted, the interfaces it hit and the anchor of its first failing check. With the run's
+    `index`, only the failing checks are read."""
     from harness.terminal import root_causes
 
     interfaces = model.get("interfaces") or []
+    if index is not None:  # the grouping sees the failing checks where they stand, and nothing else of the run
+        interfaces = [dict(iface, checks=_FailingOnly(iface.get("checks"), index.failing[i]))
+                      if i in index.failing else dict(iface, checks=[]) for i, iface in enumerate(interfaces)]
+        model = dict(model, interfaces=interfaces)
     groups = []
     for cause in root_causes(model):
         i, j = _locate(cause.pointer, cause.check_id, interfaces)
@@ -224,6 +229,33 @@ def failure_groups(model: dict[str, Any], clause_data: dict[str, Any]) -> list[d
             "title_en": chk.get("title_en", ""),
         })
     return groups
+
+
+_NOT_FAILING = {"verdict": ""}  # what `_FailingOnly` shows in place of a check that did not fail
+
+
+class _FailingOnly:
+    """An interface's checks as the root-cause grouping reads them: each failing check where it stands (read from
+    the interface's own sequence, a spool on disk), a stand-in for every other."""
+
+    def __init__(self, checks: Any, failing: list[int]) -> None:
+        self._checks, self._failing = checks, failing
+
+    def __len__(self) -> int:
+        return len(self._checks)
+
+    def __getitem__(self, j: int) -> Any:
+        return self._checks[j]
+
+    def __iter__(self) -> Iterator[Any]:
+        last = 0
+        for j in self._failing:
+            for _ in range(last, j):
+                yield _NOT_FAILING
+            yield self._checks[j]
+            last = j + 1
+        for _ in range(last, len(self._checks)):
+            yield _NOT_FAILING
 
 
 def _locate(pointer: str, check_id: str, interfaces: list[dict[str, Any]]) -> tuple[int, int]:
@@ -241,54 +273,46 @@ def _clause_data(model: dict[str, Any]) -> dict[str, Any]:
     return _clauses.for_spec(str((model.get("spec") or {}).get("name", "")))
 
 
-def build_view(model: dict[str, Any], *, key_id: str = "", public_key: str = "") -> dict[str, Any]:
+def build_view(model: dict[str, Any], *, key_id: str = "", public_key: str = "",
+               index: CheckIndex | None = None) -> dict[str, Any]:
     """Everything the template shows, with every key present so the template needs no guards. Evidence and the
-    journal are not in it: `data_chunks` streams them into the page's data block."""
+    journal are not in it: `data_chunks` streams them into the page's data block. What it says of the checks as a
+    whole comes from the run's `index` (else one pass); the checks themselves are read only for the rows shown
+    (those that did not pass)."""
+    index = index if index is not None else CheckIndex.of(model)
     clause_data = _clause_data(model)
-    verdicts = stage_verdicts(model)
+    verdicts = index.stage_verdicts(model)
     ifaces = list(enumerate(model.get("interfaces") or []))
     stages = []
-    for name in stage_names(model):
-        # One pass over each interface's checks per stage, holding only the rows shown (the checks that did not
-        # pass): the checks themselves may be a spool on disk of 300,000.
+    for name in index.stage_names(model):
         interfaces, counts = [], count_verdicts(())
         for i, iface in ifaces:
-            rows, passing, seen = [], 0, set()
-            for j, c in enumerate(iface.get("checks") or []):
-                if stage_of(c, iface) != name:
-                    continue
-                verdict = c.get("verdict", "")
-                counts[verdict] = counts.get(verdict, 0) + 1
-                seen.add(verdict)
-                if c.get("verdict") == "pass":
-                    passing += 1
-                else:
-                    rows.append(_check_view(c, _anchor(i, j), clause_data))
-            if not seen:
+            part = index.parts.get((i, name))
+            if part is None:
                 continue
-            v = iface.get("verdict") or engine_stages.roll_up(seen)
+            for verdict, n in part.counts.items():
+                counts[verdict] = counts.get(verdict, 0) + n
+            checks = iface.get("checks") or []
+            rows = [_check_view(checks[j], _anchor(i, j), clause_data) for j in part.not_passing]
+            v = iface.get("verdict") or engine_stages.roll_up(part.counts)
             interfaces.append({"name": iface.get("name", ""), "section": iface.get("section", ""),
-                               "verdict": v, "verdict_zh": VERDICT_ZH.get(v, v), "rows": rows, "passing": passing,
-                               "passing_key": _passing_key(i, name)})
+                               "verdict": v, "verdict_zh": VERDICT_ZH.get(v, v), "rows": rows,
+                               "passing": part.passing, "passing_key": _passing_key(i, name)})
         v = verdicts[name]
         stages.append({"name": name, "zh": engine_stages.title_zh(name), "verdict": v, "verdict_zh": VERDICT_ZH.get(v, v),
                        "counts": counts, "interfaces": interfaces})
 
-    cited: dict[str, list[str]] = {}
-    for _, _, chk in iter_checks(model):
-        for eid in chk.get("errata") or []:
-            cited.setdefault(eid, []).append(chk.get("id", ""))
     errata_all = model.get("errata") or []
-    errata_hit = [dict(e, checks=sorted(set(cited.get(e.get("id"), [])))) for e in errata_all
-                  if e.get("hit") or e.get("id") in cited]
+    errata_hit = [dict(e, checks=sorted(index.errata.get(e.get("id"), ()))) for e in errata_all
+                  if e.get("hit") or e.get("id") in index.errata]
 
     coverage = [{"clause": c.get("clause", ""), "checks": list(c.get("checks") or []),
                  "covered": bool(c.get("covered"))} for c in model.get("coverage") or []]
     spec = model.get("spec") or {}
     sut = model.get("sut") or {}
     verdict = model.get("verdict", "")
-    counts = model.get("counts") or count_verdicts(c for _, _, c in iter_checks(model))
-    failures = failure_groups(model, clause_data)
+    counts = model.get("counts") or index.counts()
+    failures = failure_groups(model, clause_data, index)
     return {
         "tool": model.get("tool") or {}, "spec": spec, "spec_name": spec.get("name", ""),
         "spec_version": spec.get("version", ""), "spec_title_zh": spec.get("title_zh", ""),
@@ -313,7 +337,7 @@ def build_view(model: dict[str, Any], *, key_id: str = "", public_key: str = "")
         "harness_errors": [str(e) for e in model.get("harness_errors") or []],
         "scope": _scope(model),
         "key_id": key_id, "public_key": public_key,
-        "n_exchanges": sum(1 for e in model.get("exchanges") or [] if isinstance(e, dict)),
+        "n_exchanges": index.n_exchanges,
         "page_size": PAGE,
     }
 
@@ -389,13 +413,13 @@ def data_chunks(model: dict[str, Any]) -> Iterator[markupsafe.Markup]:
     yield markupsafe.Markup('[["h",' + _js({"field_zh": FIELD_ZH, "kind_zh": KIND_ZH, "page": PAGE,
                                             "pass": VERDICT_ZH["pass"]}) + "],\n")
     for i, iface in enumerate(model.get("interfaces") or []):
+        # One pass over the interface's checks: its passing rows are gathered (the page lists them before the
+        # evidence records), the evidence records set aside meanwhile, in a temporary file past a megabyte.
         passing: dict[str, list[list[Any]]] = {}
+        held = _Held()
         for j, chk in enumerate(iface.get("checks") or []):
             if chk.get("verdict") == "pass":
                 passing.setdefault(_passing_key(i, stage_of(chk, iface)), []).append(_passing_row(chk, _anchor(i, j)))
-        for key, rows in passing.items():
-            yield markupsafe.Markup('["p",' + _js(key) + "," + _js(rows) + "],\n")
-        for j, chk in enumerate(iface.get("checks") or []):
             evidence = chk.get("evidence") or []
             if not evidence:
                 continue
@@ -406,7 +430,11 @@ def data_chunks(model: dict[str, Any]) -> Iterator[markupsafe.Markup]:
                 if text:
                     out.append(text)
             out.append('["e",' + _js(_anchor(i, j)) + "," + _js(numbers) + "],\n")
-            yield markupsafe.Markup("".join(out))
+            held.write("".join(out))
+        for key, rows in passing.items():
+            yield markupsafe.Markup('["p",' + _js(key) + "," + _js(rows) + "],\n")
+        for text in held.read():
+            yield markupsafe.Markup(text)
     for e in model.get("exchanges") or []:
         if not isinstance(e, dict):
             continue
@@ -414,6 +442,39 @@ def data_chunks(model: dict[str, Any]) -> Iterator[markupsafe.Markup]:
         n, text = item(view)
         yield markupsafe.Markup(text + '["x",' + _js(str(e.get("seq", ""))) + "," + _js(view["title"]) + f",{n}],\n")
     yield markupsafe.Markup('["end"]]')
+
+
+class _Held:
+    """Text set aside and read back in order: in memory up to a megabyte, then in an unnamed temporary file."""
+
+    LIMIT = 1 << 20
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._size = 0
+        self._file: Any = None
+
+    def write(self, text: str) -> None:
+        self._parts.append(text)
+        self._size += len(text)
+        if self._size > self.LIMIT:
+            if self._file is None:
+                import tempfile
+
+                self._file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+            self._file.write("".join(self._parts))
+            self._parts, self._size = [], 0
+
+    def read(self) -> Iterator[str]:
+        if self._file is not None:
+            fh, self._file = self._file, None
+            with fh:
+                fh.seek(0)
+                for block in iter(lambda: fh.read(self.LIMIT), ""):
+                    yield block
+        if self._parts:
+            yield "".join(self._parts)
+        self._parts, self._size = [], 0
 
 
 def _fingerprint(public_key: str) -> str:
@@ -430,21 +491,25 @@ def _scope(model: dict[str, Any]) -> dict[str, Any]:
             "stages": [str(x) for x in scope.get("stages") or []]}
 
 
-def _chunks(model: dict[str, Any], key_id: str, public_key: str) -> Iterator[str]:
+def _chunks(model: dict[str, Any], key_id: str, public_key: str, index: CheckIndex | None) -> Iterator[str]:
     template = _ENV.get_template("report.html.j2")
-    return template.generate(r=build_view(model, key_id=key_id, public_key=public_key), data=data_chunks(model))
+    view = build_view(model, key_id=key_id, public_key=public_key, index=index)
+    return template.generate(r=view, data=data_chunks(model))
 
 
-def render_html(model: dict[str, Any], *, key_id: str = "", public_key: str = "") -> str:
-    return "".join(_chunks(model, key_id, public_key))
+def render_html(model: dict[str, Any], *, key_id: str = "", public_key: str = "",
+                index: CheckIndex | None = None) -> str:
+    return "".join(_chunks(model, key_id, public_key, index))
 
 
-def write_html(model: dict[str, Any], path: Path, *, key_id: str = "", public_key: str = "") -> Path:
-    """Write the page as a stream: its size in memory is one chunk, not the page."""
+def write_html(model: dict[str, Any], path: Path, *, key_id: str = "", public_key: str = "",
+               index: CheckIndex | None = None) -> Path:
+    """Write the page as a stream: its size in memory is one chunk, not the page. `index`: the run's
+    `CheckIndex` when the caller gathered it (the report writer, as it spooled the checks)."""
     with Path(path).open("w", encoding="utf-8") as fh:
         buf: list[str] = []
         size = 0
-        for chunk in _chunks(model, key_id, public_key):
+        for chunk in _chunks(model, key_id, public_key, index):
             buf.append(chunk)
             size += len(chunk)
             if size > 1 << 16:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import copy
-import functools
 import json
 import re
 from typing import Any, Iterable, Iterator
@@ -33,6 +32,8 @@ SECRET_SUFFIXES = ("password", "passwd", "pwd", "secret", "secretcode", "token",
 # replacing "1234" in every timestamp and id would make the report unreadable without protecting much.
 MIN_REGISTERED_LEN = 4
 MIN_HARVESTED_LEN = 8
+# A masker remembers the redacted form of strings up to MEMO_LEN characters, at most MEMO_SIZE of them at a time.
+MEMO_LEN, MEMO_SIZE = 128, 4096
 
 _PEM = re.compile(
     r"-----BEGIN [A-Z0-9 ]*(?:PRIVATE) KEY-----.*?(?:-----END [A-Z0-9 ]*(?:PRIVATE) KEY-----|$)", re.DOTALL
@@ -64,13 +65,21 @@ _JSON_FRAG = re.compile(r"(\\?\"([A-Za-z][\w.\-]*)\\?\"\s*:\s*)(\\?\"[^\"\\]+|-?
 
 def is_secret_key(name: Any) -> bool:
     """True when a field of this name carries a secret (case-insensitive, "_"/"-" ignored)."""
+    known = _SECRET_NAMES.get(name) if type(name) is str else None  # a report repeats a few hundred key names
+    if known is not None:
+        return known
     return isinstance(name, str) and _secret_name(name)
 
 
-@functools.lru_cache(maxsize=8192)  # a report repeats a few hundred key names over and over
+_SECRET_NAMES: dict[str, bool] = {}  # name -> is_secret_key, for the first 8192 names met
+
+
 def _secret_name(name: str) -> bool:
     norm = name.lower().replace("_", "").replace("-", "")
-    return norm in SECRET_KEYS or norm.endswith(SECRET_SUFFIXES)
+    secret = norm in SECRET_KEYS or norm.endswith(SECRET_SUFFIXES)
+    if len(_SECRET_NAMES) < 8192:
+        _SECRET_NAMES[name] = secret
+    return secret
 
 
 _PLAIN_SCALARS = (bool, int, float)  # exact types (a subclass goes the long way): nothing in them to mask
@@ -81,6 +90,10 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: set[str] = set()
+        # (pattern, {short text: its redacted form}) while a Masker is in use: a report repeats the same short
+        # strings (ids, verdicts, titles, paths, header values) hundreds of thousands of times.
+        self._memo: tuple[Any, dict[str, Any]] | None = None
+        self._inert: set[str] = set()  # short texts that hold nothing to harvest (a report repeats them)
         for s in secrets:
             self.add(s)
 
@@ -117,16 +130,17 @@ class Redactor:
     # -- harvesting ---------------------------------------------------------------------------------------
 
     def _harvest(self, obj: Any, found: set[str]) -> None:
+        inert = self._inert
         if isinstance(obj, dict):
             jwk = _is_jwk(obj)
             for k, v in obj.items():
                 if is_secret_key(k) or (jwk and k in JWK_PRIVATE):
                     self._harvest_value(k, v, found)
-                elif v is not None and type(v) not in _PLAIN_SCALARS:  # numbers hold nothing to harvest
-                    self._harvest(v, found)
+                elif v is not None and type(v) not in _PLAIN_SCALARS and not (type(v) is str and v in inert):
+                    self._harvest(v, found)  # numbers, and the short texts met before, hold nothing to harvest
         elif isinstance(obj, list):
             for v in obj:
-                if v is not None and type(v) not in _PLAIN_SCALARS:
+                if v is not None and type(v) not in _PLAIN_SCALARS and not (type(v) is str and v in inert):
                     self._harvest(v, found)
         elif isinstance(obj, str):
             parsed = _parse_json_text(obj)
@@ -136,6 +150,10 @@ class Redactor:
                 for m in _BEARER.finditer(obj):
                     if len(m.group(2)) >= MIN_HARVESTED_LEN:
                         found.add(m.group(2))
+            elif parsed is None and type(obj) is str and len(obj) <= MEMO_LEN:
+                if len(inert) >= MEMO_SIZE:
+                    inert.clear()  # bounded, as the masks' memo
+                inert.add(obj)  # a plain short text: nothing in it to harvest, now or when met again
 
     def _harvest_value(self, key: str, value: Any, found: set[str]) -> None:
         if isinstance(value, (dict, list)):
@@ -178,20 +196,33 @@ class Redactor:
         if isinstance(obj, tuple):
             return [self._walk(v, pattern) for v in obj]
         if isinstance(obj, str):
-            parsed = _parse_json_text(obj)
-            if parsed is not None:
-                cleaned = self._walk(parsed, pattern)
-                if cleaned == parsed:
-                    return obj  # keep the original text (formatting, key order) when nothing was secret
-                kept = self._masked_in_place(obj, pattern, cleaned)
-                if kept is not None:
-                    return kept  # the text as sent, only the tokens holding a secret changed
-                compact = not re.search(r"[:,]\s", obj)
-                return json.dumps(cleaned, ensure_ascii=False, separators=(",", ":") if compact else None)
-            return self._text(obj, pattern)
+            memo = self._memo
+            if memo is not None and memo[0] is pattern and len(obj) <= MEMO_LEN:
+                known = memo[1].get(obj)
+                if known is None:
+                    if len(memo[1]) >= MEMO_SIZE:
+                        memo[1].clear()  # bounded: a run of ever new short strings does not grow it
+                    known = memo[1][obj] = self._walk_text(obj, pattern)
+                return known
+            return self._walk_text(obj, pattern)
         if obj is None or isinstance(obj, (bool, int, float)):
             return obj
         return copy.deepcopy(obj)  # anything else is copied, so the redacted copy shares nothing with the input
+
+    def _walk_text(self, obj: str, pattern: Any) -> str:
+        """`_walk` of a string: JSON text masked as its parsed value is (its own text kept where it can be), any
+        other text by `_text`."""
+        parsed = _parse_json_text(obj)
+        if parsed is not None:
+            cleaned = self._walk(parsed, pattern)
+            if cleaned == parsed:
+                return obj  # keep the original text (formatting, key order) when nothing was secret
+            kept = self._masked_in_place(obj, pattern, cleaned)
+            if kept is not None:
+                return kept  # the text as sent, only the tokens holding a secret changed
+            compact = not re.search(r"[:,]\s", obj)
+            return json.dumps(cleaned, ensure_ascii=False, separators=(",", ":") if compact else None)
+        return self._text(obj, pattern)
 
     def _masked_in_place(self, text: str, pattern: Any, cleaned: Any) -> str | None:
         """JSON `text` with its secrets masked where they stand: a value under a secret key becomes "***" (as
@@ -286,6 +317,14 @@ class Masker:
 
     def __init__(self, redactor: Redactor, pattern: Any) -> None:
         self._redactor, self._pattern = redactor, pattern
+        redactor._memo = (pattern, {})  # the masks of short strings, remembered while this masker is in use
+
+    def release(self) -> None:
+        """Let go of the automaton (and the memo of masks): the redactor no longer refers to them."""
+        memo = self._redactor._memo
+        if memo is not None and memo[0] is self._pattern:
+            self._redactor._memo = None
+        self._pattern = None
 
     def redact_in_place(self, obj: Any) -> Any:
         """`obj` redacted in place (a container held in several places of it, once), or a redacted copy of a
@@ -300,8 +339,29 @@ class Masker:
         """`obj` itself when redaction changes nothing in it, else a redacted copy; `obj` is never changed. For a
         value `plain_json` accepts (the report writer's checks): keeping the caller's own object instead of a
         copy is what keeps the writer's memory from growing with the checks of a long run."""
+        if self._unchanged(obj):  # the common case, decided without building the copy
+            return obj
         out = self._redactor._walk(obj, self._pattern)
         return obj if out == obj else out
+
+    def _unchanged(self, obj: Any) -> bool:
+        """True when `_walk` would give a value equal to `obj` (a False may still turn out equal: the caller
+        compares the copy then)."""
+        t = type(obj)
+        if t is str:
+            return self._redactor._walk(obj, self._pattern) == obj
+        if t is dict:
+            jwk = _is_jwk(obj)
+            for k, v in obj.items():
+                if is_secret_key(k) or (jwk and k in JWK_PRIVATE):
+                    if _mask_value(k, v) != v:
+                        return False
+                elif not self._unchanged(v):
+                    return False
+            return True
+        if t is list:
+            return all(self._unchanged(v) for v in obj)
+        return obj is None or t is bool or t is int or t is float
 
 
 class _Literals:

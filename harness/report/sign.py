@@ -202,7 +202,10 @@ def _set_floats_aside(obj: Any, floats: list[tuple[Any, Any, float]]) -> bool:
             elif isinstance(v, float):
                 if v != v or v in (float("inf"), float("-inf")):
                     return False
-                floats.append((node, k, v))
+                text = float.__repr__(v)  # what the JSON encoder writes
+                if "e" in text or text.endswith(".0"):
+                    floats.append((node, k, v))
+                # else rfc8785 writes the same text (it rewrites only an exponent and a trailing ".0"): left as is
             elif isinstance(v, int):
                 if not -SAFE_INTEGER <= v <= SAFE_INTEGER:
                     return False
@@ -248,9 +251,12 @@ def _object_chunks(obj: dict[str, Any], *, top: bool = False) -> Iterator[bytes]
     yield b"}"
 
 
+_IN_MEMORY = frozenset({str, int, float, bool, type(None), dict, list, tuple})  # never lazy: decided by the type
+
+
 def _lazy(value: Any) -> bool:
     """A re-iterable sequence that is not in memory (the report writer's spool): never encoded as one value."""
-    return _streamed(value) and not isinstance(value, (list, tuple))
+    return type(value) not in _IN_MEMORY and _streamed(value) and not isinstance(value, (list, tuple))
 
 
 def canonical_digest(model: dict[str, Any], prehash: str = PREHASH) -> bytes:

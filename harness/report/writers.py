@@ -108,9 +108,12 @@ def sequence(value: Any) -> bool:
                                                  and not isinstance(value, (str, bytes, bytearray, dict)))
 
 
+_NOT_LAZY = frozenset({str, int, float, bool, type(None), dict, list, tuple})  # decided by the type alone
+
+
 def lazy(value: Any) -> bool:
     """An array that is not in memory (a spool): written an element at a time, never as one value."""
-    return sequence(value) and not isinstance(value, (list, tuple))
+    return type(value) not in _NOT_LAZY and sequence(value) and not isinstance(value, (list, tuple))
 
 
 def stage_of(check: dict[str, Any], interface: dict[str, Any]) -> str:
@@ -144,6 +147,91 @@ def count_verdicts(checks: Iterable[dict[str, Any]]) -> dict[str, int]:
         v = chk.get("verdict", "")
         counts[v] = counts.get(v, 0) + 1
     return counts
+
+
+class CheckIndex:
+    """What the writers need to know of a run's checks as a whole, gathered in one pass (by the report writer as
+    it spools the checks, else by `of`): the stages named, counts per stage and verdict, per interface and stage
+    the counts, the verdicts seen and the positions of the checks that did not pass or failed, the counts JUnit
+    names are chosen by, the errata each check cites, the number of exchanges. With it each file reads the
+    checks themselves once (and report.html the rows it shows), not once per thing it says about them."""
+
+    def __init__(self) -> None:
+        self.stages: dict[str, None] = {}  # stages the checks name, in report order
+        self.stage_counts: dict[str, dict[str, int]] = {}  # stage -> verdict -> checks
+        self.parts: dict[tuple[int, str], _Part] = {}  # (interface index, stage) -> its checks
+        self.failing: dict[int, list[int]] = {}  # interface index -> positions of its failing checks
+        self.per_id: dict[tuple[str, str], int] = {}  # (interface name, check id) -> checks
+        self.per_id_stage: dict[tuple[str, str, str], int] = {}  # (interface name, check id, stage) -> checks
+        self.errata: dict[Any, set[Any]] = {}  # erratum id -> ids of the checks citing it
+        self.n_exchanges = 0  # exchanges that are objects
+
+    def add(self, i: int, iface: dict[str, Any], j: int, chk: dict[str, Any]) -> None:
+        """Note check `j` of interface `i` (as the files will show it: redacted)."""
+        stage = stage_of(chk, iface)
+        verdict = chk.get("verdict", "")
+        self.stages[stage] = None
+        counts = self.stage_counts.setdefault(stage, {})
+        counts[verdict] = counts.get(verdict, 0) + 1
+        part = self.parts.get((i, stage))
+        if part is None:
+            part = self.parts[(i, stage)] = _Part()
+        part.counts[verdict] = part.counts.get(verdict, 0) + 1
+        if verdict == "pass":
+            part.passing += 1
+        else:
+            part.not_passing.append(j)
+            if verdict == "fail":
+                self.failing.setdefault(i, []).append(j)
+        key = (str(iface.get("name", "")), str(chk.get("id", "")))
+        self.per_id[key] = self.per_id.get(key, 0) + 1
+        self.per_id_stage[key + (stage,)] = self.per_id_stage.get(key + (stage,), 0) + 1
+        for eid in chk.get("errata") or []:
+            self.errata.setdefault(eid, set()).add(chk.get("id", ""))
+
+    def add_exchange(self, item: Any) -> None:
+        self.n_exchanges += isinstance(item, dict)
+
+    @classmethod
+    def of(cls, model: dict[str, Any]) -> "CheckIndex":
+        """The index of a model's checks and exchanges, read once."""
+        index = cls()
+        for i, iface in enumerate(model.get("interfaces") or []):
+            for j, chk in enumerate(iface.get("checks") or []):
+                index.add(i, iface, j, chk)
+        for item in model.get("exchanges") or []:
+            index.add_exchange(item)
+        return index
+
+    def stage_names(self, model: dict[str, Any]) -> list[str]:
+        """`stage_names(model)`."""
+        listed = [s.get("name") for s in model.get("stages") or [] if s.get("name")]
+        return stages.ordered(itertools.chain(listed, self.stages))
+
+    def stage_verdicts(self, model: dict[str, Any]) -> dict[str, str]:
+        """`stage_verdicts(model)`."""
+        stated = {s.get("name"): s.get("verdict", "") for s in model.get("stages") or []}
+        return {name: stated.get(name) or stages.roll_up(self.stage_counts.get(name, {}))
+                for name in self.stage_names(model)}
+
+    def counts(self) -> dict[str, int]:
+        """`count_verdicts` of every check."""
+        total = {"pass": 0, "fail": 0, "warn": 0, "skip": 0}
+        for counts in self.stage_counts.values():
+            for v, n in counts.items():
+                total[v] = total.get(v, 0) + n
+        return total
+
+
+class _Part:
+    """One interface's checks in one stage: counts per verdict, how many passed, the positions of the others."""
+
+    __slots__ = ("counts", "passing", "not_passing")
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.passing = 0
+        self.not_passing: list[int] = []
 
 
 def sha256_file(path: Path) -> str:
@@ -202,26 +290,28 @@ def _x(value: Any) -> str:
     return _XML_ILLEGAL.sub("\ufffd", "" if value is None else str(value))
 
 
-def render_junit(model: dict[str, Any]) -> bytes:
+def render_junit(model: dict[str, Any], index: "CheckIndex | None" = None) -> bytes:
     """JUnit XML: one <testsuite> per stage, one <testcase> per check; warn passes with its message in system-out."""
-    return b"".join(junit_chunks(model))
+    return b"".join(junit_chunks(model, index))
 
 
-def junit_chunks(model: dict[str, Any]) -> Iterator[bytes]:
+def junit_chunks(model: dict[str, Any], index: "CheckIndex | None" = None) -> Iterator[bytes]:
     """junit.xml in pieces, never held whole (a run of 100,000 exchanges has 300,000 test cases): byte-equal to the
     element tree `xml.etree` would indent and write for the whole document. Each element is made and escaped by
     `xml.etree` itself, one test case at a time; only the layout around them (indentation, start and end tags of
-    the suites) is written here. The checks are read three times (counts and names, then each stage's cases)."""
+    the suites) is written here. The counts and names come from the run's `CheckIndex` (the writer's, else one
+    pass); the checks are then read once, each stage's from the interfaces that hold some."""
+    index = index if index is not None else CheckIndex.of(model)
     spec = (model.get("spec") or {}).get("name", "spec")
-    order = stage_names(model)
+    order = index.stage_names(model)
     per_stage = {name: {"pass": 0, "fail": 0, "warn": 0, "skip": 0, "": 0} for name in order}
     total = {"pass": 0, "fail": 0, "warn": 0, "skip": 0}
     n_checks = 0
-    for stage, _, chk in iter_checks(model):
-        v = chk.get("verdict", "")
-        per_stage[stage][v] = per_stage[stage].get(v, 0) + 1
-        total[v] = total.get(v, 0) + 1
-        n_checks += 1
+    for stage, counts in index.stage_counts.items():
+        for v, n in counts.items():
+            per_stage[stage][v] = per_stage[stage].get(v, 0) + n
+            total[v] = total.get(v, 0) + n
+            n_checks += n
     harness_errors = [str(e) for e in model.get("harness_errors") or []]
     scope = model.get("scope") or {}
     title = f"vconform {spec} {(model.get('spec') or {}).get('version', '')} {model.get('role', '')}".strip()
@@ -237,7 +327,7 @@ def junit_chunks(model: dict[str, Any]) -> Iterator[bytes]:
         yield _xml(root) + b"\n"
         return
     yield _start_tag(root)
-    names = _junit_namer(model)
+    names = _junit_namer(model, index)
     props = ET.Element("properties")
     for name, value in (("spec", spec), ("spec_version", (model.get("spec") or {}).get("version")),
                         ("role", model.get("role")), ("profile", model.get("profile")),
@@ -267,13 +357,17 @@ def junit_chunks(model: dict[str, Any]) -> Iterator[bytes]:
             yield _case_xml(case)
         if n_items:
             buf: list[bytes] = []
-            for st, iface, chk in iter_checks(model):
-                if st != stage:
+            for i, iface in enumerate(model.get("interfaces") or []):
+                if (i, stage) not in index.parts:
                     continue
-                buf.append(_case_xml(_testcase(spec, iface, chk, names(st, iface, chk))))
-                if len(buf) >= 512:
-                    yield b"".join(buf)
-                    buf = []
+                for chk in iface.get("checks") or []:
+                    st = stage_of(chk, iface)
+                    if st != stage:
+                        continue
+                    buf.append(_case_xml(_testcase(spec, iface, chk, names(st, iface, chk))))
+                    if len(buf) >= 512:
+                        yield b"".join(buf)
+                        buf = []
             yield b"".join(buf)
         yield b"\n  </testsuite>"
     yield b"\n</testsuites>\n"
@@ -312,15 +406,12 @@ def _case_xml(case: ET.Element) -> bytes:
     return b"\n    " + _xml(case)
 
 
-def _junit_namer(model: dict[str, Any]):
-    """`junit_names` for a run read as a stream: the counts are taken in one pass, then `name(stage, iface, chk)`
-    names each check when it is met again in report order (within its stage: the only order the #n counts)."""
-    per_id: dict[tuple[str, str], int] = {}
-    per_stage: dict[tuple[str, str, str], int] = {}
-    for stage, iface, chk in iter_checks(model):
-        key = (str(iface.get("name", "")), str(chk.get("id", "")))
-        per_id[key] = per_id.get(key, 0) + 1
-        per_stage[key + (stage,)] = per_stage.get(key + (stage,), 0) + 1
+def _junit_namer(model: dict[str, Any], index: "CheckIndex | None" = None):
+    """`junit_names` for a run read as a stream: the counts are taken from the index (else in one pass), then
+    `name(stage, iface, chk)` names each check when it is met again in report order (within its stage: the only
+    order the #n counts)."""
+    index = index if index is not None else CheckIndex.of(model)
+    per_id, per_stage = index.per_id, index.per_id_stage
     counter: dict[tuple[str, str, str], int] = {}
 
     def name(stage: str, iface: dict[str, Any], chk: dict[str, Any]) -> str:
@@ -362,8 +453,8 @@ def _failure_text(chk: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_junit(model: dict[str, Any], path: Path) -> Path:
+def write_junit(model: dict[str, Any], path: Path, *, index: "CheckIndex | None" = None) -> Path:
     with Path(path).open("wb") as fh:
-        for chunk in junit_chunks(model):
+        for chunk in junit_chunks(model, index):
             fh.write(chunk)
     return Path(path)

@@ -90,3 +90,32 @@ def test_recording_does_not_hold_results_in_memory(bench, tmp_path):
         tracemalloc.stop()
     assert len(ctx.results) == 4650
     assert grown / 4500 < 100, f"{grown / 4500:.0f} bytes held per recorded check"
+
+
+def test_the_index_gathered_while_spooling_is_the_index_of_the_spooled_model(bench, tmp_path, monkeypatch):
+    """The writer notes what the files say of the checks as a whole (`CheckIndex`) as it spools them; the same files
+    come out when each writer gathers it itself in a pass over the spools (`CheckIndex.of`), failing rows, warns,
+    skips, errata and a second stage included."""
+    import harness.report as report
+    from harness.report.writers import CheckIndex
+
+    monkeypatch.setenv("VCONFORM_HOME", str(tmp_path / "home"))
+    ctx = _run(bench, tmp_path)
+    a = write_report(ctx.model(streamed=True), tmp_path / "a", secrets=sorted(ctx.secrets))
+    gathered: list[CheckIndex] = []
+    real_html, real_junit = report.write_html, report.write_junit
+
+    def html_without(model, path, *, index=None, **kw):
+        gathered.append(index)
+        return real_html(model, path, **kw)
+
+    monkeypatch.setattr(report, "write_html", html_without)
+    monkeypatch.setattr(report, "write_junit", lambda model, path, *, index=None: real_junit(model, path))
+    b = write_report(ctx.model(streamed=True), tmp_path / "b", secrets=sorted(ctx.secrets))
+    for kind in ("html", "junit"):
+        assert a[kind].read_bytes() == b[kind].read_bytes(), kind
+    index = gathered[0]
+    assert index.stage_counts == {"interface": {"pass": 154, "fail": 26}, "flow": {"warn": 1, "fail": 1, "skip": 1}}
+    assert index.errata == {"E1": {"toy.w"}} and index.n_exchanges == 61
+    assert sum(len(js) for js in index.failing.values()) == 27
+    assert b"toy.f" in a["junit"].read_bytes() and b"echoed ***" in a["html"].read_bytes()

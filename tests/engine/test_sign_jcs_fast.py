@@ -13,7 +13,8 @@ from harness.report.sign import jcs_dumps
 
 KEYS = st.text(alphabet=st.characters(codec="utf-8"), max_size=6)  # control characters, non-BMP, U+E000..U+FFFF
 FLOATS = st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from(
-    [0.0, -0.0, 3.0, 1e-7, 1e-6, 1.5e-5, 1e16, 1e20, 1e21, 1e22, 123456789012345680.0, 5e-324, 1.7976931348623157e308])
+    [0.0, -0.0, 3.0, -3.0, 0.25, -2.5, 0.0001, 123.456, 1e15 + 0.5, 1e-7, 1e-6, 1.5e-5, 1e16, 1e20, 1e21, 1e22,
+     123456789012345680.0, 5e-324, 1.7976931348623157e308])
 SCALARS = st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | FLOATS | st.text(
     alphabet=st.characters(codec="utf-8"), max_size=12)
 VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=5) | st.dictionaries(KEYS, inner, max_size=5),
