@@ -304,8 +304,7 @@ class HttpMock:
         """Faults, method, route and the spec's handler for a request read whole: (answer body, outcome, HTTP
         status or None for the spec's `http_status`, close the connection after it). Journals nothing but a
         dropped request (whose connection is aborted: CancelledError)."""
-        ex.request_body = text = raw.decode("utf-8", errors="replace")
-        ex.raw_body = (raw, text)  # the journal keeps these bytes, not the text (harness/journal.py: _compact)
+        self._take_body(ex, raw)
         for fault in (self.faults.take(ex.interface) if self.faults else ()):
             ex.notes.setdefault("faults", []).append(fault.kind)
             if fault.kind == "delay":
@@ -322,22 +321,51 @@ class HttpMock:
                 return self.failure("fault_5xx", status, {}), "fault_5xx", status, False
             else:
                 self.on_fault(fault, ex)
+        early = self._unroutable(method, route, path)
+        if early is not None:
+            return early
+        incoming = _incoming(method, path, headers, raw, peer)
+        if self._prepares:
+            try:
+                prepared = await self.prepare(ex, route, incoming)
+            except Exception as exc:  # noqa: BLE001 - as the handler's own errors
+                return self._internal(ex, exc)
+            if prepared is not None:
+                incoming = replace(incoming, prepared=prepared)
+        return self._respond(ex, route, incoming)
+
+    def pipeline_now(self, ex: Exchange, route: tuple[str, Any] | None, method: str, path: str,
+                     headers: Mapping[str, str], raw: bytes, peer: str) -> tuple[Any, str, int | None, bool]:
+        """`_pipeline` for a request it would not wait on (no fault armed: check `self.faults` first; no `prepare`
+        hook), without a coroutine: the same steps and answer."""
+        self._take_body(ex, raw)
+        return self._unroutable(method, route, path) or self._respond(ex, route, _incoming(method, path, headers,
+                                                                                           raw, peer))
+
+    @staticmethod
+    def _take_body(ex: Exchange, raw: bytes) -> None:
+        ex.request_body = text = raw.decode("utf-8", errors="replace")
+        ex.raw_body = (raw, text)  # the journal keeps these bytes, not the text (harness/journal.py: _compact)
+
+    def _unroutable(self, method: str, route: tuple[str, Any] | None,
+                    path: str) -> tuple[Any, str, int | None, bool] | None:
         if method not in self.methods:
             return self.failure("method", 405, {"allowed": list(self.methods)}), "method", 405, False
         if route is None:
             return self.failure("not_found", 404, {"path": path}), "not_found", 404, False
-        incoming = _incoming(method, path, headers, raw, peer)
+        return None
+
+    def _respond(self, ex: Exchange, route: tuple[str, Any], incoming: Incoming) -> tuple[Any, str, int | None, bool]:
         try:
-            if self._prepares:
-                prepared = await self.prepare(ex, route, incoming)
-                if prepared is not None:
-                    incoming = replace(incoming, prepared=prepared)
             body = self.respond(ex, route, incoming)
         except Exception as exc:  # noqa: BLE001 - input nobody foresaw still gets the spec's answer, journaled
-            ex.notes["internal_error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
-            return self.failure("internal_error", None, {"error": ex.notes["internal_error"]}), "internal_error", \
-                None, False
+            return self._internal(ex, exc)
         return body, ex.outcome or "ok", None, False
+
+    def _internal(self, ex: Exchange, exc: Exception) -> tuple[Any, str, int | None, bool]:
+        ex.notes["internal_error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+        return self.failure("internal_error", None, {"error": ex.notes["internal_error"]}), "internal_error", None, \
+            False
 
     def _fail(self, ex: Exchange, t0: float, reason: str, status: int | None, info: dict[str, Any], *,
               close: bool = False) -> web.Response:
