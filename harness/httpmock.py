@@ -79,16 +79,17 @@ def _maybe_lossy(value: Any) -> bool:
     if t is not dict and t is not list:
         return t is float and not -9.2e18 < value < 9.2e18
     stack = [value]
-    pop, push, more = stack.pop, stack.append, stack.extend
+    pop, push = stack.pop, stack.append
     while stack:
         v = pop()
-        t = type(v)
-        if t is dict:
-            more(v.values())
-        elif t is list:
-            more(v)
-        elif t is float and not -9.2e18 < v < 9.2e18:
-            return True
+        for x in (v.values() if type(v) is dict else v):  # strings (most values) looked at once, not stacked
+            t = type(x)
+            if t is str:
+                continue
+            if t is dict or t is list:
+                push(x)
+            elif t is float and not -9.2e18 < x < 9.2e18:
+                return True
     return False
 
 
