@@ -97,12 +97,16 @@ _ORJSON_OPTS = orjson.OPT_NON_STR_KEYS if orjson is not None else 0
 
 
 def dump_json(value: Any) -> bytes:
-    """UTF-8 JSON (characters as they are, not \\u-escaped), with orjson when it can encode the value."""
+    """UTF-8 JSON (characters as they are, not \\u-escaped), with orjson when it can encode the value. Without
+    OPT_NON_STR_KEYS first (it costs ~0.3 us on every call; a value it refuses takes it, so the bytes are the same)."""
     if orjson is not None:
         try:
-            return orjson.dumps(value, option=_ORJSON_OPTS)
-        except TypeError:  # integers beyond 64 bits, types orjson does not know
-            pass
+            return orjson.dumps(value)
+        except TypeError:  # keys that are no strings; integers beyond 64 bits, types orjson does not know
+            try:
+                return orjson.dumps(value, option=_ORJSON_OPTS)
+            except TypeError:
+                pass
     return json.dumps(value, ensure_ascii=False).encode()
 
 
