@@ -173,6 +173,9 @@ class HttpMock:
     def note_violations(ex: Exchange, violations: list[Any]) -> list[Any]:
         """Keep a request's validation findings in its journal notes (`violations`, and each warning an errata
         reading allows under `warnings` too, a list the spec's `begin` set up); return the failing ones."""
+        if not violations:  # (the usual request)
+            ex.notes["violations"] = []
+            return []
         ex.notes["violations"] = [v.__dict__ for v in violations]
         ex.notes["warnings"].extend({"errata": v.errata, "message": v.message} for v in violations
                                     if v.level == "warn" and v.errata)
