@@ -109,10 +109,10 @@ def requests(n: int, tag: str) -> list[bytes]:
     return out
 
 
-async def one_round(journal, n: int, tag: str, spec=Yunnan) -> float:
-    """Process CPU microseconds per request for `n` requests served by a fresh mock on `journal`."""
-    mock = spec.make(journal=journal)
-    reqs = spec.requests(mock, n, tag)
+async def one_round(journal, n: int, tag: str, kind=Yunnan) -> float:
+    """Process CPU microseconds per request for `n` requests of `kind` served by a fresh mock on `journal`."""
+    mock = kind.make(journal=journal)
+    reqs = kind.requests(mock, n, tag)
     conns = []
     for _ in range(CONNECTIONS):
         c = LeanConnection(mock, lambda: None, b"/__vconform/")
@@ -147,7 +147,7 @@ def main() -> int:
 
     import uvloop
 
-    spec = SPECS[args.spec]
+    kind = SPECS[args.spec]
 
     gc.freeze()  # as `vconform mock` does before serving
     res: dict[str, list[float]] = {"journal on a file": [], "journal off": []}
@@ -168,10 +168,10 @@ def main() -> int:
                 names = list(res) if r % 2 == 0 else list(reversed(res))  # neither variant always first
                 for i, name in enumerate(names):
                     if name == "journal off":
-                        res[name].append(await one_round(NoJournal(), args.requests, f"R{r}X{i}", spec))
+                        res[name].append(await one_round(NoJournal(), args.requests, f"R{r}X{i}", kind))
                     else:
                         j = journals[name](os.path.join(tmp, f"j{r}-{i}.sqlite"))
-                        res[name].append(await one_round(j, args.requests, f"R{r}X{i}", spec))
+                        res[name].append(await one_round(j, args.requests, f"R{r}X{i}", kind))
                         j.close()
 
     uvloop.run(run())
