@@ -152,6 +152,9 @@ class HttpMock:
         self.faults = Faults()
         self.routes = self._routes()
         self._prepares = type(self).prepare is not HttpMock.prepare
+        # The lean path may run `pipeline_now` (no coroutine) when no fault is armed: not for a mock that waits
+        # (a prepare hook) or has a pipeline of its own.
+        self._now = not self._prepares and type(self)._pipeline is HttpMock._pipeline
         self._json_answers = type(self).encode is HttpMock.encode  # an answer's bytes are its JSON (dump_json)
         self._open: set[GuardedHandler] = set()  # connections served through runner(), until connection_lost
 
@@ -344,8 +347,8 @@ class HttpMock:
 
     def pipeline_now(self, ex: Exchange, route: tuple[str, Any] | None, method: str, path: str,
                      headers: Mapping[str, str], raw: bytes, peer: str) -> tuple[Any, str, int | None, bool]:
-        """`_pipeline` for a request it would not wait on (no fault armed: check `self.faults` first; no `prepare`
-        hook), without a coroutine: the same steps and answer."""
+        """`_pipeline` for a request it would not wait on (no fault armed: check `self.faults` first; `self._now`),
+        without a coroutine: the same steps and answer."""
         self._take_body(ex, raw)
         return self._unroutable(method, route, path) or self._respond(ex, route, _incoming(method, path, headers,
                                                                                            raw, peer))
