@@ -1,10 +1,11 @@
 """CPU per request of an HTTP mock's request path in-process, without sockets: what the journal and the lean path
 cost, repeatable on a loaded machine (no load generator, no scheduling of two processes; process CPU time).
 
-    python bench/http_path_cpu.py [--requests 3008] [--rounds 3] [--base DIR]
+    python bench/http_path_cpu.py [--spec yunnan|henan-city] [--requests 3008] [--rounds 3] [--base DIR]
 
-16 connections (harness/leanhttp.py's protocol on fake transports) each get one distinct valid Yunnan `init-auth`
-registration per event-loop turn; the journal commits at the end of each turn and the answers are written then, as
+16 connections (harness/leanhttp.py's protocol on fake transports) each get one distinct valid request per
+event-loop turn (yunnan: an `init-auth` registration; henan-city: a `shareDrivingRecord` envelope of the mock's own
+account under one live token, as bench/henan_plain_json.py sends); the journal commits at the end of each turn and the answers are written then, as
 `vconform mock yunnan` serves them. Variants, interleaved: the journal on a file, and off (bench/mock_server.py's
 NoJournal). Printed: microseconds of process CPU per request, the minimum of the rounds, and the journal's share.
 Context only; the targets of issue 10 are judged by bench/plain_json.py against a bare server.
@@ -26,6 +27,7 @@ from bench.mock_server import NoJournal  # noqa: E402
 from harness import crypto, specdata  # noqa: E402
 from harness.journal import Journal  # noqa: E402
 from harness.leanhttp import LeanConnection  # noqa: E402
+from mocks.henan.city_app import HenanCityMock  # noqa: E402
 from mocks.yunnan.app import YunnanMock  # noqa: E402
 
 CONNECTIONS = 16
@@ -42,6 +44,7 @@ class _Transport:
 
     def write(self, data: bytes) -> None:
         self.answers += 1
+        self.last = data
 
     def is_closing(self) -> bool:
         return self.closing
@@ -56,6 +59,45 @@ class _Transport:
         pass
 
 
+def _http(path: str, b: bytes) -> bytes:
+    return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: wrk\r\nContent-Type: "
+            f"application/json\r\nContent-Length: {len(b)}\r\n\r\n").encode() + b
+
+
+class Yunnan:
+    make = YunnanMock
+
+    @staticmethod
+    def requests(mock, n: int, tag: str) -> list[bytes]:
+        return requests(n, tag)
+
+
+class HenanCity:
+    """shareDrivingRecord envelopes under a token the mock issued (the login is not in the measured loop)."""
+
+    make = HenanCityMock
+    _n = 0
+
+    @classmethod
+    def requests(cls, mock, n: int, tag: str) -> list[bytes]:
+        acc = mock.data.account()
+        token = mock.state.login(acc["organ"], acc["username"], acc["password"]).value
+        ep = specdata.endpoints("henan")
+        path = ep["base_path"] + ep["interfaces"]["shareDrivingRecord"]["path"]
+        data = mock.data  # the mock's own enterprise data (its default seed), as bench/henan_plain_json.py sends
+        out = []
+        for _ in range(n):
+            cls._n += 1
+            k = 10**6 + cls._n  # fresh records every round
+            out.append(_http(path, orjson.dumps({"organ": acc["organ"], "ipctype": "shareDrivingRecord",
+                                                 "access_token": token,
+                                                 "value": data.passage(data.free_vehicle(k), k)})))
+        return out
+
+
+SPECS = {"yunnan": Yunnan, "henan-city": HenanCity}
+
+
 def requests(n: int, tag: str) -> list[bytes]:
     path = specdata.endpoints("yunnan")["prefix"] + "/init-auth"
     pub = crypto.public_b64(crypto.generate_rsa())
@@ -67,9 +109,10 @@ def requests(n: int, tag: str) -> list[bytes]:
     return out
 
 
-async def one_round(journal, reqs: list[bytes]) -> float:
-    """Process CPU microseconds per request for `reqs` served by a fresh mock on `journal`."""
-    mock = YunnanMock(journal=journal)
+async def one_round(journal, n: int, tag: str, kind=Yunnan) -> float:
+    """Process CPU microseconds per request for `n` requests of `kind` served by a fresh mock on `journal`."""
+    mock = kind.make(journal=journal)
+    reqs = kind.requests(mock, n, tag)
     conns = []
     for _ in range(CONNECTIONS):
         c = LeanConnection(mock, lambda: None, b"/__vconform/")
@@ -85,11 +128,16 @@ async def one_round(journal, reqs: list[bytes]) -> float:
     answered = sum(c.transport.answers for c in conns)
     if answered != len(reqs) // CONNECTIONS * CONNECTIONS:
         raise SystemExit(f"only {answered} of {len(reqs)} requests answered")
+    last = conns[-1].transport.last
+    if not last.startswith(b"HTTP/1.1 200 ") or b'"code":"500"' in last or b'"code":"952"' in last \
+            or b'"code":"40' in last or b'"result":"fail"' in last:
+        raise SystemExit(f"the mock refused what it was loaded with: {last[-300:]!r}")
     return cpu / answered * 1e6
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--spec", choices=sorted(SPECS), default="yunnan")
     ap.add_argument("--requests", type=int, default=3008)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--base", metavar="DIR", help="also the journal of the source tree in DIR (e.g. `git archive BASE "
@@ -98,6 +146,8 @@ def main() -> int:
     import gc
 
     import uvloop
+
+    kind = SPECS[args.spec]
 
     gc.freeze()  # as `vconform mock` does before serving
     res: dict[str, list[float]] = {"journal on a file": [], "journal off": []}
@@ -117,12 +167,11 @@ def main() -> int:
             for r in range(args.rounds):
                 names = list(res) if r % 2 == 0 else list(reversed(res))  # neither variant always first
                 for i, name in enumerate(names):
-                    reqs = requests(args.requests, f"R{r}X{i}")
                     if name == "journal off":
-                        res[name].append(await one_round(NoJournal(), reqs))
+                        res[name].append(await one_round(NoJournal(), args.requests, f"R{r}X{i}", kind))
                     else:
                         j = journals[name](os.path.join(tmp, f"j{r}-{i}.sqlite"))
-                        res[name].append(await one_round(j, reqs))
+                        res[name].append(await one_round(j, args.requests, f"R{r}X{i}", kind))
                         j.close()
 
     uvloop.run(run())

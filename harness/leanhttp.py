@@ -456,10 +456,12 @@ class LeanConnection(asyncio.Protocol):
             elif why == "short":
                 ex.notes["read_error"] = "EOFError: the client shut its side before the body was complete"
                 res = (m.failure("bad_request", 400, {}), "bad_request", 400, True)
-            else:
+            elif m.faults or not m._now:  # it may wait (a delay fault, worker processes): stepped as a Task would
                 coro = m._pipeline(ex, t0, route, method, path, CIMultiDict(pairs), body, self._peer, self.transport)
                 self._drive(coro, state)
                 return
+            else:  # nothing to wait for: the same steps without a coroutine
+                res = m.pipeline_now(ex, route, method, path, CIMultiDict(pairs), body, self._peer)
         except Exception as exc:  # noqa: BLE001
             self._failed(exc)
             return

@@ -865,7 +865,7 @@ class _Run:
         if not rules:
             return
         times: dict[str, Any] = {}
-        where = _path(at)
+        where = _path(at) if at else "$"  # (the top object: most calls)
         for params in rules:
             ctx = RuleContext(obj, where, params, defs, self.t, set(self.bad.get(at, ())), times)
             for v in self.v.rules.run(ctx):

@@ -15,6 +15,8 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
 
+from multidict import CIMultiDict, CIMultiDictProxy
+
 from harness import specdata
 from harness.clock import Clock
 from harness.faults import Fault
@@ -23,6 +25,7 @@ from harness.journal import Exchange, Journal
 from mocks.henan.city_state import CityState
 from schemas.henan import validate as henan_validate  # called as henan_validate.validate: a test may swap it
 
+_CI = (CIMultiDict, CIMultiDictProxy)  # case-insensitive headers (both HTTP paths): .get gives the first match
 SPEC = "henan"
 LEVEL = "city"
 
@@ -89,8 +92,10 @@ class HenanCityMock(HttpMock):
 
     def http_status(self, body: dict) -> int:
         """E-HN-13: HTTP 200 with the code in the body, unless the profile mirrors body codes."""
+        if self.profile.get("http_status") != "mirror":
+            return 200
         code = int(body.get("code", 200)) if str(body.get("code", "")).isdigit() else 200
-        return code if self.profile.get("http_status") == "mirror" and 400 <= code <= 599 else 200
+        return code if 400 <= code <= 599 else 200
 
     def on_fault(self, fault: Fault, ex: Exchange) -> None:
         if fault.kind == "expire_token":
@@ -131,7 +136,9 @@ class HenanCityMock(HttpMock):
 
     # ---- reading the body --------------------------------------------------------------------------------
     def _body(self, ex: Exchange, incoming: Incoming, info: dict) -> tuple[dict, bool]:
-        ctype = next((v for k, v in incoming.headers.items() if k.lower() == "content-type"), "")
+        h = incoming.headers
+        ctype = h.get("Content-Type", "") if isinstance(h, _CI) else next(
+            (v for k, v in h.items() if k.lower() == "content-type"), "")  # the first, whatever its case
         if ctype.lower().startswith("multipart/form-data"):
             return self._multipart(ex, incoming.body, ctype), False
         try:

@@ -100,16 +100,24 @@ def lsh_problems(lsh: str, qybh: str | None = None, dzbh: str | None = None, tgz
 
 
 def _real_time(t: str) -> bool:
-    """strptime(t, "%y%m%d%H%M%S") succeeds: read as fixed-width digits first (the hot path of every passage
-    record); what that refuses goes to strptime itself, so the answer is the same."""
-    if len(t) == 12 and t.isdigit() and t.isascii():
-        try:  # the C parser: the same calendar as datetime(2000 + yy, ...)
-            datetime.fromisoformat(f"20{t[:2]}-{t[2:4]}-{t[4:6]}T{t[6:8]}:{t[8:10]}:{t[10:]}")
-            return True
-        except ValueError:
-            pass
+    """strptime(t, "%y%m%d%H%M%S") succeeds: twelve ASCII digits whose date is a real one (read once per date: a
+    platform sees few) and whose hour, minute and second are in range are a real time (the hot path of every
+    passage record); anything else goes to strptime itself, so the answer is the same."""
+    if len(t) == 12 and t.isdigit() and t.isascii() and _real_date(t[:6]) and t[6:8] < "24" and t[8:10] < "60" \
+            and t[10:] < "60":
+        return True
     try:
         datetime.strptime(t, "%y%m%d%H%M%S")
+        return True
+    except ValueError:
+        return False
+
+
+@functools.lru_cache(maxsize=4096)
+def _real_date(d: str) -> bool:
+    """Six ASCII digits yyMMdd are a real date (%y: 00-68 are 20yy, 69-99 19yy: the same leap years)."""
+    try:  # the C parser
+        datetime.fromisoformat(f"20{d[:2]}-{d[2:4]}-{d[4:]}")
         return True
     except ValueError:
         return False

@@ -105,10 +105,18 @@ def one_image(ctx: RuleContext):
 def lsh_composition(ctx: RuleContext):
     """§6.4: lsh = qybh + dzbh + A/B + yyMMddHHmmss; parameter state: the field whose 1/2 the letter must match."""
     v, at = _value(ctx)
-    if not _ok(ctx, v, "lsh", "qybh", "dzbh"):
-        return
     state = ctx.params.get("state")
     tgzt = v.get(state) if state and isinstance(v.get(state), str) and v.get(state) in ("1", "2") else None
+    lsh, qybh, dzbh = v.get("lsh"), v.get("qybh"), v.get("dzbh")
+    if type(lsh) is str and type(qybh) is str and type(dzbh) is str:
+        # The problems are a function of these values alone: none (the usual record) is no finding, whether or not
+        # the fields passed their own checks, so those are looked at only when there is something to report.
+        problems = ids.lsh_problems(lsh, qybh, dzbh, tgzt, alternatives=True)
+        enterprise = ids.enterprise_code_problems(qybh, alternatives=True)
+        if not (problems or enterprise):
+            return
+    if not _ok(ctx, v, "lsh", "qybh", "dzbh"):
+        return
     # The alternative readings of qybh / dzbh (E-HN-21, E-HN-23) are warned (or accepted) by their own patterns.
     for msg in ids.lsh_problems(v["lsh"], v["qybh"], v["dzbh"], tgzt, alternatives=True):
         yield ctx.violation(at + "lsh", "composition", f"received {msg} at {ctx.at}.{at}lsh")
@@ -116,11 +124,43 @@ def lsh_composition(ctx: RuleContext):
         yield ctx.violation(at + "qybh", "composition", f"received {msg} at {ctx.at}.{at}qybh")
 
 
+# A time of this exact shape (ASCII digits in fixed places) orders as its text does.
+_ISO_SECONDS = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\Z").match
+_ORDERED: dict[tuple, tuple[object, object]] = {}
+
+
+def _text_ordered(tables, ipctype: str, first: str, then: str):
+    """(first's, then's) matchers when parse_time reads both fields by a first format "%Y-%m-%d %H:%M:%S" (so a
+    value its regex matches is read by that format), else None; once per tables, table and pair."""
+    key = (id(tables), ipctype, first, then)
+    hit = _ORDERED.get(key)
+    if hit is None or hit[0] is not tables:
+        fields = _by_name(tables, ipctype)
+        found = []
+        for name in (first, then):
+            fdef = fields.get(name)
+            names = (tables.format_names(fdef) + tables.format_names(fdef.get("alt", {}))) if fdef else []
+            fmt = tables.formats.get(names[0]) if names else None
+            found.append(_regex(fmt["regex"]).match if fmt and fmt.get("strptime") == "%Y-%m-%d %H:%M:%S" else None)
+        hit = (tables, tuple(found) if all(found) else None)
+        if ipctype in tables.objects:
+            _ORDERED[key] = hit
+    return hit[1]
+
+
 @RULES.rule("value_ordered")
 def value_ordered(ctx: RuleContext):
     """Parameters first, then: the business time `then` is not earlier than `first` (inside value)."""
     v, at = _value(ctx)
     first, then = ctx.params["first"], ctx.params["then"]
+    a, b = v.get(first), v.get(then)
+    if type(a) is str and type(b) is str and b >= a and _ISO_SECONDS(a) and _ISO_SECONDS(b):
+        # Both of one digit shape and `then` not before `first` as text: not before it as times either, and a value
+        # that is no real time is no finding here; so no finding, whatever the rest says, when both are read by
+        # that shape's format.
+        matchers = _text_ordered(ctx.tables, str(ctx.obj.get("ipctype", "")), first, then)
+        if matchers is not None and matchers[0](a) and matchers[1](b):
+            return
     if not _ok(ctx, v, first, then):
         return
     fields = _by_name(ctx.tables, ctx.obj["ipctype"]) if ctx.obj.get("ipctype") in ctx.tables.objects else {}

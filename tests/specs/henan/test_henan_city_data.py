@@ -104,3 +104,24 @@ def test_photo_over_one_megabyte_is_refused():
         photo = {**d.photo(record), "base64Image": base64.b64encode(jpeg + b"\0" * (size - len(jpeg))).decode()}
         got = validate("sharePhotoInfo", "request", _env("sharePhotoInfo", photo, d.qybh))
         assert [v.kind for v in got] == kinds, (size, [v.message for v in got])
+
+
+def test_lsh_time_reading_agrees_with_strptime():
+    """§6.4's yyMMddHHmmss: the fast reading (a cached date, then hour/minute/second ranges) gives strptime's answer
+    for every hour, minute and second edge on real and impossible dates, and for what is no 12 ASCII digits."""
+    from datetime import datetime
+
+    def strptime_ok(t: str) -> bool:
+        try:
+            datetime.strptime(t, "%y%m%d%H%M%S")
+            return True
+        except ValueError:
+            return False
+
+    dates = [f"{y:02d}{m:02d}{d:02d}" for y in (0, 4, 26, 68, 69, 99) for m in (0, 1, 2, 12, 13) for d in
+             (0, 1, 28, 29, 30, 31, 32)]
+    times = [f"{h:02d}{mi:02d}{s:02d}" for h in (0, 23, 24, 99) for mi in (0, 59, 60) for s in (0, 59, 60, 61, 62)]
+    odd = ["", "26112908000", "2611290800000", "26112908000a", "２61129080000", "26112908000 ", "-61129080000"]
+    values = [d + t for d in dates for t in times] + odd
+    assert [ids._real_time(v) for v in values] == [strptime_ok(v) for v in values]
+    assert sum(map(ids._real_time, values)) > 100  # both answers occur
