@@ -310,7 +310,7 @@ class ShundeClientSession(ClientSession):
             for msg in informs:  # first: a forwarder that drops a link on them cannot answer what follows
                 self.mock.send_down(session, msg)
             for rule in rules:
-                self.mock.send_down(session, request_message(rule, vehicle, self.mock.header_profile.name))
+                self.mock.send_down(session, request_message(rule, vehicle, revision))
 
         if session is None:
             return [self.record(ADAPTER_COMPLETED, [C.fail("not logged in: no platform session to send requests on")],

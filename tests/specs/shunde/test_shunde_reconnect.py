@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 
 import pytest
+from broken_forwarders import NoBackoff, NoReconnect  # the catalog's broken forwarders: the same defects
 from proving import assert_fails, assert_passes
 
 from mocks.shunde.accounts import AccountSheet
@@ -21,10 +22,6 @@ from suites.shunde.session import free_port
 N = 40  # positions per batch
 
 
-class NoReconnect(ReferenceForwarder):
-    reconnect = False
-
-
 async def _until(predicate, timeout: float = 60.0) -> bool:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -33,12 +30,6 @@ async def _until(predicate, timeout: float = 60.0) -> bool:
             return False
         await asyncio.sleep(0.02)
     return True
-
-
-class NoBackoff(ReferenceForwarder):
-    def __init__(self, cfg):
-        from dataclasses import replace
-        super().__init__(replace(cfg, reconnect_first_s=0.0, reconnect_max_s=0.0))
 
 
 async def _cut_mid_run(cls: type[Forwarder], refusals: int = 0) -> tuple[Forwarder, DistrictPlatform, dict]:
@@ -83,39 +74,43 @@ async def _cut_mid_run(cls: type[Forwarder], refusals: int = 0) -> tuple[Forward
                       "backoff": backoff}
 
 
-def test_reference_forwarder_reconnects_and_loses_nothing():
+def _judge_cut(cls: type[Forwarder], judge, refusals: int = 0) -> None:
+    """Run `_cut_mid_run` and `judge(fw, mock, out)`; the forwarder (disconnected if still logged in) and the mock
+    are closed whatever the judgement."""
     async def run():
-        fw, mock, out = await _cut_mid_run(ReferenceForwarder)
+        fw, mock, out = await _cut_mid_run(cls, refusals)
         try:
-            assert out["acknowledged"], "send_positions must finish once the main link is back"
-            assert out["lost"] == [], f"{len(out['lost'])} acknowledged positions lost"
-            assert fw.logins == 2
-            informs = [e for e in mock.journal.since(0) if e.method == "recv" and e.link == "slave"
-                       and e.interface == "UP_DISCONNECT_INFORM"]
-            assert informs, "0x1007 on the slave link after the main link broke"
-            # The new main link carries on: a further batch is confirmed over it.
-            assert fw.link_up.is_set() and not fw.main_closed.is_set()
-            assert_passes("shunde.link.reconnect", out["judged"])
+            judge(fw, mock, out)
         finally:
-            await fw.disconnect()
+            await (fw.disconnect() if fw.link_up.is_set() else fw.close())
             await mock.close()
 
     asyncio.run(run())
+
+
+def test_reference_forwarder_reconnects_and_loses_nothing():
+    def judge(fw, mock, out):
+        assert out["acknowledged"], "send_positions must finish once the main link is back"
+        assert out["lost"] == [], f"{len(out['lost'])} acknowledged positions lost"
+        assert fw.logins == 2
+        informs = [e for e in mock.journal.since(0) if e.method == "recv" and e.link == "slave"
+                   and e.interface == "UP_DISCONNECT_INFORM"]
+        assert informs, "0x1007 on the slave link after the main link broke"
+        # The new main link carries on: a further batch is confirmed over it.
+        assert fw.link_up.is_set() and not fw.main_closed.is_set()
+        assert_passes("shunde.link.reconnect", out["judged"])
+
+    _judge_cut(ReferenceForwarder, judge)
 
 
 @pytest.mark.proves("shunde.link.reconnect")
 def test_forwarder_without_reconnect_loses_what_it_sent():
-    async def run():
-        fw, mock, out = await _cut_mid_run(NoReconnect)
-        try:
-            assert fw.logins == 1 and fw.main_closed.is_set()
-            assert not out["acknowledged"] and out["lost"], "a forwarder that stops cannot deliver the second batch"
-            assert_fails("shunde.link.reconnect", out["judged"])
-        finally:
-            await fw.close()
-            await mock.close()
+    def judge(fw, mock, out):
+        assert fw.logins == 1 and fw.main_closed.is_set()
+        assert not out["acknowledged"] and out["lost"], "a forwarder that stops cannot deliver the second batch"
+        assert_fails("shunde.link.reconnect", out["judged"])
 
-    asyncio.run(run())
+    _judge_cut(NoReconnect, judge)
 
 
 def test_sigusr1_hook_of_a_standalone_mock_cuts_the_main_link_and_the_reference_logs_in_again():
@@ -159,35 +154,25 @@ def test_a_missing_0x1007_after_the_cut_is_a_warning_citing_its_errata_entry():
 def test_refused_twice_after_the_cut_the_reference_waits_and_gets_in():
     """E-SD-24: the mock answers the first two logins after the cut RESULT 5 (busy: connect again later), noted as
     probes; the reference waits (doubling) between attempts, logs in on the third and loses nothing."""
-    async def run():
-        fw, mock, out = await _cut_mid_run(ReferenceForwarder, refusals=2)
-        try:
-            assert [(e.status, bool(C.probe_refusal(e))) for e in out["logins"]] == [(5, True), (5, True), (0, False)]
-            assert out["acknowledged"] and out["lost"] == []
-            assert_passes("shunde.link.reconnect", out["judged"])
-            assert_passes("shunde.link.backoff", out["backoff"])
-            assert C.login_accepted(out["logins"]) == [], "a refusal on purpose is never the forwarder's finding"
-        finally:
-            await fw.disconnect()
-            await mock.close()
+    def judge(fw, mock, out):
+        assert [(e.status, bool(C.probe_refusal(e))) for e in out["logins"]] == [(5, True), (5, True), (0, False)]
+        assert out["acknowledged"] and out["lost"] == []
+        assert_passes("shunde.link.reconnect", out["judged"])
+        assert_passes("shunde.link.backoff", out["backoff"])
+        assert C.login_accepted(out["logins"]) == [], "a refusal on purpose is never the forwarder's finding"
 
-    asyncio.run(run())
+    _judge_cut(ReferenceForwarder, judge, refusals=2)
 
 
 @pytest.mark.proves("shunde.link.backoff")
 def test_a_forwarder_that_retries_at_once_fails_backoff():
-    async def run():
-        fw, mock, out = await _cut_mid_run(NoBackoff, refusals=2)
-        try:
-            assert [e.status for e in out["logins"]][-1] == 0, "it gets in on the third attempt"
-            assert_passes("shunde.link.reconnect", out["judged"])
-            assert_fails("shunde.link.backoff", out["backoff"])
-            assert "RESULT 5" in out["backoff"][0].message and "E-SD-24" in out["backoff"][0].message
-        finally:
-            await fw.disconnect()
-            await mock.close()
+    def judge(fw, mock, out):
+        assert [e.status for e in out["logins"]][-1] == 0, "it gets in on the third attempt"
+        assert_passes("shunde.link.reconnect", out["judged"])
+        assert_fails("shunde.link.backoff", out["backoff"])
+        assert "RESULT 5" in out["backoff"][0].message and "E-SD-24" in out["backoff"][0].message
 
-    asyncio.run(run())
+    _judge_cut(NoBackoff, judge, refusals=2)
 
 
 def _login(seq: int, t: float, status: int):
