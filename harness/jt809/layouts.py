@@ -224,9 +224,10 @@ SOURCE: dict[type, str] = {}
 FAMILY_CLASSES: set[type] = set()
 ROWS: list[dict[str, Any]] = []
 # A row's class -> the class of its empty other reading (layouts.toml `alt_empty`, an errata entry's reading), and
-# per family the rows of those readings (so a family encodes them and infers their DATA_TYPE).
+# per family the classes of every errata reading (`alt_empty`, `alt_short`; so a family encodes them and infers
+# their DATA_TYPE; 0x1200's go in EXG_BY_CLASS).
 EMPTY_READING: dict[type, type] = {}
-_EMPTY_ROWS: dict[int, list[MessageType]] = {}
+_OTHER_READINGS: dict[int, list[MessageType]] = {}
 
 
 def load(builtins: dict[str, Callable[[int, str, str], MessageType]]) -> dict[str, Tables]:
@@ -271,7 +272,7 @@ def load(builtins: dict[str, Callable[[int, str, str], MessageType]]) -> dict[st
             by_class, cls = EXG_BY_CLASS, UpExgMsg
         else:  # sub-messages of either revision: a family class infers DATA_TYPE from its data's class
             by_class = {m.cls: m for r in REVISIONS for m in tables[r].subs[fam_id].values()}
-            by_class.update({m.cls: m for m in _EMPTY_ROWS.get(fam_id, ())})
+            by_class.update({m.cls: m for m in _OTHER_READINGS.get(fam_id, ())})
             cls = _family_class(fam["name"], fam["head"], by_class)
         FAMILY_CLASSES.add(cls)
         SOURCE[cls] = fam["source"]
@@ -337,13 +338,9 @@ def _with_empty_reading(mtype: MessageType, row: dict[str, Any], family: int | N
                              f"(an empty body); the default reading has {fields_}", tag))
         return empty()
 
-    alt = MessageType(mtype.msg_id, name, mtype.link, empty, decode, lambda obj: b"")
-    SPECS[empty], SOURCE[empty], EMPTY_READING[mtype.cls] = [], row["source"], empty
-    BY_CLASS.setdefault(empty, alt)
-    _EMPTY_ROWS.setdefault(family, []).append(alt)
-    main = dataclasses.replace(mtype, decode=decode)
-    BY_CLASS[mtype.cls] = main
-    return main
+    EMPTY_READING[mtype.cls] = empty
+    return _other_reading(mtype, row, family, MessageType(mtype.msg_id, name, mtype.link, empty, decode,
+                                                          lambda obj: b""), [], decode)
 
 
 def _with_short_reading(mtype: MessageType, row: dict[str, Any], family: int | None) -> MessageType:
@@ -373,13 +370,20 @@ def _with_short_reading(mtype: MessageType, row: dict[str, Any], family: int | N
                                  f"documented reading (without it); the default reading has it ({last.size} bytes)", tag))
             return obj
 
-    alt = MessageType(mtype.msg_id, name, mtype.link, short, decode, codec.encode)
-    SPECS[short], SOURCE[short] = specs[:-1], row["source"]
-    BY_CLASS.setdefault(short, alt)
+    return _other_reading(mtype, row, family, MessageType(mtype.msg_id, name, mtype.link, short, decode, codec.encode),
+                          specs[:-1], decode)
+
+
+def _other_reading(mtype: MessageType, row: dict[str, Any], family: int, alt: MessageType, specs: list[FieldSpec],
+                   decode: Callable[[bytes, list[Finding]], Any]) -> MessageType:
+    """Register an errata reading's class `alt` beside its row (its family encodes it and infers its DATA_TYPE from
+    it); the row's own type, decoding with `decode` (which tries the default reading first), is returned."""
+    SPECS[alt.cls], SOURCE[alt.cls] = specs, row["source"]
+    BY_CLASS.setdefault(alt.cls, alt)
     if family == 0x1200:
-        EXG_BY_CLASS[short] = alt
+        EXG_BY_CLASS[alt.cls] = alt
     else:
-        _EMPTY_ROWS.setdefault(family, []).append(alt)
+        _OTHER_READINGS.setdefault(family, []).append(alt)
     main = dataclasses.replace(mtype, decode=decode)
     BY_CLASS[mtype.cls] = main
     return main
