@@ -48,8 +48,7 @@ class ShundeJudge:
         self.max_batch = int(meta.get("max_batch") or platform["history"]["max_batch"])
         self.accounts = {int(a["user_id"]): a for a in meta.get("accounts") or []}
         self.meta = {"accounts": list(self.accounts.values()),
-                     "link": {"idle_timeout_s": self.idle, "answer_timeout_s": self.answer_timeout,
-                              "retry_wait_s": self.retry_wait},
+                     "link": {k: float(link[k]) for k in JUDGE_LINK},
                      "max_batch": self.max_batch}
         self.rules = gpsrules.load_rules()
         self.stimulus = dict(STIMULUS)
