@@ -175,8 +175,8 @@ def write_report(
             checks = Spool(share=spool)
             for j, chk in enumerate(_checks_of(iface)):
                 n_check += 1
-                plain = plain_checks[n_check] if n_check < len(plain_checks) else plain_json(chk)
-                chk = (masker.redacted_or_same(chk) if plain
+                as_is = plain_checks[n_check] if n_check < len(plain_checks) else plain_json(chk)
+                chk = (masker.redacted_or_same(chk) if as_is
                        else _sign.jcs_safe(masker.redact_in_place(normalise(chk)), in_place=True))
                 checks.append(chk)
                 index.add(i, head, j, chk)

@@ -304,14 +304,8 @@ def junit_chunks(model: dict[str, Any], index: "CheckIndex | None" = None) -> It
     index = index if index is not None else CheckIndex.of(model)
     spec = (model.get("spec") or {}).get("name", "spec")
     order = index.stage_names(model)
-    per_stage = {name: {"pass": 0, "fail": 0, "warn": 0, "skip": 0, "": 0} for name in order}
-    total = {"pass": 0, "fail": 0, "warn": 0, "skip": 0}
-    n_checks = 0
-    for stage, counts in index.stage_counts.items():
-        for v, n in counts.items():
-            per_stage[stage][v] = per_stage[stage].get(v, 0) + n
-            total[v] = total.get(v, 0) + n
-            n_checks += n
+    total = index.counts()
+    n_checks = sum(total.values())
     harness_errors = [str(e) for e in model.get("harness_errors") or []]
     scope = model.get("scope") or {}
     title = f"vconform {spec} {(model.get('spec') or {}).get('version', '')} {model.get('role', '')}".strip()
@@ -321,7 +315,7 @@ def junit_chunks(model: dict[str, Any], index: "CheckIndex | None" = None) -> It
         "name": _x(title), "tests": str(n_checks + len(harness_errors)), "failures": str(total["fail"]),
         "errors": str(len(harness_errors)), "skipped": str(total["skip"]),
     })
-    suites = list(order) + ([HARNESS_SUITE] if harness_errors and HARNESS_SUITE not in per_stage else [])
+    suites = list(order) + ([HARNESS_SUITE] if harness_errors and HARNESS_SUITE not in order else [])
     yield b"<?xml version='1.0' encoding='utf-8'?>\n"
     if not suites:
         yield _xml(root) + b"\n"
@@ -339,7 +333,7 @@ def junit_chunks(model: dict[str, Any], index: "CheckIndex | None" = None) -> It
     ET.indent(props, level=2)
     props_xml = b"\n    " + _xml(props)
     for stage in suites:
-        counts = per_stage.get(stage) or {}
+        counts = index.stage_counts.get(stage) or {}
         errors = harness_errors if stage == HARNESS_SUITE else []
         n_items = sum(counts.values())
         suite = ET.Element("testsuite", {
