@@ -631,10 +631,9 @@ class _Run:
             if len(_PATHS) < _PATHS_MAX:
                 _PATHS[parts] = where
         message = f"received {received} at {where}, spec requires {requires}{tail} ({ref})"
-        v = _new(Violation)  # Violation(...) without the dataclass __init__ (kind is one of KINDS: asserted below)
+        v = _new(Violation)  # Violation(...) without the dataclass __init__; its own check of kind, below
         v.__dict__.update(path=where, field=name, kind=kind, message=message, level=level, errata=errata, spec_ref=ref)
-        if kind not in KINDS:
-            raise ValueError(f"unknown violation kind {kind!r}")
+        v.__post_init__()
         self.out.append(v)
         if level == "fail" and parts:
             self.bad.setdefault(parts[:-1], set()).add(name)
