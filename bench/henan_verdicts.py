@@ -87,6 +87,10 @@ def main() -> int:
     ap.add_argument("--records", type=int, default=150)
     ap.add_argument("--tree", help=argparse.SUPPRESS)  # the tree to import (the subprocess for --base)
     args = ap.parse_args()
+    for flag, tree in (("--base", args.base), ("--tree", args.tree)):
+        if tree and not os.path.isfile(os.path.join(tree, "schemas", "henan", "validate.py")):
+            # (else the installed package, this tree, is imported and compared with itself: "the same verdicts")
+            ap.error(f"{flag} {tree}: no source tree there (no schemas/henan/validate.py)")
     sys.path.insert(0, args.tree or os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     if args.tree:
         print(json.dumps(digest(args.records)))

@@ -143,6 +143,10 @@ def main() -> int:
     ap.add_argument("--base", metavar="DIR", help="also the journal of the source tree in DIR (e.g. `git archive BASE "
                     "| tar -x -C DIR`), in the same rounds: before/after in one process")
     args = ap.parse_args()
+    if args.base and not os.path.isfile(os.path.join(args.base, "harness", "journal.py")):
+        ap.error(f"--base {args.base}: no source tree there (no harness/journal.py)")
+    if args.requests < 1 or args.rounds < 1:
+        ap.error("--requests and --rounds must be at least 1")
     import gc
 
     import uvloop

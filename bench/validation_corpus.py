@@ -166,6 +166,9 @@ def main() -> int:
     ap.add_argument("--emit", metavar="FILE")
     ap.add_argument("--against", metavar="DIR", help="another source tree: its findings on the same corpus")
     args = ap.parse_args()
+    if args.against and not os.path.isfile(os.path.join(args.against, "harness", "validation.py")):
+        # (else the subprocess imports this tree's installed package and compares it with itself: "identical")
+        ap.error(f"--against {args.against}: no source tree there (no harness/validation.py)")
     if args.emit:
         emit(args.emit)
         return 0

@@ -290,28 +290,6 @@ class _RsError:
         self.instance, self.schema = instance, schema
 
 
-_KEY_INDEX: dict[int, tuple[dict, dict[Any, int]]] = {}
-
-
-def _key_index(sub: Any, p: Any) -> int:
-    """list(sub).index(p): the position of a keyword (or property) in its schema object, a table per schema
-    object built once (the generated schemas are loaded once per validator and kept)."""
-    if not isinstance(sub, dict):
-        return list(sub).index(p)
-    hit = _KEY_INDEX.get(id(sub))
-    if hit is None or hit[0] is not sub:
-        hit = _KEY_INDEX[id(sub)] = (sub, {k: i for i, k in enumerate(sub)})
-    return hit[1][p]
-
-
-def _schema_order(err: Any, schema: dict) -> tuple:
-    """Where pure-Python jsonschema would list this error: it walks the schema's keywords in their order (the
-    properties in the schema's order, array items by index, a required list in its order); jsonschema-rs follows
-    the instance's order instead. The same order keeps the findings' order."""
-    tmpl, slots, _holder, end = _walk(schema, err.schema_path)
-    return _order_key(tmpl, slots, end, err)
-
-
 def _walk(schema: dict, path: Any) -> tuple[tuple, tuple, Any, Any]:
     """What an error's schema path says about it, the same for every error at that path: (the sort key's schema
     positions, with None where an array item's index goes; those (key position, instance path position) slots; the
@@ -323,7 +301,7 @@ def _walk(schema: dict, path: Any) -> tuple[tuple, tuple, Any, Any]:
     cursor = 0
     last = len(path) - 1
     for i, p in enumerate(path):
-        tmpl.append(_key_index(sub, p))
+        tmpl.append(list(sub).index(p))  # (once per schema path: the callers keep _walk's answer)
         parent_kw = path[i - 1] if i else None
         if i == last:
             holder = sub
@@ -348,11 +326,6 @@ def _order_key(tmpl: tuple, slots: tuple, end: Any, err: Any) -> tuple:
     if err.kind.name == "required":
         key.append(end.index(err.kind.property))
     return tuple(key)
-
-
-def _rs_error(err: Any, schema: dict) -> _RsError:
-    _tmpl, _slots, holder, _end = _walk(schema, err.schema_path)
-    return _rs_from(err, holder)
 
 
 def _rs_from(err: Any, holder: Any) -> _RsError:
@@ -658,10 +631,9 @@ class _Run:
             if len(_PATHS) < _PATHS_MAX:
                 _PATHS[parts] = where
         message = f"received {received} at {where}, spec requires {requires}{tail} ({ref})"
-        v = _new(Violation)  # Violation(...) without the dataclass __init__ (kind is one of KINDS: asserted below)
+        v = _new(Violation)  # Violation(...) without the dataclass __init__; its own check of kind, below
         v.__dict__.update(path=where, field=name, kind=kind, message=message, level=level, errata=errata, spec_ref=ref)
-        if kind not in KINDS:
-            raise ValueError(f"unknown violation kind {kind!r}")
+        v.__post_init__()
         self.out.append(v)
         if level == "fail" and parts:
             self.bad.setdefault(parts[:-1], set()).add(name)

@@ -75,18 +75,25 @@ def _gate(code: str, alternatives: bool) -> tuple[str, ...]:
 
 def lsh_parts(lsh: str) -> dict[str, str] | None:
     """The four parts of a well-formed §6.4 serial, else None."""
+    parts = _split(lsh)
+    return None if parts is None else dict(zip(("qybh", "dzbh", "state", "time"), parts))
+
+
+def _split(lsh: str) -> tuple[str, str, str, str] | None:
+    """(qybh, dzbh, state, time) of a well-formed §6.4 serial, else None (lsh_parts without the dict)."""
     if not isinstance(lsh, str) or len(lsh) != LSH_LEN or lsh[12] not in LSH_STATE:
         return None
-    return {"qybh": lsh[:10], "dzbh": lsh[10:12], "state": lsh[12], "time": lsh[13:]}
+    return lsh[:10], lsh[10:12], lsh[12], lsh[13:]
 
 
 def lsh_problems(lsh: str, qybh: str | None = None, dzbh: str | None = None, tgzt: str | None = None, *,
                  alternatives: bool = False) -> list[str]:
     """§6.4 composition, and agreement with the record's enterprise, gate and (for §4.1.4) pass state."""
-    if not isinstance(lsh, str) or len(lsh) != LSH_LEN or lsh[12] not in LSH_STATE:
+    parts = _split(lsh)
+    if parts is None:
         return [f"{lsh!r} is not a §6.4 serial: enterprise code (10) + gate number (2) + A/B + yyMMddHHmmss (12), "
                 f"{LSH_LEN} characters"]
-    q, d, state, t = lsh[:10], lsh[10:12], lsh[12], lsh[13:]  # as lsh_parts splits it
+    q, d, state, t = parts
     out = [*_enterprise(q, alternatives), *_gate(d, alternatives)]
     if not _real_time(t):
         out.append(f"{lsh!r}: {t!r} is not a real time yyMMddHHmmss")
