@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sqlite3
 import sys
 import tempfile
 from pathlib import Path
@@ -84,7 +85,7 @@ def run(config: RunConfig, *, stream=None) -> int:
                              journal=config.journal)
     except SigningKeyError:
         raise
-    except OSError as exc:
+    except (OSError, sqlite3.Error) as exc:  # the spools are temporary SQLite/files: a full disk is ours, not the SUT's
         raise HarnessError(f"cannot write the report to {config.out}: {exc}") from None
     except ReportContractError as exc:
         raise HarnessError(str(exc)) from None

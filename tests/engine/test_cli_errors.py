@@ -132,6 +132,21 @@ def test_runner_refuses_empty_sut_cmd_for_api_callers(tmp_path):
         run(RunConfig(spec="yunnan", sut_cmd="", out=tmp_path))
 
 
+def test_a_full_disk_while_writing_the_report_is_a_harness_error(tmp_path, monkeypatch, capsys):
+    """The report's spools are temporary SQLite databases and files: SQLite failing (disk full) while they are
+    written is the harness's failure, exit 2 with the reason, never a run judged against the SUT."""
+    import sqlite3
+
+    import harness.report
+
+    def full(*a, **k):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(harness.report, "write_report", full)
+    code, text = run_cli(capsys, "run", "yunnan", "--only", "init-auth", "--out", str(tmp_path / "out"))
+    assert code == 2 and "cannot write the report" in text and "disk is full" in text
+
+
 def test_options_are_documented_with_their_defaults(capsys):
     code, text = run_cli(capsys, "run", "--help")
     assert code == 0
