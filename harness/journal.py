@@ -158,9 +158,10 @@ class Journal:
         fsync, stalling every answer waiting behind them) move to a thread of their own."""
         self.batch = self._behind = True
         self._timing = _Timing.from_env()
-        # The memory window shrinks to the last few exchanges: keeping a thousand request objects alive cost the
-        # request path ~5-10 us each (allocator and cache work as they age and go), the journal's largest share
-        # after SQLite; a reader reaching further back reads the file (since(), tail()).
+        # No memory window: a reader (since(), tail()) reads the file, after committing what is pending. Keeping a
+        # thousand request objects alive cost the request path ~5-10 us each, and even the last 64 cost ~3 us of a
+        # ~70 us Henan request (in-process, bench/http_path_cpu.py): objects that outlive their request are promoted
+        # by the garbage collector and walked again, where an exchange freed with its answer never is.
         self._window_n = min(self._window_n, BEHIND_WINDOW)
         while len(self._window) > self._window_n:
             self._held -= _size(self._window.popleft())
@@ -590,7 +591,7 @@ _EMPTY: dict[tuple, str] = {}
 _EMPTY_MAX = 256
 
 
-BEHIND_WINDOW = 64  # exchanges a write-behind journal keeps in memory (see write_behind)
+BEHIND_WINDOW = 0  # exchanges a write-behind journal keeps in memory (see write_behind)
 HTTP_VIEW = "http"  # view of rows record() wrote compact; its argument lists what is derived (see _compact)
 
 
