@@ -29,10 +29,10 @@ def test_passage_photos_goods_share_the_lsh(hc, vrun):
                             ("sharePhotoInfo", d.photo(record, "2")), ("shareGoodsRecord", d.goods(record))):
         _res, _exs, res = hc.run_action(interface, strip(made), stage=STAGE)
         results += res
-    passage = hc.mock.state.passages.get(record["lsh"])
+    passage = hc.mock.state.passage(record["lsh"])
     results.append(hc.record("henan.flow.lsh_link",
                              C.lsh_link(record["lsh"], passage.record if passage else None,
-                                        len(passage.photos) if passage else 0, len(passage.goods) if passage else 0),
+                                        passage.photos if passage else 0, passage.goods if passage else 0),
                              interface="shareGoodsRecord", stage=STAGE,
                              evidence=[{"lsh": record["lsh"], "state": hc.mock.state.snapshot()["passages"]}]))
     require(vrun, results)
