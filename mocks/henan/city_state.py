@@ -6,10 +6,14 @@ The clock is injected, so the 2-hour token (§4.1.1) expires in tests without wa
 from __future__ import annotations
 
 import secrets
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Any
 
 from harness.clock import Clock
+
+
+_KEPT_CHARS = 1024  # a ledger's string values longer than this (images) are kept as their length only
 
 
 @dataclass
@@ -51,20 +55,28 @@ class Passage:
 
 
 class CityState:
+    # What the state keeps is bounded, whatever a peer sends (the journal keeps every exchange on disk): the newest
+    # passages (an older one's photos and goods then link as orphans), live tokens, and the last getCheckVehicle
+    # questions and orphans; the oldest go first, and `dropped` counts the passages and tokens let go.
+    max_passages = 100_000
+    max_tokens = 100_000
+    max_log = 10_000
+
     def __init__(self, clock: Clock, token_ttl: float):
         self.clock = clock
         self.token_ttl = token_ttl
         self.accounts: dict[str, Account] = {}
-        self.tokens: dict[str, Token] = {}
+        self.tokens: OrderedDict[str, Token] = OrderedDict()  # in the order issued
         self.controls: dict[tuple[str, str], Control] = {}
         # lsh -> the §4.1.4 record as received (a copy: a dict of strings, which the garbage collector does not track)
-        self.passages: dict[str, dict[str, Any]] = {}
+        self.passages: OrderedDict[str, dict[str, Any]] = OrderedDict()  # in the order first reported
         self.links: dict[str, tuple[int, int]] = {}  # lsh -> (photos, goods) linked to that passage
-        self.orphans: list[tuple[str, str]] = []   # (interface, lsh) of photos / goods without a passage
-        self.vehicles: dict[tuple[str, str], dict] = {}
-        self.inner_vehicles: dict[tuple[str, str], dict] = {}
-        self.machines: dict[str, dict] = {}
-        self.checks: list[tuple[str, str]] = []    # (license, colour) asked by getCheckVehicle, in order
+        self.orphans: deque[tuple[str, str]] = deque(maxlen=self.max_log)  # (interface, lsh) without a passage
+        self.dropped = {"passages": 0, "tokens": 0}
+        self.vehicles: OrderedDict[tuple[str, str], dict] = OrderedDict()
+        self.inner_vehicles: OrderedDict[tuple[str, str], dict] = OrderedDict()
+        self.machines: OrderedDict[str, dict] = OrderedDict()
+        self.checks: deque[tuple[str, str]] = deque(maxlen=self.max_log)  # (license, colour) asked, in order
 
     # ---- accounts and tokens (§4.1.1) ---------------------------------------------------------------------
     def add_account(self, organ: str, username: str, password: str, qymc: str = "",
@@ -79,6 +91,9 @@ class CityState:
             return None
         tok = Token(secrets.token_hex(16).upper(), organ, self.clock.now())
         self.tokens[tok.value] = tok
+        if len(self.tokens) > self.max_tokens:
+            self.tokens.popitem(last=False)
+            self.dropped["tokens"] += 1
         return tok
 
     def token_status(self, value: Any, organ: Any) -> str:
@@ -131,6 +146,10 @@ class CityState:
             self.passages[lsh] = dict(value)
             if known:
                 self.links.pop(lsh, None)  # a passage reported again starts unlinked, as a new record
+            elif len(self.passages) > self.max_passages:
+                old, _ = self.passages.popitem(last=False)
+                self.links.pop(old, None)
+                self.dropped["passages"] += 1
             return "repeated" if known else "new"
         if lsh not in self.passages:
             self.orphans.append((interface, lsh))
@@ -148,12 +167,18 @@ class CityState:
         return Passage(record, photos, goods)
 
     def store_ledger(self, interface: str, value: dict[str, Any]) -> None:
+        """A ledger entry (§4.1.2, §4.1.7, §4.1.8) under its vehicle or machine, without its images (a long string
+        is kept as its length: the journal has the body), the newest `max_passages` of each ledger."""
         if interface == "shareVehInfo":
-            self.vehicles[(str(value.get("license")), str(value.get("licenseColor")))] = dict(value)
+            ledger, key = self.vehicles, (str(value.get("license")), str(value.get("licenseColor")))
         elif interface == "shareInnerVehInfo":
-            self.inner_vehicles[(str(value.get("license")), str(value.get("licenseColor")))] = dict(value)
+            ledger, key = self.inner_vehicles, (str(value.get("license")), str(value.get("licenseColor")))
         else:
-            self.machines[str(value.get("mhyFrameNo"))] = dict(value)
+            ledger, key = self.machines, str(value.get("mhyFrameNo"))
+        ledger[key] = {k: f"({len(v)} characters)" if isinstance(v, str) and len(v) > _KEPT_CHARS else v
+                       for k, v in value.items()}
+        if len(ledger) > self.max_passages:
+            ledger.popitem(last=False)
 
     def snapshot(self) -> dict[str, Any]:
         return {"accounts": sorted(self.accounts), "tokens": len(self.tokens),
@@ -161,4 +186,4 @@ class CityState:
                 "passages": {lsh: {"cphm": r.get("cphm"), "tgzt": r.get("tgzt"), "photos": self.links.get(lsh, (0, 0))[0],
                                    "goods": self.links.get(lsh, (0, 0))[1]} for lsh, r in self.passages.items()},
                 "orphans": [list(o) for o in self.orphans], "vehicles": len(self.vehicles),
-                "inner_vehicles": len(self.inner_vehicles), "machines": len(self.machines)}
+                "inner_vehicles": len(self.inner_vehicles), "machines": len(self.machines), "dropped": dict(self.dropped)}

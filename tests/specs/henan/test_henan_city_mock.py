@@ -160,3 +160,30 @@ def test_faults_through_the_admin_hook_are_journaled(city):
     assert (status, body["code"]) == (503, "500")
     outcomes = [(e.outcome, e.notes.get("faults")) for e in mock.journal.since(0)][-2:]
     assert outcomes == [("token_expired", ["expire_token"]), ("fault_5xx", ["http_5xx"])]
+
+
+def test_the_city_state_stays_bounded_whatever_is_sent(monkeypatch):
+    """Passages, tokens and the logs keep their newest entries only (the journal has every exchange); a dropped
+    passage's later photo is an orphan; a ledger keeps no image. The limits made small here; the same code runs at
+    the real ones."""
+    from harness.clock import Clock
+    from mocks.henan.city_state import CityState
+
+    monkeypatch.setattr(CityState, "max_passages", 3)
+    monkeypatch.setattr(CityState, "max_tokens", 2)
+    monkeypatch.setattr(CityState, "max_log", 2)
+    st = CityState(Clock(), 7200)
+    st.add_account("4101010001", "u", "p")
+    toks = [st.login("4101010001", "u", "p").value for _ in range(3)]
+    assert list(st.tokens) == toks[1:] and st.token_status(toks[0], None) == "unknown"
+    for i in range(5):
+        assert st.store("shareDrivingRecord", {"lsh": f"L{i}", "cphm": "豫A0000{i}", "tgzt": "1"}) == "new"
+    assert list(st.passages) == ["L2", "L3", "L4"] and st.dropped == {"passages": 2, "tokens": 1}
+    assert st.store("sharePhotoInfo", {"lsh": "L0"}) == "orphan" and st.store("sharePhotoInfo", {"lsh": "L4"}) == "linked"
+    assert st.passage("L4").photos == 1 and st.passage("L0") is None
+    for i in range(3):
+        st.store("shareGoodsRecord", {"lsh": f"X{i}"})
+    assert list(st.orphans) == [("shareGoodsRecord", "X1"), ("shareGoodsRecord", "X2")]
+    st.store_ledger("shareInnerVehInfo", {"license": "豫A1", "licenseColor": "1", "drivingLicenseImg": "x" * 5000})
+    assert st.inner_vehicles[("豫A1", "1")]["drivingLicenseImg"] == "(5000 characters)"
+    assert st.snapshot()["dropped"] == {"passages": 2, "tokens": 1}
