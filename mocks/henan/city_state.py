@@ -10,6 +10,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Any
 
+from harness.bounded import put_newest
 from harness.clock import Clock
 
 
@@ -90,10 +91,7 @@ class CityState:
         if acc is None or acc.username != username or acc.password != password:
             return None
         tok = Token(secrets.token_hex(16).upper(), organ, self.clock.now())
-        self.tokens[tok.value] = tok
-        if len(self.tokens) > self.max_tokens:
-            self.tokens.popitem(last=False)
-            self.dropped["tokens"] += 1
+        put_newest(self.tokens, tok.value, tok, self.max_tokens, self.dropped, "tokens")
         return tok
 
     def token_status(self, value: Any, organ: Any) -> str:
@@ -143,13 +141,8 @@ class CityState:
             lsh = str(lsh)
         if interface == "shareDrivingRecord":
             known = lsh in self.passages
-            self.passages[lsh] = dict(value)
-            if known:
-                self.links.pop(lsh, None)  # a passage reported again starts unlinked, as a new record
-            elif len(self.passages) > self.max_passages:
-                old, _ = self.passages.popitem(last=False)
-                self.links.pop(old, None)
-                self.dropped["passages"] += 1
+            old = put_newest(self.passages, lsh, dict(value), self.max_passages, self.dropped, "passages")
+            self.links.pop(lsh if known else old, None)  # a passage reported again starts unlinked, as a new record
             return "repeated" if known else "new"
         if lsh not in self.passages:
             self.orphans.append((interface, lsh))
@@ -175,10 +168,8 @@ class CityState:
             ledger, key = self.inner_vehicles, (str(value.get("license")), str(value.get("licenseColor")))
         else:
             ledger, key = self.machines, str(value.get("mhyFrameNo"))
-        ledger[key] = {k: f"({len(v)} characters)" if isinstance(v, str) and len(v) > _KEPT_CHARS else v
-                       for k, v in value.items()}
-        if len(ledger) > self.max_passages:
-            ledger.popitem(last=False)
+        put_newest(ledger, key, {k: f"({len(v)} characters)" if isinstance(v, str) and len(v) > _KEPT_CHARS else v
+                                 for k, v in value.items()}, self.max_passages)
 
     def snapshot(self) -> dict[str, Any]:
         return {"accounts": sorted(self.accounts), "tokens": len(self.tokens),

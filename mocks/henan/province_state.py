@@ -16,10 +16,12 @@ import itertools
 import secrets
 import time
 import tomllib
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from harness.bounded import put_newest
 from harness.clock import Clock
 
 FIXTURES = Path(__file__).resolve().parents[2] / "schemas" / "henan" / "province_fixtures.toml"
@@ -45,7 +47,14 @@ class Company:
 
 
 class ProvinceState:
-    """Companies, gates, vehicle ledgers, pass records, reports, control projects and fences of one mock run."""
+    """Companies, gates, vehicle ledgers, pass records, reports, control projects and fences of one mock run.
+
+    What grows with every record is bounded (the journal keeps every exchange): the newest `max_records` pass and
+    goods records and live tokens, the last `max_log` day and status reports; `dropped` counts what was let go.
+    Companies, gates, ledgers, projects and fences are kept as registered (one call each; not bounded)."""
+
+    max_records = 100_000
+    max_log = 10_000
 
     def __init__(self, clock: Clock, token_ttl: int, max_need_complete: int, *, is_control_values: str = "0-1-2"):
         self.clock, self.token_ttl, self.max_need = clock, token_ttl, max_need_complete
@@ -55,17 +64,19 @@ class ProvinceState:
         self.scans = {hashlib.sha256(_b64(s["image"]) or b"").hexdigest(): s for s in fx.get("scan", [])}
         self.need_complete: list[dict[str, str]] = [dict(n) for n in fx.get("need_complete", [])]
         self.is_control_values = is_control_values
-        self.tokens: dict[str, float] = {}  # token -> expiry (clock time)
+        self.tokens: OrderedDict[str, float] = OrderedDict()  # token -> expiry (clock time), in the order issued
         self.companies: dict[str, Company] = {}
         self.secrets: dict[str, str] = {}  # companySecretCode -> companyCode
         self.gate_secrets: dict[str, tuple[str, str]] = {}  # gateSecretCode -> (companyCode, gateCode)
         self.ledgers: dict[str, dict[str, Any]] = {}  # licensePK -> ledger (kind, data)
-        self.passes: dict[str, dict[str, Any]] = {}  # serialNum -> record
-        self.goods: dict[str, dict[str, Any]] = {}
-        self.day_reports: list[dict[str, Any]] = []
+        self._vehicle_pk: dict[tuple[str, str], str] = {}  # (license, licenseColor) -> its vehicle ledger's licensePK
+        self.passes: OrderedDict[str, dict[str, Any]] = OrderedDict()  # serialNum -> record
+        self.goods: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.day_reports: deque[dict[str, Any]] = deque(maxlen=self.max_log)
+        self.dropped = {"passes": 0, "goods": 0, "tokens": 0}
         self.projects: dict[str, dict[str, Any]] = {}
         self.fences: dict[str, dict[str, Any]] = {}
-        self.reports: dict[str, list[dict[str, Any]]] = {}  # GateStatusReport, SeasonalControlReport, CheckFeedbackReport
+        self.reports: dict[str, deque[dict[str, Any]]] = {}  # GateStatusReport, SeasonalControlReport, CheckFeedbackReport
         self._seq = itertools.count(1)
 
     # ---- tokens (§4.2.1) -----------------------------------------------------------------------
@@ -93,7 +104,7 @@ class ProvinceState:
             return None, "地市授权号、用户名或密码错误"
         token = secrets.token_hex(16)
         now = self.clock.now()
-        self.tokens[token] = now + self.token_ttl
+        put_newest(self.tokens, token, now + self.token_ttl, self.max_records, self.dropped, "tokens")
         return {"accessToken": token, "expire": stamp(now + self.token_ttl), "serverTime": stamp(now)}, None
 
     def _company_by_secret(self, secret: Any) -> Company | None:
@@ -204,8 +215,7 @@ class ProvinceState:
 
     # ---- ledgers (§4.2.15-§4.2.21) ----------------------------------------------------------------
     def ledger_of(self, license: str, color: str) -> str | None:
-        return next((pk for pk, l in self.ledgers.items()
-                     if l["kind"] == "vehicle" and (l["data"]["license"], l["data"]["licenseColor"]) == (license, color)), None)
+        return self._vehicle_pk.get((license, color))  # (a lookup: a scan of every ledger made each add quadratic)
 
     def _company_secret_ok(self, req: dict, required: bool) -> str | None:
         secret = req.get("companySecretCode")
@@ -226,6 +236,7 @@ class ProvinceState:
         pk = self._id("PK")
         self.ledgers[pk] = {"kind": kind, "data": dict(req)}
         if kind == "vehicle":
+            self._vehicle_pk[(req["license"], req["licenseColor"])] = pk
             self.need_complete = [n for n in self.need_complete
                                   if (n["license"], n["licenseColor"]) != (req["license"], req["licenseColor"])]
         return {k: req.get(k, "") for k in answer} | {"licensePK": pk}, None
@@ -294,7 +305,7 @@ class ProvinceState:
             if err:
                 return None, f"{rec.get('serialNum')}: {err}"
         for rec in req["list"]:
-            self.passes[rec["serialNum"]] = dict(rec)
+            put_newest(self.passes, rec["serialNum"], dict(rec), self.max_records, self.dropped, "passes")
         return {}, None
 
     def do_SendGoodsRecordData(self, req):
@@ -303,7 +314,7 @@ class ProvinceState:
             if err:
                 return None, f"{rec.get('serialNum')}: {err}"
         for rec in req["list"]:
-            self.goods[rec["serialNum"]] = dict(rec)
+            put_newest(self.goods, rec["serialNum"], dict(rec), self.max_records, self.dropped, "goods")
         return {}, None
 
     def do_SendDayDataCity(self, req):
@@ -315,7 +326,7 @@ class ProvinceState:
         return {}, None
 
     def _report(self, method: str, req: dict):
-        self.reports.setdefault(method, []).append(dict(req))
+        self.reports.setdefault(method, deque(maxlen=self.max_log)).append(dict(req))
         return {}, None
 
     def do_GateStatusReport(self, req):
@@ -379,7 +390,8 @@ class ProvinceState:
         return {"companies": {c: sorted(co.gates) for c, co in self.companies.items()}, "ledgers": len(self.ledgers),
                 "passes": len(self.passes), "goods": len(self.goods), "day_reports": len(self.day_reports),
                 "projects": {c: p["state"] for c, p in self.projects.items()}, "fences": len(self.fences),
-                "need_complete": len(self.need_complete), "reports": {k: len(v) for k, v in self.reports.items()}}
+                "need_complete": len(self.need_complete), "reports": {k: len(v) for k, v in self.reports.items()},
+                "dropped": dict(self.dropped)}
 
 
 def _b64(text: Any) -> bytes | None:

@@ -168,3 +168,26 @@ def test_swapped_company_coordinates_warn_and_switch():
     assert [v for v in validate("AddCompany", "request", data, profile=label) if v.field == "lng"] == []
     nowhere = {"accessToken": "t", "data": {"companyCode": "4101020001", "lng": "1.000000", "lat": "2.000000"}}
     assert [v.level for v in validate("AddCompany", "request", nowhere) if v.field == "lng"] == ["fail"]
+
+
+def test_the_province_state_stays_bounded_whatever_is_sent(monkeypatch):
+    """Pass and goods records and live tokens keep their newest entries only, the report logs their last entries;
+    what was let go is counted (the journal has every exchange). Limits made small here; the same code runs at the
+    real ones."""
+    from harness.clock import Clock
+    from mocks.henan.province_state import ProvinceState
+
+    monkeypatch.setattr(ProvinceState, "max_records", 2)
+    monkeypatch.setattr(ProvinceState, "max_log", 2)
+    st = ProvinceState(Clock(), 7200, 20)
+    tokens = [st.do_GetAuthorizationOrg(dict(st.account))[0]["accessToken"] for _ in range(3)]
+    assert list(st.tokens) == tokens[1:] and st.token_ok(tokens[0]) == "unknown" and st.token_ok(tokens[2]) == "ok"
+    for i in range(3):
+        st.do_SendDayDataCity({"date": f"2026-11-0{i + 1}"})
+    assert [r["date"] for r in st.day_reports] == ["2026-11-02", "2026-11-03"]
+    st._record_owner = lambda rec: None  # (owner checks are the mock's own tests'; here only what is kept)
+    for i in range(3):
+        assert st.do_SendEnterExitDataEx({"list": [{"serialNum": f"S{i}"}]}) == ({}, None)
+    assert list(st.passes) == ["S1", "S2"]
+    assert st.do_SendGoodsRecordData({"list": [{"serialNum": "S0"}]})[1] == "S0: 无对应的通行记录"
+    assert st.snapshot()["dropped"] == {"passes": 1, "goods": 0, "tokens": 1}
