@@ -164,7 +164,7 @@ class GansuMock(HttpMock):
             self._own(value.get("dsId"), company)
             self.state.stations[company] = value
         elif interface == "shareVehicleInfo":
-            self.state.vehicles[tuple(str(value[k]) for k in VEHICLE)] = value
+            self.state.keep_vehicle(tuple(str(value[k]) for k in VEHICLE), value)
         elif interface == "shareDetectInfo":
             record = value["detectRecord"]
             self._own(record.get("dsId"), company)

@@ -6,10 +6,12 @@ The clock is injected, so a token expires in tests without waiting.
 from __future__ import annotations
 
 import secrets
+from collections import OrderedDict
 from datetime import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.bounded import put_newest
 from harness.clock import Clock
 
 VEHICLE = ("vehicleNo", "plateColorCode", "vinNo")
@@ -33,23 +35,29 @@ class Token:
 
 @dataclass
 class Inspection:
-    """One issued detectSn: the station and vehicle it was issued for, and what was uploaded under it."""
+    """One issued detectSn: the station and vehicle it was issued for, and how many uploads of each interface came
+    under it (the bodies, photos included, are in the journal)."""
 
     detect_sn: str
     company_id: str
     vehicle: dict[str, str]
-    uploads: dict[str, list[Any]] = field(default_factory=dict)
+    uploads: dict[str, int] = field(default_factory=dict)
 
 
 class StationState:
+    # Bounded whatever a peer sends: the newest live tokens and issued serials (drops counted in `dropped`).
+    max_tokens = 100_000
+    max_inspections = 100_000
+
     def __init__(self, clock: Clock, token_ttl: float):
         self.clock = clock
         self.token_ttl = token_ttl
         self.accounts: dict[str, Account] = {}
-        self.tokens: dict[str, Token] = {}
-        self.inspections: dict[str, Inspection] = {}
+        self.tokens: OrderedDict[str, Token] = OrderedDict()  # in the order issued
+        self.inspections: OrderedDict[str, Inspection] = OrderedDict()  # in the order issued
+        self.dropped = {"tokens": 0, "inspections": 0}
         self.stations: dict[str, Any] = {}
-        self.vehicles: dict[tuple[str, ...], dict[str, Any]] = {}
+        self.vehicles: OrderedDict[tuple[str, ...], dict[str, Any]] = OrderedDict()  # the newest max_inspections
         self._seq = 0
 
     # ---- accounts and tokens -----------------------------------------------------------------------------
@@ -61,7 +69,7 @@ class StationState:
         if acc is None or acc.username != username or acc.password != password:
             return None
         tok = Token(secrets.token_hex(16), company_id, self.clock.now())
-        self.tokens[tok.value] = tok
+        put_newest(self.tokens, tok.value, tok, self.max_tokens, self.dropped, "tokens")
         return tok
 
     def token_status(self, value: str | None, company_id: Any) -> str:
@@ -88,7 +96,7 @@ class StationState:
         day = datetime.fromtimestamp(self.clock.now()).strftime("%Y%m%d")
         sn = f"{company_id}{day}{self._seq:06d}"  # the serial's form is not known (E-GS-03): the mock's own
         ins = Inspection(sn, company_id, {k: str(vehicle[k]) for k in VEHICLE})
-        self.inspections[sn] = ins
+        put_newest(self.inspections, sn, ins, self.max_inspections, self.dropped, "inspections")
         return ins
 
     def serial_problem(self, company_id: str, detect_sn: Any, vehicle: dict[str, Any]) -> tuple[str, str] | None:
@@ -104,8 +112,12 @@ class StationState:
                                             f"与上传的 {', '.join(f'{k}={vehicle.get(k)!r}' for k in differ)} 不符")
         return None
 
+    def keep_vehicle(self, key: tuple[str, ...], value: dict[str, Any]) -> None:
+        put_newest(self.vehicles, key, value, self.max_inspections)
+
     def store(self, detect_sn: str, interface: str, value: Any) -> None:
-        self.inspections[detect_sn].uploads.setdefault(interface, []).append(value)
+        uploads = self.inspections[detect_sn].uploads
+        uploads[interface] = uploads.get(interface, 0) + 1
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -114,6 +126,7 @@ class StationState:
             "stations": sorted(self.stations),
             "vehicles": [list(k) for k in sorted(self.vehicles)],
             "inspections": {sn: {"company_id": i.company_id, "vehicle": i.vehicle,
-                                 "uploads": {k: len(v) for k, v in i.uploads.items()}}
+                                 "uploads": dict(i.uploads)}
                             for sn, i in self.inspections.items()},
+            "dropped": dict(self.dropped),
         }

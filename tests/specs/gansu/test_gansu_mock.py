@@ -214,3 +214,24 @@ def test_wrong_path_and_station_mismatch(platform):
     other = {**D.serial_request(v), "dsId": "620102999"}
     assert call(server, "get_data", "getVehicleInfoAndDetectSn", other, token)["code"] == "0"
     assert outcomes(mock)[1:] == ["wrong_ipctype", "owner"]
+
+
+def test_the_station_state_stays_bounded_whatever_is_sent(monkeypatch):
+    """Live tokens and issued serials keep their newest entries (drops counted); an upload is counted, not kept
+    (its body, photos included, is in the journal). Limits made small here; the same code runs at the real ones."""
+    from harness.clock import Clock
+    from mocks.gansu.state import StationState
+
+    monkeypatch.setattr(StationState, "max_tokens", 1)
+    monkeypatch.setattr(StationState, "max_inspections", 2)
+    st = StationState(Clock(), 7200)
+    st.add_account("C1", "src", "u", "p")
+    first, second = st.login("C1", "u", "p").value, st.login("C1", "u", "p").value
+    assert st.token_status(first, "C1") == "unknown" and st.token_status(second, "C1") == "ok"
+    car = {"vehicleNo": "甘A00001", "plateColorCode": "1", "vinNo": "LVSHCAMB1CE000001"}
+    sns = [st.issue("C1", car).detect_sn for _ in range(3)]
+    assert list(st.inspections) == sns[1:] and st.serial_problem("C1", sns[0], car)[0] == "serial_unknown"
+    st.store(sns[2], "shareDetectInfo", {"photo": "x" * 10_000})
+    st.store(sns[2], "shareDetectInfo", {"photo": "y" * 10_000})
+    assert st.inspections[sns[2]].uploads == {"shareDetectInfo": 2}
+    assert st.snapshot()["dropped"] == {"tokens": 1, "inspections": 1}
