@@ -1,4 +1,5 @@
-"""Resident memory of the mocks after many exchanges: Yunnan over HTTP and Shunde over TCP, each in its own process.
+"""Resident memory of the mocks after many exchanges: Yunnan and Henan city over HTTP, Shunde over TCP, each in its
+own process.
 
     python -m tests.reliability.rss_million --exchanges 1000000          # the full size (bench/RESULTS.md)
     python -m tests.reliability.rss_million --exchanges 20000 --only shunde
@@ -153,6 +154,77 @@ def run_yunnan(n: int, workdir: Path, clients: int = 16, upload_every: int = 100
     return run
 
 
+# ---- Henan city over HTTP ----------------------------------------------------------------------------------------
+def run_henan(n: int, workdir: Path, clients: int = 16, photo_every: int = 100, samples: int = 20) -> Run:
+    """`vconform mock henan-city`: every request a distinct §4.1.4 passage under one token (each kept in the state,
+    which keeps the newest CityState.max_passages), every `photo_every`-th a §4.1.5 photo (~40 KB of base64) of the
+    passage before it (linked, counted, not kept)."""
+    import json
+    import urllib.request
+
+    from schemas.henan.datagen import CityData
+
+    run = Run("henan-city")
+    journal = workdir / "henan-rss.sqlite"
+    mock = MockProcess("henan-city", journal, *LIMITS)
+    t0 = time.perf_counter()
+    try:
+        ep = specdata.endpoints("henan")
+        base = f"http://127.0.0.1:{mock.port}{ep['base_path']}"
+        data = CityData(0)  # the mock's own account at its default seed
+        acc = data.account()
+        login = {"organ": acc["organ"], "ipctype": "getAccessToken", "username": acc["username"],
+                 "password": acc["password"]}
+        req = urllib.request.Request(base + ep["interfaces"]["getAccessToken"]["path"],
+                                     json.dumps(login).encode(), {"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            token = json.loads(resp.read())["access_token"]
+
+        def request(iface: str, value: dict) -> bytes:
+            body = json.dumps({"organ": acc["organ"], "ipctype": iface, "access_token": token, "value": value},
+                              ensure_ascii=False).encode()
+            return (f"POST {ep['base_path']}{ep['interfaces'][iface]['path']} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+
+        import base64
+
+        photo = data.photo(data.passage(data.free_vehicle(1), 1))  # a JPEG padded after its end to ~40 KB of base64
+        jpeg = base64.b64decode(photo["base64Image"])
+        photo["base64Image"] = base64.b64encode(jpeg + b"\0" * max(0, 30_000 - len(jpeg))).decode()
+        step = max(1, n // samples)
+        run.samples.append((0, mock.rss_kb() / 1024))
+        last: list[dict] = []
+
+        def next_request() -> bytes | None:
+            if run.sent >= n:
+                return None
+            run.sent += 1
+            if run.sent % step == 0:
+                run.samples.append((run.sent, mock.rss_kb() / 1024))
+            if photo_every and run.sent % photo_every == 0 and last:
+                return request("sharePhotoInfo", photo | {"lsh": last[0]["lsh"]})
+            record = data.passage(data.free_vehicle(run.sent), 10**6 + run.sent)
+            last[:] = [record]
+            return request("shareDrivingRecord", record)
+
+        def on_answer(body: bytes) -> None:
+            run.answered += 1
+            run.accepted += b'"code":"200"' in body.replace(b" ", b"")
+
+        async def main() -> None:
+            await asyncio.gather(*(_http_client("127.0.0.1", mock.port, next_request, on_answer)
+                                   for _ in range(clients)))
+
+        asyncio.run(main())
+        run.samples.append((run.sent, mock.rss_kb() / 1024))
+        run.peak_mb = mock.peak_kb() / 1024
+    finally:
+        mock.stop()
+    run.seconds = time.perf_counter() - t0
+    run.journaled = _rows(journal)
+    return run
+
+
 # ---- Shunde over TCP ---------------------------------------------------------------------------------------------
 ACCOUNT = (20180920, "20180920", 20180920)  # the default account sheet's first operator
 
@@ -225,12 +297,12 @@ def run_shunde(n: int, workdir: Path, batch: int = 2000, samples: int = 20) -> R
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--exchanges", type=int, default=1_000_000)
-    ap.add_argument("--only", choices=("yunnan", "shunde"), action="append")
+    ap.add_argument("--only", choices=("yunnan", "shunde", "henan"), action="append")
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--upload-every", type=int, default=100, help="every N-th Yunnan request an accepted upload")
     ap.add_argument("--workdir", type=Path, help="keep the journals here (default: a temporary directory)")
     args = ap.parse_args(argv)
-    only = args.only or ["yunnan", "shunde"]
+    only = args.only or ["yunnan", "shunde", "henan"]
     with tempfile.TemporaryDirectory() as tmp:
         work = args.workdir or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
@@ -240,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
             print(runs[-1].line(), flush=True)
         if "yunnan" in only:
             runs.append(run_yunnan(args.exchanges, work, args.clients, args.upload_every))
+            print(runs[-1].line(), flush=True)
+        if "henan" in only:
+            runs.append(run_henan(args.exchanges, work, args.clients))
             print(runs[-1].line(), flush=True)
     return 0 if all(r.peak_mb < TARGET_MB for r in runs) else 1
 

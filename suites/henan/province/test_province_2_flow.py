@@ -137,7 +137,7 @@ def test_gate_passages_travel_to_the_province(hp, vrun, tmp_path_factory):
         made = [d.passage(d.free_vehicle(RELAY_N), RELAY_N), d.passage(d.free_vehicle(RELAY_N), RELAY_N + 1, entering=False)]
         for p in made:
             gate.perform("shareDrivingRecord", {k: v for k, v in p.items() if k not in ("qybh", "qymc", "dzbh")})
-    accepted = [city.state.passages[p["lsh"]] for p in made if p["lsh"] in city.state.passages]
+    accepted = [city.state.record(p["lsh"]) for p in made if p["lsh"] in city.state.passages]
     if len(accepted) != len(made):
         pytest.fail("set-up failed: the city mock did not accept the harness gate's passages")
     _, exs, results = hp.run("SendEnterExitDataEx", {"passages": accepted}, stage=STAGE)

@@ -28,7 +28,7 @@ def test_a_gate_record_travels_gate_to_city_to_province(tmp_path):
                           d.account() | {"qybh": d.qybh, "dzbh": d.dzbh})
         sent = d.passage(d.free_vehicle())
         gate.perform("shareDrivingRecord", {k: v for k, v in sent.items() if k not in ("qybh", "qymc", "dzbh")})
-        accepted = city.state.passages[sent["lsh"]]
+        accepted = city.state.record(sent["lsh"])
         assert accepted["cphm"] == sent["cphm"]
 
         # city -> province: the city platform connects the enterprise and its gate, then forwards the passage
