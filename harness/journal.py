@@ -173,7 +173,7 @@ class Journal:
         self._group = float(group_ms) / 1000 if group_ms not in ("", "0", None) else None
         # No memory window: a reader (since(), tail()) reads the file, after committing what is pending. Keeping a
         # thousand request objects alive cost the request path ~5-10 us each, and even the last 64 cost ~3 us of a
-        # ~70 us Henan request (in-process, bench/http_path_cpu.py): objects that outlive their request are promoted
+        # ~70 us plain-JSON request (in-process, bench/http_path_cpu.py): objects that outlive their request are promoted
         # by the garbage collector and walked again, where an exchange freed with its answer never is.
         self._window_n = min(self._window_n, BEHIND_WINDOW)
         while len(self._window) > self._window_n:
