@@ -59,9 +59,10 @@ def to_problems(violations: Iterable[Violation]) -> list[Problem]:
 
 # ---- the rule framework ---------------------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class RuleContext:
-    """What a rule sees: one object (a request, or one item of records) and its field definitions."""
+    """What a rule sees: one object (a request, or one item of records) and its field definitions. The validator
+    gives the rules of one object one context in turn (params set per rule): a rule reads it, never changes it."""
 
     obj: dict[str, Any]
     at: str  # JSON path of obj: "$" or "$.records[3]"
@@ -587,16 +588,17 @@ class Validator:
         return hit
 
     def subs(self, interface: str, plan: _Plan) -> tuple:
-        """(field name, field table, its plan, trivial) of the named nested objects of a plan's table, for one
-        interface; trivial: the nested table has nothing to check but its names (no precision or checksum, no
-        objects of its own, no "nested" rules)."""
+        """(field name, field table, its plan, its known names or None) of the named nested objects of a plan's
+        table, for one interface; the known names given only when the nested table has nothing to check but its
+        names (no precision or checksum, no objects of its own, no "nested" rules)."""
         if plan.subs_of != interface:
             nested_rules = self.rule_params(interface, "nested")
             subs = []
             for name, named in plan.nested:
                 sub = self.field_defs(interface, f"obj:{named}")
                 sub_plan = self.plan(sub)
-                subs.append((name, sub, sub_plan, not (sub_plan.checked or sub_plan.nested or nested_rules)))
+                trivial = not (sub_plan.checked or sub_plan.nested or nested_rules)
+                subs.append((name, sub, sub_plan, sub_plan.known if trivial else None))
             plan.subs, plan.subs_of = tuple(subs), interface
         return plan.subs
 
@@ -674,6 +676,8 @@ _REQUIRES_MAX = 8192  # per validator: its tables' field definitions times the k
 
 class _Run:
     """One validation: the profile, the violations so far, and which fields already failed."""
+
+    __slots__ = ("v", "t", "interface", "direction", "obj", "defaults", "given", "out", "bad", "renamed")
 
     def __init__(self, v: Validator, interface: str, direction: str, obj: Any, profile: dict | None):
         self.v, self.t = v, v.tables
@@ -890,18 +894,22 @@ class _Run:
     def nested_checks(self, obj: dict, plan: _Plan, at: tuple) -> None:
         """field_checks inside the named objects of [objects] (object fields, items of arrays that name them)."""
         subs = plan.subs if plan.subs_of == self.interface else self.v.subs(self.interface, plan)
-        for name, sub, sub_plan, trivial in subs:
+        for name, sub, sub_plan, known in subs:
             value = obj.get(name)
             if isinstance(value, dict):
+                if known is not None:  # nothing to check but the names (field_checks would find no more)
+                    if not known.issuperset(value):
+                        self.unknown(value, known, at + (name,))
+                    continue
                 items = ((at + (name,), value),)
             elif isinstance(value, list):
                 items = [(at + (name, i), x) for i, x in enumerate(value) if isinstance(x, dict)]
             else:
                 continue
             for parts, item in items:
-                if trivial:  # nothing to check but the names (field_checks would find no more)
-                    if not sub_plan.known.issuperset(item):
-                        self.unknown(item, sub_plan.known, parts)
+                if known is not None:
+                    if not known.issuperset(item):
+                        self.unknown(item, known, parts)
                     continue
                 self.field_checks(item, sub, sub_plan, parts, self.v.rule_fns(self.interface, "nested"))
                 if sub_plan.nested:
@@ -937,8 +945,8 @@ class _Run:
         # its `bad` a copy of the object's failed fields, renewed after a rule that failed one.
         bad = self.bad
         ctx = _new(RuleContext)
-        ctx.__dict__.update(obj=obj, at=_path(at) if at else "$", params=None, fields=defs, tables=self.t,
-                            bad=set(bad.get(at, ())), times={})
+        ctx.obj, ctx.at, ctx.fields, ctx.tables = obj, _path(at) if at else "$", defs, self.t
+        ctx.bad, ctx.times = set(bad.get(at, ())), {}
         out = self.out
         for fn, params in rules:
             ctx.params = params
