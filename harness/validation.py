@@ -90,7 +90,7 @@ class RuleContext:
 @dataclass(frozen=True)
 class Rule:
     name: str
-    fn: Callable[[RuleContext], Iterator[Violation]]
+    fn: Callable[[RuleContext], Iterable[Violation]]  # a generator, or () / a list when it has nothing to say
     doc: str = ""
 
 
@@ -634,7 +634,8 @@ class Validator:
         if not isinstance(obj, dict):
             r.add((), None, "not_object", _describe(obj), "a JSON object")
             return r.out
-        r.obj = r.prepare(obj, defs, (), shape.plan)  # (obj itself when no field has another spelling)
+        if shape.plan.aliased:  # (else r.obj is obj itself)
+            r.obj = r.prepare(obj, defs, (), shape.plan)
         arrays = [a for a in shape.arrays if isinstance(r.obj.get(a), list)] if shape.arrays else ()
         rec_defs = shape.rec_defs
         if arrays:
@@ -660,7 +661,9 @@ class Validator:
                     r.field_checks(item, rec_defs, shape.rec_plan, (a, i), shape.rec_rules)
         if shape.plan.nested:
             r.nested_checks(r.obj, shape.plan, ())
-        if r.setting("strict"):  # a strict profile takes no alternative reading
+        given = r.given
+        if given["strict"] if given is not None and "strict" in given else r.defaults.get("strict"):
+            # a strict profile takes no alternative reading
             for v in r.out:
                 if v.level == "warn" and v.errata:
                     v.level = "fail"
@@ -680,7 +683,7 @@ class _Run:
     __slots__ = ("v", "t", "interface", "direction", "obj", "defaults", "given", "out", "bad", "renamed")
 
     def __init__(self, v: Validator, interface: str, direction: str, obj: Any, profile: dict | None):
-        self.v, self.t = v, v.tables
+        self.v, self.t = v, v._tables if v._tables is not None else v.tables
         self.interface, self.direction, self.obj = interface, direction, obj
         if v._default_profile is None:
             v.default_profile()

@@ -115,7 +115,11 @@ def lsh_composition(ctx: RuleContext):
             ids.lsh_clean(lsh, qybh, dzbh, tgzt, alternatives=True):
         # The problems are a function of these values alone: none (the usual record) is no finding, whether or not
         # the fields passed their own checks, so those are looked at only when there is something to report.
-        return
+        return ()  # (a plain function: no generator for the usual record)
+    return _lsh_findings(ctx, v, at, tgzt)
+
+
+def _lsh_findings(ctx: RuleContext, v: dict, at: str, tgzt: str | None):
     if not _ok(ctx, v, "lsh", "qybh", "dzbh"):
         return
     # The alternative readings of qybh / dzbh (E-HN-21, E-HN-23) are warned (or accepted) by their own patterns.
@@ -173,7 +177,11 @@ def value_ordered(ctx: RuleContext):
         # that shape's format.
         matchers = _text_ordered(ctx.tables, str(ctx.obj.get("ipctype", "")), first, then)
         if matchers is not None and matchers[0](a) and matchers[1](b):
-            return
+            return ()  # (a plain function: no generator for the usual record)
+    return _ordered_findings(ctx, v, at, first, then)
+
+
+def _ordered_findings(ctx: RuleContext, v: dict, at: str, first: str, then: str):
     if not _ok(ctx, v, first, then):
         return
     fields = _by_name(ctx.tables, ctx.obj["ipctype"]) if ctx.obj.get("ipctype") in ctx.tables.objects else {}
