@@ -407,7 +407,7 @@ class _Shape:
     """One (interface, direction) as validate walks it, resolved once: the field tables of the object and of its
     records, their plans, the record arrays, and the rule functions of each scope with their table entries."""
 
-    __slots__ = ("defs", "rec_defs", "plan", "rec_plan", "arrays", "fast", "rules", "rec_rules")
+    __slots__ = ("defs", "rec_defs", "plan", "rec_plan", "arrays", "fast", "rules", "rec_rules", "flat")
 
     def __init__(self, v: "Validator", interface: str, direction: str):
         self.defs, self.rec_defs = v.field_defs(interface, direction), v.field_defs(interface, "records")
@@ -415,6 +415,9 @@ class _Shape:
         self.arrays = v.array_fields(interface, direction)
         self.fast = _UNSET  # jsonschema-rs, fetched on first use (an answer of no data has no schema to read)
         self.rules = self.rec_rules = _UNSET  # rule_fns, looked up when first run (as the registry was before)
+        subs = v.subs(interface, self.plan) if self.plan.nested else ()
+        # (name, known names) of the nested objects when none has more to check than its names, else None
+        self.flat = tuple((s[0], s[3]) for s in subs) if subs and all(s[3] is not None for s in subs) else None
 
 
 _UNSET = object()
@@ -659,7 +662,16 @@ class Validator:
                     if shape.rec_rules is _UNSET:
                         shape.rec_rules = self.rule_fns(interface, "records")
                     r.field_checks(item, rec_defs, shape.rec_plan, (a, i), shape.rec_rules)
-        if shape.plan.nested:
+        if shape.flat is not None:  # the nested objects have nothing to check but their names: inline
+            o = r.obj
+            for name, known in shape.flat:
+                value = o.get(name)
+                if isinstance(value, dict) and known.issuperset(value):
+                    continue
+                if isinstance(value, (dict, list)):
+                    r.nested_checks(o, shape.plan, ())  # (what it finds, in its order)
+                    break
+        elif shape.plan.nested:
             r.nested_checks(r.obj, shape.plan, ())
         given = r.given
         if given["strict"] if given is not None and "strict" in given else r.defaults.get("strict"):
@@ -949,15 +961,20 @@ class _Run:
         bad = self.bad
         ctx = _new(RuleContext)
         ctx.obj, ctx.at, ctx.fields, ctx.tables = obj, _path(at) if at else "$", defs, self.t
-        ctx.bad, ctx.times = set(bad.get(at, ())), {}
-        out = self.out
+        ctx.bad, ctx.times = set(bad[at]) if at in bad else set(), {}
         for fn, params in rules:
             ctx.params = params
-            failed = False
-            for v in fn(ctx):
-                out.append(v)
-                if v.level == "fail":
-                    bad.setdefault(at, set()).add(v.field)
-                    failed = True
-            if failed:
-                ctx.bad = set(bad[at])
+            found = fn(ctx)
+            if found:  # (a rule with nothing to say may return (): falsy, not iterated)
+                self.found(found, ctx, at)
+
+    def found(self, violations: Iterable[Violation], ctx: RuleContext, at: tuple) -> None:
+        """A rule's findings on the object at `at`; a field it failed is in the context's `bad` for the next rule."""
+        failed = False
+        for v in violations:
+            self.out.append(v)
+            if v.level == "fail":
+                self.bad.setdefault(at, set()).add(v.field)
+                failed = True
+        if failed:
+            ctx.bad = set(self.bad[at])

@@ -132,6 +132,7 @@ def _lsh_findings(ctx: RuleContext, v: dict, at: str, tgzt: str | None):
 # A time of this exact shape (ASCII digits in fixed places) orders as its text does.
 _ISO_SECONDS = r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\Z"
 _ORDERED: dict[tuple, tuple[object, object]] = {}
+_ORDERED_BY: dict[int, tuple] = {}  # id(rule entry) -> (it, tables, ipctype, _text_ordered's answer)
 
 
 def _text_ordered(tables, ipctype: str, first: str, then: str):
@@ -175,7 +176,14 @@ def value_ordered(ctx: RuleContext):
         # Both of one digit shape and `then` not before `first` as text: not before it as times either, and a value
         # that is no real time is no finding here; so no finding, whatever the rest says, when both are read by
         # that shape's format.
-        matchers = _text_ordered(ctx.tables, str(ctx.obj.get("ipctype", "")), first, then)
+        ipctype, tables = ctx.obj.get("ipctype", ""), ctx.tables
+        hit = _ORDERED_BY.get(id(params))  # (the entry's last answer: one table entry, one ipctype, mostly)
+        if hit is not None and hit[0] is params and hit[1] is tables and type(ipctype) is str and hit[2] == ipctype:
+            matchers = hit[3]
+        else:
+            matchers = _text_ordered(tables, str(ipctype), first, then)
+            if type(ipctype) is str and ipctype in tables.objects and len(_ORDERED_BY) < 1024:
+                _ORDERED_BY[id(params)] = (params, tables, ipctype, matchers)  # (params kept: its id is not reused)
         if matchers is not None and matchers[0](a) and matchers[1](b):
             return ()  # (a plain function: no generator for the usual record)
     return _ordered_findings(ctx, v, at, first, then)
