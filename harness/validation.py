@@ -405,15 +405,15 @@ class _Plan:
 
 class _Shape:
     """One (interface, direction) as validate walks it, resolved once: the field tables of the object and of its
-    records, their plans, the record arrays, and the rule functions of each scope with their table entries."""
+    records, their plans, the record arrays, the rule functions of each scope with their table entries, and the
+    nested objects' names when they have nothing else to check."""
 
-    __slots__ = ("defs", "rec_defs", "plan", "rec_plan", "arrays", "fast", "rules", "rec_rules", "flat")
+    __slots__ = ("defs", "rec_defs", "plan", "rec_plan", "arrays", "rules", "rec_rules", "flat")
 
     def __init__(self, v: "Validator", interface: str, direction: str):
         self.defs, self.rec_defs = v.field_defs(interface, direction), v.field_defs(interface, "records")
         self.plan, self.rec_plan = v.plan(self.defs), v.plan(self.rec_defs)
         self.arrays = v.array_fields(interface, direction)
-        self.fast = _UNSET  # jsonschema-rs, fetched on first use (an answer of no data has no schema to read)
         self.rules = self.rec_rules = _UNSET  # rule_fns, looked up when first run (as the registry was before)
         subs = v.subs(interface, self.plan) if self.plan.nested else ()
         # (name, known names) of the nested objects when none has more to check than its names, else None
@@ -516,13 +516,16 @@ class Validator:
         is invalid. `format` is not asserted, exactly as Draft202012Validator does without a FormatChecker.
         None when jsonschema-rs is not installed: the detailed validator alone is correct, only slower."""
         key = (interface, direction)
-        if key not in self._fast:
-            try:
-                import jsonschema_rs
-            except ImportError:
-                self._fast[key] = None
-            else:
-                self._fast[key] = jsonschema_rs.validator_for(self._schema(interface, direction), validate_formats=False)
+        try:
+            return self._fast[key]  # (every validation asks)
+        except KeyError:
+            pass
+        try:
+            import jsonschema_rs
+        except ImportError:
+            self._fast[key] = None
+        else:
+            self._fast[key] = jsonschema_rs.validator_for(self._schema(interface, direction), validate_formats=False)
         return self._fast[key]
 
     def field_validator(self, interface: str, scope: str, name: str, alt: bool):
@@ -647,9 +650,7 @@ class Validator:
             for a in arrays:
                 r.obj[a] = [r.prepare(x, rec_defs, (a, i), shape.rec_plan) if isinstance(x, dict) else x
                             for i, x in enumerate(r.obj[a])]
-        fast = shape.fast
-        if fast is _UNSET:
-            fast = shape.fast = self.fast_validator(interface, direction)
+        fast = self.fast_validator(interface, direction)  # (not kept in the shape: one place to ask, or swap)
         if fast is None or not fast.is_valid(r.obj):
             r.schema_errors(self.errors(interface, direction, r.obj), defs, rec_defs)
         rules = shape.rules
