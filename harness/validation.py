@@ -10,7 +10,9 @@ parameters; `scope` is request (default), response, or the items of the record a
 The valid path stays cheap: jsonschema-rs decides first; an invalid object's errors are listed by jsonschema-rs
 too (`iter_errors`, mapped to the same keyword / path / value the pure-Python jsonschema gives, so the findings
 are worded alike), with pure-Python jsonschema as the fallback when jsonschema-rs is absent. Date formats are
-matched with precompiled regexes and each date field is parsed once per object, whichever rules read it.
+matched with precompiled regexes and each date field is parsed once per object, whichever rules read it. What
+`validate` walks for an interface and direction is resolved once (`Validator.shape`); the profile is read through,
+never merged; an object's rules share one `RuleContext`.
 """
 from __future__ import annotations
 
