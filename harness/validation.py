@@ -10,7 +10,9 @@ parameters; `scope` is request (default), response, or the items of the record a
 The valid path stays cheap: jsonschema-rs decides first; an invalid object's errors are listed by jsonschema-rs
 too (`iter_errors`, mapped to the same keyword / path / value the pure-Python jsonschema gives, so the findings
 are worded alike), with pure-Python jsonschema as the fallback when jsonschema-rs is absent. Date formats are
-matched with precompiled regexes and each date field is parsed once per object, whichever rules read it.
+matched with precompiled regexes and each date field is parsed once per object, whichever rules read it. What
+`validate` walks for an interface and direction is resolved once (`Validator.shape`); the profile is read through,
+never merged; an object's rules share one `RuleContext`.
 """
 from __future__ import annotations
 
@@ -59,9 +61,10 @@ def to_problems(violations: Iterable[Violation]) -> list[Problem]:
 
 # ---- the rule framework ---------------------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class RuleContext:
-    """What a rule sees: one object (a request, or one item of records) and its field definitions."""
+    """What a rule sees: one object (a request, or one item of records) and its field definitions. The validator
+    gives the rules of one object one context in turn (params set per rule): a rule reads it, never changes it."""
 
     obj: dict[str, Any]
     at: str  # JSON path of obj: "$" or "$.records[3]"
@@ -89,7 +92,7 @@ class RuleContext:
 @dataclass(frozen=True)
 class Rule:
     name: str
-    fn: Callable[[RuleContext], Iterator[Violation]]
+    fn: Callable[[RuleContext], Iterable[Violation]]  # a generator, or () / a list when it has nothing to say
     doc: str = ""
 
 
@@ -390,7 +393,7 @@ class _Plan:
     """One field-definition table as field_checks and nested_checks walk it: the fields with a check JSON Schema
     cannot state (precision, checksum), the names an object may carry (with aliases), the named nested objects."""
 
-    __slots__ = ("checked", "known", "nested", "aliased")
+    __slots__ = ("checked", "known", "nested", "aliased", "subs", "subs_of")
 
     def __init__(self, defs: dict[str, dict], tables: Any):
         self.checked = tuple((n, f) for n, f in defs.items() if "precision" in f or f.get("checksum"))
@@ -398,6 +401,28 @@ class _Plan:
         self.known = frozenset(defs) | {f["alias"] for f in self.aliased}
         self.nested = tuple((n, f.get("fields") or f.get("items")) for n, f in defs.items()
                             if (f.get("fields") or f.get("items")) in tables.objects)
+        self.subs: tuple = ()  # nested resolved for one interface (Validator.subs)
+        self.subs_of: str | None = None
+
+
+class _Shape:
+    """One (interface, direction) as validate walks it, resolved once: the field tables of the object and of its
+    records, their plans, the record arrays, the rule functions of each scope with their table entries, and the
+    nested objects' names when they have nothing else to check."""
+
+    __slots__ = ("defs", "rec_defs", "plan", "rec_plan", "arrays", "rules", "rec_rules", "flat")
+
+    def __init__(self, v: "Validator", interface: str, direction: str):
+        self.defs, self.rec_defs = v.field_defs(interface, direction), v.field_defs(interface, "records")
+        self.plan, self.rec_plan = v.plan(self.defs), v.plan(self.rec_defs)
+        self.arrays = v.array_fields(interface, direction)
+        self.rules = self.rec_rules = _UNSET  # rule_fns, looked up when first run (as the registry was before)
+        subs = v.subs(interface, self.plan) if self.plan.nested else ()
+        # (name, known names) of the nested objects when none has more to check than its names, else None
+        self.flat = tuple((s[0], s[3]) for s in subs) if subs and all(s[3] is not None for s in subs) else None
+
+
+_UNSET = object()
 
 
 class Validator:
@@ -428,6 +453,8 @@ class Validator:
         self._default_profile: dict | None = None
         self._plans: dict[int, tuple[dict, _Plan]] = {}
         self._rule_params: dict[tuple, tuple[dict, ...]] = {}
+        self._rule_fns: dict[tuple, tuple[tuple[Callable, dict], ...]] = {}
+        self._shapes: dict[tuple, _Shape] = {}
 
     @property
     def tables(self):
@@ -491,13 +518,16 @@ class Validator:
         is invalid. `format` is not asserted, exactly as Draft202012Validator does without a FormatChecker.
         None when jsonschema-rs is not installed: the detailed validator alone is correct, only slower."""
         key = (interface, direction)
-        if key not in self._fast:
-            try:
-                import jsonschema_rs
-            except ImportError:
-                self._fast[key] = None
-            else:
-                self._fast[key] = jsonschema_rs.validator_for(self._schema(interface, direction), validate_formats=False)
+        try:
+            return self._fast[key]  # (every validation asks)
+        except KeyError:
+            pass
+        try:
+            import jsonschema_rs
+        except ImportError:
+            self._fast[key] = None
+        else:
+            self._fast[key] = jsonschema_rs.validator_for(self._schema(interface, direction), validate_formats=False)
         return self._fast[key]
 
     def field_validator(self, interface: str, scope: str, name: str, alt: bool):
@@ -551,6 +581,47 @@ class Validator:
                                                  if p.get("scope", "request") == scope)
         return hit
 
+    def rule_fns(self, interface: str, scope: str) -> tuple[tuple[Callable, dict], ...]:
+        """(rule function, its table entry) of rule_params(interface, scope): the registry looked up once."""
+        key = (interface, scope)
+        hit = self._rule_fns.get(key)
+        if hit is None:
+            fns = []
+            for params in self.rule_params(interface, scope):
+                try:
+                    fns.append((self.rules[params["fn"]].fn, params))
+                except KeyError:
+                    raise KeyError(f"the tables name unknown rule {params['fn']!r}; known: {sorted(self.rules)}") from None
+            hit = self._rule_fns[key] = tuple(fns)
+        return hit
+
+    def subs(self, interface: str, plan: _Plan) -> tuple:
+        """(field name, field table, its plan, its known names or None) of the named nested objects of a plan's
+        table, for one interface; the known names given only when the nested table has nothing to check but its
+        names (no precision or checksum, no objects of its own, no "nested" rules)."""
+        if plan.subs_of != interface:
+            nested_rules = self.rule_params(interface, "nested")
+            subs = []
+            for name, named in plan.nested:
+                sub = self.field_defs(interface, f"obj:{named}")
+                sub_plan = self.plan(sub)
+                trivial = not (sub_plan.checked or sub_plan.nested or nested_rules)
+                subs.append((name, sub, sub_plan, sub_plan.known if trivial else None))
+            plan.subs, plan.subs_of = tuple(subs), interface
+        return plan.subs
+
+    def shape(self, interface: str, direction: str) -> _Shape:
+        """What validate walks for one interface and direction (KeyError / ValueError for an unknown one)."""
+        hit = self._shapes.get((interface, direction))
+        if hit is None:
+            t = self.tables
+            if interface not in t.interfaces:
+                raise KeyError(f"unknown {t.spec} interface {interface!r}; known: {list(t.interfaces)}")
+            if direction not in DIRECTIONS:
+                raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+            hit = self._shapes[(interface, direction)] = _Shape(self, interface, direction)
+        return hit
+
     def default_profile(self) -> dict[str, Any]:
         """The errata switches at their default readings, plus strict = False."""
         if self._default_profile is None:
@@ -561,13 +632,9 @@ class Validator:
     # -- the whole validation ---------------------------------------------------------------------
     def validate(self, interface: str, direction: str, obj: Any, *, profile: dict | None = None) -> list[Violation]:
         """All violations of one plaintext request or decrypted answer `data`, fail- and warn-level."""
-        t = self.tables
-        if interface not in t.interfaces:
-            raise KeyError(f"unknown {t.spec} interface {interface!r}; known: {list(t.interfaces)}")
-        if direction not in DIRECTIONS:
-            raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
-        defs, rec_defs = self.field_defs(interface, direction), self.field_defs(interface, "records")
+        shape = self._shapes.get((interface, direction)) or self.shape(interface, direction)
         r = _Run(self, interface, direction, obj, profile)
+        defs = shape.defs
         if not defs:  # an answer whose data the spec shows as null
             if obj is not None:
                 r.add((), None, "type", _describe(obj), "null (the answer carries no data)")
@@ -575,20 +642,43 @@ class Validator:
         if not isinstance(obj, dict):
             r.add((), None, "not_object", _describe(obj), "a JSON object")
             return r.out
-        r.obj = r.prepare(obj, defs, ())
-        arrays = [a for a in self.array_fields(interface, direction) if isinstance(r.obj.get(a), list)]
-        for a in arrays:
-            r.obj[a] = [r.prepare(x, rec_defs, (a, i)) if isinstance(x, dict) else x for i, x in enumerate(r.obj[a])]
-        fast = self.fast_validator(interface, direction)
+        if shape.plan.aliased:  # (else r.obj is obj itself)
+            r.obj = r.prepare(obj, defs, (), shape.plan)
+        arrays = [a for a in shape.arrays if isinstance(r.obj.get(a), list)] if shape.arrays else ()
+        rec_defs = shape.rec_defs
+        if arrays:
+            if r.obj is obj:
+                r.obj = dict(obj)  # the sender's object is not changed
+            for a in arrays:
+                r.obj[a] = [r.prepare(x, rec_defs, (a, i), shape.rec_plan) if isinstance(x, dict) else x
+                            for i, x in enumerate(r.obj[a])]
+        fast = self.fast_validator(interface, direction)  # (not kept in the shape: one place to ask, or swap)
         if fast is None or not fast.is_valid(r.obj):
             r.schema_errors(self.errors(interface, direction, r.obj), defs, rec_defs)
-        r.field_checks(r.obj, defs, (), direction)
+        rules = shape.rules
+        if rules is _UNSET:
+            rules = shape.rules = self.rule_fns(interface, direction)
+        r.field_checks(r.obj, defs, shape.plan, (), rules)
         for a in arrays:
             for i, item in enumerate(r.obj[a]):
                 if isinstance(item, dict):
-                    r.field_checks(item, rec_defs, (a, i), "records")
-        r.nested_checks(r.obj, defs, ())
-        if r.profile.get("strict"):  # a strict profile takes no alternative reading
+                    if shape.rec_rules is _UNSET:
+                        shape.rec_rules = self.rule_fns(interface, "records")
+                    r.field_checks(item, rec_defs, shape.rec_plan, (a, i), shape.rec_rules)
+        if shape.flat is not None:  # the nested objects have nothing to check but their names: inline
+            o = r.obj
+            for name, known in shape.flat:
+                value = o.get(name)
+                if isinstance(value, dict) and known.issuperset(value):
+                    continue
+                if isinstance(value, (dict, list)):
+                    r.nested_checks(o, shape.plan, ())  # (what it finds, in its order)
+                    break
+        elif shape.plan.nested:
+            r.nested_checks(r.obj, shape.plan, ())
+        given = r.given
+        if given["strict"] if given is not None and "strict" in given else r.defaults.get("strict"):
+            # a strict profile takes no alternative reading
             for v in r.out:
                 if v.level == "warn" and v.errata:
                     v.level = "fail"
@@ -605,15 +695,29 @@ _REQUIRES_MAX = 8192  # per validator: its tables' field definitions times the k
 class _Run:
     """One validation: the profile, the violations so far, and which fields already failed."""
 
+    __slots__ = ("v", "t", "interface", "direction", "obj", "defaults", "given", "out", "bad", "renamed")
+
     def __init__(self, v: Validator, interface: str, direction: str, obj: Any, profile: dict | None):
-        self.v, self.t = v, v.tables
+        self.v, self.t = v, v._tables if v._tables is not None else v.tables
         self.interface, self.direction, self.obj = interface, direction, obj
         if v._default_profile is None:
             v.default_profile()
-        self.profile = v._default_profile | (profile or {})  # (a new dict: the defaults are not copied first)
+        self.defaults, self.given = v._default_profile, profile or None  # read by setting(), not merged per call
         self.out: list[Violation] = []
         self.bad: dict[tuple, set[str]] = {}  # object path -> names of its fields that failed
         self.renamed: dict[tuple, str] = {}  # path under the table name -> the name the sender used
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        """The profile's value for key, else the default profile's (the profile merged over the defaults)."""
+        given = self.given
+        if given is not None and key in given:
+            return given[key]
+        return self.defaults.get(key, default)
+
+    @property
+    def profile(self) -> dict:
+        """The whole profile in force: the given one over the defaults."""
+        return self.defaults | (self.given or {})
 
     def switch(self, errata: str) -> dict:
         return self.t.meta["errata_switches"][errata]
@@ -696,7 +800,7 @@ class _Run:
     def accepted(self, errata: str) -> bool:
         """True if the profile selects the errata's alternative reading, so it is not even a warning."""
         sw = self.t.meta.get("errata_switches", {}).get(errata)
-        return bool(sw and "accept" in sw and self.profile.get(sw["switch"]) == sw["accept"])
+        return bool(sw and "accept" in sw and self.setting(sw["switch"]) == sw["accept"])
 
     def alternative(self, parts: tuple, fdef: dict, scope: str, kind: str) -> bool:
         """True if a failing value is the field's documented alternative reading (then warned or accepted)."""
@@ -715,12 +819,16 @@ class _Run:
                      tail=f"; accepted as the alternative reading ({said}) of {fdef['errata']}")
         return True
 
-    def prepare(self, obj: dict, defs: dict[str, dict], at: tuple) -> dict:
-        """A copy of obj with an aliased field under its table name; the spelling the profile did not select warns."""
+    def prepare(self, obj: dict, defs: dict[str, dict], at: tuple, plan: _Plan | None = None) -> dict:
+        """obj with an aliased field under its table name (a copy; obj itself when the table has no alias); the
+        spelling the profile did not select warns."""
+        aliased = (plan or self.v.plan(defs)).aliased
+        if not aliased:
+            return obj
         obj = dict(obj)
-        for fdef in self.v.plan(defs).aliased:
+        for fdef in aliased:
             alias = fdef["alias"]
-            chosen = self.profile.get(self.switch(fdef["errata"])["switch"], fdef["name"])
+            chosen = self.setting(self.switch(fdef["errata"])["switch"], fdef["name"])
             other = alias if chosen == fdef["name"] else fdef["name"]
             if other in obj:
                 self.add(at + (other,), fdef, "unknown_field", f"field {other!r}", f"the field name {chosen!r}", "warn",
@@ -734,7 +842,7 @@ class _Run:
 
     def required(self, parts: tuple, fdef: dict) -> None:
         if fdef.get("alias"):
-            chosen = self.profile.get(self.switch(fdef["errata"])["switch"], fdef["name"])
+            chosen = self.setting(self.switch(fdef["errata"])["switch"], fdef["name"])
             self.renamed[parts] = chosen  # report a missing field under the selected spelling
             memo = self.v._aliased
             hit = memo.get((id(fdef), chosen))
@@ -801,20 +909,39 @@ class _Run:
                 return scope, {}
         return scope, cur
 
-    def nested_checks(self, obj: dict, defs: dict[str, dict], at: tuple) -> None:
+    def nested_checks(self, obj: dict, plan: _Plan, at: tuple) -> None:
         """field_checks inside the named objects of [objects] (object fields, items of arrays that name them)."""
-        for name, named in self.v.plan(defs).nested:
+        subs = plan.subs if plan.subs_of == self.interface else self.v.subs(self.interface, plan)
+        for name, sub, sub_plan, known in subs:
             value = obj.get(name)
-            sub = self.v.field_defs(self.interface, f"obj:{named}")
-            items = [(at + (name,), value)] if isinstance(value, dict) else [
-                (at + (name, i), x) for i, x in enumerate(value) if isinstance(x, dict)] if isinstance(value, list) else []
+            if isinstance(value, dict):
+                if known is not None:  # nothing to check but the names (field_checks would find no more)
+                    if not known.issuperset(value):
+                        self.unknown(value, known, at + (name,))
+                    continue
+                items = ((at + (name,), value),)
+            elif isinstance(value, list):
+                items = [(at + (name, i), x) for i, x in enumerate(value) if isinstance(x, dict)]
+            else:
+                continue
             for parts, item in items:
-                self.field_checks(item, sub, parts, "nested")
-                self.nested_checks(item, sub, parts)
+                if known is not None:
+                    if not known.issuperset(item):
+                        self.unknown(item, known, parts)
+                    continue
+                self.field_checks(item, sub, sub_plan, parts, self.v.rule_fns(self.interface, "nested"))
+                if sub_plan.nested:
+                    self.nested_checks(item, sub_plan, parts)
 
-    def field_checks(self, obj: dict, defs: dict[str, dict], at: tuple, scope: str) -> None:
-        """Checks JSON Schema cannot state: decimals, check characters, unknown fields; then the rules."""
-        plan = self.v.plan(defs)
+    def unknown(self, obj: dict, known: frozenset, at: tuple) -> None:
+        for key in obj:
+            if key not in known:
+                self.add(at + (key,), None, "unknown_field", f"field {key!r}", "only the fields of its table", "warn",
+                         tail="; the field is ignored")
+
+    def field_checks(self, obj: dict, defs: dict[str, dict], plan: _Plan, at: tuple, rules: tuple) -> None:
+        """Checks JSON Schema cannot state: decimals, check characters, unknown fields; then the rules (rule_fns of
+        the object's scope)."""
         for name, fdef in plan.checked:  # only the fields with a precision or a checksum
             value, parts = obj.get(name), at + (name,)
             if name in self.bad.get(at, ()) or value is None:
@@ -829,18 +956,28 @@ class _Run:
                          cs.get("level", "warn"), cs.get("errata"))
         known = plan.known
         if not known.issuperset(obj):
-            for key in obj:
-                if key not in known:
-                    self.add(at + (key,), None, "unknown_field", f"field {key!r}",
-                             "only the fields of its table", "warn", tail="; the field is ignored")
-        rules = self.v.rule_params(self.interface, scope)
+            self.unknown(obj, known, at)
         if not rules:
             return
-        times: dict[str, Any] = {}
-        where = _path(at) if at else "$"  # (the top object: most calls)
-        for params in rules:
-            ctx = RuleContext(obj, where, params, defs, self.t, set(self.bad.get(at, ())), times)
-            for v in self.v.rules.run(ctx):
-                self.out.append(v)
-                if v.level == "fail":
-                    self.bad.setdefault(at, set()).add(v.field)
+        # One context for the object's rules (RuleContext without its dataclass __init__): its params set per rule,
+        # its `bad` a copy of the object's failed fields, renewed after a rule that failed one.
+        bad = self.bad
+        ctx = _new(RuleContext)
+        ctx.obj, ctx.at, ctx.fields, ctx.tables = obj, _path(at) if at else "$", defs, self.t
+        ctx.bad, ctx.times = set(bad[at]) if at in bad else set(), {}
+        for fn, params in rules:
+            ctx.params = params
+            found = fn(ctx)
+            if found:  # (a rule with nothing to say may return (): falsy, not iterated)
+                self.found(found, ctx, at)
+
+    def found(self, violations: Iterable[Violation], ctx: RuleContext, at: tuple) -> None:
+        """A rule's findings on the object at `at`; a field it failed is in the context's `bad` for the next rule."""
+        failed = False
+        for v in violations:
+            self.out.append(v)
+            if v.level == "fail":
+                self.bad.setdefault(at, set()).add(v.field)
+                failed = True
+        if failed:
+            ctx.bad = set(self.bad[at])

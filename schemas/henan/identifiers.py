@@ -106,6 +106,28 @@ def lsh_problems(lsh: str, qybh: str | None = None, dzbh: str | None = None, tgz
     return out
 
 
+def lsh_clean(lsh: str, qybh: str, dzbh: str, tgzt: str | None = None, *, alternatives: bool = False) -> bool:
+    """True only when lsh_problems(lsh, qybh, dzbh, tgzt) and enterprise_code_problems(qybh) find nothing, without
+    building their lists (the usual record); False: ask them. What depends on the serial's first 19 characters
+    (enterprise, gate, A/B, date) is judged once per distinct head, the time of day by one regex."""
+    if len(lsh) != LSH_LEN or lsh[:10] != qybh or lsh[10:12] != dzbh or not _HMS(lsh, 19):
+        return False
+    if tgzt is not None and LSH_STATE.get(lsh[12]) != tgzt:
+        return False
+    return _head_clean(lsh[:19], alternatives)
+
+
+_HMS = re.compile(r"(?:[01][0-9]|2[0-3])[0-5][0-9][0-5][0-9]\Z").match  # HHmmss in range, ASCII digits
+
+
+@functools.lru_cache(maxsize=4096)  # per enterprise, gate, direction and day: few
+def _head_clean(head: str, alternatives: bool) -> bool:
+    """qybh + dzbh + A/B + yyMMdd: a good enterprise and gate code, a state letter, a real date of ASCII digits."""
+    day = head[13:]
+    return head[12] in LSH_STATE and not _enterprise(head[:10], alternatives) and not _gate(head[10:12], alternatives) \
+        and day.isdigit() and day.isascii() and _real_date(day)
+
+
 def _real_time(t: str) -> bool:
     """strptime(t, "%y%m%d%H%M%S") succeeds: twelve ASCII digits whose date is a real one (read once per date: a
     platform sees few) and whose hour, minute and second are in range are a real time (the hot path of every

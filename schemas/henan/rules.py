@@ -104,17 +104,22 @@ def one_image(ctx: RuleContext):
 @RULES.rule("lsh_composition")
 def lsh_composition(ctx: RuleContext):
     """§6.4: lsh = qybh + dzbh + A/B + yyMMddHHmmss; parameter state: the field whose 1/2 the letter must match."""
-    v, at = _value(ctx)
+    v = ctx.obj.get("value")
+    v, at = (v, "value.") if isinstance(v, dict) else (ctx.obj, "")
     state = ctx.params.get("state")
-    tgzt = v.get(state) if state and isinstance(v.get(state), str) and v.get(state) in ("1", "2") else None
+    tgzt = v.get(state) if state else None
+    if not (isinstance(tgzt, str) and tgzt in ("1", "2")):
+        tgzt = None
     lsh, qybh, dzbh = v.get("lsh"), v.get("qybh"), v.get("dzbh")
-    if type(lsh) is str and type(qybh) is str and type(dzbh) is str:
+    if type(lsh) is str and type(qybh) is str and type(dzbh) is str and \
+            ids.lsh_clean(lsh, qybh, dzbh, tgzt, alternatives=True):
         # The problems are a function of these values alone: none (the usual record) is no finding, whether or not
         # the fields passed their own checks, so those are looked at only when there is something to report.
-        problems = ids.lsh_problems(lsh, qybh, dzbh, tgzt, alternatives=True)
-        enterprise = ids.enterprise_code_problems(qybh, alternatives=True)
-        if not (problems or enterprise):
-            return
+        return ()  # (a plain function: no generator for the usual record)
+    return _lsh_findings(ctx, v, at, tgzt)
+
+
+def _lsh_findings(ctx: RuleContext, v: dict, at: str, tgzt: str | None):
     if not _ok(ctx, v, "lsh", "qybh", "dzbh"):
         return
     # The alternative readings of qybh / dzbh (E-HN-21, E-HN-23) are warned (or accepted) by their own patterns.
@@ -125,13 +130,15 @@ def lsh_composition(ctx: RuleContext):
 
 
 # A time of this exact shape (ASCII digits in fixed places) orders as its text does.
-_ISO_SECONDS = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\Z").match
+_ISO_SECONDS = r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\Z"
 _ORDERED: dict[tuple, tuple[object, object]] = {}
+_ORDERED_BY: dict[int, tuple] = {}  # id(rule entry) -> (it, tables, ipctype, _text_ordered's answer)
 
 
 def _text_ordered(tables, ipctype: str, first: str, then: str):
     """(first's, then's) matchers when parse_time reads both fields by a first format "%Y-%m-%d %H:%M:%S" (so a
-    value its regex matches is read by that format), else None; once per tables, table and pair."""
+    value its regex matches is read by that format), else None; each matcher also asks for the digit shape of
+    _ISO_SECONDS (one regex, both tests); once per tables, table and pair."""
     key = (id(tables), ipctype, first, then)
     hit = _ORDERED.get(key)
     if hit is None or hit[0] is not tables:
@@ -141,26 +148,48 @@ def _text_ordered(tables, ipctype: str, first: str, then: str):
             fdef = fields.get(name)
             names = (tables.format_names(fdef) + tables.format_names(fdef.get("alt", {}))) if fdef else []
             fmt = tables.formats.get(names[0]) if names else None
-            found.append(_regex(fmt["regex"]).match if fmt and fmt.get("strptime") == "%Y-%m-%d %H:%M:%S" else None)
+            found.append(_both(fmt["regex"]) if fmt and fmt.get("strptime") == "%Y-%m-%d %H:%M:%S" else None)
         hit = (tables, tuple(found) if all(found) else None)
         if ipctype in tables.objects:
             _ORDERED[key] = hit
     return hit[1]
 
 
+def _both(regex: str):
+    """A match function for "of _ISO_SECONDS' shape and matching regex"."""
+    try:
+        return re.compile(f"(?={_ISO_SECONDS})(?:{regex})").match
+    except re.error:  # a pattern that cannot stand in a group (a global flag): the two in turn
+        shape, own = _regex(_ISO_SECONDS).match, _regex(regex).match
+        return lambda value: shape(value) and own(value)
+
+
 @RULES.rule("value_ordered")
 def value_ordered(ctx: RuleContext):
     """Parameters first, then: the business time `then` is not earlier than `first` (inside value)."""
-    v, at = _value(ctx)
-    first, then = ctx.params["first"], ctx.params["then"]
+    v = ctx.obj.get("value")
+    v, at = (v, "value.") if isinstance(v, dict) else (ctx.obj, "")
+    params = ctx.params
+    first, then = params["first"], params["then"]
     a, b = v.get(first), v.get(then)
-    if type(a) is str and type(b) is str and b >= a and _ISO_SECONDS(a) and _ISO_SECONDS(b):
+    if type(a) is str and type(b) is str and b >= a:
         # Both of one digit shape and `then` not before `first` as text: not before it as times either, and a value
         # that is no real time is no finding here; so no finding, whatever the rest says, when both are read by
         # that shape's format.
-        matchers = _text_ordered(ctx.tables, str(ctx.obj.get("ipctype", "")), first, then)
+        ipctype, tables = ctx.obj.get("ipctype", ""), ctx.tables
+        hit = _ORDERED_BY.get(id(params))  # (the entry's last answer: one table entry, one ipctype, mostly)
+        if hit is not None and hit[0] is params and hit[1] is tables and type(ipctype) is str and hit[2] == ipctype:
+            matchers = hit[3]
+        else:
+            matchers = _text_ordered(tables, str(ipctype), first, then)
+            if type(ipctype) is str and ipctype in tables.objects and len(_ORDERED_BY) < 1024:
+                _ORDERED_BY[id(params)] = (params, tables, ipctype, matchers)  # (params kept: its id is not reused)
         if matchers is not None and matchers[0](a) and matchers[1](b):
-            return
+            return ()  # (a plain function: no generator for the usual record)
+    return _ordered_findings(ctx, v, at, first, then)
+
+
+def _ordered_findings(ctx: RuleContext, v: dict, at: str, first: str, then: str):
     if not _ok(ctx, v, first, then):
         return
     fields = _by_name(ctx.tables, ctx.obj["ipctype"]) if ctx.obj.get("ipctype") in ctx.tables.objects else {}
