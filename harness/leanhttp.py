@@ -74,6 +74,31 @@ def _pair(line: tuple[bytes, bytes]) -> tuple[str, str]:
     return pair
 
 
+_PATHS: dict[bytes, str] = {}  # a request target that is a plain origin-form path (no '?', '%', '#') -> its text
+_PATHS_MAX = 1024  # targets kept (each of at most 256 bytes; they passed _BAD_URL): the routes, mostly
+
+
+def _target(url: bytes) -> tuple[str, str]:
+    """The path and query string of a request target, as aiohttp gave them; a plain origin-form path is
+    remembered (`_PATHS`)."""
+    if url[:1] == b"/" and b"?" not in url and b"%" not in url and b"#" not in url:
+        path = url.decode("ascii")  # the usual origin-form path: nothing to parse or decode
+        if len(_PATHS) < _PATHS_MAX and len(url) <= 256 and not _BAD_URL(url):
+            _PATHS[url] = path
+        return path, ""
+    try:
+        parsed = httptools.parse_url(url)
+        path_b, query_b = parsed.path or b"/", parsed.query or b""
+    except httptools.HttpParserInvalidURLError:
+        path_b, _, query_b = url.partition(b"?")
+    path = path_b.decode("ascii")  # (bytes beyond ASCII were refused with the request line)
+    query = query_b.decode("ascii") if query_b else ""
+    if "%" in path or query:  # decoded as aiohttp (yarl) decodes them, undecodable escapes kept
+        u = URL.build(path=path, query_string=query, encoded=True)
+        path, query = u.path, u.query_string
+    return path, query
+
+
 class _ParseRefusal(Exception):
     pass
 
@@ -101,6 +126,7 @@ class LeanConnection(asyncio.Protocol):
         self._running = False
         self._closing = False      # an answer that closes the connection is queued: input is dropped
         self._deadline = 0.0       # 0: none
+        self._due = 0.0            # a deadline (seconds) the callbacks asked for, armed after the feed (0: none)
         self._timer: asyncio.TimerHandle | None = None
         self._peer = ""
         self._url = b""
@@ -165,6 +191,9 @@ class LeanConnection(asyncio.Protocol):
             self._next()
 
     def _feed(self, data: bytes) -> None:
+        """Parse what came. A deadline the callbacks asked for (the headers' from a request's first byte, the body's
+        from the end of its headers) is armed once the bytes are parsed, if the request is still being read then:
+        a request that came whole in them needs none (no clock read, no timer moved for it)."""
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade as up:
@@ -174,6 +203,10 @@ class LeanConnection(asyncio.Protocol):
         except httptools.HttpParserError as exc:
             cause = exc.__context__
             self._refuse_parser(str(cause) if isinstance(cause, _ParseRefusal) else str(exc) or type(exc).__name__)
+        else:
+            if self._due:
+                self._set_deadline(self._due)
+                self._due = 0.0
 
     def _no_upgrade(self, rest: bytes) -> None:
         """A request asking to upgrade (Java's HttpClient asks every http:// request for `Upgrade: h2c`) is served
@@ -181,7 +214,7 @@ class LeanConnection(asyncio.Protocol):
         is read here (`_take`) and a fresh parser takes what follows. CONNECT and chunked upgrade bodies are
         refused."""
         method, url, headers, keep_alive, ver = self._upgrading
-        self._upgrading = None
+        self._upgrading, self._due = None, 0.0
         length = next((v for n, v in headers if n.lower() == b"content-length"), b"0").strip()
         chunked = any(n.lower() == b"transfer-encoding" for n, _v in headers)
         if method == b"CONNECT" or chunked or not length.isdigit():
@@ -213,7 +246,7 @@ class LeanConnection(asyncio.Protocol):
         self._in_message = False
         self._queue.append((method, url, headers, b"".join(parts), keep_alive, ver, None))
         self._received = 0
-        self._deadline = 0.0
+        self._deadline = self._due = 0.0
         if rest:
             self._feed(rest)
 
@@ -321,7 +354,7 @@ class LeanConnection(asyncio.Protocol):
         if self._first:
             self._first = False  # the connection's first request runs on the deadline armed when it connected
         elif not (self._running or self._queue):
-            self._set_deadline(self.mock.header_timeout)  # the first byte after a keep-alive pause
+            self._due = self.mock.header_timeout  # the first byte after a keep-alive pause (armed after the feed)
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -338,10 +371,10 @@ class LeanConnection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         self._headers_done = True
         self._method = self.parser.get_method()
-        if _BAD_URL(self._url):
+        if self._url not in _PATHS and _BAD_URL(self._url):  # (a target seen before has passed it)
             raise _ParseRefusal("invalid character in url path")
         if not (self._running or self._queue):
-            self._set_deadline(self.mock.body_timeout)
+            self._due = self.mock.body_timeout  # (armed after the feed if the body is still to come)
         if self._continue and self.transport is not None:
             length = next((v for n, v in self._headers if n.lower() == b"content-length"), b"")
             if length.strip().isdigit() and int(length) > self.mock.max_body:
@@ -370,7 +403,7 @@ class LeanConnection(asyncio.Protocol):
         self._queue.append((self._method, self._url, self._headers, body, p.should_keep_alive(),
                             p.get_http_version(), None))
         self._received = 0
-        self._deadline = 0.0
+        self._deadline = self._due = 0.0
 
     # ---- failures of the request being read ------------------------------------------------------------------
     def _fail_current(self, why: str) -> None:
@@ -380,13 +413,13 @@ class LeanConnection(asyncio.Protocol):
         self._queue.append((self._method, self._url, self._headers, b"", False, "1.1", why))
         self._closing = True
         self._in_message = False
-        self._deadline = 0.0
+        self._deadline = self._due = 0.0
 
     def _refuse_parser(self, message: str) -> None:
         self._queue.append((b"", b"", [], b"", False, "1.1", "parser:" + message[:300]))
         self._closing = True
         self._in_message = False
-        self._deadline = 0.0
+        self._deadline = self._due = 0.0
         if not self._running:
             self._next()
 
@@ -445,19 +478,9 @@ class LeanConnection(asyncio.Protocol):
         try:
             t0 = time.perf_counter()
             method = _METHODS.get(method_b) or method_b.decode("ascii", "replace")
-            if url[:1] == b"/" and b"?" not in url and b"%" not in url and b"#" not in url:
-                path, query = url.decode("ascii"), ""  # the usual origin-form path: nothing to parse or decode
-            else:
-                try:
-                    parsed = httptools.parse_url(url)
-                    path_b, query_b = parsed.path or b"/", parsed.query or b""
-                except httptools.HttpParserInvalidURLError:
-                    path_b, _, query_b = url.partition(b"?")
-                path = path_b.decode("ascii")  # (bytes beyond ASCII were refused with the request line)
-                query = query_b.decode("ascii") if query_b else ""
-                if "%" in path or query:  # decoded as aiohttp (yarl) decodes them, undecodable escapes kept
-                    u = URL.build(path=path, query_string=query, encoded=True)
-                    path, query = u.path, u.query_string
+            path, query = _PATHS.get(url), ""
+            if path is None:
+                path, query = _target(url)
             known = _PAIRS.get
             pairs = [known(line) or _pair(line) for line in raw_headers]
             ex, route = m._exchange(method, path, query, dict(pairs), self._peer)
@@ -539,10 +562,11 @@ class LeanConnection(asyncio.Protocol):
             return
         close = close or (self._closing or self.eof) and not self._queue
         conn = 1 if close else (2 if ver == "1.0" else 0)
+        head = _HEADS.get((status, conn)) or _head(status, conn)
         if method == "HEAD":
-            t.write(_head(status, conn) + b"%d" % len(data) + _CONN[conn])
+            t.write(head + b"%d" % len(data) + _CONN[conn])
         else:
-            t.write(_head(status, conn) + b"%d" % len(data) + _CONN[conn] + data)
+            t.write(b"".join((head, b"%d" % len(data), _CONN[conn], data)))
         if close:
             self._last = True
             self._close_soon(t)

@@ -168,3 +168,20 @@ def test_maybe_lossy_is_the_definition(value):
 def test_load_json_keeps_integers_orjson_cannot(text, exact):
     value = load_json(text)
     assert value == exact and json.dumps(value) == json.dumps(exact)
+
+
+def test_request_targets_are_the_same_parsed_or_remembered(monkeypatch):
+    monkeypatch.setattr(leanhttp, "_PATHS", {})
+    mock = _HeaderToy(journal=Journal(None), clock=FixedClock(1000.0))
+    targets = [b"/toy/put", b"/toy/put/", b"/toy/put?x=1&y=%41", b"/toy/%70ut", b"/toy/put"] * 2
+    body = b'{"id": 1}'
+    wire = [b"POST %s HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n%s" % (t, len(body), body) for t in targets]
+    out = _serve(mock, *wire) + _serve(mock, b"POST /toy/p\xc3\xa9ut HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n")
+    assert [a.split(b" ", 2)[1] for a in out] == [b"200"] * 10 + [b"400"]
+    rows = mock.journal.since(0)
+    seen = [(r.path, r.notes.get("query"), r.interface) for r in rows[:10]]
+    first = [("/toy/put", None, "put"), ("/toy/put/", None, "put"), ("/toy/put", "x=1&y=A", "put"),
+             ("/toy/put", None, "put"), ("/toy/put", None, "put")]
+    assert seen == first * 2
+    assert rows[10].outcome == "bad_request" and "url path" in rows[10].notes["parser"]  # refused, not remembered
+    assert set(leanhttp._PATHS) == {b"/toy/put", b"/toy/put/"}  # the plain targets only
