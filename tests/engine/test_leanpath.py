@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness import httpmock, leanhttp
+from bench.http_path_cpu import _Transport as _Counted
+from harness import leanhttp
 from harness.clock import FixedClock
 from harness.httpmock import _maybe_lossy, load_json
 from harness.journal import Journal
@@ -21,27 +22,16 @@ from harness.leanhttp import LeanConnection
 from tests.engine.test_httpmock import ToyMock
 
 
-class _Transport:
-    def __init__(self) -> None:
-        self.out, self.closing = [], False
+class _Transport(_Counted):
+    """The bench's fake transport, keeping what was written."""
 
-    def get_extra_info(self, name, default=None):
-        return ("127.0.0.1", 5555) if name == "peername" else default
+    def __init__(self) -> None:
+        super().__init__()
+        self.out: list[bytes] = []
 
     def write(self, data: bytes) -> None:
+        super().write(data)
         self.out.append(data)
-
-    def is_closing(self) -> bool:
-        return self.closing
-
-    def close(self) -> None:
-        self.closing = True
-
-    def pause_reading(self) -> None:
-        pass
-
-    def resume_reading(self) -> None:
-        pass
 
 
 class _HeaderToy(ToyMock):
