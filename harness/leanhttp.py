@@ -14,7 +14,7 @@ sees the answer, not a reset), keep-alive, pipelining (answers in order), chunke
 Connections whose first request is an admin call (`/__vconform/...`: suites, the dashboard) are handed, bytes and
 all, to aiohttp's guarded protocol, which serves the application's own routes; an admin call later on a mock
 connection is handed over the same way once the requests before it are answered. Each connection has one timer
-for all its deadlines (moved, not re-created, per request).
+for all its deadlines (moved, not re-created, per request; a request that arrives whole in one read moves none).
 """
 from __future__ import annotations
 
