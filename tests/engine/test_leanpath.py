@@ -1,7 +1,8 @@
 """The lean request path's shortcuts (harness/leanhttp.py, harness/httpmock.py) give what the plain steps gave: header
 text decoded once per distinct line and remembered (the journal's `headers` and the handler's case-insensitive
-view unchanged, bytes beyond UTF-8 included), the check for integers orjson could not hold (`_maybe_lossy`) as
-exact as the definition, and answers written from the connection's stored answer in order. In-process: fake
+view unchanged, bytes beyond UTF-8 included), plain request targets remembered with the same path and query, and
+answers written from the connection's stored answer in order; and the check for integers orjson could not hold
+(`_maybe_lossy`, which `load_json` relies on) as exact as its definition. In-process: fake
 transports, no sockets."""
 from __future__ import annotations
 
