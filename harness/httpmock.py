@@ -350,16 +350,18 @@ class HttpMock:
         """`_pipeline` for a request it would not wait on (no fault armed: check `self.faults` first; `self._now`),
         without a coroutine: the same steps and answer."""
         self._take_body(ex, raw)
-        return self._unroutable(method, route, path) or self._respond(ex, route, _incoming(method, path, headers,
-                                                                                           raw, peer))
+        if route is None or method not in self.methods:  # (the usual request needs no call to find it routable)
+            return self._unroutable(method, route, path)
+        return self._respond(ex, route, _incoming(method, path, headers, raw, peer))
 
     @staticmethod
     def _take_body(ex: Exchange, raw: bytes) -> None:
-        ex.request_body = text = raw.decode("utf-8", errors="replace")
+        ex.request_body = text = raw.decode("utf-8", "replace")  # (positional: keyword arguments cost a dict)
         ex.raw_body = (raw, text)  # the journal keeps these bytes, not the text (harness/journal.py: _compact)
 
     def _unroutable(self, method: str, route: tuple[str, Any] | None,
                     path: str) -> tuple[Any, str, int | None, bool] | None:
+        """The pipeline's own answer to a method not served or a path with no route (None: neither)."""
         if method not in self.methods:
             return self.failure("method", 405, {"allowed": list(self.methods)}), "method", 405, False
         if route is None:
@@ -389,7 +391,7 @@ class HttpMock:
         ex.status, ex.response_body, ex.outcome = status, body, outcome
         ex.duration_ms = (time.perf_counter() - t0) * 1000
         try:
-            data = self.encode(body)
+            data = dump_json(body) if self._json_answers else self.encode(body)
         except Exception:
             self.journal.record(ex)  # journaled as before (the caller answers a bare 500)
             raise

@@ -14,7 +14,7 @@ sees the answer, not a reset), keep-alive, pipelining (answers in order), chunke
 Connections whose first request is an admin call (`/__vconform/...`: suites, the dashboard) are handed, bytes and
 all, to aiohttp's guarded protocol, which serves the application's own routes; an admin call later on a mock
 connection is handed over the same way once the requests before it are answered. Each connection has one timer
-for all its deadlines (moved, not re-created, per request).
+for all its deadlines (moved, not re-created, per request; a request that arrives whole in one read moves none).
 """
 from __future__ import annotations
 
@@ -59,6 +59,46 @@ _BAD_URL = re.compile(rb"[^\x21-\x7e]").search  # bytes no request target may ho
 # in url path")
 
 
+_PAIRS: dict[tuple[bytes, bytes], tuple[str, str]] = {}  # a header line's bytes -> its (name, value) as text
+_PAIRS_MAX = 4096  # lines kept (each of at most 256 bytes); beyond, new ones are decoded every time
+
+
+def _pair(line: tuple[bytes, bytes]) -> tuple[str, str]:
+    """A header (name, value) decoded as text (UTF-8, undecodable bytes kept as surrogates), remembered: most
+    lines of a client's requests repeat (Host, User-Agent, Content-Type, a token), and a dict lookup costs less
+    than two decodes."""
+    n, v = line
+    pair = (n.decode("utf-8", "surrogateescape"), v.decode("utf-8", "surrogateescape"))
+    if len(_PAIRS) < _PAIRS_MAX and len(n) + len(v) <= 256:
+        _PAIRS[line] = pair
+    return pair
+
+
+_PATHS: dict[bytes, str] = {}  # a request target that is a plain origin-form path (no '?', '%', '#') -> its text
+_PATHS_MAX = 1024  # targets kept (each of at most 256 bytes; they passed _BAD_URL): the routes, mostly
+
+
+def _target(url: bytes) -> tuple[str, str]:
+    """The path and query string of a request target, as aiohttp gave them; a plain origin-form path is
+    remembered (`_PATHS`)."""
+    if url[:1] == b"/" and b"?" not in url and b"%" not in url and b"#" not in url:
+        path = url.decode("ascii")  # the usual origin-form path: nothing to parse or decode
+        if len(_PATHS) < _PATHS_MAX and len(url) <= 256 and not _BAD_URL(url):
+            _PATHS[url] = path
+        return path, ""
+    try:
+        parsed = httptools.parse_url(url)
+        path_b, query_b = parsed.path or b"/", parsed.query or b""
+    except httptools.HttpParserInvalidURLError:
+        path_b, _, query_b = url.partition(b"?")
+    path = path_b.decode("ascii")  # (bytes beyond ASCII were refused with the request line)
+    query = query_b.decode("ascii") if query_b else ""
+    if "%" in path or query:  # decoded as aiohttp (yarl) decodes them, undecodable escapes kept
+        u = URL.build(path=path, query_string=query, encoded=True)
+        path, query = u.path, u.query_string
+    return path, query
+
+
 class _ParseRefusal(Exception):
     pass
 
@@ -86,6 +126,7 @@ class LeanConnection(asyncio.Protocol):
         self._running = False
         self._closing = False      # an answer that closes the connection is queued: input is dropped
         self._deadline = 0.0       # 0: none
+        self._due = 0.0            # a deadline (seconds) the callbacks asked for, armed after the feed (0: none)
         self._timer: asyncio.TimerHandle | None = None
         self._peer = ""
         self._url = b""
@@ -95,6 +136,7 @@ class LeanConnection(asyncio.Protocol):
         self._continue = False
         self._paused = False
         self._method = b""
+        self._reply: tuple | None = None      # the answer waiting for the journal's commit (status, bytes, ...)
         self._upgrading: tuple | None = None  # a request asking to upgrade, whose body is still to come
         self._raw: tuple | None = None        # ... being read (method, url, headers, keep-alive, version, length, parts)
         self._raw_got = 0
@@ -149,6 +191,9 @@ class LeanConnection(asyncio.Protocol):
             self._next()
 
     def _feed(self, data: bytes) -> None:
+        """Parse what came. A deadline the callbacks asked for (the headers' from a request's first byte, the body's
+        from the end of its headers) is armed once the bytes are parsed, if the request is still being read then:
+        a request that came whole in them needs none (no clock read, no timer moved for it)."""
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade as up:
@@ -158,6 +203,10 @@ class LeanConnection(asyncio.Protocol):
         except httptools.HttpParserError as exc:
             cause = exc.__context__
             self._refuse_parser(str(cause) if isinstance(cause, _ParseRefusal) else str(exc) or type(exc).__name__)
+        else:
+            if self._due:
+                self._set_deadline(self._due)
+                self._due = 0.0
 
     def _no_upgrade(self, rest: bytes) -> None:
         """A request asking to upgrade (Java's HttpClient asks every http:// request for `Upgrade: h2c`) is served
@@ -165,7 +214,7 @@ class LeanConnection(asyncio.Protocol):
         is read here (`_take`) and a fresh parser takes what follows. CONNECT and chunked upgrade bodies are
         refused."""
         method, url, headers, keep_alive, ver = self._upgrading
-        self._upgrading = None
+        self._upgrading, self._due = None, 0.0
         length = next((v for n, v in headers if n.lower() == b"content-length"), b"0").strip()
         chunked = any(n.lower() == b"transfer-encoding" for n, _v in headers)
         if method == b"CONNECT" or chunked or not length.isdigit():
@@ -197,7 +246,7 @@ class LeanConnection(asyncio.Protocol):
         self._in_message = False
         self._queue.append((method, url, headers, b"".join(parts), keep_alive, ver, None))
         self._received = 0
-        self._deadline = 0.0
+        self._deadline = self._due = 0.0
         if rest:
             self._feed(rest)
 
@@ -305,7 +354,7 @@ class LeanConnection(asyncio.Protocol):
         if self._first:
             self._first = False  # the connection's first request runs on the deadline armed when it connected
         elif not (self._running or self._queue):
-            self._set_deadline(self.mock.header_timeout)  # the first byte after a keep-alive pause
+            self._due = self.mock.header_timeout  # the first byte after a keep-alive pause (armed after the feed)
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -322,10 +371,10 @@ class LeanConnection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         self._headers_done = True
         self._method = self.parser.get_method()
-        if _BAD_URL(self._url):
+        if self._url not in _PATHS and _BAD_URL(self._url):  # (a target seen before has passed it)
             raise _ParseRefusal("invalid character in url path")
         if not (self._running or self._queue):
-            self._set_deadline(self.mock.body_timeout)
+            self._due = self.mock.body_timeout  # (armed after the feed if the body is still to come)
         if self._continue and self.transport is not None:
             length = next((v for n, v in self._headers if n.lower() == b"content-length"), b"")
             if length.strip().isdigit() and int(length) > self.mock.max_body:
@@ -351,10 +400,10 @@ class LeanConnection(asyncio.Protocol):
             self._upgrading = (p.get_method(), self._url, self._headers, p.should_keep_alive(), p.get_http_version())
             return
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
-        ver = p.get_http_version()
-        self._queue.append((p.get_method(), self._url, self._headers, body, p.should_keep_alive(), ver, None))
+        self._queue.append((self._method, self._url, self._headers, body, p.should_keep_alive(),
+                            p.get_http_version(), None))
         self._received = 0
-        self._deadline = 0.0
+        self._deadline = self._due = 0.0
 
     # ---- failures of the request being read ------------------------------------------------------------------
     def _fail_current(self, why: str) -> None:
@@ -364,13 +413,13 @@ class LeanConnection(asyncio.Protocol):
         self._queue.append((self._method, self._url, self._headers, b"", False, "1.1", why))
         self._closing = True
         self._in_message = False
-        self._deadline = 0.0
+        self._deadline = self._due = 0.0
 
     def _refuse_parser(self, message: str) -> None:
         self._queue.append((b"", b"", [], b"", False, "1.1", "parser:" + message[:300]))
         self._closing = True
         self._in_message = False
-        self._deadline = 0.0
+        self._deadline = self._due = 0.0
         if not self._running:
             self._next()
 
@@ -429,21 +478,11 @@ class LeanConnection(asyncio.Protocol):
         try:
             t0 = time.perf_counter()
             method = _METHODS.get(method_b) or method_b.decode("ascii", "replace")
-            if url[:1] == b"/" and b"?" not in url and b"%" not in url and b"#" not in url:
-                path, query = url.decode("ascii"), ""  # the usual origin-form path: nothing to parse or decode
-            else:
-                try:
-                    parsed = httptools.parse_url(url)
-                    path_b, query_b = parsed.path or b"/", parsed.query or b""
-                except httptools.HttpParserInvalidURLError:
-                    path_b, _, query_b = url.partition(b"?")
-                path = path_b.decode("ascii")  # (bytes beyond ASCII were refused with the request line)
-                query = query_b.decode("ascii") if query_b else ""
-                if "%" in path or query:  # decoded as aiohttp (yarl) decodes them, undecodable escapes kept
-                    u = URL.build(path=path, query_string=query, encoded=True)
-                    path, query = u.path, u.query_string
-            pairs = [(n.decode("utf-8", "surrogateescape"), v.decode("utf-8", "surrogateescape"))
-                     for n, v in raw_headers]
+            path, query = _PATHS.get(url), ""
+            if path is None:
+                path, query = _target(url)
+            known = _PAIRS.get
+            pairs = [known(line) or _pair(line) for line in raw_headers]
             ex, route = m._exchange(method, path, query, dict(pairs), self._peer)
             state = (ex, t0, method, keep_alive, ver)
             if self.over_cap:
@@ -495,9 +534,10 @@ class LeanConnection(asyncio.Protocol):
         except Exception as e:  # noqa: BLE001
             self._failed(e)
             return
-        # journaled before answering: written once the commit of this turn's exchanges is through
-        self.mock.journal.when_settled(lambda err: self._answer(err, status, data, method, ver,
-                                                                not keep_alive or force))
+        # journaled before answering: written once the commit of this turn's exchanges is through (the answer
+        # waits in `_reply`, a bound method is called back: no closure per request; one answer at a time runs)
+        self._reply = (status, data, method, ver, not keep_alive or force)
+        self.mock.journal.when_settled(self._answer)
 
     def _failed(self, exc: BaseException) -> None:
         self._running = False
@@ -510,8 +550,9 @@ class LeanConnection(asyncio.Protocol):
         t.write(_SERVER_ERROR)
         self._close_soon(t)
 
-    def _answer(self, err: BaseException | None, status: int, data: bytes, method: str, ver: str,
-                close: bool) -> None:
+    def _answer(self, err: BaseException | None) -> None:
+        status, data, method, ver, close = self._reply
+        self._reply = None
         if err is not None:
             self._failed(err)
             return
@@ -521,10 +562,11 @@ class LeanConnection(asyncio.Protocol):
             return
         close = close or (self._closing or self.eof) and not self._queue
         conn = 1 if close else (2 if ver == "1.0" else 0)
+        head = _HEADS.get((status, conn)) or _head(status, conn)
         if method == "HEAD":
-            t.write(_head(status, conn) + b"%d" % len(data) + _CONN[conn])
+            t.write(head + b"%d" % len(data) + _CONN[conn])
         else:
-            t.write(_head(status, conn) + b"%d" % len(data) + _CONN[conn] + data)
+            t.write(b"".join((head, b"%d" % len(data), _CONN[conn], data)))
         if close:
             self._last = True
             self._close_soon(t)
