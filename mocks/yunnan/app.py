@@ -85,6 +85,17 @@ class YunnanMock(HttpMock):
         self.workers = workers
         self._pool = None
 
+    @property
+    def workers(self) -> int:
+        return self._workers
+
+    @workers.setter
+    def workers(self, n: int) -> None:
+        # `prepare` does something only with worker processes: without them the lean path may run the pipeline
+        # without a coroutine (`pipeline_now`), as for a mock with no prepare hook (the engine decides per mock).
+        self._workers = n
+        self._now = n <= 1 and type(self)._pipeline is HttpMock._pipeline
+
     # ---- configuration from data -----------------------------------------------------------------
     def _routes(self) -> dict[str, tuple[str, str | None]]:
         """path -> (interface, errata id if the path is an alternative reading)."""

@@ -51,3 +51,15 @@ def test_workers_open_envelopes_and_change_no_answer(tmp_path):
     assert [row[3:] for row in pooled[1]] == [row[3:] for row in plain[1]]
     assert plain[0][2][0] == 500 and "令牌" in plain[0][3][1]  # the refusals are in the comparison
     assert not any(plain[2]) and sum(pooled[2]) >= 3  # getToken and the uploads were opened by a worker
+
+
+def test_without_workers_the_lean_path_needs_no_coroutine():
+    """`prepare` opens envelopes in worker processes only: without them the pipeline runs without a coroutine
+    (`pipeline_now`), and `--workers N` set after construction (as the CLI does) turns that off."""
+    mock = YunnanMock(journal=Journal(None), clock=FixedClock(), key_bits=1024)
+    assert mock._now
+    mock.workers = 2
+    assert not mock._now
+    mock.workers = 1
+    assert mock._now
+    mock.journal.close()
