@@ -33,7 +33,6 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))
 SECONDS = float(os.environ.get("BENCH_SECONDS", 3))
 CONNECTIONS = 16
 TARGET_RATIO, TARGET_P99_MS = 0.80, 3.0
-GROUP_MS = os.environ.get("BENCH_GROUP_MS")  # adds the mock with this journal group budget (ms)
 BASE = os.environ.get("BENCH_BASE")  # a source tree whose mock is measured too, interleaved (before/after)
 INTERFACE = "shareDrivingRecord"
 EP = specdata.endpoints("henan")
@@ -70,10 +69,6 @@ def main() -> int:
             servers["reference"] = Server([PY, "bench/reference_server.py", "henan", INTERFACE, PATH], server_core)
             servers["mock"] = Server([PY, "-m", "harness.cli", "mock", "henan-city", "--port", "0", "--journal",
                                       str(Path(tmp) / "journal.sqlite")], server_core)
-            if GROUP_MS:  # the mock again with a journal group budget (harness/journal.py, VCONFORM_JOURNAL_GROUP_MS)
-                servers[f"mock, group budget {GROUP_MS} ms"] = Server(
-                    [PY, "-m", "harness.cli", "mock", "henan-city", "--port", "0", "--journal",
-                     str(Path(tmp) / "group.sqlite")], server_core, env={"VCONFORM_JOURNAL_GROUP_MS": GROUP_MS})
             if BASE:  # the same mock from another source tree, for before/after
                 servers["mock (BENCH_BASE)"] = Server([PY, "-m", "harness.cli", "mock", "henan-city", "--port", "0",
                                                        "--journal", str(Path(tmp) / "base.sqlite")], server_core,

@@ -31,7 +31,6 @@ from harness import crypto, specdata  # noqa: E402
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))
 SECONDS = float(os.environ.get("BENCH_SECONDS", 3))
 CONNECTIONS = 16
-GROUP_MS = os.environ.get("BENCH_GROUP_MS")  # adds the mock with this journal group budget (ms)
 BASE = os.environ.get("BENCH_BASE")  # a source tree whose mock is measured too, interleaved (before/after)
 WAITS = os.environ.get("BENCH_WAITS") == "1"  # a fourth server: the mock noting each answer's wait for its commit
 TARGET_RATIO, TARGET_P99_MS = 0.80, 3.0
@@ -76,10 +75,6 @@ def main() -> int:
                 servers["mock, commit waits noted"] = Server(
                     [PY, "-m", "harness.cli", "mock", "yunnan", "--port", "0", "--journal",
                      str(Path(tmp) / "timed.sqlite")], server_core, env={"VCONFORM_JOURNAL_WAITS": str(waits)})
-            if GROUP_MS:  # the mock again with a journal group budget (harness/journal.py, VCONFORM_JOURNAL_GROUP_MS)
-                servers[f"mock, group budget {GROUP_MS} ms"] = Server(
-                    [PY, "-m", "harness.cli", "mock", "yunnan", "--port", "0", "--journal",
-                     str(Path(tmp) / "group.sqlite")], server_core, env={"VCONFORM_JOURNAL_GROUP_MS": GROUP_MS})
             if BASE:  # the same mock from another source tree (e.g. `git archive` of a base commit), for before/after
                 servers["mock (BENCH_BASE)"] = Server([PY, "-m", "harness.cli", "mock", "yunnan", "--port", "0",
                                                        "--journal", str(Path(tmp) / "base.sqlite")], server_core,

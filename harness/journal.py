@@ -119,8 +119,6 @@ class Journal:
         self._checkpointer: _Checkpointer | None = None
         self._seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM exchanges").fetchone()[0]
         self._timing: _Timing | None = None  # bench-only (write_behind, VCONFORM_JOURNAL_WAITS): waits for commits
-        self._group: float | None = None  # write-behind: the longest a group's first row waits for its commit (s)
-        self._first: float | None = None  # when the oldest uncommitted row of a write-behind journal was recorded
 
     # Rows of record() as bytes (see _compact; view "http:<flags>"). False writes every column encoded as text, as
     # journals before it did: what tests compare the compact rows' views against.
@@ -146,17 +144,8 @@ class Journal:
                 self._timing.recorded.append(time.perf_counter())
             (self._pending if len(row) == _WHOLE else self._packed).append(row)
             full = len(self._pending) + len(self._packed) >= self._max
-            early = False
-            if self._group is not None:  # a group's first row waits at most _group seconds for its commit
-                now = _clock()
-                if self._first is None:
-                    self._first = now
-                elif now - self._first >= self._group:
-                    early = True
         if full:
             self.flush()
-        elif early:
-            self._end_turn()  # commit the group now and release its answers; the turn goes on
         elif self._behind:
             self._schedule()
         return ex
@@ -169,8 +158,6 @@ class Journal:
         fsync, stalling every answer waiting behind them) move to a thread of their own."""
         self.batch = self._behind = True
         self._timing = _Timing.from_env()
-        group_ms = os.environ.get("VCONFORM_JOURNAL_GROUP_MS", GROUP_MS)
-        self._group = float(group_ms) / 1000 if group_ms not in ("", "0", None) else None
         # No memory window: a reader (since(), tail()) reads the file, after committing what is pending. Keeping a
         # thousand request objects alive cost the request path ~5-10 us each, and even the last 64 cost ~3 us of a
         # ~70 us plain-JSON request (in-process, bench/http_path_cpu.py): objects that outlive their request are promoted
@@ -291,7 +278,6 @@ class Journal:
     def _flush(self) -> None:
         if not (self._pending or self._raw or self._packed) or self._closed:
             return
-        self._first = None
         rows, self._pending = self._pending, []
         raw, self._raw = self._raw, []
         packed, self._packed = self._packed, []
@@ -538,7 +524,13 @@ class _Checkpointer(threading.Thread):
     between a commit and the answers waiting for it. A commit is as durable as before (WAL, synchronous=NORMAL:
     a killed process loses nothing committed); a checkpoint only moves committed pages."""
 
-    def __init__(self, path: str, interval: float = 0.25):
+    # Every 50 ms: a checkpoint copies what was appended since the last one, on the mock's own core under load, so a
+    # long interval means a long burst that holds the event loop's thread off the CPU. At 0.25 s that burst was the
+    # plain-JSON bench's p99 (3.4-4.2 ms; 2.3-2.4 ms at 20-50 ms, the journal-off mock's 1.7 ms), for ~3 % of
+    # requests per CPU-second (more, smaller fsyncs).
+    INTERVAL = 0.05
+
+    def __init__(self, path: str, interval: float = INTERVAL):
         super().__init__(name="vconform-journal-checkpoint", daemon=True)
         self.path, self.interval, self.stop = path, interval, threading.Event()
 
@@ -605,8 +597,6 @@ _EMPTY: dict[tuple, str] = {}
 _EMPTY_MAX = 256
 
 
-GROUP_MS = None  # write-behind: commit within a loop turn once its oldest row has waited this long (None: per turn)
-_clock = time.perf_counter
 BEHIND_WINDOW = 0  # exchanges a write-behind journal keeps in memory (see write_behind)
 HTTP_VIEW = "http"  # view of rows record() wrote compact; its argument lists what is derived (see _compact)
 

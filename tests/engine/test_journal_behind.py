@@ -98,37 +98,3 @@ def test_bench_timing_counts_each_answers_wait_and_each_commit(tmp_path, monkeyp
     j2.write_behind()
     assert j2._timing is None
     j2.close()
-
-
-def test_a_group_whose_first_row_waited_too_long_commits_within_the_turn(tmp_path, monkeypatch):
-    """With a group budget (VCONFORM_JOURNAL_GROUP_MS), a turn that has run longer than it since its oldest
-    uncommitted row commits at the next record() and releases the answers waiting so far, in order; the rest of the
-    turn commits at its end as before. Nothing is released before its own row is on disk. (The clock is faked: no
-    timing in a test.)"""
-    import harness.journal as hj
-
-    now = [100.0]
-    monkeypatch.setattr(hj, "_clock", lambda: now[0])
-    monkeypatch.setenv("VCONFORM_JOURNAL_GROUP_MS", "0.5")
-    j = CountingJournal(tmp_path / "j.sqlite")
-    j.write_behind()
-    released: list[tuple[int, int]] = []  # (row, rows on disk when its answer was released)
-
-    async def turn() -> None:
-        for i in range(5):
-            j.record(Exchange("toy", float(i)))
-            j.when_settled(lambda err, i=i: released.append((i, _on_disk(j.path))))
-            now[0] += 0.0003  # each request takes 0.3 ms
-        await j.settled()
-
-    asyncio.run(turn())
-    # rows 0, 1 recorded at 0 and 0.3 ms; row 2 at 0.6 ms: its group (0-2) commits at once; row 2's answer then leaves
-    # at once too (nothing pending); rows 3, 4 (0.9, 1.2 ms: 0.3 ms after row 3) wait for the end of the turn.
-    assert released == [(0, 3), (1, 3), (2, 3), (3, 5), (4, 5)]
-    assert j.commits == 2
-    j.close()
-    monkeypatch.delenv("VCONFORM_JOURNAL_GROUP_MS")
-    j2 = Journal(tmp_path / "j2.sqlite")
-    j2.write_behind()
-    assert j2._group == (None if hj.GROUP_MS is None else hj.GROUP_MS / 1000)
-    j2.close()
