@@ -26,7 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Iterable, Iterator
+from typing import Iterable
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -61,7 +61,7 @@ class PyLiterals:
 
     @classmethod
     def of_secrets(cls, secrets: Iterable[str]) -> "PyLiterals":
-        words, raws = split_literals(secrets)
+        words, raws = R.split_literals(secrets)
         return cls(words, raws)
 
     def sub(self, repl: str, s: str) -> str:
@@ -93,20 +93,6 @@ class PyLiterals:
             last = start - neg
         out.append(s[last:])
         return "".join(out)
-
-
-def split_literals(secrets: Iterable[str]) -> tuple[Iterator[str], list[bytes]]:
-    """(the words, the raw bytes) of `_Literals.of_secrets`: the words a generator that fills the list as it goes."""
-    raws: list[bytes] = []
-
-    def words() -> Iterator[str]:
-        for v in secrets:
-            forms, raw = R._forms(v)
-            hexes = {h for r in raw for h in (r.hex(), r.hex().upper())}
-            raws.extend(raw)
-            yield from (f for f in forms if f not in hexes)
-
-    return words(), raws
 
 
 def bench_secrets(n: int, model: str) -> list[str]:
@@ -153,7 +139,7 @@ def _measure(candidate: str, n: int, model: str, texts: int) -> None:
     if candidate == "pyahocorasick":
         lit = PyLiterals.of_secrets(secrets)
     else:
-        words, raws = split_literals(secrets)
+        words, raws = R.split_literals(secrets)
         lit = R._Literals(words, raws, implementation=candidate)
     build = time.process_time() - cpu0
     gc.collect()

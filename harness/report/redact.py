@@ -407,16 +407,7 @@ class _Literals:
     def of_secrets(cls, secrets: Iterable[str]) -> "_Literals":
         """The literals of every encoding of every secret (`encodings`), the hex ones searched as bytes. Fed from
         generators: the set of every encoding of every secret is never held beside the automata."""
-        raws: list[bytes] = []
-
-        def words() -> Iterator[str]:
-            for v in secrets:
-                forms, raw = _forms(v)
-                hexes = {h for r in raw for h in (r.hex(), r.hex().upper())}
-                raws.extend(raw)
-                yield from (f for f in forms if f not in hexes)
-
-        return cls(words(), raws)  # the words are all read (and `raws` filled) before the bytes are
+        return cls(*split_literals(secrets))  # the words are all read (filling the list of bytes) before the bytes
 
     def __bool__(self) -> bool:
         return self._auto is not None or self._raw is not None
@@ -490,6 +481,21 @@ class _Literals:
             pick = main if hexm is None or (main is not None and (main[0], -main[1]) <= (hexm[0], -hexm[1])) else hexm
             out.append(pick)
             last = pick[1]
+
+
+def split_literals(secrets: Iterable[str]) -> tuple[Iterator[str], list[bytes]]:
+    """(words, raw) of `_Literals.of_secrets`: every encoding of every secret but the hex forms of its bytes, as a
+    generator that fills the list `raw` with those bytes as it goes."""
+    raws: list[bytes] = []
+
+    def words() -> Iterator[str]:
+        for v in secrets:
+            forms, raw = _forms(v)
+            hexes = {h for r in raw for h in (r.hex(), r.hex().upper())}
+            raws.extend(raw)
+            yield from (f for f in forms if f not in hexes)
+
+    return words(), raws
 
 
 def redact_text(text: str, secrets: Iterable[str] = (), context: Any = None) -> str:
