@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import ctypes
 import json
 import re
 from typing import Any, Iterable, Iterator
@@ -316,6 +317,17 @@ class Redactor:
         return s
 
 
+def _give_back_freed_memory() -> None:
+    """Hand the heap the C allocator holds free back to the OS (glibc's `malloc_trim`; elsewhere nothing). The
+    automaton's memory, once freed, stays in the process (30 MB of 43 at 30,000 secrets) and what is allocated after
+    it (the files' own memory, mostly in Python's arenas) adds on top: the report's peak was the two summed."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError, TypeError):  # not glibc
+        return
+    trim(0)
+
+
 class Masker:
     """A redactor with its set of secrets fixed: masks parts of a model in place, each as `Redactor.redact` would."""
 
@@ -329,6 +341,7 @@ class Masker:
         if memo is not None and memo[0] is self._pattern:
             self._redactor._memo = None
         self._pattern = None
+        _give_back_freed_memory()
 
     def redact_in_place(self, obj: Any) -> Any:
         """`obj` redacted in place (a container held in several places of it, once), or a redacted copy of a
