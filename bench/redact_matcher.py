@@ -70,19 +70,14 @@ class PyLiterals:
     def sub(self, repl: str, s: str) -> str:
         found = [(end - length + 1, -length) for end, length in self._auto.iter(s)] if len(self._auto) else []
         if self._hex_run is not None:
-            for m in self._hex_run.finditer(s):
-                run, base = m.group(), m.start()
-                for r in (0, 1):
-                    part = run[r:r + (len(run) - r) // 2 * 2]
-                    if not part:
-                        continue
-                    decoded = bytes.fromhex(part).decode("latin-1")
-                    for end, length in self._raw.iter(decoded):
-                        start = base + r + 2 * (end - length + 1)
-                        word = decoded[end - length + 1:end + 1].encode("latin-1").hex()
-                        text = s[start:start + 2 * length]
-                        if text == word or text == word.upper():
-                            found.append((start, -2 * length))
+            for at, raw in R.decoded_hex_runs(self._hex_run, s):
+                decoded = raw.decode("latin-1")
+                for end, length in self._raw.iter(decoded):
+                    start = at + 2 * (end - length + 1)
+                    word = decoded[end - length + 1:end + 1].encode("latin-1").hex()
+                    text = s[start:start + 2 * length]
+                    if text == word or text == word.upper():
+                        found.append((start, -2 * length))
         if not found:
             return s
         found.sort()

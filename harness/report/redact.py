@@ -444,19 +444,13 @@ class _Literals:
     def _hex_matches(self, s: str) -> list[tuple[int, int]]:
         """(start, -length) of every all-lower or all-upper hex form of a raw literal in `s`."""
         out = []
-        for m in self._hex_run.finditer(s):
-            run, base = m.group(), m.start()
-            for r in (0, 1):
-                part = run[r:r + (len(run) - r) // 2 * 2]
-                if not part:
-                    continue
-                decoded = bytes.fromhex(part)
-                for _, a, b in self._raw.find_matches_as_indexes(decoded, overlapping=True):
-                    start = base + r + 2 * a
-                    word = decoded[a:b].hex()
-                    text = s[start:start + 2 * (b - a)]
-                    if text == word or text == word.upper():
-                        out.append((start, -2 * (b - a)))
+        for at, decoded in decoded_hex_runs(self._hex_run, s):
+            for _, a, b in self._raw.find_matches_as_indexes(decoded, overlapping=True):
+                start = at + 2 * a
+                word = decoded[a:b].hex()
+                text = s[start:start + 2 * (b - a)]
+                if text == word or text == word.upper():
+                    out.append((start, -2 * (b - a)))
         return out
 
     def sub(self, repl: str, s: str) -> str:
@@ -495,6 +489,16 @@ class _Literals:
             pick = main if hexm is None or (main is not None and (main[0], -main[1]) <= (hexm[0], -hexm[1])) else hexm
             out.append(pick)
             last = pick[1]
+
+
+def decoded_hex_runs(hex_run: re.Pattern[str], s: str) -> Iterator[tuple[int, bytes]]:
+    """(offset in `s`, bytes) of every run of hex digits `hex_run` finds in `s`, decoded at both alignments."""
+    for m in hex_run.finditer(s):
+        run, base = m.group(), m.start()
+        for r in (0, 1):
+            part = run[r:r + (len(run) - r) // 2 * 2]
+            if part:
+                yield base + r, bytes.fromhex(part)
 
 
 def split_literals(secrets: Iterable[str]) -> tuple[Iterator[str], list[bytes]]:
