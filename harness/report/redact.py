@@ -2,14 +2,20 @@
 from __future__ import annotations
 
 import copy
+import ctypes
 import json
 import re
 from typing import Any, Iterable, Iterator
 
 try:  # linear multi-literal search; without it a trie-shaped regular expression does the same, slower to build
-    import ahocorasick as _ahocorasick
+    import ahocorasick_rs as _ahocorasick
 except ImportError:  # pragma: no cover - a dependency; the fallback is exact, only slower
     _ahocorasick = None
+
+# The kind of automaton the secrets' encodings are held in (ahocorasick-rs `Implementation`): the contiguous NFA holds
+# them in the least memory at its peak (1.8 KB per bench secret; pyahocorasick 2.6, the noncontiguous NFA 1.9, a DFA
+# 19) and searches as fast as any (bench/redact_matcher.py; bench/RESULTS.md, "Report writing").
+AUTOMATON = "ContiguousNFA"
 
 MASK = "***"
 KEY_MASK = "***PRIVATE KEY***"
@@ -312,6 +318,17 @@ class Redactor:
         return s
 
 
+def _give_back_freed_memory() -> None:
+    """Hand the heap the C allocator holds free back to the OS (glibc's `malloc_trim`; elsewhere nothing). The
+    automaton's memory, once freed, stays in the process (30 MB of 43 at 30,000 secrets) and what is allocated after
+    it (the files' own memory, mostly in Python's arenas) adds on top: the report's peak was the two summed."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError, TypeError):  # not glibc
+        return
+    trim(0)
+
+
 class Masker:
     """A redactor with its set of secrets fixed: masks parts of a model in place, each as `Redactor.redact` would."""
 
@@ -325,6 +342,7 @@ class Masker:
         if memo is not None and memo[0] is self._pattern:
             self._redactor._memo = None
         self._pattern = None
+        _give_back_freed_memory()
 
     def redact_in_place(self, obj: Any) -> Any:
         """`obj` redacted in place (a container held in several places of it, once), or a redacted copy of a
@@ -365,87 +383,137 @@ class Masker:
 
 
 class _Literals:
-    """Every literal of a set found in one pass over a text (Aho-Corasick, pyahocorasick): the cost is the text's
-    length plus the matches, whatever the number of secrets, and building it is linear in their total length. It
-    replaces what a regular expression of `literal_alternation` would: the leftmost match, the longest there.
+    """Every literal of a set found in one pass over a text (Aho-Corasick: the Rust `aho-corasick` crate through
+    ahocorasick-rs): the cost is the text's length plus the matches, whatever the number of secrets, and building it
+    is linear in their total length. It replaces what a regular expression of `literal_alternation` would: the
+    leftmost match, the longest there, then on after it (the crate's leftmost-longest kind).
+
+    The literals and the texts are searched as bytes: UTF-8, a lone surrogate (JSON's "\\ud800") as its three bytes
+    ("surrogatepass"), so every Python string has one byte form, a code point's bytes never start inside another's,
+    and the byte matches are exactly the code point matches (offsets mapped back for a text that is not ASCII).
 
     `of_secrets` leaves the hex forms of the secrets' bytes (two thirds of the characters of all their encodings)
     out of the automaton: each run of hex digits of a text is decoded (at both alignments) and searched for the
     bytes instead, and a match counts where the text is the all-lower or all-upper hex of them, exactly the
     literals left out. Same matches, about half the memory."""
 
-    def __init__(self, values: Iterable[str], raw: Iterable[bytes] = ()) -> None:
-        self._auto = _ahocorasick.Automaton(_ahocorasick.STORE_LENGTH)
-        for v in values:
-            self._auto.add_word(v)
-        self._auto.make_automaton()
-        self._raw = _ahocorasick.Automaton(_ahocorasick.STORE_LENGTH)
-        shortest = 0
-        for r in raw:
-            if len(r) * 2 >= MIN_REGISTERED_LEN:
-                self._raw.add_word(r.decode("latin-1"))
-                shortest = min(shortest or len(r), len(r))
-        self._raw.make_automaton()
-        self._hex_run = re.compile("[0-9A-Fa-f]{%d,}" % (2 * shortest)) if shortest else None
+    def __init__(self, values: Iterable[str], raw: Iterable[bytes] = (), *, implementation: str | None = None) -> None:
+        impl = getattr(_ahocorasick.Implementation, implementation or AUTOMATON)
+        count = 0
+
+        def patterns() -> Iterator[bytes]:
+            nonlocal count
+            for v in values:
+                if v:
+                    count += 1
+                    yield v.encode("utf-8", "surrogatepass")
+
+        auto = _ahocorasick.BytesAhoCorasick(patterns(), matchkind=_ahocorasick.MATCHKIND_LEFTMOST_LONGEST,
+                                             implementation=impl)
+        self._auto = auto if count else None
+        raws = [r for r in raw if r and len(r) * 2 >= MIN_REGISTERED_LEN]
+        # Every match of the bytes, overlapping ones too: a match counts only where the text's case fits, so a
+        # longer one that does not fit must not hide a shorter one that does.
+        self._raw = _ahocorasick.BytesAhoCorasick(raws, implementation=impl) if raws else None
+        self._hex_run = re.compile("[0-9A-Fa-f]{%d,}" % (2 * min(map(len, raws)))) if raws else None
 
     @classmethod
     def of_secrets(cls, secrets: Iterable[str]) -> "_Literals":
         """The literals of every encoding of every secret (`encodings`), the hex ones searched as bytes. Fed from
         generators: the set of every encoding of every secret is never held beside the automata."""
-        raws: list[bytes] = []
-
-        def words() -> Iterator[str]:
-            for v in secrets:
-                forms, raw = _forms(v)
-                hexes = {h for r in raw for h in (r.hex(), r.hex().upper())}
-                raws.extend(raw)
-                yield from (f for f in forms if f not in hexes)
-
-        return cls(words(), raws)  # the words are all read (and `raws` filled) before the bytes are
+        return cls(*split_literals(secrets))  # the words are all read (filling the list of bytes) before the bytes
 
     def __bool__(self) -> bool:
-        return len(self._auto) > 0 or len(self._raw) > 0
+        return self._auto is not None or self._raw is not None
+
+    def _matches(self, s: str, start: int = 0) -> list[tuple[int, int]]:
+        """(start, end) of the leftmost-longest matches of the automaton in `s[start:]`, one after the other."""
+        if self._auto is None:
+            return []
+        if s.isascii():
+            return [(a + start, b + start) for _, a, b in self._auto.find_matches_as_indexes(s[start:].encode("ascii"))]
+        data = s[start:].encode("utf-8", "surrogatepass")
+        out, at, chars = [], 0, start  # byte offset `at` is code point `chars`
+        for _, a, b in self._auto.find_matches_as_indexes(data):
+            chars += len(data[at:a].decode("utf-8", "surrogatepass"))
+            end = chars + len(data[a:b].decode("utf-8", "surrogatepass"))
+            out.append((chars, end))
+            at, chars = b, end
+        return out
 
     def _hex_matches(self, s: str) -> list[tuple[int, int]]:
         """(start, -length) of every all-lower or all-upper hex form of a raw literal in `s`."""
         out = []
-        for m in self._hex_run.finditer(s):
-            run, base = m.group(), m.start()
-            for r in (0, 1):
-                part = run[r:r + (len(run) - r) // 2 * 2]
-                if not part:
-                    continue
-                decoded = bytes.fromhex(part).decode("latin-1")
-                for end, length in self._raw.iter(decoded):
-                    start = base + r + 2 * (end - length + 1)
-                    word = decoded[end - length + 1:end + 1].encode("latin-1").hex()
-                    text = s[start:start + 2 * length]
-                    if text == word or text == word.upper():
-                        out.append((start, -2 * length))
+        for at, decoded in decoded_hex_runs(self._hex_run, s):
+            for _, a, b in self._raw.find_matches_as_indexes(decoded, overlapping=True):
+                start = at + 2 * a
+                word = decoded[a:b].hex()
+                text = s[start:start + 2 * (b - a)]
+                if text == word or text == word.upper():
+                    out.append((start, -2 * (b - a)))
         return out
 
     def sub(self, repl: str, s: str) -> str:
-        # Every match, overlapping ones too (iter_long misses a short match inside a longer one that fails), then
-        # the regular expression's choice: the leftmost, the longest there, then on after it.
-        found = [(end - length + 1, -length) for end, length in self._auto.iter(s)] if len(self._auto) else []
-        if self._hex_run is not None:
-            found += self._hex_matches(s)
-        if not found:
+        spans = self._matches(s)
+        if self._hex_run is not None and (hexes := self._hex_matches(s)):
+            spans = self._merged(s, spans, sorted(hexes))
+        if not spans:
             return s
-        found.sort()
         out: list[str] = []
         last = 0
-        for start, neg in found:
-            if start < last:
-                continue
-            end = start - neg - 1
+        for start, end in spans:
             out.append(s[last:start])
             out.append(repl)
-            last = end + 1
-        if not out:
-            return s
+            last = end
         out.append(s[last:])
         return "".join(out)
+
+    def _merged(self, s: str, chain: list[tuple[int, int]], hexes: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """The regular expression's choice among the automaton's matches and the hex ones: from each point on, the
+        leftmost match of either, the longest there. `chain` is the automaton's leftmost-longest matches from the
+        start of `s`; from a point a hex match ends at, the automaton's next match is the chain's first one after it
+        when the chain's match before that one ended by then, else `s` is searched again from there."""
+        out: list[tuple[int, int]] = []
+        last = ci = hi = 0
+        while True:
+            while ci < len(chain) and chain[ci][0] < last:
+                ci += 1
+            if ci and ci <= len(chain) and chain[ci - 1][1] > last:  # the chain skipped past `last`: not valid here
+                chain, ci = self._matches(s, last), 0
+            while hi < len(hexes) and hexes[hi][0] < last:
+                hi += 1
+            main = chain[ci] if ci < len(chain) else None
+            hexm = (hexes[hi][0], hexes[hi][0] - hexes[hi][1]) if hi < len(hexes) else None
+            if main is None and hexm is None:
+                return out
+            pick = main if hexm is None or (main is not None and (main[0], -main[1]) <= (hexm[0], -hexm[1])) else hexm
+            out.append(pick)
+            last = pick[1]
+
+
+def decoded_hex_runs(hex_run: re.Pattern[str], s: str) -> Iterator[tuple[int, bytes]]:
+    """(offset in `s`, bytes) of every run of hex digits `hex_run` finds in `s`, decoded at both alignments."""
+    for m in hex_run.finditer(s):
+        run, base = m.group(), m.start()
+        for r in (0, 1):
+            part = run[r:r + (len(run) - r) // 2 * 2]
+            if part:
+                yield base + r, bytes.fromhex(part)
+
+
+def split_literals(secrets: Iterable[str]) -> tuple[Iterator[str], list[bytes]]:
+    """(words, raw) of `_Literals.of_secrets`: every encoding of every secret but the hex forms of its bytes, as a
+    generator that fills the list `raw` with those bytes as it goes."""
+    raws: list[bytes] = []
+
+    def words() -> Iterator[str]:
+        for v in secrets:
+            forms, raw = _forms(v)
+            hexes = {h for r in raw for h in (r.hex(), r.hex().upper())}
+            raws.extend(raw)
+            yield from (f for f in forms if f not in hexes)
+
+    return words(), raws
 
 
 def redact_text(text: str, secrets: Iterable[str] = (), context: Any = None) -> str:
@@ -534,8 +602,10 @@ def _forms(secret: str) -> tuple[set[str], list[bytes]]:
     import binascii
     from urllib.parse import quote
 
-    out = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], quote(secret, safe="")}
-    raw_forms = [secret.encode("utf-8")]
+    # A lone surrogate (JSON's "\ud800", parsed) has no UTF-8: its three "surrogatepass" bytes stand for it.
+    utf8 = secret.encode("utf-8", "surrogatepass")
+    out = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], quote(utf8, safe="")}
+    raw_forms = [utf8]
     compact = re.sub(r"\s+|\\[rn]", "", secret)
     if len(compact) >= 16 and re.fullmatch(r"[A-Za-z0-9+/_-]+={0,2}", compact):
         try:
