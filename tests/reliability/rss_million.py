@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -115,6 +116,33 @@ async def _http_client(host: str, port: int, next_request, on_answer) -> None:
         writer.close()
 
 
+def _drive_http(run: Run, mock: MockProcess, n: int, clients: int, samples: int, make: Callable[[int], bytes],
+                accepted: bytes) -> None:
+    """Send `n` requests (`make(i)`: the raw HTTP bytes of the i-th, from 1) over `clients` keep-alive connections,
+    sampling the mock's RSS `samples` times; an answer whose body holds `accepted` (spaces removed) counts."""
+    step = max(1, n // samples)
+    run.samples.append((0, mock.rss_kb() / 1024))
+
+    def next_request() -> bytes | None:
+        if run.sent >= n:
+            return None
+        run.sent += 1
+        if run.sent % step == 0:
+            run.samples.append((run.sent, mock.rss_kb() / 1024))
+        return make(run.sent)
+
+    def on_answer(body: bytes) -> None:
+        run.answered += 1
+        run.accepted += accepted in body.replace(b" ", b"")
+
+    async def main() -> None:
+        await asyncio.gather(*(_http_client("127.0.0.1", mock.port, next_request, on_answer) for _ in range(clients)))
+
+    asyncio.run(main())
+    run.samples.append((run.sent, mock.rss_kb() / 1024))
+    run.peak_mb = mock.peak_kb() / 1024
+
+
 def run_yunnan(n: int, workdir: Path, clients: int = 16, upload_every: int = 100, samples: int = 20) -> Run:
     run = Run("yunnan")
     journal = workdir / "yunnan-rss.sqlite"
@@ -123,30 +151,11 @@ def run_yunnan(n: int, workdir: Path, clients: int = 16, upload_every: int = 100
     try:
         base = f"http://127.0.0.1:{mock.port}{specdata.endpoints('yunnan')['prefix']}"
         refused, uploads, _ = _yunnan_requests(base, workdir, upload_every)
-        step = max(1, n // samples)
-        run.samples.append((0, mock.rss_kb() / 1024))
 
-        def next_request() -> bytes | None:
-            if run.sent >= n:
-                return None
-            run.sent += 1
-            if run.sent % step == 0:
-                run.samples.append((run.sent, mock.rss_kb() / 1024))
-            if upload_every and run.sent % upload_every == 0:
-                return uploads[(run.sent // upload_every) % len(uploads)]
-            return refused
+        def make(i: int) -> bytes:
+            return uploads[(i // upload_every) % len(uploads)] if upload_every and i % upload_every == 0 else refused
 
-        def on_answer(body: bytes) -> None:
-            run.answered += 1
-            run.accepted += b'"code":200' in body.replace(b" ", b"")
-
-        async def main() -> None:
-            await asyncio.gather(*(_http_client("127.0.0.1", mock.port, next_request, on_answer)
-                                   for _ in range(clients)))
-
-        asyncio.run(main())
-        run.samples.append((run.sent, mock.rss_kb() / 1024))
-        run.peak_mb = mock.peak_kb() / 1024
+        _drive_http(run, mock, n, clients, samples, make, b'"code":200')
     finally:
         mock.stop()
     run.seconds = time.perf_counter() - t0
@@ -191,33 +200,16 @@ def run_henan(n: int, workdir: Path, clients: int = 16, photo_every: int = 100, 
         photo = data.photo(data.passage(data.free_vehicle(1), 1))  # a JPEG padded after its end to ~40 KB of base64
         jpeg = base64.b64decode(photo["base64Image"])
         photo["base64Image"] = base64.b64encode(jpeg + b"\0" * max(0, 30_000 - len(jpeg))).decode()
-        step = max(1, n // samples)
-        run.samples.append((0, mock.rss_kb() / 1024))
         last: list[dict] = []
 
-        def next_request() -> bytes | None:
-            if run.sent >= n:
-                return None
-            run.sent += 1
-            if run.sent % step == 0:
-                run.samples.append((run.sent, mock.rss_kb() / 1024))
-            if photo_every and run.sent % photo_every == 0 and last:
+        def make(i: int) -> bytes:
+            if photo_every and i % photo_every == 0 and last:
                 return request("sharePhotoInfo", photo | {"lsh": last[0]["lsh"]})
-            record = data.passage(data.free_vehicle(run.sent), 10**6 + run.sent)
+            record = data.passage(data.free_vehicle(i), 10**6 + i)
             last[:] = [record]
             return request("shareDrivingRecord", record)
 
-        def on_answer(body: bytes) -> None:
-            run.answered += 1
-            run.accepted += b'"code":"200"' in body.replace(b" ", b"")
-
-        async def main() -> None:
-            await asyncio.gather(*(_http_client("127.0.0.1", mock.port, next_request, on_answer)
-                                   for _ in range(clients)))
-
-        asyncio.run(main())
-        run.samples.append((run.sent, mock.rss_kb() / 1024))
-        run.peak_mb = mock.peak_kb() / 1024
+        _drive_http(run, mock, n, clients, samples, make, b'"code":"200"')
     finally:
         mock.stop()
     run.seconds = time.perf_counter() - t0
