@@ -7,12 +7,12 @@ from typing import Any, Hashable
 
 
 def put_newest(d: OrderedDict, key: Hashable, value: Any, limit: int, dropped: dict[str, int] | None = None,
-               what: str = "") -> Hashable | None:
+               what: str = "") -> tuple[Hashable, Any] | None:
     """`d[key] = value` in an OrderedDict that holds at most `limit` keys: a new key beyond it lets the oldest go
-    (counted in `dropped[what]`, and returned); a key set again keeps its place."""
+    (counted in `dropped[what]`; its (key, value) returned, for what refers to it); a key set again keeps its place."""
     d[key] = value
     if len(d) > limit:
-        old = d.popitem(last=False)[0]
+        old = d.popitem(last=False)
         if dropped is not None:
             dropped[what] = dropped.get(what, 0) + 1
         return old

@@ -146,7 +146,7 @@ class CityState:
             # (copied to its own size: orjson's bytes keep a block of ~4 KB whatever their length)
             kept = memoryview(_dumps(value)).tobytes()
             old = put_newest(self.passages, lsh, kept, self.max_passages, self.dropped, "passages")
-            self.links.pop(lsh if known else old, None)  # a passage reported again starts unlinked, as a new record
+            self.links.pop(lsh if known else old and old[0], None)  # a passage reported again starts unlinked
             return "repeated" if known else "new"
         if lsh not in self.passages:
             self.orphans.append((interface, lsh))

@@ -43,15 +43,16 @@ class Company:
     code: str
     secret: str
     data: dict[str, Any]
-    gates: dict[str, dict[str, Any]] = field(default_factory=dict)  # gateCode -> data + secret, username, pwd
+    gates: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict)  # gateCode -> data + credentials
 
 
 class ProvinceState:
     """Companies, gates, vehicle ledgers, pass records, reports, control projects and fences of one mock run.
 
-    What grows with every record is bounded (the journal keeps every exchange): the newest `max_records` pass and
-    goods records and live tokens, the last `max_log` day and status reports; `dropped` counts what was let go.
-    Companies, gates, ledgers, projects and fences are kept as registered (one call each; not bounded)."""
+    What grows with what a peer sends is bounded (the journal keeps every exchange): the newest `max_records` pass
+    and goods records, live tokens, companies, ledgers, control projects and fences, the newest `max_log` gates of a
+    company and vehicles waiting for a ledger, the last `max_log` day and status reports. `dropped` counts what was
+    let go; what referred to it goes with it (a company's and its gates' secret codes, a vehicle's ledger index)."""
 
     max_records = 100_000
     max_log = 10_000
@@ -62,20 +63,23 @@ class ProvinceState:
         self.account = dict(fx["account"])
         self.vehicles = {(v["license"], v["licenseColor"]): v for v in fx.get("vehicle", [])}
         self.scans = {hashlib.sha256(_b64(s["image"]) or b"").hexdigest(): s for s in fx.get("scan", [])}
-        self.need_complete: list[dict[str, str]] = [dict(n) for n in fx.get("need_complete", [])]
+        # (license, licenseColor) -> the vehicle waiting for a ledger (§4.2.3), in the order first seen
+        self.need_complete: OrderedDict[tuple[str, str], dict[str, str]] = OrderedDict(
+            ((n["license"], n["licenseColor"]), dict(n)) for n in fx.get("need_complete", []))
         self.is_control_values = is_control_values
         self.tokens: OrderedDict[str, float] = OrderedDict()  # token -> expiry (clock time), in the order issued
-        self.companies: dict[str, Company] = {}
+        self.companies: OrderedDict[str, Company] = OrderedDict()
         self.secrets: dict[str, str] = {}  # companySecretCode -> companyCode
         self.gate_secrets: dict[str, tuple[str, str]] = {}  # gateSecretCode -> (companyCode, gateCode)
-        self.ledgers: dict[str, dict[str, Any]] = {}  # licensePK -> ledger (kind, data)
+        self.ledgers: OrderedDict[str, dict[str, Any]] = OrderedDict()  # licensePK -> ledger (kind, data)
         self._vehicle_pk: dict[tuple[str, str], str] = {}  # (license, licenseColor) -> its vehicle ledger's licensePK
         self.passes: OrderedDict[str, dict[str, Any]] = OrderedDict()  # serialNum -> record
         self.goods: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self.day_reports: deque[dict[str, Any]] = deque(maxlen=self.max_log)
-        self.dropped = {"passes": 0, "goods": 0, "tokens": 0}
-        self.projects: dict[str, dict[str, Any]] = {}
-        self.fences: dict[str, dict[str, Any]] = {}
+        self.dropped = {"passes": 0, "goods": 0, "tokens": 0, "companies": 0, "gates": 0, "ledgers": 0, "projects": 0,
+                        "fences": 0, "need_complete": 0}
+        self.projects: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.fences: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self.reports: dict[str, deque[dict[str, Any]]] = {}  # GateStatusReport, SeasonalControlReport, CheckFeedbackReport
         self._seq = itertools.count(1)
 
@@ -117,7 +121,11 @@ class ProvinceState:
         if code in self.companies:
             return None, f"企业编号 {code} 已联网，请用 ModifyCompany 修改"
         company = Company(code, self._id("CS"), dict(data))
-        self.companies[code] = company
+        old = put_newest(self.companies, code, company, self.max_records, self.dropped, "companies")
+        if old is not None:  # its secret codes go with it
+            self.secrets.pop(old[1].secret, None)
+            for gate in old[1].gates.values():
+                self.gate_secrets.pop(gate["secret"], None)
         self.secrets[company.secret] = code
         return {"companySecretCode": company.secret}, None
 
@@ -141,7 +149,9 @@ class ProvinceState:
         for g in req["list"]:
             gate = dict(g) | {"secret": self._id("GS"), "username": f"{company.code}{g['gateCode']}",
                               "pwd": secrets.token_urlsafe(12)}
-            company.gates[g["gateCode"]] = gate
+            old = put_newest(company.gates, g["gateCode"], gate, self.max_log, self.dropped, "gates")
+            if old is not None:
+                self.gate_secrets.pop(old[1]["secret"], None)
             self.gate_secrets[gate["secret"]] = (company.code, g["gateCode"])
             out.append({"gateCode": g["gateCode"], "gateSecretCode": gate["secret"], "username": gate["username"],
                         "pwd": gate["pwd"]})
@@ -187,8 +197,9 @@ class ProvinceState:
         veh = self.vehicles.get(key)
         base = {"license": key[0], "licenseColor": key[1]}
         if veh is None:
-            if not any((n["license"], n["licenseColor"]) == key for n in self.need_complete):
-                self.need_complete.append(base | {"addDate": stamp(self.clock.now())})
+            if key not in self.need_complete:
+                put_newest(self.need_complete, key, base | {"addDate": stamp(self.clock.now())}, self.max_log,
+                           self.dropped, "need_complete")
             return base | {"isNeedComplete": "1"}, None
         out = base | {k: v for k, v in veh.items() if k not in ("license", "licenseColor", "needs_ledger")}
         if out.get("isControl") == "2" and self.is_control_values == "0-1":
@@ -202,7 +213,7 @@ class ProvinceState:
     def do_GetNeedCompleteVehEx(self, req: dict):
         if self._company_by_secret(req["companySecretCode"]) is None:
             return None, "企业授权号无效"
-        return [dict(n) for n in self.need_complete[: self.max_need]], None
+        return [dict(n) for n in itertools.islice(self.need_complete.values(), self.max_need)], None
 
     def do_DrivingLicenseScanEx(self, req: dict):
         if self._company_by_secret(req["companySecretCode"]) is None:
@@ -234,11 +245,14 @@ class ProvinceState:
         if kind == "vehicle" and self.ledger_of(req["license"], req["licenseColor"]):
             return None, f"车辆 {req['license']} 已备案，请用更新接口"
         pk = self._id("PK")
-        self.ledgers[pk] = {"kind": kind, "data": dict(req)}
+        old = put_newest(self.ledgers, pk, {"kind": kind, "data": dict(req)}, self.max_records, self.dropped, "ledgers")
+        if old is not None and old[1]["kind"] == "vehicle":
+            data = old[1]["data"]
+            if self._vehicle_pk.get((data["license"], data["licenseColor"])) == old[0]:
+                del self._vehicle_pk[(data["license"], data["licenseColor"])]
         if kind == "vehicle":
             self._vehicle_pk[(req["license"], req["licenseColor"])] = pk
-            self.need_complete = [n for n in self.need_complete
-                                  if (n["license"], n["licenseColor"]) != (req["license"], req["licenseColor"])]
+            self.need_complete.pop((req["license"], req["licenseColor"]), None)
         return {k: req.get(k, "") for k in answer} | {"licensePK": pk}, None
 
     def _ledger_modify(self, req: dict, kind: str, required: bool, same: tuple[str, ...], answer: tuple[str, ...]):
@@ -350,7 +364,8 @@ class ProvinceState:
         allowed, then = PROJECT_FLOW[method]
         if method == "RunControlProject":
             code = self._id("CP")
-            self.projects[code] = {"state": "running", "history": [method], "data": dict(req)}
+            put_newest(self.projects, code, {"state": "running", "history": [method], "data": dict(req)}, self.max_records,
+                       self.dropped, "projects")
             return {"controlProjectCode": code, "controlProject": req["controlProject"]}, None
         project = self.projects.get(req["controlProjectCode"])
         if project is None:
@@ -358,7 +373,7 @@ class ProvinceState:
         if project["state"] not in allowed:
             return None, f"管控方案已{ {'closed': '关闭'}.get(project['state'], project['state']) }，不能{method}"
         project["state"] = then
-        project["history"].append(method)
+        _note(project["history"], method)
         project["data"].update({k: v for k, v in req.items() if v not in (None, "")})
         if method == "CloseControlProject":
             return {}, None
@@ -375,7 +390,8 @@ class ProvinceState:
 
     def do_ElectronicFenceAdd(self, req):
         area = self._id("AR")
-        self.fences[area] = {"areaName": req["areaName"], "areaCollection": req["areaCollection"], "history": ["add"]}
+        put_newest(self.fences, area, {"areaName": req["areaName"], "areaCollection": req["areaCollection"],
+                                       "history": ["add"]}, self.max_records, self.dropped, "fences")
         return {"areaId": area, "areaName": req["areaName"]}, None
 
     def do_ElectronicFenceModify(self, req):
@@ -383,7 +399,7 @@ class ProvinceState:
         if fence is None:
             return None, f"区域 ID {req['areaId']} 不存在"
         fence["areaCollection"] = req["areaCollection"]
-        fence["history"].append("modify")
+        _note(fence["history"], "modify")
         return {}, None
 
     def snapshot(self) -> dict[str, Any]:
@@ -392,6 +408,13 @@ class ProvinceState:
                 "projects": {c: p["state"] for c, p in self.projects.items()}, "fences": len(self.fences),
                 "need_complete": len(self.need_complete), "reports": {k: len(v) for k, v in self.reports.items()},
                 "dropped": dict(self.dropped)}
+
+
+def _note(history: list[str], step: str, keep: int = 100) -> None:
+    """Append a step to a project's or fence's history, which keeps its first step and its last `keep` - 1."""
+    history.append(step)
+    if len(history) > keep:
+        del history[1:len(history) - keep + 1]
 
 
 def _b64(text: Any) -> bytes | None:

@@ -190,4 +190,35 @@ def test_the_province_state_stays_bounded_whatever_is_sent(monkeypatch):
         assert st.do_SendEnterExitDataEx({"list": [{"serialNum": f"S{i}"}]}) == ({}, None)
     assert list(st.passes) == ["S1", "S2"]
     assert st.do_SendGoodsRecordData({"list": [{"serialNum": "S0"}]})[1] == "S0: 无对应的通行记录"
-    assert st.snapshot()["dropped"] == {"passes": 1, "goods": 0, "tokens": 1}
+    assert {k: v for k, v in st.snapshot()["dropped"].items() if v} == {"passes": 1, "tokens": 1}
+
+
+def test_registrations_are_bounded_and_take_what_refers_to_them_along(monkeypatch):
+    """Companies (with their gates' and their own secret codes), ledgers (with the vehicle index), vehicles waiting
+    for a ledger, projects and fences keep their newest entries; a dropped company's codes no longer verify."""
+    from harness.clock import Clock
+    from mocks.henan.province_state import ProvinceState, _note
+
+    monkeypatch.setattr(ProvinceState, "max_records", 2)
+    monkeypatch.setattr(ProvinceState, "max_log", 2)
+    st = ProvinceState(Clock(), 7200, 20)
+    st.need_complete.clear()
+    secrets_ = [st.do_AddCompany({"data": {"companyCode": f"C{i}"}})[0]["companySecretCode"] for i in range(3)]
+    assert list(st.companies) == ["C1", "C2"] and secrets_[0] not in st.secrets and st.secrets[secrets_[2]] == "C2"
+    gates = st.do_AddGate({"companyCode": "C2", "list": [{"gateCode": c} for c in ("01", "02", "03")]})[0]
+    assert list(st.companies["C2"].gates) == ["02", "03"] and gates[0]["gateSecretCode"] not in st.gate_secrets
+    st.do_AddCompany({"data": {"companyCode": "C3"}})  # C1 goes; so would C2's gates' codes with C2
+    pks = [st._ledger_add({"license": f"豫A{i}", "licenseColor": "1"}, "vehicle", False, ())[0]["licensePK"]
+           for i in range(3)]
+    assert list(st.ledgers) == pks[1:] and st.ledger_of("豫A0", "1") is None and st.ledger_of("豫A2", "1") == pks[2]
+    for i in range(3):
+        st.do_VehVerifyEx({"companySecretCode": secrets_[2], "gateSecretCode": gates[2]["gateSecretCode"],
+                           "license": f"豫B{i}", "licenseColor": "2"})
+    assert [k[0] for k in st.need_complete] == ["豫B1", "豫B2"]
+    assert st.do_GetNeedCompleteVehEx({"companySecretCode": secrets_[2]})[0] == [dict(n) for n in st.need_complete.values()]
+    history: list[str] = []
+    for i in range(150):
+        _note(history, f"s{i}")
+    assert len(history) == 100 and history[0] == "s0" and history[-1] == "s149"
+    assert {k: v for k, v in st.snapshot()["dropped"].items() if v} == {"companies": 2, "gates": 1, "ledgers": 1,
+                                                                         "need_complete": 1}
