@@ -73,7 +73,7 @@ def reopens_projects(self, method, req):
 def all_need_complete(self, req):
     """GetNeedCompleteVehEx answers the whole list, more than 20 (§4.2.3)."""
     data, err = ProvinceState.do_GetNeedCompleteVehEx(self, req)
-    return ([dict(n) for n in self.need_complete] if data is not None else None), err
+    return ([dict(n) for n in self.need_complete.values()] if data is not None else None), err
 
 
 def refuses_companies(self, req):
