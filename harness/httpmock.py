@@ -152,9 +152,6 @@ class HttpMock:
         self.faults = Faults()
         self.routes = self._routes()
         self._prepares = type(self).prepare is not HttpMock.prepare
-        # The lean path may run `pipeline_now` (no coroutine) when no fault is armed: not for a mock that waits
-        # (a prepare hook) or has a pipeline of its own.
-        self._now = not self._prepares and type(self)._pipeline is HttpMock._pipeline
         self._json_answers = type(self).encode is HttpMock.encode  # an answer's bytes are its JSON (dump_json)
         self._open: set[GuardedHandler] = set()  # connections served through runner(), until connection_lost
 
@@ -345,9 +342,15 @@ class HttpMock:
                 incoming = replace(incoming, prepared=prepared)
         return self._respond(ex, route, incoming)
 
+    def waits(self) -> bool:
+        """Whether a request's pipeline may wait: a `prepare` hook, or a pipeline of its own. Then the lean path steps
+        it as a coroutine; otherwise it runs `pipeline_now` when no fault is armed (read as each connection opens). A
+        mock whose hook does something only in some configurations says when (Yunnan: with worker processes)."""
+        return self._prepares or type(self)._pipeline is not HttpMock._pipeline
+
     def pipeline_now(self, ex: Exchange, route: tuple[str, Any] | None, method: str, path: str,
                      headers: Mapping[str, str], raw: bytes, peer: str) -> tuple[Any, str, int | None, bool]:
-        """`_pipeline` for a request it would not wait on (no fault armed: check `self.faults` first; `self._now`),
+        """`_pipeline` for a request it would not wait on (no fault armed: check `self.faults` first; `waits()`),
         without a coroutine: the same steps and answer."""
         self._take_body(ex, raw)
         if route is None or method not in self.methods:  # (the usual request needs no call to find it routable)

@@ -108,6 +108,7 @@ class LeanConnection(asyncio.Protocol):
 
     def __init__(self, mock: "HttpMock", handover: Callable[[], asyncio.Protocol], prefix: bytes):
         self.mock = mock
+        self._waits = mock.waits()  # its pipeline may wait (see HttpMock.waits): stepped as a coroutine, not run now
         self._handover, self._prefix = handover, prefix
         self.transport: asyncio.Transport | None = None
         self._loop = asyncio.get_running_loop()
@@ -495,7 +496,7 @@ class LeanConnection(asyncio.Protocol):
             elif why == "short":
                 ex.notes["read_error"] = "EOFError: the client shut its side before the body was complete"
                 res = (m.failure("bad_request", 400, {}), "bad_request", 400, True)
-            elif m.faults or not m._now:  # it may wait (a delay fault, worker processes): stepped as a Task would
+            elif m.faults or self._waits:  # it may wait (a delay fault, worker processes): stepped as a Task would
                 coro = m._pipeline(ex, t0, route, method, path, CIMultiDict(pairs), body, self._peer, self.transport)
                 self._drive(coro, state)
                 return

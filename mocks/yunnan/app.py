@@ -85,16 +85,9 @@ class YunnanMock(HttpMock):
         self.workers = workers
         self._pool = None
 
-    @property
-    def workers(self) -> int:
-        return self._workers
-
-    @workers.setter
-    def workers(self, n: int) -> None:
-        # `prepare` does something only with worker processes: without them the lean path may run the pipeline
-        # without a coroutine (`pipeline_now`), as for a mock with no prepare hook (the engine decides per mock).
-        self._workers = n
-        self._now = n <= 1 and type(self)._pipeline is HttpMock._pipeline
+    def waits(self) -> bool:
+        # `prepare` opens envelopes in worker processes only: without them nothing in the pipeline waits.
+        return self.workers > 1 or type(self)._pipeline is not HttpMock._pipeline
 
     # ---- configuration from data -----------------------------------------------------------------
     def _routes(self) -> dict[str, tuple[str, str | None]]:

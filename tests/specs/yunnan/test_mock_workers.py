@@ -57,9 +57,9 @@ def test_without_workers_the_lean_path_needs_no_coroutine():
     """`prepare` opens envelopes in worker processes only: without them the pipeline runs without a coroutine
     (`pipeline_now`), and `--workers N` set after construction (as the CLI does) turns that off."""
     mock = YunnanMock(journal=Journal(None), clock=FixedClock(), key_bits=1024)
-    assert mock._now
+    assert not mock.waits()
     mock.workers = 2
-    assert not mock._now
+    assert mock.waits()
     mock.workers = 1
-    assert mock._now
+    assert not mock.waits()
     mock.journal.close()
