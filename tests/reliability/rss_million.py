@@ -25,7 +25,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -143,12 +144,22 @@ def _drive_http(run: Run, mock: MockProcess, n: int, clients: int, samples: int,
     run.peak_mb = mock.peak_kb() / 1024
 
 
-def run_yunnan(n: int, workdir: Path, clients: int = 16, upload_every: int = 100, samples: int = 20) -> Run:
-    run = Run("yunnan")
-    journal = workdir / "yunnan-rss.sqlite"
-    mock = MockProcess("yunnan", journal, *LIMITS)
+@contextmanager
+def _http_mock(run: Run, spec: str, journal: Path) -> Iterator[MockProcess]:
+    """`vconform mock SPEC` for an HTTP run, stopped after it; the run's duration and journal rows noted."""
+    mock = MockProcess(spec, journal, *LIMITS)
     t0 = time.perf_counter()
     try:
+        yield mock
+    finally:
+        mock.stop()
+    run.seconds = time.perf_counter() - t0
+    run.journaled = _rows(journal)
+
+
+def run_yunnan(n: int, workdir: Path, clients: int = 16, upload_every: int = 100, samples: int = 20) -> Run:
+    run = Run("yunnan")
+    with _http_mock(run, "yunnan", workdir / "yunnan-rss.sqlite") as mock:
         base = f"http://127.0.0.1:{mock.port}{specdata.endpoints('yunnan')['prefix']}"
         refused, uploads, _ = _yunnan_requests(base, workdir, upload_every)
 
@@ -156,10 +167,6 @@ def run_yunnan(n: int, workdir: Path, clients: int = 16, upload_every: int = 100
             return uploads[(i // upload_every) % len(uploads)] if upload_every and i % upload_every == 0 else refused
 
         _drive_http(run, mock, n, clients, samples, make, b'"code":200')
-    finally:
-        mock.stop()
-    run.seconds = time.perf_counter() - t0
-    run.journaled = _rows(journal)
     return run
 
 
@@ -174,10 +181,7 @@ def run_henan(n: int, workdir: Path, clients: int = 16, photo_every: int = 100, 
     from schemas.henan.datagen import CityData
 
     run = Run("henan-city")
-    journal = workdir / "henan-rss.sqlite"
-    mock = MockProcess("henan-city", journal, *LIMITS)
-    t0 = time.perf_counter()
-    try:
+    with _http_mock(run, "henan-city", workdir / "henan-rss.sqlite") as mock:
         ep = specdata.endpoints("henan")
         base = f"http://127.0.0.1:{mock.port}{ep['base_path']}"
         data = CityData(0)  # the mock's own account at its default seed
@@ -210,10 +214,6 @@ def run_henan(n: int, workdir: Path, clients: int = 16, photo_every: int = 100, 
             return request("shareDrivingRecord", record)
 
         _drive_http(run, mock, n, clients, samples, make, b'"code":"200"')
-    finally:
-        mock.stop()
-    run.seconds = time.perf_counter() - t0
-    run.journaled = _rows(journal)
     return run
 
 
