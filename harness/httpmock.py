@@ -345,7 +345,7 @@ class HttpMock:
     def waits(self) -> bool:
         """Whether a request's pipeline may wait: a `prepare` hook, or a pipeline of its own. Then the lean path steps
         it as a coroutine; otherwise it runs `pipeline_now` when no fault is armed (read as each connection opens). A
-        mock whose hook does something only in some configurations says when (Yunnan: with worker processes)."""
+        mock whose hook does something only in some configurations says when (e.g. only with worker processes)."""
         return self._prepares or type(self)._pipeline is not HttpMock._pipeline
 
     def pipeline_now(self, ex: Exchange, route: tuple[str, Any] | None, method: str, path: str,
