@@ -381,45 +381,56 @@ def data_chunks(model: dict[str, Any]) -> Iterator[markupsafe.Markup]:
     check that has evidence, and per journal exchange:
     ["h", labels] | ["p", key, [passing rows]] | ["i", item] (numbered 0, 1, ... in order) |
     ["e", anchor, [item numbers]] | ["x", seq, title, item].
-    Only the digests of the items written are kept, so memory does not grow with their text."""
-    seen: dict[bytes, int] = {}
+    Only the digests of the items written are kept, in memory up to a bound and on disk past it (`_Numbers`), so
+    memory does not grow with the run."""
+    numbers = _Numbers()
     # The same evidence item (an adapter run, a reference to an exchange) is cited by every check that judged it:
-    # its view is built once, keyed by the digest of the item itself, before any view text is made.
-    seen_items: dict[bytes, int] = {}
+    # its view is built once, keyed by the digest of the item itself (b"c" + ...), before any view text is made; a
+    # view is keyed by the digest of its text (b"v" + ...).
 
     def item(view: dict[str, Any]) -> tuple[int, str]:
         text = _js(_compact(view))
-        digest = hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
-        n = seen.get(digest)
+        digest = b"v" + hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+        n = numbers.get(digest)
         if n is not None:
             return n, ""
-        seen[digest] = n = len(seen)
-        return n, '["i",' + text + "],\n"
+        return numbers.new(digest), '["i",' + text + "],\n"
 
     def cited(e: Any) -> tuple[int, str]:
         try:  # identical JSON text (keys in the same order) gives an identical view
-            key = hashlib.blake2b(_orjson.dumps(e) if _orjson is not None else b"", digest_size=16).digest()
+            key = b"c" + hashlib.blake2b(_orjson.dumps(e), digest_size=16).digest() if _orjson is not None else b""
         except TypeError:
             key = b""
-        if key and _orjson is not None:
-            n = seen_items.get(key)
+        if key:
+            n = numbers.get(key)
             if n is not None:
                 return n, ""
         n, text = item(evidence_view(e))
-        if key and _orjson is not None:
-            seen_items[key] = n
+        if key:
+            numbers.add(key, n)
         return n, text
 
+    try:
+        yield from _data_records(model, item, cited)
+    finally:
+        numbers.close()
+
+
+def _data_records(model: dict[str, Any], item: Any, cited: Any) -> Iterator[markupsafe.Markup]:
     yield markupsafe.Markup('[["h",' + _js({"field_zh": FIELD_ZH, "kind_zh": KIND_ZH, "page": PAGE,
                                             "pass": VERDICT_ZH["pass"]}) + "],\n")
     for i, iface in enumerate(model.get("interfaces") or []):
         # One pass over the interface's checks: its passing rows are gathered (the page lists them before the
         # evidence records), the evidence records set aside meanwhile, in a temporary file past a megabyte.
-        passing: dict[str, list[list[Any]]] = {}
+        passing: dict[str, _Held] = {}  # per stage, its passing rows' JSON texts, comma-separated
         held = _Held()
         for j, chk in enumerate(iface.get("checks") or []):
             if chk.get("verdict") == "pass":
-                passing.setdefault(_passing_key(i, stage_of(chk, iface)), []).append(_passing_row(chk, _anchor(i, j)))
+                key = _passing_key(i, stage_of(chk, iface))
+                rows = passing.get(key)
+                if rows is None:
+                    rows = passing[key] = _Held()
+                rows.write(("," if rows else "") + _js(_passing_row(chk, _anchor(i, j))))
             evidence = chk.get("evidence") or []
             if not evidence:
                 continue
@@ -432,7 +443,10 @@ def data_chunks(model: dict[str, Any]) -> Iterator[markupsafe.Markup]:
             out.append('["e",' + _js(_anchor(i, j)) + "," + _js(numbers) + "],\n")
             held.write("".join(out))
         for key, rows in passing.items():
-            yield markupsafe.Markup('["p",' + _js(key) + "," + _js(rows) + "],\n")
+            yield markupsafe.Markup('["p",' + _js(key) + ",[")
+            for text in rows.read():
+                yield markupsafe.Markup(text)
+            yield markupsafe.Markup("]],\n")
         for text in held.read():
             yield markupsafe.Markup(text)
     for e in model.get("exchanges") or []:
@@ -444,6 +458,58 @@ def data_chunks(model: dict[str, Any]) -> Iterator[markupsafe.Markup]:
     yield markupsafe.Markup('["end"]]')
 
 
+class _Numbers:
+    """The item number of each digest met (a view's, an evidence item's): the newest LIMIT in a dict, the others in
+    an unnamed temporary SQLite database (on disk, its page cache bounded) once there are more. A run of 100,000
+    exchanges meets ~400,000 digests: held as a dict they took ~0.5 KB per exchange."""
+
+    LIMIT = 1 << 14
+
+    def __init__(self) -> None:
+        self._recent: dict[bytes, int] = {}
+        self._db: Any = None
+        self._count = 0  # numbers given so far: the next one
+
+    def get(self, key: bytes) -> int | None:
+        n = self._recent.get(key)
+        if n is None and self._db is not None:
+            row = self._db.execute("SELECT n FROM numbers WHERE k = ?", (key,)).fetchone()
+            n = row[0] if row is not None else None
+        return n
+
+    def new(self, key: bytes) -> int:
+        """The next number, now `key`'s (a key not met before)."""
+        n = self._count
+        self._count += 1
+        self.add(key, n)
+        return n
+
+    def add(self, key: bytes, n: int) -> None:
+        """`key` (not met before) stands for number `n` too."""
+        self._recent[key] = n
+        if len(self._recent) >= self.LIMIT:
+            self._spill()
+
+    def _spill(self) -> None:
+        import sqlite3
+
+        if self._db is None:
+            self._db = sqlite3.connect("", isolation_level=None)  # "": private, on disk, deleted when closed
+            self._db.execute("PRAGMA journal_mode=OFF")
+            self._db.execute("PRAGMA synchronous=OFF")
+            self._db.execute("CREATE TABLE numbers (k BLOB PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID")
+        self._db.execute("BEGIN")
+        self._db.executemany("INSERT INTO numbers VALUES (?, ?)", self._recent.items())
+        self._db.execute("COMMIT")
+        self._recent.clear()
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        self._recent.clear()
+
+
 class _Held:
     """Text set aside and read back in order: in memory up to a megabyte, then in an unnamed temporary file."""
 
@@ -453,6 +519,10 @@ class _Held:
         self._parts: list[str] = []
         self._size = 0
         self._file: Any = None
+
+    def __bool__(self) -> bool:
+        """True once anything was written."""
+        return bool(self._parts) or self._file is not None
 
     def write(self, text: str) -> None:
         self._parts.append(text)

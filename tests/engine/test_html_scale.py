@@ -76,6 +76,27 @@ def test_data_block_holds_every_exchange_once_and_every_evidence_list():
     assert len(passing_rows) == checks and set(passing_rows) == set(evidence)
 
 
+def test_items_are_numbered_the_same_when_the_digests_spill_to_disk(monkeypatch):
+    """Past `_Numbers.LIMIT` digests the numbers live on disk: an item met long before is still written once, and
+    the page is byte for byte the one written with every digest in memory."""
+    from harness.report import html_writer
+
+    model = synthetic_model(BASE, checks_per_exchange=3)
+    last = model["interfaces"][-1]["checks"][-1]
+    first = model["interfaces"][0]["checks"][0]
+    last["evidence"] = last["evidence"] + [first["evidence"][0]]  # cited again, hundreds of items later
+    whole = render_html(model)
+    monkeypatch.setattr(html_writer._Numbers, "LIMIT", 3)
+    spilled = render_html(model)
+    assert spilled == whole
+    records = _records(spilled)
+    items = [r[1] for r in records if r[0] == "i"]
+    assert len(items) == len({json.dumps(i) for i in items})  # no item written twice
+    evidence = {r[1]: r[2] for r in records if r[0] == "e"}
+    last_anchor = f"c-{len(model['interfaces']) - 1}-{len(model['interfaces'][-1]['checks']) - 1}"
+    assert evidence[last_anchor][-1] == evidence["c-0-0"][0]
+
+
 def test_one_defect_on_every_exchange_is_one_root_cause_at_the_top():
     model = synthetic_model(BASE, checks_per_exchange=3, fail_every=3)  # check c0 fails on every exchange
     html = render_html(model)
