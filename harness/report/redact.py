@@ -435,6 +435,7 @@ class _Literals:
             if taken < CHUNK:  # the words ran out
                 break
             _give_back_freed_memory()  # the chunk's transient (the crate's noncontiguous NFA) before the next one
+        self._one = self._autos[0][0] if len(self._autos) == 1 else None
         raws = [r for r in raw if r and len(r) * 2 >= MIN_REGISTERED_LEN]
         # Every match of the bytes, overlapping ones too: a match counts only where the text's case fits, so a
         # longer one that does not fit must not hide a shorter one that does. All of every chunk's matches together
@@ -491,14 +492,23 @@ class _Literals:
         return out
 
     def sub(self, repl: str, s: str) -> str:
-        chains = self._chains(s)
-        hexes = self._hex_matches(s) if self._hex_run is not None else None
-        found = [c for c in chains if c]
-        if hexes or len(found) > 1:
-            spans = self._merged(s, chains, sorted(hexes) if hexes else [])
-        elif found:
-            spans = found[0]
+        one = self._one
+        if one is not None:  # one word automaton (up to CHUNK words): its matches are the answer unless hex ones
+            if s.isascii():
+                spans = [(a, b) for _, a, b in one.find_matches_as_indexes(s.encode("ascii"))]
+            else:
+                data = s.encode("utf-8", "surrogatepass")
+                spans = _char_spans(data, one.find_matches_as_indexes(data), 0)
+            chains = [spans]
         else:
+            chains = self._chains(s)
+            spans = None
+        if self._hex_run is not None and (hexes := self._hex_matches(s)):
+            spans = self._merged(s, chains, sorted(hexes))
+        elif spans is None:  # several automata: one's matches are the answer when the others have none
+            found = [c for c in chains if c]
+            spans = found[0] if len(found) == 1 else (self._merged(s, chains, []) if found else found)
+        if not spans:
             return s
         out: list[str] = []
         last = 0
