@@ -10,17 +10,12 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from harness.report import redact as R
+from tests.engine.test_redact_matcher import SECRET, _pieces  # secrets of every shape, texts made of their forms
 
 pytestmark = pytest.mark.skipif(R._ahocorasick is None, reason="ahocorasick-rs is not installed")
 
 ALPHA = "ab-é\ud800"
 WORDS = st.lists(st.text(alphabet=ALPHA, min_size=1, max_size=6), min_size=1, max_size=10, unique=True)
-SECRET = st.one_of(
-    st.text(alphabet="0123456789abcdefABCDEF", min_size=4, max_size=24),
-    st.text(alphabet="ab+/=-_01", min_size=4, max_size=24),
-    st.text(alphabet="xyz-é云\ud800😀", min_size=4, max_size=10),
-)
-NOISE = st.text(alphabet="0123456789abcdefABxyz=é\ud800-", max_size=6)
 
 
 def _chunked(monkeypatch: pytest.MonkeyPatch, chunk: int, window: int) -> None:
@@ -50,14 +45,6 @@ def test_chunked_words_mask_as_one_automaton_and_the_regex(words, data, chunk, w
         got = chunked.sub("*", text)
     assert got == _one_automaton(lambda: R._Literals(words)).sub("*", text)
     assert got == re.compile(R.literal_alternation(words)).sub("*", text)
-
-
-def _pieces(words: list[str]):
-    return st.one_of(
-        st.sampled_from(words), NOISE,
-        st.sampled_from(words).map(lambda w: w[:len(w) // 2]),  # a secret cut short
-        st.sampled_from(words).map(lambda w: w[len(w) // 2:]),
-        st.sampled_from(words).map(lambda w: w[:len(w) // 2].upper() + w[len(w) // 2:]))
 
 
 @settings(max_examples=300, deadline=None)
