@@ -16,10 +16,11 @@ except ImportError:  # pragma: no cover - a dependency; the fallback is exact, o
 # them in the least memory at its peak (1.8 KB per bench secret; pyahocorasick 2.6, the noncontiguous NFA 1.9, a DFA
 # 19) and searches as fast as any (bench/redact_matcher.py; bench/RESULTS.md, "Report writing").
 AUTOMATON = "ContiguousNFA"
-# Words per automaton: the crate builds a noncontiguous NFA and then converts it, so a build's transient is about 1.7
-# times what the automaton keeps; chunked, the transient is one chunk's (a bench secret gives 3 words and 2 raw byte
-# strings: 100,000 secrets are 5 word automata and 4 raw ones). Chosen by measurement (bench/redact_matcher.py;
-# bench/RESULTS.md, "Report writing"): fewer chunks cost more peak, more cost more searches per text.
+# Words per automaton: the crate builds a noncontiguous NFA and then converts it, so a build peaks at about twice what
+# the automaton keeps (1.8 vs 0.8 KB per bench secret); chunked, the transient is one chunk's (a bench secret gives 3
+# words and 2 raw byte strings: 100,000 secrets are 5 word automata and 4 raw ones). Chosen by measurement
+# (bench/redact_matcher.py --chunks; bench/RESULTS.md, "Report writing"): larger chunks raise the peak, smaller ones
+# add searches per text (each word automaton scans every text).
 CHUNK = 65536
 # How far past a point (characters, beyond its longest word) a word automaton is searched again first, when another
 # automaton's match hid its next one: the search widens if nothing is found.
@@ -435,7 +436,8 @@ class _Literals:
             if taken < CHUNK:  # the words ran out
                 break
             _give_back_freed_memory()  # the chunk's transient (the crate's noncontiguous NFA) before the next one
-        self._one = self._autos[0][0] if len(self._autos) == 1 else None
+        self._words = [auto for auto, _ in self._autos]
+        self._one = self._words[0] if len(self._words) == 1 else None
         raws = [r for r in raw if r and len(r) * 2 >= MIN_REGISTERED_LEN]
         # Every match of the bytes, overlapping ones too: a match counts only where the text's case fits, so a
         # longer one that does not fit must not hide a shorter one that does. All of every chunk's matches together
@@ -464,11 +466,14 @@ class _Literals:
 
     def _chains(self, s: str) -> list[list[tuple[int, int]]]:
         """Each word automaton's own leftmost-longest matches in the whole of `s`, in the automata's order."""
-        if s.isascii():
-            data = s.encode("ascii")
-            return [[(a, b) for _, a, b in auto.find_matches_as_indexes(data)] for auto, _ in self._autos]
-        data = s.encode("utf-8", "surrogatepass")
-        return [_char_spans(data, auto.find_matches_as_indexes(data), 0) for auto, _ in self._autos]
+        ascii_ = s.isascii()
+        data = s.encode("ascii") if ascii_ else s.encode("utf-8", "surrogatepass")
+        found = [auto.find_matches_as_indexes(data) for auto in self._words]
+        if not any(found):  # most texts: no list of spans made
+            return found
+        if ascii_:
+            return [[(a, b) for _, a, b in m] if m else m for m in found]
+        return [_char_spans(data, m, 0) if m else m for m in found]
 
     def _search(self, auto: Any, s: str, start: int, end: int) -> list[tuple[int, int]]:
         """An automaton's leftmost-longest matches in `s[start:end]`, as offsets in `s`."""
