@@ -14,6 +14,11 @@ compare the candidates' CPU within one run (rounds interleaved), not across runs
 
     python bench/redact_matcher.py [--sizes 20000,100000] [--secrets per-enterprise] [--rounds 3]
     python bench/redact_matcher.py --sizes 20000 --candidates pyahocorasick,ContiguousNFA,DFA
+    python bench/redact_matcher.py --sizes 100000 --candidates ContiguousNFA --chunks 32768,65536,131072,0
+
+`--chunks` builds each ahocorasick-rs candidate with at most that many words per automaton (`redact.CHUNK`; 0: one
+automaton of them all), to choose CHUNK: the peak falls with smaller chunks, the searches per text grow with their
+number.
 """
 from __future__ import annotations
 
@@ -128,7 +133,9 @@ def _status() -> tuple[int, int]:
     return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
 
 
-def _measure(candidate: str, n: int, model: str, texts: int) -> None:
+def _measure(candidate: str, n: int, model: str, texts: int, chunk: int | None = None) -> None:
+    if chunk is not None:
+        R.CHUNK = chunk or 10 ** 12
     secrets = bench_secrets(n, model)
     sample = _texts(texts)
     gc.collect()
@@ -145,7 +152,8 @@ def _measure(candidate: str, n: int, model: str, texts: int) -> None:
     cpu0 = time.process_time()
     masked = sum(lit.sub(R.MASK, s) != s for s in sample)
     mask = time.process_time() - cpu0
-    print(json.dumps({"candidate": candidate, "n": n, "secrets": len(secrets), "build_s": build,
+    print(json.dumps({"candidate": candidate + (f"/{chunk}" if chunk is not None else ""), "n": n,
+                      "automata": len(getattr(lit, "_autos", ())) + len(getattr(lit, "_raws", ())), "secrets": len(secrets), "build_s": build,
                       "rss_b_per_secret": (rss1 - rss0) * 1024 / len(secrets),
                       "peak_b_per_secret": (peak - rss0) * 1024 / len(secrets),
                       "mask_us_per_text": mask * 1e6 / len(sample), "masked": masked, "texts": len(sample)}))
@@ -158,16 +166,20 @@ def main() -> None:
     ap.add_argument("--candidates", default=",".join(DEFAULT_CANDIDATES), help=f"of {', '.join(CANDIDATES)}")
     ap.add_argument("--texts", type=int, default=3000, help="bench exchanges whose strings are masked")
     ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--chunks", default="", help="words per automaton to try (0: one automaton); default CHUNK")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.child:
-        _measure(args.child, sizes[0], args.secrets, args.texts)
+        name, _, chunk = args.child.partition("/")
+        _measure(name, sizes[0], args.secrets, args.texts, int(chunk) if chunk else None)
         return
     candidates = args.candidates.split(",")
     for c in candidates:
         if c not in CANDIDATES:
             ap.error(f"unknown candidate {c!r}: one of {', '.join(CANDIDATES)}")
+    if args.chunks:
+        candidates = [c if c == "pyahocorasick" else f"{c}/{k}" for c in candidates for k in args.chunks.split(",")]
     results: dict[tuple[str, int], list[dict]] = {}
     for _ in range(args.rounds):
         for n in sizes:
@@ -179,7 +191,7 @@ def main() -> None:
                     continue
                 results.setdefault((c, n), []).append(json.loads(run.stdout.strip().splitlines()[-1]))
     print(f"redaction automaton, secrets {args.secrets}; RSS is load-independent, CPU only comparable within this run")
-    print(f"{'candidate':>17} {'exchanges':>9} {'secrets':>8} {'B/secret':>9} {'peak B/secret':>13} "
+    print(f"{'candidate':>24} {'exchanges':>9} {'secrets':>8} {'automata':>8} {'B/secret':>9} {'peak B/secret':>13} "
           f"{'build s':>8} {'mask us/text':>12} {'vs first':>8}")
     first: dict[int, float] = {}
     for n in sizes:
@@ -190,7 +202,7 @@ def main() -> None:
             med = {k: statistics.median(r[k] for r in rs) for k in
                    ("rss_b_per_secret", "peak_b_per_secret", "build_s", "mask_us_per_text")}
             first.setdefault(n, med["mask_us_per_text"])
-            print(f"{c:>17} {n:>9} {rs[0]['secrets']:>8} {med['rss_b_per_secret']:>9.0f} "
+            print(f"{c:>24} {n:>9} {rs[0]['secrets']:>8} {rs[0].get('automata', 1):>8} {med['rss_b_per_secret']:>9.0f} "
                   f"{med['peak_b_per_secret']:>13.0f} {med['build_s']:>8.2f} {med['mask_us_per_text']:>12.2f} "
                   f"{med['mask_us_per_text'] / first[n]:>8.2f}")
     masked = {r["masked"] for rs in results.values() for r in rs}

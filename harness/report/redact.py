@@ -16,6 +16,15 @@ except ImportError:  # pragma: no cover - a dependency; the fallback is exact, o
 # them in the least memory at its peak (1.8 KB per bench secret; pyahocorasick 2.6, the noncontiguous NFA 1.9, a DFA
 # 19) and searches as fast as any (bench/redact_matcher.py; bench/RESULTS.md, "Report writing").
 AUTOMATON = "ContiguousNFA"
+# Words per automaton: the crate builds a noncontiguous NFA and then converts it, so a build peaks at about twice what
+# the automaton keeps (1.8 vs 0.8 KB per bench secret); chunked, the transient is one chunk's (a bench secret gives 3
+# words and 2 raw byte strings: 100,000 secrets are 5 word automata and 4 raw ones). Chosen by measurement
+# (bench/redact_matcher.py --chunks; bench/RESULTS.md, "Report writing"): larger chunks raise the peak, smaller ones
+# add searches per text (each word automaton scans every text).
+CHUNK = 65536
+# How far past a point (characters, beyond its longest word) a word automaton is searched again first, when another
+# automaton's match hid its next one: the search widens if nothing is found.
+WINDOW = 256
 
 MASK = "***"
 KEY_MASK = "***PRIVATE KEY***"
@@ -395,26 +404,49 @@ class _Literals:
     `of_secrets` leaves the hex forms of the secrets' bytes (two thirds of the characters of all their encodings)
     out of the automaton: each run of hex digits of a text is decoded (at both alignments) and searched for the
     bytes instead, and a match counts where the text is the all-lower or all-upper hex of them, exactly the
-    literals left out. Same matches, about half the memory."""
+    literals left out. Same matches, about half the memory.
+
+    The literals are held in automata of at most CHUNK words each (`_merged` picks among their matches what one
+    automaton of them all would), so the build's transient is one chunk's, not every secret's."""
 
     def __init__(self, values: Iterable[str], raw: Iterable[bytes] = (), *, implementation: str | None = None) -> None:
         impl = getattr(_ahocorasick.Implementation, implementation or AUTOMATON)
-        count = 0
+        leftmost = _ahocorasick.MATCHKIND_LEFTMOST_LONGEST
+        self._autos: list[tuple[Any, int]] = []  # (automaton, its longest word in bytes)
+        words = iter(values)
+        while True:
+            taken = count = longest = 0
 
-        def patterns() -> Iterator[bytes]:
-            nonlocal count
-            for v in values:
-                if v:
-                    count += 1
-                    yield v.encode("utf-8", "surrogatepass")
+            def patterns() -> Iterator[bytes]:
+                nonlocal taken, count, longest
+                for v in words:
+                    taken += 1
+                    if v:
+                        b = v.encode("utf-8", "surrogatepass")
+                        count += 1
+                        longest = max(longest, len(b))
+                        yield b
+                    if taken >= CHUNK:
+                        return
 
-        auto = _ahocorasick.BytesAhoCorasick(patterns(), matchkind=_ahocorasick.MATCHKIND_LEFTMOST_LONGEST,
-                                             implementation=impl)
-        self._auto = auto if count else None
+            auto = _ahocorasick.BytesAhoCorasick(patterns(), matchkind=leftmost, implementation=impl)
+            if count:
+                self._autos.append((auto, longest))
+            del auto
+            if taken < CHUNK:  # the words ran out
+                break
+            _give_back_freed_memory()  # the chunk's transient (the crate's noncontiguous NFA) before the next one
+        self._words = [auto for auto, _ in self._autos]
+        self._one = self._words[0] if len(self._words) == 1 else None
         raws = [r for r in raw if r and len(r) * 2 >= MIN_REGISTERED_LEN]
         # Every match of the bytes, overlapping ones too: a match counts only where the text's case fits, so a
-        # longer one that does not fit must not hide a shorter one that does.
-        self._raw = _ahocorasick.BytesAhoCorasick(raws, implementation=impl) if raws else None
+        # longer one that does not fit must not hide a shorter one that does. All of every chunk's matches together
+        # are all the matches of one automaton of them all.
+        self._raws: list[Any] = []
+        for i in range(0, len(raws), CHUNK):
+            self._raws.append(_ahocorasick.BytesAhoCorasick(raws[i:i + CHUNK], implementation=impl))
+            if len(raws) > CHUNK:
+                _give_back_freed_memory()
         self._hex_run = re.compile("[0-9A-Fa-f]{%d,}" % (2 * min(map(len, raws)))) if raws else None
 
     @classmethod
@@ -424,39 +456,63 @@ class _Literals:
         return cls(*split_literals(secrets))  # the words are all read (filling the list of bytes) before the bytes
 
     def __bool__(self) -> bool:
-        return self._auto is not None or self._raw is not None
+        return bool(self._autos or self._raws)
 
-    def _matches(self, s: str, start: int = 0) -> list[tuple[int, int]]:
-        """(start, end) of the leftmost-longest matches of the automaton in `s[start:]`, one after the other."""
-        if self._auto is None:
-            return []
-        if s.isascii():
-            return [(a + start, b + start) for _, a, b in self._auto.find_matches_as_indexes(s[start:].encode("ascii"))]
-        data = s[start:].encode("utf-8", "surrogatepass")
-        out, at, chars = [], 0, start  # byte offset `at` is code point `chars`
-        for _, a, b in self._auto.find_matches_as_indexes(data):
-            chars += len(data[at:a].decode("utf-8", "surrogatepass"))
-            end = chars + len(data[a:b].decode("utf-8", "surrogatepass"))
-            out.append((chars, end))
-            at, chars = b, end
-        return out
+    def _matches(self, s: str) -> list[tuple[int, int]]:
+        """(start, end) of the leftmost-longest matches of the word automata in `s`, one after the other (the hex
+        forms aside), as one automaton of all the words would find them."""
+        chains = self._chains(s)
+        return chains[0] if len(chains) == 1 else self._merged(s, chains, [])
+
+    def _chains(self, s: str) -> list[list[tuple[int, int]]]:
+        """Each word automaton's own leftmost-longest matches in the whole of `s`, in the automata's order."""
+        ascii_ = s.isascii()
+        data = s.encode("ascii") if ascii_ else s.encode("utf-8", "surrogatepass")
+        found = [auto.find_matches_as_indexes(data) for auto in self._words]
+        if not any(found):  # most texts: no list of spans made
+            return found
+        if ascii_:
+            return [[(a, b) for _, a, b in m] if m else m for m in found]
+        return [_char_spans(data, m, 0) if m else m for m in found]
+
+    def _search(self, auto: Any, s: str, start: int, end: int) -> list[tuple[int, int]]:
+        """An automaton's leftmost-longest matches in `s[start:end]`, as offsets in `s`."""
+        part = s[start:end]
+        if part.isascii():
+            return [(a + start, b + start) for _, a, b in auto.find_matches_as_indexes(part.encode("ascii"))]
+        data = part.encode("utf-8", "surrogatepass")
+        return _char_spans(data, auto.find_matches_as_indexes(data), start)
 
     def _hex_matches(self, s: str) -> list[tuple[int, int]]:
         """(start, -length) of every all-lower or all-upper hex form of a raw literal in `s`."""
         out = []
         for at, decoded in decoded_hex_runs(self._hex_run, s):
-            for _, a, b in self._raw.find_matches_as_indexes(decoded, overlapping=True):
-                start = at + 2 * a
-                word = decoded[a:b].hex()
-                text = s[start:start + 2 * (b - a)]
-                if text == word or text == word.upper():
-                    out.append((start, -2 * (b - a)))
+            for raw in self._raws:
+                for _, a, b in raw.find_matches_as_indexes(decoded, overlapping=True):
+                    start = at + 2 * a
+                    word = decoded[a:b].hex()
+                    text = s[start:start + 2 * (b - a)]
+                    if text == word or text == word.upper():
+                        out.append((start, -2 * (b - a)))
         return out
 
     def sub(self, repl: str, s: str) -> str:
-        spans = self._matches(s)
+        one = self._one
+        if one is not None:  # one word automaton (up to CHUNK words): its matches are the answer unless hex ones
+            if s.isascii():
+                spans = [(a, b) for _, a, b in one.find_matches_as_indexes(s.encode("ascii"))]
+            else:
+                data = s.encode("utf-8", "surrogatepass")
+                spans = _char_spans(data, one.find_matches_as_indexes(data), 0)
+            chains = [spans]
+        else:
+            chains = self._chains(s)
+            spans = None
         if self._hex_run is not None and (hexes := self._hex_matches(s)):
-            spans = self._merged(s, spans, sorted(hexes))
+            spans = self._merged(s, chains, sorted(hexes))
+        elif spans is None:  # several automata: one's matches are the answer when the others have none
+            found = [c for c in chains if c]
+            spans = found[0] if len(found) == 1 else (self._merged(s, chains, []) if found else found)
         if not spans:
             return s
         out: list[str] = []
@@ -468,27 +524,80 @@ class _Literals:
         out.append(s[last:])
         return "".join(out)
 
-    def _merged(self, s: str, chain: list[tuple[int, int]], hexes: list[tuple[int, int]]) -> list[tuple[int, int]]:
-        """The regular expression's choice among the automaton's matches and the hex ones: from each point on, the
-        leftmost match of either, the longest there. `chain` is the automaton's leftmost-longest matches from the
-        start of `s`; from a point a hex match ends at, the automaton's next match is the chain's first one after it
-        when the chain's match before that one ended by then, else `s` is searched again from there."""
+    def _merged(self, s: str, chains: list[list[tuple[int, int]]], hexes: list[tuple[int, int]]
+                ) -> list[tuple[int, int]]:
+        """The regular expression's choice among the matches of every word automaton (`chains`: each one's own
+        leftmost-longest matches from the start of `s`, or nothing for one without any) and the hex ones (`hexes`,
+        every match, as (start, -length)): from each point on, the leftmost match of any, the longest there.
+
+        From a point `last` a chain's next match is its first one starting there or after, unless one of its matches
+        ran past `last` (another chain's match was chosen over it): then that automaton is searched again from
+        `last`, in a window (`_resumed`), not to the end of `s`: a long text where chains keep hiding each other
+        costs its matches times a window, not its length times its matches."""
+        n = len(s)
+        # Per automaton with any match in `s` (one without has none from any point): its matches from some point at
+        # or before `last`, the next one's index, up to where the list is complete (every match of the automaton
+        # from that point that starts at or before this one is in it), and the automaton's index.
+        state = [[chain, 0, n, i] for i, chain in enumerate(chains) if chain]
         out: list[tuple[int, int]] = []
-        last = ci = hi = 0
+        last = hi = 0
         while True:
-            while ci < len(chain) and chain[ci][0] < last:
-                ci += 1
-            if ci and ci <= len(chain) and chain[ci - 1][1] > last:  # the chain skipped past `last`: not valid here
-                chain, ci = self._matches(s, last), 0
+            best: tuple[int, int] | None = None
+            for st in state:
+                chain, ci, done = st[0], st[1], st[2]
+                while ci < len(chain) and chain[ci][0] < last:
+                    ci += 1
+                skipped = ci and chain[ci - 1][1] > last  # its match ran past `last`: not its next one from here
+                if skipped or (ci == len(chain) and done < n):  # (else: none up to `done`, looked for after it)
+                    chain, done = self._resumed(st[3], s, last if skipped else max(last, done + 1))
+                    st[0], st[2], ci = chain, done, 0
+                st[1] = ci
+                if ci < len(chain):
+                    m = chain[ci]
+                    if best is None or m[0] < best[0] or (m[0] == best[0] and m[1] > best[1]):
+                        best = m
             while hi < len(hexes) and hexes[hi][0] < last:
                 hi += 1
-            main = chain[ci] if ci < len(chain) else None
-            hexm = (hexes[hi][0], hexes[hi][0] - hexes[hi][1]) if hi < len(hexes) else None
-            if main is None and hexm is None:
+            if hi < len(hexes):
+                m = (hexes[hi][0], hexes[hi][0] - hexes[hi][1])
+                if best is None or m[0] < best[0] or (m[0] == best[0] and m[1] > best[1]):
+                    best = m
+            if best is None:
                 return out
-            pick = main if hexm is None or (main is not None and (main[0], -main[1]) <= (hexm[0], -hexm[1])) else hexm
-            out.append(pick)
-            last = pick[1]
+            out.append(best)
+            last = best[1]
+
+    def _resumed(self, i: int, s: str, start: int) -> tuple[list[tuple[int, int]], int]:
+        """The leftmost-longest matches of automaton `i` from `start` on, as far as a window of `s` shows them, and
+        up to where that list is complete: a match starting at most the automaton's longest word before the
+        window's end lies in it whole (a word has no more characters than bytes), and so does every match it could
+        be chosen over. A window showing no such match moves on, twice as wide: a search costs the distance to the
+        automaton's next match plus its longest word, not the rest of `s`."""
+        auto, longest = self._autos[i]
+        n, room = len(s), WINDOW
+        while True:
+            end = min(n, start + longest + room)
+            found = self._search(auto, s, start, end)
+            if end >= n:
+                return found, n
+            limit = end - longest
+            k = 0
+            while k < len(found) and found[k][0] <= limit:
+                k += 1
+            if k:
+                return found[:k], limit
+            start, room = limit + 1, 2 * room  # none starts up to `limit`: its next one from `start` is after it
+
+
+def _char_spans(data: bytes, matches: Iterable[tuple[int, int, int]], offset: int) -> list[tuple[int, int]]:
+    """The (start, end) in code points, plus `offset`, of byte matches (pattern, start, end) in the UTF-8 `data`."""
+    out, at, chars = [], 0, offset  # byte offset `at` is code point `chars`
+    for _, a, b in matches:
+        chars += len(data[at:a].decode("utf-8", "surrogatepass"))
+        end = chars + len(data[a:b].decode("utf-8", "surrogatepass"))
+        out.append((chars, end))
+        at, chars = b, end
+    return out
 
 
 def decoded_hex_runs(hex_run: re.Pattern[str], s: str) -> Iterator[tuple[int, bytes]]:
