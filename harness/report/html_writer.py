@@ -434,13 +434,13 @@ def _data_records(model: dict[str, Any], item: Any, cited: Any) -> Iterator[mark
             evidence = chk.get("evidence") or []
             if not evidence:
                 continue
-            numbers, out = [], []
+            cites, out = [], []  # the numbers of the check's evidence items, the records of those new here
             for e in evidence:
                 n, text = cited(e)
-                numbers.append(n)
+                cites.append(n)
                 if text:
                     out.append(text)
-            out.append('["e",' + _js(_anchor(i, j)) + "," + _js(numbers) + "],\n")
+            out.append('["e",' + _js(_anchor(i, j)) + "," + _js(cites) + "],\n")
             held.write("".join(out))
         for key, rows in passing.items():
             yield markupsafe.Markup('["p",' + _js(key) + ",[")
@@ -493,14 +493,13 @@ class _Numbers:
     def _spill(self) -> None:
         import sqlite3
 
-        if self._db is None:
-            self._db = sqlite3.connect("", isolation_level=None)  # "": private, on disk, deleted when closed
-            self._db.execute("PRAGMA journal_mode=OFF")
-            self._db.execute("PRAGMA synchronous=OFF")
-            self._db.execute("CREATE TABLE numbers (k BLOB PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID")
-        self._db.execute("BEGIN")
+        if self._db is None:  # "": private, on disk, deleted when closed; one transaction, never committed (as
+            # the run's `ResultStore`): the database lives as long as the page is written
+            self._db = sqlite3.connect("", isolation_level=None)
+            self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+                                   "CREATE TABLE numbers (k BLOB PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;"
+                                   "BEGIN;")
         self._db.executemany("INSERT INTO numbers VALUES (?, ?)", self._recent.items())
-        self._db.execute("COMMIT")
         self._recent.clear()
 
     def close(self) -> None:

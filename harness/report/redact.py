@@ -461,8 +461,13 @@ class _Literals:
     def _matches(self, s: str) -> list[tuple[int, int]]:
         """(start, end) of the leftmost-longest matches of the word automata in `s`, one after the other (the hex
         forms aside), as one automaton of all the words would find them."""
-        chains = self._chains(s)
-        return chains[0] if len(chains) == 1 else self._merged(s, chains, [])
+        return self._words_only(s, self._chains(s))
+
+    def _words_only(self, s: str, chains: list[list[tuple[int, int]]]) -> list[tuple[int, int]]:
+        """The merged matches of `chains` (each word automaton's own in `s`): one automaton's as they are when the
+        others have none."""
+        found = [c for c in chains if c]
+        return found[0] if len(found) == 1 else (self._merged(s, chains, []) if found else [])
 
     def _chains(self, s: str) -> list[list[tuple[int, int]]]:
         """Each word automaton's own leftmost-longest matches in the whole of `s`, in the automata's order."""
@@ -497,22 +502,12 @@ class _Literals:
         return out
 
     def sub(self, repl: str, s: str) -> str:
-        one = self._one
-        if one is not None:  # one word automaton (up to CHUNK words): its matches are the answer unless hex ones
-            if s.isascii():
-                spans = [(a, b) for _, a, b in one.find_matches_as_indexes(s.encode("ascii"))]
-            else:
-                data = s.encode("utf-8", "surrogatepass")
-                spans = _char_spans(data, one.find_matches_as_indexes(data), 0)
-            chains = [spans]
-        else:
-            chains = self._chains(s)
-            spans = None
+        # One word automaton (up to CHUNK words) is searched directly, without the list of chains made for several.
+        chains = [self._search(self._one, s, 0, len(s))] if self._one is not None else self._chains(s)
         if self._hex_run is not None and (hexes := self._hex_matches(s)):
             spans = self._merged(s, chains, sorted(hexes))
-        elif spans is None:  # several automata: one's matches are the answer when the others have none
-            found = [c for c in chains if c]
-            spans = found[0] if len(found) == 1 else (self._merged(s, chains, []) if found else found)
+        else:
+            spans = self._words_only(s, chains)
         if not spans:
             return s
         out: list[str] = []
